@@ -1,0 +1,86 @@
+/*
+ * config — the appliance's YAML configuration (/etc/sealbox/seald.yaml).
+ *
+ * Parsed with libyaml into one struct. The loader is strict: an unknown key,
+ * a value of the wrong type or out of range, a duplicate key, or a missing
+ * required key is an error whose message names the file, the line and the
+ * full key ("seald.yaml:7: quorum.threshold: expected an integer, got 'two'").
+ * Nothing here reads the environment: the PKCS#11 module's own settings (such
+ * as SOFTHSM2_CONF) reach the module through its environment as usual.
+ *
+ * The rules (docs/config.md has them all, with every key): one UTF-8 YAML
+ * document whose top level is a mapping; sections are mappings; strings are
+ * non-empty scalars without control characters; paths are absolute; integers
+ * are plain decimal scalars (3; never '3' quoted, 3.0, 0x3 or 03);
+ * anchors, aliases and tags are refused. The first error ends the load.
+ *
+ * Every string in the struct is owned by it and freed by config_free().
+ */
+#ifndef SB_CONFIG_H
+#define SB_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/sealbox/seald.yaml"
+#define CONFIG_MAX_BYTES (1024 * 1024)	/* a larger file is refused */
+#define CONFIG_ERR_MAX 512		/* size of the error message buffer */
+#define CONFIG_ID_MAX 16		/* appliance.id: [a-z0-9-], 1..16 chars */
+#define CONFIG_MAX_SHARES 16
+
+struct config {
+	char *path;			/* as given to config_load */
+	struct {
+		char *id;		/* required; [a-z0-9][a-z0-9-]{0,15} */
+		char *state_dir;	/* required; absolute path */
+	} appliance;
+	struct {
+		char *module;		/* required: path of the PKCS#11 module */
+		char *token;		/* required: token label (1..32 chars) */
+	} hsm;
+	struct {
+		unsigned shares;	/* default 3; 2..16 */
+		unsigned threshold;	/* default 2; 2..shares */
+	} quorum;
+	struct {
+		char *address;		/* default "127.0.0.1" */
+		unsigned port;		/* default 8443; 1..65535 */
+	} listen;
+	struct {
+		/* Absolute paths, NULL when absent. */
+		char *certificate;	/* optional here; seald requires it */
+		char *key;
+		char *client_ca;
+		char *crl;		/* optional */
+	} tls;
+	char *admin_socket;		/* default "/run/sealbox/admin.sock";
+					   absolute, at most 107 bytes */
+};
+
+/*
+ * Load and validate the file at path (CONFIG_DEFAULT_PATH when NULL).
+ * On success *out is a new config (free with config_free). On failure *out is
+ * NULL and the call returns
+ *   SB_ECONFIG  the file is wrong: bad YAML, unknown or duplicate key, wrong
+ *               type, out of range, missing required key, larger than
+ *               CONFIG_MAX_BYTES;
+ *   SB_EIO      the file cannot be opened or read (the message carries
+ *               strerror);
+ *   SB_ENOMEM   out of memory;
+ * and err (errlen bytes, CONFIG_ERR_MAX is enough; may be NULL) holds one
+ * line, "FILE:LINE: KEY: what is wrong". LINE is 1-based and left out when
+ * there is none (a missing key whose section is absent, a file that cannot
+ * be read); KEY is the full dotted key and left out when the error concerns
+ * none (a syntax error). Values quoted in it are cut at 40 bytes, and FILE
+ * and values have bytes other than printable ASCII escaped as \xNN.
+ */
+int config_load(const char *path, struct config **out, char *err, size_t errlen);
+/*
+ * Same, from len bytes at data (no NUL needed); name is used in messages and
+ * in cfg->path in place of a path ("(config)" when NULL). Never SB_EIO.
+ */
+int config_load_buffer(const char *name, const char *data, size_t len,
+    struct config **out, char *err, size_t errlen);
+/* Accepts NULL. */
+void config_free(struct config *cfg);
+
+#endif
