@@ -48,6 +48,8 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 .PHONY: all deps check run bench install clean unit-tests unit-bins asan valgrind \
 	fuzz fuzzers fuzz-short integration layering
 .DELETE_ON_ERROR:
+# Keep object files that pattern chains would otherwise delete as intermediates.
+.SECONDARY:
 
 all: $(PROGS) $(UNITS) $(TOOLS) $(BENCHES)
 
