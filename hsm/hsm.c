@@ -285,7 +285,7 @@ hsm_ckr(struct hsm *h, const char *what, CK_RV rv)
 }
 
 /* The CKR that libp11 put on OpenSSL's error queue, or 0; clears the queue. */
-static CK_RV
+CK_RV
 hsm_p11_rv(char *text, size_t len)
 {
 	unsigned long e;

@@ -92,6 +92,8 @@ int hsm_fail(const struct hsm *h, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *hsm_ckr_name(CK_RV rv);
 int hsm_ckr(struct hsm *h, const char *what, CK_RV rv);
+/* The CKR libp11 left on OpenSSL's error queue (0 if none), other text in text; clears the queue. */
+CK_RV hsm_p11_rv(char *text, size_t len);
 int hsm_p11_err(struct hsm *h, const char *what);
 int hsm_probe(struct hsm *h, char *why, size_t len);
 void hsm_fault(struct hsm_mod *m, const char *why);

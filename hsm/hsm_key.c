@@ -569,17 +569,8 @@ static int
 hsm_sign_err(struct hsm *h)
 {
 	char text[HSM_ERR_MAX], why[HSM_ERR_MAX];
-	unsigned long e;
-	CK_RV rv = 0;
-	int lib = ERR_get_CKR_code();
+	CK_RV rv = hsm_p11_rv(text, sizeof(text));
 
-	text[0] = '\0';
-	while ((e = ERR_get_error()) != 0) {
-		if (ERR_GET_LIB(e) == lib && rv == 0)
-			rv = (CK_RV)ERR_GET_REASON(e);
-		else if (text[0] == '\0')
-			ERR_error_string_n(e, text, sizeof(text));
-	}
 	if (rv == CKR_OBJECT_HANDLE_INVALID || rv == CKR_KEY_HANDLE_INVALID) {
 		if (hsm_probe(h, why, sizeof(why)) == 0)
 			return HSM_RETRY;
