@@ -13,6 +13,7 @@ VERSION := 0.1.0
 DEB_PKGS := make gcc clang libclang-rt-14-dev pkg-config \
 	libssl-dev openssl libp11-dev softhsm2 opensc \
 	libyaml-dev libjansson-dev libgfshare-dev liblmdb-dev \
+	libevent-dev libseccomp-dev curl \
 	valgrind util-linux
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Werror
@@ -22,7 +23,7 @@ HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
 DEFS := -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DSB_VERSION=\"$(VERSION)\"
 ALL_CFLAGS := -std=c11 $(WARN) $(HARDEN_CFLAGS) $(DEFS) -I. $(CFLAGS)
 ALL_LDFLAGS := $(HARDEN_LDFLAGS) $(LDFLAGS)
-LIBS := -llmdb -lp11 -lssl -lcrypto -lyaml -ljansson -lgfshare -lpthread -ldl
+LIBS := -lm -levent -levent_openssl -levent_pthreads -lseccomp -llmdb -lp11 -lssl -lcrypto -lyaml -ljansson -lgfshare -lpthread -ldl
 
 LIB_SRC := $(wildcard lib/*.c)
 HSM_SRC := $(wildcard hsm/*.c)
@@ -30,6 +31,7 @@ HSM_SRC := $(wildcard hsm/*.c)
 # its own name (daemon/seald.c, daemon/client/sealctl.c), kept out of it.
 DAEMON_SRC := $(filter-out daemon/seald.c daemon/client/%,$(shell find daemon -name '*.c' 2>/dev/null))
 PROV_SRC := $(wildcard provisioning/*.c)
+CLIENT_SRC := $(filter-out daemon/client/sealctl.c,$(wildcard daemon/client/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -39,7 +41,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_A := $(BUILD)/libsb.a
 HSM_A := $(BUILD)/libsbhsm.a
 DAEMON_A := $(BUILD)/libsbd.a
-PROGS := $(BUILD)/sealprov
+CLIENT_A := $(BUILD)/libsbc.a
+PROGS := $(BUILD)/sealprov $(BUILD)/seald $(BUILD)/sealadm $(BUILD)/sealctl
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -83,18 +86,31 @@ $(DAEMON_A): $(call obj,$(DAEMON_SRC))
 	@mkdir -p $(dir $@); rm -f $@
 	ar rcs $@ $^
 
+$(CLIENT_A): $(call obj,$(CLIENT_SRC))
+	@mkdir -p $(dir $@); rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/sealprov: $(call obj,$(PROV_SRC)) $(HSM_A) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(DAEMON_A) $(HSM_A) $(LIB_A)
+$(BUILD)/seald: $(call obj,daemon/seald.c) $(DAEMON_A) $(HSM_A) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/sealadm: $(call obj,appliance/sealadm.c) $(DAEMON_A) $(HSM_A) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/sealctl: $(call obj,daemon/client/sealctl.c) $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(DAEMON_A) $(HSM_A) $(LIB_A)
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(DAEMON_A) $(HSM_A) $(LIB_A)
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -135,7 +151,8 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 fuzzers:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzzobj CC=clang \
 		CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" \
-		$(BUILD)/fuzzobj/libsb.a $(BUILD)/fuzzobj/libsbhsm.a $(BUILD)/fuzzobj/libsbd.a
+		$(BUILD)/fuzzobj/libsb.a $(BUILD)/fuzzobj/libsbhsm.a $(BUILD)/fuzzobj/libsbd.a \
+		$(BUILD)/fuzzobj/libsbc.a
 	@mkdir -p $(BUILD)/fuzz
 	@for src in $(FUZZ_SRC); do \
 		out=$(BUILD)/fuzz/$$(basename $$src .c); \
@@ -144,7 +161,7 @@ fuzzers:
 			|| [ $(BUILD)/fuzzobj/libsbd.a -nt $$out ]; then \
 			echo "clang $$src"; \
 			clang -std=c11 $(WARN) $(DEFS) -I. $(FUZZ_CFLAGS) -fsanitize=fuzzer \
-				-o $$out $$src $(BUILD)/fuzzobj/libsbd.a $(BUILD)/fuzzobj/libsbhsm.a \
+				-o $$out $$src $(BUILD)/fuzzobj/libsbc.a $(BUILD)/fuzzobj/libsbd.a $(BUILD)/fuzzobj/libsbhsm.a \
 				$(BUILD)/fuzzobj/libsb.a $(LIBS) \
 				|| exit 1; \
 		fi; \
@@ -173,8 +190,11 @@ run: deps
 # ---- install -------------------------------------------------------------
 
 install: $(PROGS)
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BUILD)/seald $(BUILD)/sealadm $(BUILD)/sealprov $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(BUILD)/sealctl $(DESTDIR)$(PREFIX)/bin/
+	for m in docs/man/*.1; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:

@@ -39,6 +39,7 @@ enum ktype {
 	K_PATH,		/* an absolute path of at most hi bytes */
 	K_ID,		/* appliance id: [a-z0-9][a-z0-9-]{0,CONFIG_ID_MAX-1} */
 	K_UINT,		/* a plain decimal integer in lo..hi */
+	K_BOOL,		/* true or false, unquoted; stored as unsigned 0/1 */
 };
 
 struct key {
@@ -92,6 +93,38 @@ static const struct key keys[] = {
 	{ .name = "admin_socket", .type = K_PATH,
 	  .def_str = "/run/sealbox/admin.sock",
 	  .hi = SUN_PATH_MAX, .off = OFF(admin_socket) },
+
+	{ .name = "http", .type = K_SECTION },
+	{ .name = "http.max_body", .type = K_UINT, .def_uint = 1048576,
+	  .lo = 1024, .hi = 64 * 1024 * 1024, .off = OFF(http.max_body) },
+	{ .name = "http.max_headers", .type = K_UINT, .def_uint = 8192,
+	  .lo = 1024, .hi = 65536, .off = OFF(http.max_headers) },
+	{ .name = "http.max_connections", .type = K_UINT, .def_uint = 512,
+	  .lo = 1, .hi = 65536, .off = OFF(http.max_connections) },
+	{ .name = "http.idle_timeout", .type = K_UINT, .def_uint = 60,
+	  .lo = 1, .hi = 3600, .off = OFF(http.idle_timeout) },
+	{ .name = "http.read_timeout", .type = K_UINT, .def_uint = 30,
+	  .lo = 1, .hi = 600, .off = OFF(http.read_timeout) },
+	{ .name = "http.queue_max", .type = K_UINT, .def_uint = 4096,
+	  .lo = 1, .hi = 1000000, .off = OFF(http.queue_max) },
+
+	{ .name = "time", .type = K_SECTION },
+	{ .name = "time.require_sync", .type = K_BOOL, .def_uint = 1,
+	  .off = OFF(time.require_sync) },
+
+	{ .name = "sign", .type = K_SECTION },
+	{ .name = "sign.batch_max", .type = K_UINT, .def_uint = 100,
+	  .lo = 1, .hi = 1000, .off = OFF(sign.batch_max) },
+
+	{ .name = "net", .type = K_SECTION },
+	{ .name = "net.user", .type = K_STRING, .def_str = "nobody",
+	  .lo = 1, .hi = 32, .off = OFF(net.user) },
+	{ .name = "net.chroot", .type = K_PATH,
+	  .hi = PATH_MAX - 1, .off = OFF(net.chroot) },
+
+	{ .name = "monitor", .type = K_SECTION },
+	{ .name = "monitor.workers", .type = K_UINT, .def_uint = 8,
+	  .lo = 1, .hi = 64, .off = OFF(monitor.workers) },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -375,6 +408,32 @@ not_int:
 	    "expected an integer, got %s", describe(ev, buf));
 }
 
+/* true or false, plain (unquoted). */
+static int
+set_bool(struct loader *ld, const struct key *k, const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t n = ev->data.scalar.length;
+	char buf[ECHO_BUF + 32], e[ECHO_BUF];
+
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE && !is_null(ev))
+		return fail(ld, SB_ECONFIG, line_of(ev), k->name,
+		    "expected true or false, got the string '%s' "
+		    "(write booleans without quotes)", echo(e, v, n));
+	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		if (n == 4 && memcmp(v, "true", 4) == 0) {
+			*uint_at(ld->cfg, k) = 1;
+			return 0;
+		}
+		if (n == 5 && memcmp(v, "false", 5) == 0) {
+			*uint_at(ld->cfg, k) = 0;
+			return 0;
+		}
+	}
+	return fail(ld, SB_ECONFIG, line_of(ev), k->name,
+	    "expected true or false, got %s", describe(ev, buf));
+}
+
 static int
 valid_id(const char *v, size_t n)
 {
@@ -455,10 +514,12 @@ load_value(struct loader *ld, const struct key *k)
 			rc = load_mapping(ld, k);
 	} else if (ev.type != YAML_SCALAR_EVENT) {
 		rc = fail(ld, SB_ECONFIG, line_of(&ev), k->name, "expected %s, got %s",
-		    k->type == K_UINT ? "an integer" :
+		    k->type == K_UINT ? "an integer" : k->type == K_BOOL ? "true or false" :
 		    k->type == K_PATH ? "a path" : "a string", describe(&ev, buf));
 	} else if (k->type == K_UINT) {
 		rc = set_uint(ld, k, &ev);
+	} else if (k->type == K_BOOL) {
+		rc = set_bool(ld, k, &ev);
 	} else {
 		rc = set_string(ld, k, &ev);
 	}
@@ -553,7 +614,7 @@ fill_defaults(struct loader *ld)
 		if (k->required)
 			return fail(ld, SB_ECONFIG, section_line(ld, k), k->name,
 			    "missing required key");
-		if (k->type == K_UINT)
+		if (k->type == K_UINT || k->type == K_BOOL)
 			*uint_at(ld->cfg, k) = k->def_uint;
 		else if (k->def_str != NULL &&
 		    (*str_at(ld->cfg, k) = strdup(k->def_str)) == NULL)

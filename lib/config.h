@@ -54,6 +54,29 @@ struct config {
 	} tls;
 	char *admin_socket;		/* default "/run/sealbox/admin.sock";
 					   absolute, at most 107 bytes */
+	struct {
+		unsigned max_body;	/* bytes; default 1 MiB; 1 KiB..64 MiB */
+		unsigned max_headers;	/* bytes; default 8192; 1024..65536 */
+		unsigned max_connections; /* default 512 */
+		unsigned idle_timeout;	/* seconds without a byte; default 60 */
+		unsigned read_timeout;	/* seconds for a whole request; default 30 */
+		unsigned queue_max;	/* requests waiting for the monitor; default 4096 */
+	} http;
+	struct {
+		unsigned require_sync;	/* 1 (default): no timestamp or seal while the
+					   kernel says the clock is unsynchronised */
+	} time;
+	struct {
+		unsigned batch_max;	/* items per POST /v1/sign/batch; default 100 */
+	} sign;
+	struct {
+		char *user;		/* net worker's user when seald starts as root;
+					   default "nobody" */
+		char *chroot;		/* its empty root; default state_dir/netroot */
+	} net;
+	struct {
+		unsigned workers;	/* monitor threads answering requests; default 8 */
+	} monitor;
 };
 
 /*

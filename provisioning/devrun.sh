@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# `make run`: a development appliance under ./run/, provisioned on first use.
+# `make run`: a development appliance under ./run/, provisioned on first use,
+# then seald in the foreground on 127.0.0.1:8443, unsealed with two shares.
 #
 # DEVELOPMENT ONLY. The shares are written to ./run/shares/ so that one person
 # can unseal; on a real appliance each share goes to a different admin and is
-# never stored on the box.
+# never stored on the box. The development config also trusts an
+# unsynchronised clock (time.require_sync: false), which production must not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 RUN=$PWD/run
-P=$PWD/$BUILD/sealprov
+B=$PWD/$BUILD
+CFG=$RUN/seald.yaml
+S1=$RUN/shares/sbx-dev-share-1.txt
+S2=$RUN/shares/sbx-dev-share-2.txt
 
 mkdir -p "$RUN/hsm/tokens"
 chmod 700 "$RUN"
@@ -17,8 +22,8 @@ if [ ! -f "$SOFTHSM2_CONF" ]; then
 	printf 'directories.tokendir = %s/hsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
 		"$RUN" >"$SOFTHSM2_CONF"
 fi
-if [ ! -f "$RUN/seald.yaml" ]; then
-	cat >"$RUN/seald.yaml" <<EOC
+if [ ! -f "$CFG" ]; then
+	cat >"$CFG" <<EOC
 # Development appliance made by \`make run\`.
 appliance:
   id: sbx-dev
@@ -32,15 +37,74 @@ quorum:
 listen:
   address: 127.0.0.1
   port: 8443
+tls:
+  certificate: $RUN/tls/server.pem
+  key: $RUN/tls/server.key
+  client_ca: $RUN/state/ca.pem
+  crl: $RUN/state/clients.crl
 admin_socket: $RUN/admin.sock
+time:
+  require_sync: false    # development only: these machines' clocks report unsynchronised
 EOC
 fi
+
+first=0
 if [ ! -f "$RUN/state/custody.json" ]; then
+	first=1
 	echo "== provisioning a development appliance in ./run (first use)"
-	"$P" ceremony --config "$RUN/seald.yaml" --share-dir "$RUN/shares"
-	"$P" keygen --config "$RUN/seald.yaml" --type ec-p256 --label demo-seal \
-		"$RUN/shares/sbx-dev-share-1.txt" "$RUN/shares/sbx-dev-share-2.txt"
+	"$B/sealprov" ceremony --config "$CFG" --share-dir "$RUN/shares"
+	"$B/sealprov" appliance-init --config "$CFG" "$S1" "$S2"
+	"$B/sealprov" tls-server --config "$CFG" --cn localhost --san DNS:localhost,IP:127.0.0.1 \
+		--out-dir "$RUN/tls" "$S1" "$S2"
+	"$B/sealprov" enrol --config "$CFG" --cn demo-erp --org "Demo Co." \
+		--out-dir "$RUN/clients/demo" "$S1" "$S2"
+	"$B/sealprov" revoke --config "$CFG" "$S1" "$S2"
+	"$B/tools/mkstamp" "$RUN/stamp.png" 240
+	cp "$RUN/state/ca.pem" "$RUN/ca.pem"
+	cat >"$RUN/client.yaml" <<EOC
+server: 127.0.0.1:8443
+cert: $RUN/clients/demo/client.pem
+key: $RUN/clients/demo/client.key
+ca: $RUN/ca.pem
+EOC
 fi
-echo "== development appliance sbx-dev (config ./run/seald.yaml, SOFTHSM2_CONF=./run/hsm/softhsm2.conf)"
-echo "== unsealing with shares 1 and 2 of 3 and listing the token's keys"
-"$P" keys --config "$RUN/seald.yaml" "$RUN/shares/sbx-dev-share-1.txt" "$RUN/shares/sbx-dev-share-2.txt"
+
+"$B/seald" --config "$CFG" &
+SEALD=$!
+trap 'kill $SEALD 2>/dev/null; wait $SEALD 2>/dev/null' EXIT INT TERM
+for _ in $(seq 100); do
+	[ -S "$RUN/admin.sock" ] && break
+	kill -0 $SEALD 2>/dev/null || exit 1
+	sleep 0.1
+done
+echo "== unsealing: two administrators enter their shares"
+"$B/sealadm" --config "$CFG" unseal --share-file "$S1"
+"$B/sealadm" --config "$CFG" unseal --share-file "$S2"
+if [ $first = 1 ]; then
+	echo "== registering the demo business system and the demo seal"
+	"$B/sealadm" --config "$CFG" principal add --cert "$RUN/clients/demo/client.pem" --name demo-erp
+	"$B/sealadm" --config "$CFG" seal create --id demo-seal --name "Demo Co. official seal" \
+		--type official --key ec-p256 --image "$RUN/stamp.png" --unit demo
+	"$B/sealadm" --config "$CFG" grant add --seal demo-seal --principal demo-erp
+fi
+
+cat <<EOM
+
+== seald is running on https://127.0.0.1:8443 (Ctrl-C stops it)
+
+Seal a file with sealctl:
+    export SEALCTL_CONFIG=$RUN/client.yaml
+    $B/sealctl sign --seal demo-seal README.md        # writes README.md.p7s
+    $B/sealctl verify README.md README.md.p7s
+
+Seal a file with curl:
+    cd $RUN
+    C="--cert clients/demo/client.pem --key clients/demo/client.key --cacert ca.pem"
+    sha=\$(sha256sum ../README.md | cut -d' ' -f1)
+    curl \$C -H 'Content-Type: application/json' \\
+      -d "{\"digest\":{\"alg\":\"sha256\",\"value\":\"\$sha\"},\"document_name\":\"README.md\"}" \\
+      https://127.0.0.1:8443/v1/seals/demo-seal/sign
+
+Check the appliance: $B/sealadm --config $CFG status
+EOM
+wait $SEALD

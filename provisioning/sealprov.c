@@ -23,6 +23,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/secret.h"
+#include "provisioning/prov.h"
 
 #define SHARE_FILE_MAX 4096	/* a share file larger than this is refused */
 #define ERRLEN 512
@@ -32,6 +33,8 @@ struct opts {
 	const char *share_dir;
 	const char *type;
 	const char *label;
+	const char *cn, *org, *san, *out_dir, *out, *serial;
+	int days;
 	char **shares;		/* share files, "-" for standard input */
 	int nshares;
 };
@@ -50,6 +53,13 @@ usage(FILE *f)
 	    "                                   generate a key pair in the HSM\n"
 	    "                                   (TYPE: ec-p256, ec-p384, rsa-2048, rsa-3072)\n"
 	    "  keys         SHARE_FILE...       list the keys on the token\n"
+	    "  appliance-init SHARE_FILE...     make the appliance CA, TSA and audit keys\n"
+	    "  tls-server   --cn CN --san SAN --out-dir DIR SHARE_FILE...\n"
+	    "                                   issue seald's TLS server certificate\n"
+	    "  enrol        --cn NAME [--org ORG] [--days N] --out-dir DIR SHARE_FILE...\n"
+	    "                                   issue a business system's client certificate\n"
+	    "  revoke       [--serial HEX] [--out FILE] SHARE_FILE...\n"
+	    "                                   revoke a client certificate; write the CRL\n"
 	    "\n"
 	    "A SHARE_FILE of \"-\" reads one share from standard input.\n");
 }
@@ -418,6 +428,64 @@ cmd_keys(const struct config *cfg, const struct opts *o)
 }
 
 static int
+cmd_appliance_init(const struct config *cfg, const struct opts *o)
+{
+	struct hsm *h = open_token(cfg, o);
+	int rc;
+
+	if (h == NULL)
+		return 1;
+	rc = prov_appliance_init(cfg, h);
+	hsm_close(h);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+cmd_leaf(const struct config *cfg, const struct opts *o, int server)
+{
+	struct prov_leaf l = { o->cn, o->org ? o->org : "Sealbox", o->san, o->out_dir,
+		server ? "server" : "client", o->days };
+	struct hsm *h;
+	int rc;
+
+	if (o->cn == NULL || o->out_dir == NULL || (server && o->san == NULL)) {
+		fprintf(stderr, "sealprov: %s needs --cn%s and --out-dir\n",
+		    server ? "tls-server" : "enrol", server ? ", --san" : "");
+		return 2;
+	}
+	if ((h = open_token(cfg, o)) == NULL)
+		return 1;
+	rc = server ? prov_tls_server(cfg, h, &l) : prov_enrol(cfg, h, &l);
+	hsm_close(h);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+cmd_tls_server(const struct config *cfg, const struct opts *o)
+{
+	return cmd_leaf(cfg, o, 1);
+}
+
+static int
+cmd_enrol(const struct config *cfg, const struct opts *o)
+{
+	return cmd_leaf(cfg, o, 0);
+}
+
+static int
+cmd_revoke(const struct config *cfg, const struct opts *o)
+{
+	struct hsm *h = open_token(cfg, o);
+	int rc;
+
+	if (h == NULL)
+		return 1;
+	rc = prov_revoke(cfg, h, o->serial, o->out);
+	hsm_close(h);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
 parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -425,6 +493,13 @@ parse(int argc, char **argv, struct opts *o)
 		{ "share-dir", required_argument, NULL, 'd' },
 		{ "type", required_argument, NULL, 't' },
 		{ "label", required_argument, NULL, 'l' },
+		{ "cn", required_argument, NULL, 'N' },
+		{ "org", required_argument, NULL, 'O' },
+		{ "san", required_argument, NULL, 'S' },
+		{ "out-dir", required_argument, NULL, 'D' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "days", required_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -438,6 +513,13 @@ parse(int argc, char **argv, struct opts *o)
 		case 'd': o->share_dir = optarg; break;
 		case 't': o->type = optarg; break;
 		case 'l': o->label = optarg; break;
+		case 'N': o->cn = optarg; break;
+		case 'O': o->org = optarg; break;
+		case 'S': o->san = optarg; break;
+		case 'D': o->out_dir = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 's': o->serial = optarg; break;
+		case 'y': o->days = atoi(optarg); break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -460,6 +542,10 @@ main(int argc, char **argv)
 		{ "reshare", cmd_reshare, 1 },
 		{ "keygen", cmd_keygen, 1 },
 		{ "keys", cmd_keys, 1 },
+		{ "appliance-init", cmd_appliance_init, 1 },
+		{ "tls-server", cmd_tls_server, 1 },
+		{ "enrol", cmd_enrol, 1 },
+		{ "revoke", cmd_revoke, 1 },
 	};
 	struct config *cfg = NULL;
 	struct opts o;

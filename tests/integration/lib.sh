@@ -9,7 +9,14 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=$TOP/$BUILD
 MODULE=/usr/lib/softhsm/libsofthsm2.so
 T=$(mktemp -d "${TMPDIR:-/tmp}/sbx-it-XXXXXX")
-trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
+SEALD_PID=
+cleanup() {
+	if [ -n "${SEALD_PID:-}" ]; then kill -9 "$SEALD_PID" 2>/dev/null; fi
+	pkill -9 -f "seald --config $T/" 2>/dev/null
+	chmod -R u+rwX "$T" 2>/dev/null
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
 
 ok() { echo "ok - $*"; }
 nok() { echo "not ok - $*"; }
@@ -53,4 +60,106 @@ expect() {
 		sed 's/^/#   | /' <<<"$out" | head -n 20
 		echo "#   wanted a match for: $pat"
 	fi
+}
+
+# ---- a whole appliance ---------------------------------------------------
+
+# A port on loopback that nothing listens on.
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 30000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	echo 28443
+}
+
+# appliance_provision DIR [YAML_EXTRA]: token, ceremony, appliance keys, TLS
+# server certificate, a demo client; DIR/seald.yaml and DIR/env (PORT, C).
+appliance_provision() {
+	local D=$1 extra=${2:-} P=$BIN/sealprov
+	softhsm_store "$D/hsm"
+	PORT=$(free_port)
+	cat >"$D/seald.yaml" <<EOC
+appliance:
+  id: sbx-test
+  state_dir: $D/state
+hsm:
+  module: $MODULE
+  token: sealbox
+listen:
+  address: 127.0.0.1
+  port: $PORT
+tls:
+  certificate: $D/tls/server.pem
+  key: $D/tls/server.key
+  client_ca: $D/clients-ca.pem
+  crl: $D/state/clients.crl
+admin_socket: $D/admin.sock
+time:
+  require_sync: false
+$extra
+EOC
+	local S1=$D/shares/sbx-test-share-1.txt S2=$D/shares/sbx-test-share-2.txt
+	"$P" ceremony --config "$D/seald.yaml" --share-dir "$D/shares" >/dev/null &&
+	"$P" appliance-init --config "$D/seald.yaml" "$S1" "$S2" >/dev/null &&
+	"$P" tls-server --config "$D/seald.yaml" --cn localhost --san DNS:localhost,IP:127.0.0.1 \
+		--out-dir "$D/tls" "$S1" "$S2" >/dev/null &&
+	"$P" enrol --config "$D/seald.yaml" --cn demo-erp --out-dir "$D/clients/demo" "$S1" "$S2" >/dev/null &&
+	"$P" revoke --config "$D/seald.yaml" "$S1" "$S2" >/dev/null &&
+	cp "$D/state/ca.pem" "$D/clients-ca.pem" &&
+	"$BIN/tools/mkstamp" "$D/stamp.png" 160 || return 1
+	C="--silent --show-error --cert $D/clients/demo/client.pem --key $D/clients/demo/client.key --cacert $D/state/ca.pem"
+	URL=https://127.0.0.1:$PORT
+}
+
+# seald_start DIR: start seald in the background; wait for its sockets.
+seald_start() {
+	local D=$1 before
+	before=$(grep -c 'listening on' "$D/seald.log" 2>/dev/null)
+	"$BIN/seald" --config "$D/seald.yaml" >>"$D/seald.log" 2>&1 &
+	SEALD_PID=$!
+	# Wait for this instance's own word, not for sockets an earlier one left.
+	for _ in $(seq 100); do
+		if [ "$(grep -c 'listening on' "$D/seald.log" 2>/dev/null)" -gt "${before:-0}" ] &&
+			(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$SEALD_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+seald_stop() {
+	[ -n "${SEALD_PID:-}" ] || return 0
+	kill "$SEALD_PID" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$SEALD_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$SEALD_PID" 2>/dev/null
+	wait "$SEALD_PID" 2>/dev/null
+	SEALD_PID=
+}
+
+# appliance_unseal DIR: two admins enter their shares.
+appliance_unseal() {
+	local D=$1
+	"$BIN/sealadm" --config "$D/seald.yaml" unseal --share-file "$D/shares/sbx-test-share-1.txt" >/dev/null &&
+	"$BIN/sealadm" --config "$D/seald.yaml" unseal --share-file "$D/shares/sbx-test-share-3.txt" >/dev/null
+}
+
+# appliance_demo_seal DIR: the demo client as a principal with a grant on demo-seal.
+appliance_demo_seal() {
+	local D=$1 A="$BIN/sealadm --config $D/seald.yaml"
+	$A principal add --cert "$D/clients/demo/client.pem" --name demo-erp >/dev/null &&
+	$A seal create --id demo-seal --name "Demo Co. official seal" --type official \
+		--key ec-p256 --image "$D/stamp.png" --unit demo >/dev/null &&
+	$A grant add --seal demo-seal --principal demo-erp >/dev/null
+}
+
+# sign_body HEX [NAME]: the JSON body of a sign request for a sha256 digest.
+sign_body() {
+	printf '{"digest":{"alg":"sha256","value":"%s"},"document_name":"%s"}' "$1" "${2:-doc.pdf}"
 }

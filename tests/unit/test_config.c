@@ -182,6 +182,41 @@ test_unknown_nested_key(void)
 }
 
 static void
+test_daemon_keys(void)
+{
+	struct config *c;
+
+	CHECK_RC(load(MINIMAL, &c), 0);
+	CHECK(c->http.max_body == 1048576 && c->http.max_headers == 8192);
+	CHECK(c->http.max_connections == 512 && c->http.idle_timeout == 60);
+	CHECK(c->http.read_timeout == 30 && c->http.queue_max == 4096);
+	CHECK(c->time.require_sync == 1);	/* production default: refuse on an unsynced clock */
+	CHECK(c->sign.batch_max == 100 && c->monitor.workers == 8);
+	CHECK_STR(c->net.user, "nobody");
+	CHECK(c->net.chroot == NULL);
+	config_free(c);
+	CHECK_RC(load(MINIMAL "time:\n  require_sync: false\nnet:\n  user: sbx\n"
+	    "  chroot: /var/empty\nhttp:\n  max_body: 2048\n", &c), 0);
+	CHECK(c->time.require_sync == 0 && c->http.max_body == 2048);
+	CHECK_STR(c->net.user, "sbx");
+	CHECK_STR(c->net.chroot, "/var/empty");
+	config_free(c);
+}
+
+static void
+test_bool_values(void)
+{
+	CHECK_FAILS(MINIMAL "time:\n  require_sync: yes\n",
+	    "seald.yaml:8: time.require_sync: expected true or false, got 'yes'");
+	CHECK_FAILS(MINIMAL "time:\n  require_sync: \"true\"\n",
+	    "seald.yaml:8: time.require_sync: expected true or false, got the string 'true' (write booleans without quotes)");
+	CHECK_FAILS(MINIMAL "time:\n  require_sync: [true]\n",
+	    "seald.yaml:8: time.require_sync: expected true or false, got a sequence");
+	CHECK_FAILS(MINIMAL "http:\n  max_body: 100\n",
+	    "seald.yaml:8: http.max_body: must be between 1024 and 67108864, got 100");
+}
+
+static void
 test_string_for_int(void)
 {
 	CHECK_FAILS(MINIMAL "quorum:\n  threshold: two\n",
@@ -582,6 +617,8 @@ main(void)
 	RUN(test_bom_and_crlf, "a UTF-8 byte-order mark and CRLF line ends are accepted; UTF-16 is not");
 	RUN(test_unknown_top_key, "an unknown top-level key is an error at its line");
 	RUN(test_unknown_nested_key, "an unknown key in a section is named with its full dotted path");
+	RUN(test_daemon_keys, "the daemon's keys have their documented defaults and can be set");
+	RUN(test_bool_values, "a boolean is plain true or false, nothing else");
 	RUN(test_string_for_int, "a non-integer where an integer is expected is a type error (2.5, 0x10, 010, quoted)");
 	RUN(test_mapping_for_string, "a mapping, sequence or null where a string is expected is a type error");
 	RUN(test_sequence_for_section, "a section that is not a mapping is a type error");

@@ -871,7 +871,8 @@ static atomic_int fault_phase;		/* 0 running, 1 recovered, 2 stop */
 
 struct fworker {
 	int borrow;			/* borrow + EVP sign + release, not hsm_sign */
-	long ok_after, failures, unexpected;
+	atomic_long ok_after;
+	long failures, unexpected;
 };
 
 static int
@@ -903,8 +904,10 @@ fworker_run(void *arg)
 	int rc, phase;
 
 	while ((phase = atomic_load(&fault_phase)) != 2) {
-		if ((rc = fworker_one(w)) == 0)
-			w->ok_after += phase == 1;
+		if ((rc = fworker_one(w)) == 0) {
+			if (phase == 1)
+				atomic_fetch_add(&w->ok_after, 1);
+		}
 		else {
 			w->failures++;
 			w->unexpected += rc != SB_EHSM;
@@ -934,13 +937,23 @@ test_fault_under_threads(void)
 	if (rc == 0)
 		rc = tokendir_on();
 	atomic_store(&fault_phase, 1);
-	sleep_ms(RUNNING_ON_VALGRIND ? 1500 : 300);
+	/* Wait for the outcome, not for a time: every thread signs again
+	 * (a loaded machine or valgrind only makes that take longer). */
+	for (int waited = 0; waited < 60000; waited += 50) {
+		int all = 1;
+
+		for (int i = 0; i < 3; i++)
+			all &= atomic_load(&w[i].ok_after) > 0;
+		if (all)
+			break;
+		sleep_ms(50);
+	}
 	atomic_store(&fault_phase, 2);
 	for (int i = 0; i < 3; i++) {
 		pthread_join(t[i], NULL);
 		failures += w[i].failures;
 		unexpected += w[i].unexpected;
-		idle += w[i].ok_after == 0;
+		idle += atomic_load(&w[i].ok_after) == 0;
 	}
 	CHECK_RC(rc, 0);
 	CHECK(failures > 0);	/* the fault was seen */

@@ -1,0 +1,380 @@
+/*
+ * sealadm — the console administrator's tool. This version speaks the
+ * monitor's admin socket with one subcommand per action:
+ *
+ *   sealadm [--config F | --socket S] status
+ *   sealadm ... unseal --share-file F|-
+ *   sealadm ... seal create --name N --type T --key K --image stamp.png --unit U [--id ID]
+ *   sealadm ... principal add --cert client.pem --name N
+ *   sealadm ... grant add --seal ID --principal N
+ *
+ * It never opens LMDB or the HSM: everything goes through the admin socket.
+ * A share is read with read(2) into secret memory and sent in a message
+ * whose buffer is wiped; it is never echoed. The interactive menu and admin
+ * logins come with the console work.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../daemon/msg.h"
+#include "../lib/config.h"
+#include "../lib/err.h"
+#include "../lib/secret.h"
+
+#define FILE_MAX (1024 * 1024)
+
+struct opts {
+	const char *config, *socket, *share_file, *name, *type, *key, *image, *unit, *id;
+	const char *cert, *seal, *principal;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sealadm [--config FILE | --socket PATH] COMMAND\n"
+	    "  status\n"
+	    "  unseal --share-file FILE|-\n"
+	    "  seal create --name NAME --type TYPE --key KEYTYPE --image PNG --unit UNIT [--id ID]\n"
+	    "  principal add --cert PEM --name NAME\n"
+	    "  grant add --seal ID --principal NAME\n");
+}
+
+static int
+connect_admin(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "sealadm: socket path too long\n");
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "sealadm: cannot reach seald at %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send m, print the reply; the exit status. */
+static int
+exchange(const char *sock, struct ipc_msg *m, int (*show)(json_t *))
+{
+	struct msg_reply r;
+	struct ipc_msg in;
+	json_t *j, *e;
+	int fd, rc = 1;
+
+	if ((fd = connect_admin(sock)) < 0)
+		return 1;
+	if (ipc_send(fd, m) != 0 || ipc_recv(fd, &in) != 0) {
+		fprintf(stderr, "sealadm: seald closed the admin connection\n");
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	if (in.type != MSG_REPLY || msg_reply_dec(&in, &r) != 0) {
+		fprintf(stderr, "sealadm: malformed reply from seald\n");
+		ipc_msg_free(&in);
+		return 1;
+	}
+	j = json_loadb((const char *)r.body, r.body_len, 0, NULL);
+	if (j == NULL)
+		fprintf(stderr, "sealadm: reply is not JSON\n");
+	else if ((e = json_object_get(j, "error")) != NULL)
+		fprintf(stderr, "sealadm: %s: %s\n",
+		    json_string_value(json_object_get(e, "code")),
+		    json_string_value(json_object_get(e, "message")));
+	else
+		rc = show(j);
+	json_decref(j);
+	ipc_msg_free(&in);
+	return rc;
+}
+
+static int
+show_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+static int
+show_unseal(json_t *j)
+{
+	const char *st = json_string_value(json_object_get(j, "state"));
+
+	if (st != NULL && strcmp(st, "ready") == 0)
+		printf("unsealed: the appliance is ready\n");
+	else
+		printf("share accepted: %lld of %lld\n",
+		    (long long)json_integer_value(json_object_get(j, "have")),
+		    (long long)json_integer_value(json_object_get(j, "need")));
+	return 0;
+}
+
+/* Read a whole file (at most max bytes) into malloc'd or secret memory. */
+static int
+read_file(const char *path, size_t max, int secret, uint8_t **out, size_t *len)
+{
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t *b;
+	ssize_t r;
+	size_t n = 0;
+
+	if (fd < 0) {
+		fprintf(stderr, "sealadm: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	b = secret ? secret_alloc(max + 1) : malloc(max + 1);
+	while (b != NULL && n < max && (r = read(fd, b + n, max - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (b == NULL || n >= max) {
+		fprintf(stderr, "sealadm: %s: unreadable or larger than %zu bytes\n", path, max);
+		if (secret)
+			secret_free(&b);
+		else
+			free(b);
+		return -1;
+	}
+	b[n] = 0;
+	*out = b;
+	*len = n;
+	return 0;
+}
+
+static int
+cmd_unseal(const struct opts *o)
+{
+	struct adm_unseal *v = secret_alloc(sizeof(*v));
+	struct ipc_msg m;
+	uint8_t *text = NULL;
+	size_t len, i;
+	char *line;
+	int rc = 1;
+
+	if (o->share_file == NULL || v == NULL) {
+		fprintf(stderr, "sealadm: unseal needs --share-file FILE (or - for standard input)\n");
+		secret_free(&v);
+		return 2;
+	}
+	if (read_file(o->share_file, 4096, 1, &text, &len) == 0) {
+		/* The first line that is neither blank nor a comment. */
+		for (line = (char *)text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+			for (i = 0; line[i] == ' ' || line[i] == '\t'; i++)
+				;
+			if (line[i] != '#' && line[i] != '\n' && line[i] != '\0')
+				break;
+		}
+		if (line == NULL || *line == '\0')
+			fprintf(stderr, "sealadm: %s: no share in it\n", o->share_file);
+		else {
+			size_t n = strcspn(line, "\r\n");
+
+			if (n < sizeof(v->share)) {
+				memcpy(v->share, line, n);
+				if (adm_unseal_enc(&m, 1, v) == 0) {
+					rc = exchange(o->socket, &m, show_unseal);
+					ipc_msg_free(&m);
+				}
+			} else
+				fprintf(stderr, "sealadm: %s: too long to be a share\n", o->share_file);
+		}
+		secret_free(&text);
+	}
+	secret_free(&v);
+	return rc;
+}
+
+static int
+cmd_seal_create(const struct opts *o)
+{
+	struct adm_seal_create v;
+	struct ipc_msg m;
+	uint8_t *img = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	if (o->name == NULL || o->type == NULL || o->key == NULL || o->image == NULL ||
+	    o->unit == NULL) {
+		fprintf(stderr, "sealadm: seal create needs --name, --type, --key, --image and --unit\n");
+		return 2;
+	}
+	if (read_file(o->image, MSG_IMAGE_MAX, 0, &img, &len) != 0)
+		return 1;
+	snprintf(v.id, sizeof(v.id), "%s", o->id ? o->id : "");
+	snprintf(v.name, sizeof(v.name), "%s", o->name);
+	snprintf(v.type, sizeof(v.type), "%s", o->type);
+	snprintf(v.key_type, sizeof(v.key_type), "%s", o->key);
+	snprintf(v.unit, sizeof(v.unit), "%s", o->unit);
+	v.image = img;
+	v.image_len = len;
+	rc = adm_seal_create_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	ipc_msg_free(&m);
+	free(img);
+	return rc;
+}
+
+static int
+cmd_principal_add(const struct opts *o)
+{
+	struct adm_principal_add v;
+	struct ipc_msg m;
+	uint8_t *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (o->name == NULL || o->cert == NULL) {
+		fprintf(stderr, "sealadm: principal add needs --cert and --name\n");
+		return 2;
+	}
+	if (read_file(o->cert, MSG_CERT_MAX, 0, &pem, &len) != 0)
+		return 1;
+	memset(&v, 0, sizeof(v));
+	snprintf(v.name, sizeof(v.name), "%s", o->name);
+	v.cert_pem = pem;
+	v.cert_len = len;
+	rc = adm_principal_add_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	ipc_msg_free(&m);
+	free(pem);
+	return rc;
+}
+
+static int
+cmd_grant_add(const struct opts *o)
+{
+	struct adm_grant_add v;
+	struct ipc_msg m;
+	int rc;
+
+	if (o->seal == NULL || o->principal == NULL) {
+		fprintf(stderr, "sealadm: grant add needs --seal and --principal\n");
+		return 2;
+	}
+	memset(&v, 0, sizeof(v));
+	snprintf(v.seal, sizeof(v.seal), "%s", o->seal);
+	snprintf(v.principal, sizeof(v.principal), "%s", o->principal);
+	rc = adm_grant_add_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	ipc_msg_free(&m);
+	return rc;
+}
+
+static int
+cmd_status(const struct opts *o)
+{
+	struct ipc_msg m;
+	int rc;
+
+	ipc_msg_init(&m, ADM_STATUS, 1);
+	rc = exchange(o->socket, &m, show_json);
+	ipc_msg_free(&m);
+	return rc;
+}
+
+static int
+parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "config", 1, NULL, 'c' }, { "socket", 1, NULL, 's' },
+		{ "share-file", 1, NULL, 'f' }, { "name", 1, NULL, 'n' },
+		{ "type", 1, NULL, 't' }, { "key", 1, NULL, 'k' }, { "image", 1, NULL, 'i' },
+		{ "unit", 1, NULL, 'u' }, { "id", 1, NULL, 'I' }, { "cert", 1, NULL, 'C' },
+		{ "seal", 1, NULL, 'S' }, { "principal", 1, NULL, 'p' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+c:s:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 's': o->socket = optarg; break;
+		case 'f': o->share_file = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 't': o->type = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 'i': o->image = optarg; break;
+		case 'u': o->unit = optarg; break;
+		case 'I': o->id = optarg; break;
+		case 'C': o->cert = optarg; break;
+		case 'S': o->seal = optarg; break;
+		case 'p': o->principal = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default: return -1;
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	char err[CONFIG_ERR_MAX];
+	struct opts o = { 0 };
+	const char *verb, *noun;
+	int rc, first;
+
+	(void)secret_harden_process();
+	/* Options may come before the command or after it. */
+	if (parse(argc, argv, &o) != 0 || optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	first = optind;
+	noun = argv[first];
+	verb = first + 1 < argc && argv[first + 1][0] != '-' ? argv[first + 1] : "";
+	optind = first + (verb[0] ? 2 : 1);
+	if (parse(argc, argv, &o) != 0 || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (o.socket == NULL) {
+		if (config_load(o.config, &cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "sealadm: %s\n", err);
+			return 1;
+		}
+		o.socket = cfg->admin_socket;
+	}
+	if (strcmp(noun, "status") == 0 && !verb[0])
+		rc = cmd_status(&o);
+	else if (strcmp(noun, "unseal") == 0 && !verb[0])
+		rc = cmd_unseal(&o);
+	else if (strcmp(noun, "seal") == 0 && strcmp(verb, "create") == 0)
+		rc = cmd_seal_create(&o);
+	else if (strcmp(noun, "principal") == 0 && strcmp(verb, "add") == 0)
+		rc = cmd_principal_add(&o);
+	else if (strcmp(noun, "grant") == 0 && strcmp(verb, "add") == 0)
+		rc = cmd_grant_add(&o);
+	else {
+		usage(stderr);
+		rc = 2;
+	}
+	config_free(cfg);
+	return rc;
+}

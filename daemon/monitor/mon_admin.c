@@ -1,0 +1,502 @@
+/*
+ * The monitor's admin commands (from sealadm over the admin socket): status,
+ * unseal, and the simplest seal, principal and grant registration. Every
+ * change is ledgered. The governance work puts these behind admin logins,
+ * roles and approvals; until then the admin socket (mode 0600, peer
+ * credentials checked) is the gate.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "../../hsm/ca.h"
+#include "../../hsm/keyctl.h"
+#include "../../lib/err.h"
+#include "../../lib/log.h"
+#include "../../lib/secret.h"
+#include "mon_int.h"
+
+#define SEAL_CERT_DAYS 3650
+
+static const char *const seal_types[] = {
+	"official", "contract", "finance", "legal-representative", "personal",
+	"invoice", "hr", "bidding", "other",
+};
+
+/* [A-Za-z0-9._-], 1..max-1 characters, as the net worker also requires. */
+static int
+valid_id(const char *s, size_t max, int allow_at)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
+		    s[i] == '-' || (allow_at && s[i] == '@')))
+			return 0;
+	return 1;
+}
+
+static json_t *
+entry(struct mon *mon, const char *action)
+{
+	return json_pack("{s:s,s:s,s:s}", "action", action, "actor", mon->admin_actor,
+	    "result", "ok");
+}
+
+int
+mon_adm_status(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	unsigned have = 0;
+	json_t *o;
+
+	if (ipc_get_end(m) != 0)
+		return SB_EINVAL;
+	pthread_mutex_lock(&mon->lock);
+	if (mon->unseal != NULL)
+		have = custody_set_count(mon->unseal);
+	o = json_pack("{s:s,s:s,s:i,s:i,s:I,s:s,s:s}", "appliance", mon->cfg->appliance.id,
+	    "state", mon->state == MON_READY ? "ready" : "sealed", "have", (int)have,
+	    "need", (int)mon->cfg->quorum.threshold,
+	    "ledger_size", (json_int_t)ledger_size(mon->ledger),
+	    "hsm", mon->hsm_fault[0] ? mon->hsm_fault : "ok",
+	    "ledger", mon->ledger_fault[0] ? mon->ledger_fault : "ok");
+	pthread_mutex_unlock(&mon->lock);
+	return mon_reply_json(reply, m->id, 200, o);
+}
+
+/* Finds the appliance key labelled label, with its certificate. */
+static int
+find_key(struct hsm *h, const struct hsm_key_info *keys, size_t n, const char *label,
+    struct mon_key *k)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(keys[i].label, label) != 0)
+			continue;
+		memcpy(k->id, keys[i].id, keys[i].id_len);
+		k->id_len = keys[i].id_len;
+		return hsm_cert_get(h, k->id, k->id_len, &k->cert);
+	}
+	return SB_ENOTFOUND;
+}
+
+/* The audit certificate on disk (which verified the ledger at start) must be
+ * the token's: otherwise someone replaced both ledger and certificate. */
+static int
+check_audit_pem(struct mon *mon, char *why, size_t len)
+{
+	char path[4096];
+	X509 *disk = NULL;
+	FILE *f;
+	int same;
+
+	snprintf(path, sizeof(path), "%s/audit.pem", mon->cfg->appliance.state_dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;	/* never made: the ledger was empty at start */
+	disk = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	same = disk != NULL && X509_cmp(disk, mon->audit.cert) == 0;
+	X509_free(disk);
+	if (!same) {
+		snprintf(why, len, "%s does not hold the token's audit certificate", path);
+		return SB_ESTATE;
+	}
+	return 0;
+}
+
+int
+mon_open_appliance(struct mon *mon, struct hsm *h, char *why, size_t len)
+{
+	struct hsm_key_info *keys = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = hsm_key_list(h, &keys, &n)) != 0) {
+		snprintf(why, len, "cannot list the token's keys: %s", sb_strerror(rc));
+		return rc;
+	}
+	if (find_key(h, keys, n, MON_LABEL_CA, &mon->ca) != 0 ||
+	    find_key(h, keys, n, MON_LABEL_TSA, &mon->tsa_key) != 0 ||
+	    find_key(h, keys, n, MON_LABEL_AUDIT, &mon->audit) != 0) {
+		free(keys);
+		snprintf(why, len, "the token lacks the appliance keys: run "
+		    "`sealprov appliance-init` first");
+		mon_close_appliance(mon);
+		return SB_ESTATE;
+	}
+	free(keys);
+	mon->hsm = h;
+	if ((rc = check_audit_pem(mon, why, len)) != 0)
+		goto fail;
+	rc = SB_ENOMEM;
+	if ((mon->chain = sk_X509_new_null()) == NULL || !sk_X509_push(mon->chain, mon->ca.cert) ||
+	    !X509_up_ref(mon->ca.cert) || (mon->trust = X509_STORE_new()) == NULL ||
+	    X509_STORE_add_cert(mon->trust, mon->ca.cert) != 1)
+		goto fail;
+	if ((rc = tsa_new(h, mon->tsa_key.id, mon->tsa_key.id_len, mon->tsa_key.cert,
+	    mon->chain, MON_TSA_POLICY, &mon->tsa)) != 0) {
+		snprintf(why, len, "cannot start the TSA: %s", sb_strerror(rc));
+		goto fail;
+	}
+	tsa_set_require_sync(mon->tsa, (int)mon->cfg->time.require_sync);
+	return 0;
+fail:
+	if (why[0] == '\0')
+		snprintf(why, len, "%s", sb_strerror(rc));
+	mon->hsm = NULL;
+	mon_close_appliance(mon);
+	return rc;
+}
+
+void
+mon_close_appliance(struct mon *mon)
+{
+	tsa_free(mon->tsa);
+	mon->tsa = NULL;
+	X509_STORE_free(mon->trust);
+	mon->trust = NULL;
+	sk_X509_pop_free(mon->chain, X509_free);
+	mon->chain = NULL;
+	X509_free(mon->ca.cert);
+	X509_free(mon->tsa_key.cert);
+	X509_free(mon->audit.cert);
+	mon->ca.cert = mon->tsa_key.cert = mon->audit.cert = NULL;
+	hsm_close(mon->hsm);
+	mon->hsm = NULL;
+}
+
+/* With the set complete: unseal, or start over. Called with mon->lock held. */
+static int
+unseal_finish(struct mon *mon, uint32_t id, struct ipc_msg *reply)
+{
+	char err[512] = "", why[512] = "";
+	struct hsm *h = NULL;
+	int rc;
+
+	rc = keyctl_unseal(mon->cfg, mon->unseal, &h, err, sizeof(err));
+	custody_set_free(mon->unseal);	/* wipes the shares; S was wiped inside */
+	mon->unseal = NULL;
+	if (rc != 0)
+		return mon_reply_err(reply, id, 400, "unseal_failed", "%s; enter the shares "
+		    "again", err);
+	if ((rc = mon_open_appliance(mon, h, why, sizeof(why))) != 0) {
+		hsm_close(h);
+		return mon_reply_err(reply, id, 409, "not_initialised", "%s", why);
+	}
+	mon->state = MON_READY;
+	log_info("monitor: unsealed");
+	return 0;
+}
+
+int
+mon_adm_unseal(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_unseal *v = secret_alloc(sizeof(*v));
+	char err[512] = "", detail[256] = "";
+	unsigned have = 0, need = mon->cfg->quorum.threshold;
+	uint64_t seq;
+	uint8_t leaf[32];
+	int rc, ready = 0;
+
+	if (v == NULL)
+		return SB_ENOMEM;
+	if (adm_unseal_dec(m, v) != 0) {
+		secret_free(&v);
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed unseal request");
+	}
+	pthread_mutex_lock(&mon->lock);
+	if (mon->state == MON_READY) {
+		pthread_mutex_unlock(&mon->lock);
+		secret_free(&v);
+		return mon_reply_json(reply, m->id, 200, json_pack("{s:s}", "state", "ready"));
+	}
+	if (mon->unseal == NULL &&
+	    (rc = keyctl_set_new(mon->cfg, &mon->unseal, err, sizeof(err))) != 0) {
+		pthread_mutex_unlock(&mon->lock);
+		secret_free(&v);
+		return mon_reply_err(reply, m->id, 409, "not_provisioned", "%s", err);
+	}
+	rc = custody_set_add(mon->unseal, v->share, &have, &need, detail, sizeof(detail));
+	secret_free(&v);
+	if (rc != 0) {
+		pthread_mutex_unlock(&mon->lock);
+		return mon_reply_err(reply, m->id, 400, "bad_share", "%s%s%s", sb_strerror(rc),
+		    detail[0] ? ": " : "", detail);
+	}
+	if (have >= need) {
+		if ((rc = unseal_finish(mon, m->id, reply)) != 0 || reply->body.len > 0) {
+			pthread_mutex_unlock(&mon->lock);
+			return rc;
+		}
+		ready = 1;
+	}
+	pthread_mutex_unlock(&mon->lock);
+	if (ready)
+		(void)mon_ledger(mon, entry(mon, "unseal"), &seq, leaf);
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:i,s:i}", "state",
+	    ready ? "ready" : "sealed", "have", (int)have, "need", (int)need));
+}
+
+static int
+valid_png(const uint8_t *p, size_t n)
+{
+	static const uint8_t sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+
+	return n > sizeof(sig) && memcmp(p, sig, sizeof(sig)) == 0;
+}
+
+static int
+valid_seal_type(const char *t)
+{
+	for (size_t i = 0; i < sizeof(seal_types) / sizeof(seal_types[0]); i++)
+		if (strcmp(t, seal_types[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Checks a seal-create request; 0, or the error was put in reply (1). */
+static int
+seal_create_check(struct mon *mon, struct adm_seal_create *v, enum hsm_key_type *kt,
+    uint32_t id, struct ipc_msg *reply)
+{
+	struct store_seal old;
+	uint8_t rnd[6];
+	int rc = 1;
+
+	if (v->id[0] == '\0') {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			return SB_ECRYPTO;
+		memcpy(v->id, "seal-", 5);
+		mon_hex(rnd, sizeof(rnd), v->id + 5);
+	}
+	if (!valid_id(v->id, MSG_ID_MAX, 0))
+		mon_reply_err(reply, id, 400, "bad_request", "seal id must be 1 to 63 of "
+		    "A-Z a-z 0-9 . _ -");
+	else if (v->name[0] == '\0')
+		mon_reply_err(reply, id, 400, "bad_request", "the seal needs a name");
+	else if (!valid_seal_type(v->type))
+		mon_reply_err(reply, id, 400, "bad_request", "unknown seal type '%s'", v->type);
+	else if (hsm_key_type_parse(v->key_type, kt) != 0)
+		mon_reply_err(reply, id, 400, "bad_request", "key type must be ec-p256, "
+		    "ec-p384, rsa-2048 or rsa-3072");
+	else if (!valid_id(v->unit, MSG_ID_MAX, 0))
+		mon_reply_err(reply, id, 400, "bad_request", "the seal needs a unit");
+	else if (!valid_png(v->image, v->image_len))
+		mon_reply_err(reply, id, 400, "bad_request", "the seal image must be a PNG");
+	else if (store_seal_get(mon->store, v->id, &old) == 0) {
+		store_seal_clear(&old);
+		mon_reply_err(reply, id, 409, "exists", "seal '%s' already exists", v->id);
+	} else
+		rc = 0;
+	return rc;
+}
+
+/* Key pair in the HSM, certificate from the appliance CA, stored with it. */
+static int
+seal_make_key(struct mon *mon, const struct adm_seal_create *v, enum hsm_key_type kt,
+    struct store_seal *s, X509 **cert)
+{
+	EVP_PKEY *pub = NULL;
+	unsigned char *der = NULL;
+	int rc, n;
+
+	if ((rc = hsm_keygen(mon->hsm, kt, v->id, s->key_id)) != 0)
+		return rc;
+	if ((rc = hsm_key_public(mon->hsm, s->key_id, sizeof(s->key_id), &pub)) == 0)
+		rc = ca_issue(mon->hsm, mon->ca.id, mon->ca.id_len, mon->ca.cert, pub, v->name,
+		    v->unit, CA_PROFILE_SEAL, NULL, SEAL_CERT_DAYS, cert);
+	EVP_PKEY_free(pub);
+	if (rc == 0)
+		rc = hsm_cert_store(mon->hsm, s->key_id, sizeof(s->key_id), v->id, *cert);
+	if (rc == 0 && (n = i2d_X509(*cert, &der)) > 0) {
+		SHA256(der, (size_t)n, s->cert_sha256);
+		OPENSSL_free(der);
+	}
+	if (rc != 0) {
+		X509_free(*cert);
+		*cert = NULL;
+		(void)hsm_key_destroy(mon->hsm, s->key_id, sizeof(s->key_id));
+	}
+	return rc;
+}
+
+int
+mon_adm_seal_create(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_seal_create v;
+	struct store_seal s;
+	enum hsm_key_type kt;
+	uint8_t img[32], leaf[32];
+	uint64_t seq;
+	X509 *cert = NULL;
+	json_t *e;
+	int rc;
+
+	if (adm_seal_create_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	if ((rc = seal_create_check(mon, &v, &kt, m->id, reply)) != 0)
+		return rc < 0 ? rc : 0;
+	memset(&s, 0, sizeof(s));
+	if ((rc = seal_make_key(mon, &v, kt, &s, &cert)) != 0)
+		return mon_reply_err(reply, m->id, 503, "hsm_unavailable",
+		    "the seal's key or certificate could not be made: %s", sb_strerror(rc));
+	snprintf(s.id, sizeof(s.id), "%s", v.id);
+	snprintf(s.name, sizeof(s.name), "%s", v.name);
+	snprintf(s.type, sizeof(s.type), "%s", v.type);
+	snprintf(s.key_type, sizeof(s.key_type), "%s", v.key_type);
+	snprintf(s.unit, sizeof(s.unit), "%s", v.unit);
+	snprintf(s.state, sizeof(s.state), "active");
+	SHA256(v.image, v.image_len, img);
+	mon_hex(img, sizeof(img), s.image_sha256);
+	s.created_ms = (long long)time(NULL) * 1000;
+	s.cert_pem = mon_pem(cert);
+	X509_free(cert);
+	rc = s.cert_pem == NULL ? SB_ENOMEM : store_image_put(mon->store, s.image_sha256,
+	    v.image, v.image_len);
+	if (rc == 0)
+		rc = store_seal_add(mon->store, &s);
+	if (rc == 0 && (e = entry(mon, "seal.create")) != NULL) {
+		json_object_set_new(e, "seal", json_string(s.id));
+		json_object_set_new(e, "seal_name", json_string(s.name));
+		json_object_set_new(e, "key_type", json_string(s.key_type));
+		json_object_set_new(e, "image_sha256", json_string(s.image_sha256));
+		rc = mon_ledger(mon, e, &seq, leaf);
+	}
+	if (rc != 0) {
+		store_seal_clear(&s);
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable",
+		    "the seal could not be registered: %s", sb_strerror(rc));
+	}
+	log_info("monitor: seal %s (%s) created by %s", s.id, s.key_type, mon->admin_actor);
+	rc = mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s,s:s}", "id", s.id,
+	    "certificate", s.cert_pem, "state", s.state));
+	store_seal_clear(&s);
+	return rc;
+}
+
+/* The certificate must chain to the configured client CA: any other could
+ * never authenticate, and registering it would only confuse. */
+static int
+principal_cert(struct mon *mon, const struct adm_principal_add *v, X509 **out, char *why,
+    size_t len)
+{
+	BIO *b = BIO_new_mem_buf(v->cert_pem, (int)v->cert_len);
+	X509_STORE *st = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	X509 *c = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	int ok = 0;
+
+	BIO_free(b);
+	if (c == NULL) {
+		snprintf(why, len, "not a PEM certificate");
+		return SB_EINVAL;
+	}
+	if (mon->cfg->tls.client_ca == NULL)
+		ok = 1;
+	else if ((st = X509_STORE_new()) != NULL &&
+	    X509_STORE_load_file(st, mon->cfg->tls.client_ca) == 1 &&
+	    (ctx = X509_STORE_CTX_new()) != NULL && X509_STORE_CTX_init(ctx, st, c, NULL) == 1)
+		ok = X509_verify_cert(ctx) == 1;
+	if (!ok)
+		snprintf(why, len, "the certificate does not chain to the client CA (%s)",
+		    ctx ? X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)) : "no CA");
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	if (!ok) {
+		X509_free(c);
+		return SB_EINVAL;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_principal_add v;
+	struct store_principal p;
+	unsigned char *der = NULL;
+	char why[256], sha[65], *subj;
+	uint8_t leaf[32];
+	uint64_t seq;
+	X509 *c = NULL;
+	json_t *e;
+	int rc, n;
+
+	if (adm_principal_add_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	if (!valid_id(v.name, MSG_ID_MAX, 1))
+		return mon_reply_err(reply, m->id, 400, "bad_request", "principal name must be "
+		    "1 to 63 of A-Z a-z 0-9 . _ - @");
+	if (principal_cert(mon, &v, &c, why, sizeof(why)) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_certificate", "%s", why);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", v.name);
+	snprintf(p.state, sizeof(p.state), "active");
+	if ((subj = X509_NAME_oneline(X509_get_subject_name(c), NULL, 0)) != NULL) {
+		snprintf(p.subject, sizeof(p.subject), "%s", subj);
+		OPENSSL_free(subj);
+	}
+	n = i2d_X509(c, &der);
+	X509_free(c);
+	if (n <= 0)
+		return SB_ENOMEM;
+	SHA256(der, (size_t)n, p.cert_sha256);
+	OPENSSL_free(der);
+	if ((rc = store_principal_add(mon->store, &p)) == SB_EEXIST)
+		return mon_reply_err(reply, m->id, 409, "exists",
+		    "the name or the certificate is already registered");
+	mon_hex(p.cert_sha256, 32, sha);
+	if (rc == 0 && (e = entry(mon, "principal.add")) != NULL) {
+		json_object_set_new(e, "principal", json_string(p.name));
+		json_object_set_new(e, "cert_sha256", json_string(sha));
+		rc = mon_ledger(mon, e, &seq, leaf);
+	}
+	if (rc != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "principal", p.name,
+	    "cert_sha256", sha));
+}
+
+int
+mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_grant_add v;
+	struct store_principal p;
+	struct store_seal s;
+	uint8_t leaf[32];
+	uint64_t seq;
+	json_t *e;
+	int rc;
+
+	if (adm_grant_add_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	if (store_seal_get(mon->store, v.seal, &s) != 0)
+		return mon_reply_err(reply, m->id, 404, "unknown_seal", "no seal '%s'", v.seal);
+	store_seal_clear(&s);
+	if (store_principal_get(mon->store, v.principal, &p) != 0)
+		return mon_reply_err(reply, m->id, 404, "unknown_principal", "no principal '%s'",
+		    v.principal);
+	if ((rc = store_grant_add(mon->store, v.seal, v.principal)) == SB_EEXIST)
+		return mon_reply_err(reply, m->id, 409, "exists", "'%s' already has a grant "
+		    "for '%s'", v.principal, v.seal);
+	if (rc == 0 && (e = entry(mon, "grant.add")) != NULL) {
+		json_object_set_new(e, "seal", json_string(v.seal));
+		json_object_set_new(e, "principal", json_string(v.principal));
+		rc = mon_ledger(mon, e, &seq, leaf);
+	}
+	if (rc != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "seal", v.seal,
+	    "principal", v.principal));
+}

@@ -1,0 +1,108 @@
+/* The monitor's shared state; only daemon/monitor/ includes this. */
+#ifndef SB_MON_INT_H
+#define SB_MON_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+#include <jansson.h>
+
+#include "../../hsm/custody.h"
+#include "../../hsm/hsm.h"
+#include "../../lib/config.h"
+#include "../../lib/ipc.h"
+#include "../formats/tsa.h"
+#include "../ledger/ledger.h"
+#include "../msg.h"
+#include "store.h"
+
+#define MON_LABEL_CA "sealbox-ca"
+#define MON_LABEL_TSA "sealbox-tsa"
+#define MON_LABEL_AUDIT "sealbox-audit"
+#define MON_TSA_POLICY "1.3.6.1.4.1.4146.1.1"	/* see docs/formats.md */
+#define MON_REASON_MAX 256
+
+enum mon_state { MON_SEALED, MON_READY };
+
+/* A key of the appliance itself (CA, TSA, audit): its id and certificate. */
+struct mon_key {
+	uint8_t id[HSM_ID_MAX];
+	size_t id_len;
+	X509 *cert;
+};
+
+struct mon {
+	const struct config *cfg;
+	pthread_mutex_t lock;		/* state, unseal, faults below */
+	enum mon_state state;
+	struct custody_set *unseal;	/* shares entered so far (secret memory) */
+	char hsm_fault[MON_REASON_MAX];	/* "" when the last HSM use worked */
+	char ledger_fault[MON_REASON_MAX];
+	/* Set once at unseal, read-only afterwards. */
+	struct hsm *hsm;
+	struct mon_key ca, tsa_key, audit;
+	STACK_OF(X509) *chain;		/* the CA certificate, sent with signatures */
+	X509_STORE *trust;		/* the CA, for /v1/verify */
+	struct tsa *tsa;
+	/* Open from start. */
+	struct ledger *ledger;
+	struct store *store;
+	EVP_PKEY *audit_pub;		/* from state_dir/audit.pem; NULL if not made yet */
+	/* The link to the net worker. */
+	pthread_mutex_t net_lock;	/* serialises writes; guards net_fd */
+	int net_fd;
+	int stop;
+	char admin_actor[64];		/* who is on the admin socket: "admin:uid=N" */
+};
+
+/* Handlers: fill reply (an ipc message to send back) from request m. */
+typedef int (*mon_handler)(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+
+int mon_health(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_seals_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_seal_get(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_tsa(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_ledger_sth(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+
+int mon_adm_status(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_unseal(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_seal_create(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+
+/* Helpers (mon_util.c). */
+int mon_reply_json(struct ipc_msg *reply, uint32_t id, uint16_t status, json_t *body);
+int mon_reply_err(struct ipc_msg *reply, uint32_t id, uint16_t status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+char *mon_b64(const uint8_t *p, size_t n);		/* malloc'd */
+void mon_hex(const uint8_t *p, size_t n, char *out);	/* out: 2n+1 */
+char *mon_pem(X509 *cert);				/* malloc'd */
+/* Ledger an entry (fields of the caller plus "actor"); on failure records the
+ * ledger fault. */
+int mon_ledger(struct mon *mon, json_t *entry, uint64_t *seq, uint8_t leaf[32]);
+/* Record or clear a fault ("" clears). */
+void mon_fault(struct mon *mon, char *slot, const char *reason);
+/* 1 when unsealed. */
+int mon_is_ready(struct mon *mon);
+/* 0 when unsealed; else fills reply with 503 "sealed" and returns SB_ESTATE. */
+int mon_require_ready(struct mon *mon, uint32_t id, struct ipc_msg *reply);
+/* Sign msg (SHA-256 of it) with the audit key: the ledger's tree-head signer. */
+int mon_sth_sign(void *arg, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen);
+/* The principal registered for an identity; SB_ENOTFOUND if none. */
+int mon_principal(struct mon *mon, const struct msg_ident *who, struct store_principal *p);
+
+/* Policy (policy.c): the one place that decides what a principal may do. */
+int policy_may_sign(struct mon *mon, const struct store_principal *p, const struct store_seal *s);
+int policy_may_see(struct mon *mon, const struct store_principal *p, const struct store_seal *s);
+
+/* Unseal completion (mon_admin.c): load the appliance's keys; SB_* and why. */
+int mon_open_appliance(struct mon *mon, struct hsm *h, char *why, size_t len);
+void mon_close_appliance(struct mon *mon);
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * The monitor's read side: /v1/verify, /v1/tsa, the ledger, its proofs and
+ * evidence bundles.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/objects.h>
+#include <openssl/sha.h>
+
+#include "../../lib/buf.h"
+#include "../../lib/err.h"
+#include "../../lib/log.h"
+#include "../formats/cms.h"
+#include "mon_int.h"
+
+static void
+iso_time(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Which seal, which ledger entry, and was the seal active then. */
+static void
+verify_locate(struct mon *mon, const struct msg_verify *v, const struct cms_verify_result *r,
+    json_t *o)
+{
+	uint8_t sha[32], cms_sha[32];
+	char id[STORE_ID_MAX];
+	struct store_seal s;
+	uint64_t seq;
+	unsigned char *der = NULL;
+	int n;
+
+	if (r->signer != NULL && (n = i2d_X509(r->signer, &der)) > 0) {
+		SHA256(der, (size_t)n, sha);
+		OPENSSL_free(der);
+		if (store_seal_by_cert(mon->store, sha, id) == 0 &&
+		    store_seal_get(mon->store, id, &s) == 0) {
+			json_object_set_new(o, "seal", json_string(s.id));
+			/* Seals change state only through governance requests (a later
+			 * issue); until then a seal that exists was active since it was
+			 * made. */
+			json_object_set_new(o, "seal_active_then", json_boolean(
+			    r->has_signing_time && (long long)r->signing_time * 1000 + 999 >=
+			    s.created_ms && strcmp(s.state, "destroyed") != 0));
+			store_seal_clear(&s);
+		}
+	}
+	SHA256(v->cms, v->cms_len, cms_sha);
+	if (store_sig_get(mon->store, cms_sha, &seq) == 0)
+		json_object_set_new(o, "seq", json_integer((json_int_t)seq));
+}
+
+int
+mon_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct cms_verify_result r;
+	struct msg_verify v;
+	char when[32], *subj;
+	json_t *o;
+	int rc;
+
+	if (msg_verify_dec(m, &v) != 0)
+		return SB_EINVAL;
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	rc = cms_verify_digest(v.cms, v.cms_len, v.md_nid, v.digest, v.digest_len,
+	    mon->trust, &r);
+	if (rc != 0 && rc != SB_ECRYPTO && rc != SB_EINVAL) {
+		cms_verify_result_clear(&r);
+		return mon_reply_err(reply, m->id, 500, "internal", "verification failed: %s",
+		    sb_strerror(rc));
+	}
+	if (!r.valid) {
+		o = json_pack("{s:b,s:s,s:s}", "valid", 0, "reason", cms_reason_code(r.reason),
+		    "detail", r.detail);
+		cms_verify_result_clear(&r);
+		return mon_reply_json(reply, m->id, 200, o);
+	}
+	o = json_pack("{s:b}", "valid", 1);
+	if (r.signer != NULL && (subj = X509_NAME_oneline(X509_get_subject_name(r.signer),
+	    NULL, 0)) != NULL) {
+		json_object_set_new(o, "signer", json_string(subj));
+		OPENSSL_free(subj);
+	}
+	if (r.has_signing_time) {
+		iso_time(r.signing_time, when, sizeof(when));
+		json_object_set_new(o, "signing_time", json_string(when));
+	}
+	if (r.has_timestamp) {
+		iso_time(r.timestamp_time, when, sizeof(when));
+		json_object_set_new(o, "timestamp_time", json_string(when));
+	}
+	verify_locate(mon, &v, &r, o);
+	cms_verify_result_clear(&r);
+	return mon_reply_json(reply, m->id, 200, o);
+}
+
+int
+mon_tsa(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct msg_reply r = { .status = 200, .content_type = "application/timestamp-reply" };
+	struct msg_tsa v;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (msg_tsa_dec(m, &v) != 0)
+		return SB_EINVAL;
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	/* A bad query or an untrusted clock is answered by a TSA rejection
+	 * reply, as RFC 3161 asks; only a failing HSM is an HTTP error. */
+	if ((rc = tsa_respond(mon->tsa, v.query, v.query_len, &der, &len)) != 0) {
+		mon_fault(mon, mon->hsm_fault, rc == SB_EHSM ? hsm_error(mon->hsm) : "");
+		return mon_reply_err(reply, m->id, 503, rc == SB_EHSM ? "hsm_unavailable" :
+		    "internal", "the timestamp could not be made: %s", sb_strerror(rc));
+	}
+	r.body = der;
+	r.body_len = len;
+	rc = msg_reply_enc(reply, m->id, &r);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* The newest tree head, made now when the tree grew past the newest one or
+ * when it must cover entry `need` (UINT64_MAX: any). */
+static int
+sth_current(struct mon *mon, uint64_t need, struct ledger_sth *sth)
+{
+	int rc = ledger_sth_latest(mon->ledger, sth);
+
+	if (rc == 0 && (need == UINT64_MAX || sth->tree_size > need))
+		return 0;
+	if (rc != 0 && rc != SB_ENOTFOUND)
+		return rc;
+	if (need != UINT64_MAX && need >= ledger_size(mon->ledger))
+		return SB_ENOTFOUND;
+	if (rc == SB_ENOTFOUND && ledger_size(mon->ledger) == 0)
+		return SB_ENOTFOUND;
+	return ledger_sth_make(mon->ledger, mon_sth_sign, mon, sth);
+}
+
+int
+mon_ledger_sth(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct msg_ident_only v;
+	struct store_principal p;
+	struct ledger_sth sth;
+	json_t *o = NULL;
+	int rc;
+
+	if (msg_ident_only_dec(m, &v) != 0)
+		return SB_EINVAL;
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	if (mon_principal(mon, &v.who, &p) != 0)
+		return mon_reply_err(reply, m->id, 403, "unknown_principal",
+		    "this client certificate is not registered to an active principal");
+	if ((rc = sth_current(mon, UINT64_MAX, &sth)) == SB_ENOTFOUND)
+		return mon_reply_err(reply, m->id, 404, "not_found", "the ledger is empty");
+	if (rc != 0 || ledger_sth_to_json(&sth, &o) != 0)
+		return mon_reply_err(reply, m->id, 503, "hsm_unavailable",
+		    "no tree head could be made: %s", sb_strerror(rc));
+	return mon_reply_json(reply, m->id, 200, o);
+}
+
+int
+mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct msg_ledger_entries v;
+	struct store_principal p;
+	json_t *arr = NULL;
+	int rc;
+
+	if (msg_ledger_entries_dec(m, &v) != 0)
+		return SB_EINVAL;
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	if (mon_principal(mon, &v.who, &p) != 0)
+		return mon_reply_err(reply, m->id, 403, "unknown_principal",
+		    "this client certificate is not registered to an active principal");
+	if (v.count == 0 || v.count > LEDGER_LIST_MAX)
+		return mon_reply_err(reply, m->id, 400, "bad_query",
+		    "count must be 1 to %d", LEDGER_LIST_MAX);
+	if ((rc = ledger_entries(mon->ledger, v.start, v.count, &arr)) != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s",
+		    sb_strerror(rc));
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:o}", "entries", arr));
+}
+
+static json_t *
+path_json(const uint8_t *path, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		char *b = mon_b64(path + i * MERKLE_HASH_LEN, MERKLE_HASH_LEN);
+
+		json_array_append_new(arr, json_string(b ? b : ""));
+		free(b);
+	}
+	return arr;
+}
+
+int
+mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	uint8_t path[MERKLE_MAX_PATH * MERKLE_HASH_LEN];
+	struct store_principal p;
+	struct msg_proof v;
+	size_t n = 0;
+	uint64_t size;
+	int rc, incl = m->type == MSG_PROOF_INCLUSION;
+
+	if (msg_proof_dec(m, &v) != 0)
+		return SB_EINVAL;
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	if (mon_principal(mon, &v.who, &p) != 0)
+		return mon_reply_err(reply, m->id, 403, "unknown_principal",
+		    "this client certificate is not registered to an active principal");
+	size = ledger_size(mon->ledger);
+	if (incl) {
+		uint64_t ts = v.b ? v.b : size;
+
+		if (v.a >= ts || ts > size)
+			return mon_reply_err(reply, m->id, 404, "not_found",
+			    "no entry %llu in a tree of %llu", (unsigned long long)v.a,
+			    (unsigned long long)ts);
+		rc = ledger_inclusion_proof(mon->ledger, v.a, ts, path, &n);
+		if (rc == 0)
+			return mon_reply_json(reply, m->id, 200, json_pack("{s:I,s:I,s:o}",
+			    "seq", (json_int_t)v.a, "tree_size", (json_int_t)ts,
+			    "path", path_json(path, n)));
+	} else {
+		if (v.a == 0 || v.a > v.b || v.b > size)
+			return mon_reply_err(reply, m->id, 404, "not_found",
+			    "need 0 < first <= second <= %llu", (unsigned long long)size);
+		rc = ledger_consistency_proof(mon->ledger, v.a, v.b, path, &n);
+		if (rc == 0)
+			return mon_reply_json(reply, m->id, 200, json_pack("{s:I,s:I,s:o}",
+			    "first", (json_int_t)v.a, "second", (json_int_t)v.b,
+			    "path", path_json(path, n)));
+	}
+	return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
+}
+
+/* The certificates a bundle carries, as PEM. */
+static json_t *
+evidence_certs(struct mon *mon, const char *seal)
+{
+	struct store_seal s;
+	json_t *o = json_object();
+	char *pem;
+
+	if (o == NULL)
+		return NULL;
+	if (store_seal_get(mon->store, seal, &s) == 0) {
+		json_object_set_new(o, "seal", json_string(s.cert_pem));
+		store_seal_clear(&s);
+	}
+	if ((pem = mon_pem(mon->audit.cert)) != NULL)
+		json_object_set_new(o, "audit", json_string(pem));
+	free(pem);
+	if ((pem = mon_pem(mon->tsa_key.cert)) != NULL)
+		json_object_set_new(o, "tsa", json_string(pem));
+	free(pem);
+	if ((pem = mon_pem(mon->ca.cert)) != NULL)
+		json_object_set_new(o, "ca", json_string(pem));
+	free(pem);
+	return o;
+}
+
+/* Bundle of entry seq (a signature) under tree head sth. */
+static json_t *
+evidence_bundle(struct mon *mon, uint64_t seq, const struct buf *entry,
+    const struct ledger_sth *sth, const uint8_t *path, size_t n, json_t *parsed)
+{
+	uint8_t leaf[MERKLE_HASH_LEN];
+	json_t *sthj = NULL, *o;
+	char *e64, *l64;
+
+	merkle_leaf_hash(entry->data, entry->len, leaf);
+	if (ledger_sth_to_json(sth, &sthj) != 0)
+		return NULL;
+	e64 = mon_b64(entry->data, entry->len);
+	l64 = mon_b64(leaf, sizeof(leaf));
+	o = json_pack("{s:i,s:I,s:s?,s:s?,s:{s:I,s:o},s:o,s:O,s:o}", "version", 1,
+	    "seq", (json_int_t)seq, "entry", e64, "leaf_hash", l64, "inclusion",
+	    "tree_size", (json_int_t)sth->tree_size, "path", path_json(path, n),
+	    "sth", sthj, "cms", json_object_get(parsed, "cms"),
+	    "certificates", evidence_certs(mon, json_string_value(json_object_get(parsed, "seal"))));
+	free(e64);
+	free(l64);
+	return o;
+}
+
+int
+mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	uint8_t path[MERKLE_MAX_PATH * MERKLE_HASH_LEN];
+	struct store_principal p;
+	struct msg_evidence v;
+	struct ledger_sth sth;
+	struct buf entry;
+	json_t *parsed = NULL, *o;
+	size_t n = 0;
+	int rc;
+
+	if (msg_evidence_dec(m, &v) != 0)
+		return SB_EINVAL;
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	if (mon_principal(mon, &v.who, &p) != 0)
+		return mon_reply_err(reply, m->id, 403, "unknown_principal",
+		    "this client certificate is not registered to an active principal");
+	buf_init(&entry, LEDGER_ENTRY_MAX);
+	rc = ledger_entry_get(mon->ledger, v.seq, &entry);
+	if (rc == 0 && ((parsed = json_loadb((const char *)entry.data, entry.len, 0, NULL)) == NULL ||
+	    !json_is_string(json_object_get(parsed, "cms"))))
+		rc = SB_ENOTFOUND;
+	if (rc != 0) {
+		json_decref(parsed);
+		buf_free(&entry);
+		return mon_reply_err(reply, m->id, 404, "not_found",
+		    "entry %llu is not a signature in the ledger", (unsigned long long)v.seq);
+	}
+	if ((rc = sth_current(mon, v.seq, &sth)) == 0)
+		rc = ledger_inclusion_proof(mon->ledger, v.seq, sth.tree_size, path, &n);
+	if (rc != 0) {
+		json_decref(parsed);
+		buf_free(&entry);
+		return mon_reply_err(reply, m->id, 503, "hsm_unavailable",
+		    "no tree head covers this entry yet: %s", sb_strerror(rc));
+	}
+	o = evidence_bundle(mon, v.seq, &entry, &sth, path, n, parsed);
+	json_decref(parsed);
+	buf_free(&entry);
+	return mon_reply_json(reply, m->id, 200, o);
+}

@@ -1,0 +1,149 @@
+/* Small helpers the monitor's handlers share. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "../../lib/err.h"
+#include "../../lib/log.h"
+#include "mon_int.h"
+
+int
+mon_reply_json(struct ipc_msg *reply, uint32_t id, uint16_t status, json_t *body)
+{
+	struct msg_reply r = { .status = status, .content_type = "application/json" };
+	char *text;
+	int rc;
+
+	if (body == NULL)
+		return mon_reply_err(reply, id, 500, "internal", "out of memory");
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL)
+		return mon_reply_err(reply, id, 500, "internal", "out of memory");
+	r.body = (const uint8_t *)text;
+	r.body_len = strlen(text);
+	rc = msg_reply_enc(reply, id, &r);
+	free(text);
+	return rc;
+}
+
+int
+mon_reply_err(struct ipc_msg *reply, uint32_t id, uint16_t status, const char *code,
+    const char *fmt, ...)
+{
+	char text[MSG_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return msg_reply_error(reply, id, status, code, text);
+}
+
+char *
+mon_b64(const uint8_t *p, size_t n)
+{
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+
+	if (out != NULL)
+		EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
+void
+mon_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+char *
+mon_pem(X509 *cert)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *out = NULL;
+	long n;
+
+	if (b == NULL)
+		return NULL;
+	if (PEM_write_bio_X509(b, cert) == 1 && (n = BIO_get_mem_data(b, &data)) > 0 &&
+	    (out = malloc((size_t)n + 1)) != NULL) {
+		memcpy(out, data, (size_t)n);
+		out[n] = '\0';
+	}
+	BIO_free(b);
+	return out;
+}
+
+void
+mon_fault(struct mon *mon, char *slot, const char *reason)
+{
+	pthread_mutex_lock(&mon->lock);
+	if (reason[0] != '\0' && slot[0] == '\0')
+		log_err("monitor: fault: %s", reason);
+	else if (reason[0] == '\0' && slot[0] != '\0')
+		log_info("monitor: recovered from: %s", slot);
+	snprintf(slot, MON_REASON_MAX, "%s", reason);
+	pthread_mutex_unlock(&mon->lock);
+}
+
+int
+mon_ledger(struct mon *mon, json_t *entry, uint64_t *seq, uint8_t leaf[32])
+{
+	int rc = ledger_append(mon->ledger, entry, seq, leaf);
+
+	mon_fault(mon, mon->ledger_fault, rc == 0 ? "" : sb_strerror(rc));
+	return rc;
+}
+
+int
+mon_is_ready(struct mon *mon)
+{
+	int ready;
+
+	pthread_mutex_lock(&mon->lock);
+	ready = mon->state == MON_READY;
+	pthread_mutex_unlock(&mon->lock);
+	return ready;
+}
+
+int
+mon_require_ready(struct mon *mon, uint32_t id, struct ipc_msg *reply)
+{
+	if (mon_is_ready(mon))
+		return 0;
+	if (mon_reply_err(reply, id, 503, "sealed",
+	    "the appliance is sealed: administrators must enter their shares") != 0)
+		return SB_ENOMEM;
+	return SB_ESTATE;
+}
+
+int
+mon_sth_sign(void *arg, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen)
+{
+	struct mon *mon = arg;
+	uint8_t d[SHA256_DIGEST_LENGTH];
+	int rc;
+
+	SHA256(msg, len, d);
+	rc = hsm_sign(mon->hsm, mon->audit.id, mon->audit.id_len, NID_sha256, d, sizeof(d),
+	    sig, siglen);
+	mon_fault(mon, mon->hsm_fault, rc == 0 ? "" : hsm_error(mon->hsm));
+	return rc;
+}
+
+int
+mon_principal(struct mon *mon, const struct msg_ident *who, struct store_principal *p)
+{
+	return store_principal_by_cert(mon->store, who->cert_sha256, p);
+}

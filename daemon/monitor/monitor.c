@@ -1,0 +1,483 @@
+/*
+ * monitor — start-up, threads and dispatch.
+ *
+ * Threads: one reads frames from the net worker and queues them (bounded:
+ * http.queue_max; past it the reader answers 503 busy itself); monitor.workers
+ * threads answer them, so that concurrent signatures share the ledger's group
+ * commit; one serves the admin socket, one connection at a time; one makes a
+ * signed tree head each second the ledger grew. The main thread listens to
+ * the parent: a new net worker's socket arrives over ctl_fd (SCM_RIGHTS),
+ * and ctl_fd closing means stop.
+ *
+ * Only the message types in the tables below are answered. A message our own
+ * net worker should never send (unknown type, a body that does not decode)
+ * means it is broken or taken over: the link is closed, the parent restarts
+ * the net worker.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "../../lib/err.h"
+#include "../../lib/log.h"
+#include "../../lib/secret.h"
+#include "mon_int.h"
+#include "monitor.h"
+
+struct mon_route {
+	uint16_t type;
+	mon_handler fn;
+};
+
+static const struct mon_route net_routes[] = {
+	{ MSG_HEALTH, mon_health },
+	{ MSG_SEALS_LIST, mon_seals_list },
+	{ MSG_SEAL_GET, mon_seal_get },
+	{ MSG_SIGN, mon_sign },
+	{ MSG_VERIFY, mon_verify },
+	{ MSG_TSA, mon_tsa },
+	{ MSG_LEDGER_STH, mon_ledger_sth },
+	{ MSG_LEDGER_ENTRIES, mon_ledger_entries },
+	{ MSG_PROOF_INCLUSION, mon_proof },
+	{ MSG_PROOF_CONSISTENCY, mon_proof },
+	{ MSG_EVIDENCE, mon_evidence },
+};
+
+static const struct mon_route admin_routes[] = {
+	{ ADM_STATUS, mon_adm_status },
+	{ ADM_UNSEAL, mon_adm_unseal },
+	{ ADM_SEAL_CREATE, mon_adm_seal_create },
+	{ ADM_PRINCIPAL_ADD, mon_adm_principal_add },
+	{ ADM_GRANT_ADD, mon_adm_grant_add },
+};
+
+static mon_handler
+route(const struct mon_route *t, size_t n, uint16_t type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].type == type)
+			return t[i].fn;
+	return NULL;
+}
+
+/* ---- the work queue ------------------------------------------------------ */
+
+struct job {
+	struct ipc_msg msg;
+	mon_handler fn;
+	unsigned gen;		/* link generation it arrived on */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct job **ring;
+	size_t cap, head, len;
+	unsigned gen;		/* bumped when the net link is replaced */
+	pthread_cond_t relink;
+} q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0,
+	PTHREAD_COND_INITIALIZER };
+
+static int
+q_push(struct job *j)
+{
+	pthread_mutex_lock(&q.lock);
+	if (q.len == q.cap) {
+		pthread_mutex_unlock(&q.lock);
+		return SB_ELIMIT;
+	}
+	q.ring[(q.head + q.len++) % q.cap] = j;
+	pthread_cond_signal(&q.more);
+	pthread_mutex_unlock(&q.lock);
+	return 0;
+}
+
+static struct job *
+q_pop(struct mon *mon)
+{
+	struct job *j = NULL;
+
+	pthread_mutex_lock(&q.lock);
+	while (q.len == 0 && !mon->stop)
+		pthread_cond_wait(&q.more, &q.lock);
+	if (q.len > 0) {
+		j = q.ring[q.head];
+		q.head = (q.head + 1) % q.cap;
+		q.len--;
+	}
+	pthread_mutex_unlock(&q.lock);
+	return j;
+}
+
+/* Send a reply to the net worker, unless the link it answers is gone. */
+static void
+net_send(struct mon *mon, unsigned gen, struct ipc_msg *reply)
+{
+	pthread_mutex_lock(&mon->net_lock);
+	if (gen == q.gen && mon->net_fd >= 0 && ipc_send(mon->net_fd, reply) != 0)
+		log_warn("monitor: cannot answer the net worker: %s", strerror(errno));
+	pthread_mutex_unlock(&mon->net_lock);
+}
+
+/* Close the link to a misbehaving net worker; the parent restarts it. */
+static void
+net_drop(struct mon *mon, const char *why)
+{
+	log_err("monitor: dropping the net worker link: %s", why);
+	pthread_mutex_lock(&mon->net_lock);
+	if (mon->net_fd >= 0)
+		shutdown(mon->net_fd, SHUT_RDWR);
+	pthread_mutex_unlock(&mon->net_lock);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct mon *mon = arg;
+	struct ipc_msg reply;
+	struct job *j;
+	int rc;
+
+	while ((j = q_pop(mon)) != NULL) {
+		memset(&reply, 0, sizeof(reply));
+		rc = j->fn(mon, &j->msg, &reply);
+		if (rc == SB_EINVAL)
+			net_drop(mon, "a message did not decode");
+		else if (rc != 0 || reply.body.data == NULL) {
+			ipc_msg_free(&reply);
+			memset(&reply, 0, sizeof(reply));
+			if (msg_reply_error(&reply, j->msg.id, 500, "internal",
+			    "the monitor could not answer; see its log") == 0)
+				net_send(mon, j->gen, &reply);
+			log_err("monitor: handler for type %u failed: %s", j->msg.type,
+			    sb_strerror(rc));
+		} else
+			net_send(mon, j->gen, &reply);
+		ipc_msg_free(&reply);
+		ipc_msg_free(&j->msg);
+		free(j);
+	}
+	return NULL;
+}
+
+/* ---- the net worker link ------------------------------------------------- */
+
+static void
+reader_wait_relink(struct mon *mon, unsigned gen)
+{
+	pthread_mutex_lock(&q.lock);
+	while (q.gen == gen && !mon->stop)
+		pthread_cond_wait(&q.relink, &q.lock);
+	pthread_mutex_unlock(&q.lock);
+}
+
+static void
+reader_one(struct mon *mon, struct job *j)
+{
+	struct ipc_msg reply;
+
+	if ((j->fn = route(net_routes, sizeof(net_routes) / sizeof(net_routes[0]),
+	    j->msg.type)) == NULL) {
+		net_drop(mon, "a message of an unknown type");
+		ipc_msg_free(&j->msg);
+		free(j);
+		return;
+	}
+	if (q_push(j) != 0) {
+		memset(&reply, 0, sizeof(reply));
+		if (msg_reply_error(&reply, j->msg.id, 503, "busy",
+		    "too many requests are waiting; retry later") == 0)
+			net_send(mon, j->gen, &reply);
+		ipc_msg_free(&reply);
+		ipc_msg_free(&j->msg);
+		free(j);
+	}
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct mon *mon = arg;
+
+	while (!mon->stop) {
+		struct job *j = calloc(1, sizeof(*j));
+		unsigned gen;
+		int fd, rc;
+
+		if (j == NULL) {
+			sleep(1);
+			continue;
+		}
+		pthread_mutex_lock(&q.lock);
+		gen = q.gen;
+		pthread_mutex_unlock(&q.lock);
+		pthread_mutex_lock(&mon->net_lock);
+		fd = mon->net_fd;
+		pthread_mutex_unlock(&mon->net_lock);
+		rc = fd >= 0 ? ipc_recv(fd, &j->msg) : SB_ENOTFOUND;
+		if (rc != 0) {
+			free(j);
+			if (rc == SB_EINVAL)
+				net_drop(mon, "a malformed frame");
+			reader_wait_relink(mon, gen);
+			continue;
+		}
+		j->gen = gen;
+		reader_one(mon, j);
+	}
+	return NULL;
+}
+
+/* A new net worker's socket from the parent; 0 on end of stream. */
+static int
+ctl_recv_fd(int ctl_fd, int *fd)
+{
+	char byte, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	ssize_t r;
+
+	do
+		r = recvmsg(ctl_fd, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		return 0;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c == NULL || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return 1;
+}
+
+static void
+relink(struct mon *mon, int fd)
+{
+	pthread_mutex_lock(&mon->net_lock);
+	if (mon->net_fd >= 0)
+		close(mon->net_fd);
+	mon->net_fd = fd;
+	pthread_mutex_unlock(&mon->net_lock);
+	pthread_mutex_lock(&q.lock);
+	q.gen++;
+	pthread_cond_broadcast(&q.relink);
+	pthread_mutex_unlock(&q.lock);
+	log_info("monitor: linked to a new net worker");
+}
+
+/* ---- admin socket -------------------------------------------------------- */
+
+static int
+admin_peer_ok(struct mon *mon, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return 0;
+	if (cred.uid != 0 && cred.uid != geteuid()) {
+		log_warn("monitor: admin socket: refused uid %u", (unsigned)cred.uid);
+		return 0;
+	}
+	snprintf(mon->admin_actor, sizeof(mon->admin_actor), "admin:uid=%u", (unsigned)cred.uid);
+	return 1;
+}
+
+static void
+admin_serve(struct mon *mon, int fd)
+{
+	struct timeval tv = { 30, 0 };
+	struct ipc_msg m, reply;
+	mon_handler fn;
+	int rc;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (ipc_recv(fd, &m) == 0) {
+		memset(&reply, 0, sizeof(reply));
+		fn = route(admin_routes, sizeof(admin_routes) / sizeof(admin_routes[0]), m.type);
+		rc = fn ? fn(mon, &m, &reply) : SB_EINVAL;
+		if (rc != 0 || reply.body.data == NULL) {
+			ipc_msg_free(&reply);
+			memset(&reply, 0, sizeof(reply));
+			msg_reply_error(&reply, m.id, fn ? 500 : 400, fn ? "internal" : "bad_request",
+			    fn ? "the command failed; see the appliance log" : "unknown command");
+		}
+		rc = ipc_send(fd, &reply);
+		ipc_msg_free(&reply);
+		ipc_msg_free(&m);
+		if (rc != 0)
+			break;
+	}
+}
+
+struct admin_arg {
+	struct mon *mon;
+	int fd;
+};
+
+static void *
+admin_loop(void *arg)
+{
+	struct admin_arg *a = arg;
+
+	while (!a->mon->stop) {
+		int c = accept4(a->fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0) {
+			if (errno != EINTR && errno != ECONNABORTED)
+				usleep(100000);
+			continue;
+		}
+		if (admin_peer_ok(a->mon, c))
+			admin_serve(a->mon, c);
+		close(c);
+	}
+	return NULL;
+}
+
+/* ---- tree heads ---------------------------------------------------------- */
+
+static void *
+sth_main(void *arg)
+{
+	struct mon *mon = arg;
+	struct ledger_sth sth;
+
+	while (!mon->stop) {
+		sleep(1);
+		if (!mon_is_ready(mon))
+			continue;
+		if (ledger_sth_latest(mon->ledger, &sth) == 0 &&
+		    sth.tree_size == ledger_size(mon->ledger))
+			continue;
+		if (ledger_size(mon->ledger) > 0 &&
+		    ledger_sth_make(mon->ledger, mon_sth_sign, mon, &sth) != 0)
+			log_warn("monitor: no tree head this second (HSM or ledger failing)");
+	}
+	return NULL;
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+/* The audit key's public half from state_dir/audit.pem, if it was made. */
+static int
+load_audit_pub(struct mon *mon)
+{
+	char path[4096];
+	X509 *c;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/audit.pem", mon->cfg->appliance.state_dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return errno == ENOENT ? 0 : SB_EIO;
+	c = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (c == NULL)
+		return SB_EINVAL;
+	mon->audit_pub = X509_get_pubkey(c);
+	X509_free(c);
+	return mon->audit_pub ? 0 : SB_EINVAL;
+}
+
+/* Open the ledger and the policy store, and check the ledger (invariant 3). */
+static int
+mon_open(struct mon *mon)
+{
+	struct ledger_opts lo = { .extra_dbs = STORE_DBS, .map_size_max = (size_t)1 << 36 };
+	char dir[4096], msg[512] = "";
+	uint64_t bad = 0;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/ledger", mon->cfg->appliance.state_dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		log_err("monitor: cannot create %s: %s", dir, strerror(errno));
+		return SB_EIO;
+	}
+	if ((rc = ledger_open(dir, &lo, &mon->ledger)) != 0) {
+		log_err("monitor: cannot open the ledger in %s: %s", dir, sb_strerror(rc));
+		return rc;
+	}
+	if ((rc = load_audit_pub(mon)) != 0) {
+		log_err("monitor: %s/audit.pem is unreadable: %s", mon->cfg->appliance.state_dir,
+		    sb_strerror(rc));
+		return rc;
+	}
+	if (mon->audit_pub == NULL && ledger_size(mon->ledger) > 0) {
+		log_err("monitor: the ledger has entries but %s/audit.pem is missing: refusing "
+		    "to start", mon->cfg->appliance.state_dir);
+		return SB_ESTATE;
+	}
+	if ((rc = ledger_verify(mon->ledger, mon->audit_pub, &bad, msg, sizeof(msg))) != 0) {
+		log_err("monitor: the ledger failed verification at sequence number %llu: %s; "
+		    "refusing to start", (unsigned long long)bad, msg);
+		return rc;
+	}
+	if ((rc = store_open(ledger_env(mon->ledger), &mon->store)) != 0)
+		return rc;
+	log_info("monitor: ledger verified: %llu entries", (unsigned long long)ledger_size(mon->ledger));
+	return 0;
+}
+
+static int
+mon_threads(struct mon *mon, int admin_fd, pthread_t *tids, size_t *n)
+{
+	static struct admin_arg aa;
+
+	*n = 0;
+	for (unsigned i = 0; i < mon->cfg->monitor.workers; i++)
+		if (pthread_create(&tids[(*n)++], NULL, worker_main, mon) != 0)
+			return SB_ENOMEM;
+	if (pthread_create(&tids[(*n)++], NULL, reader_main, mon) != 0 ||
+	    pthread_create(&tids[(*n)++], NULL, sth_main, mon) != 0)
+		return SB_ENOMEM;
+	aa.mon = mon;
+	aa.fd = admin_fd;
+	if (pthread_create(&tids[(*n)++], NULL, admin_loop, &aa) != 0)
+		return SB_ENOMEM;
+	return 0;
+}
+
+int
+monitor_main(const struct config *cfg, int net_fd, int ctl_fd, int admin_fd)
+{
+	static struct mon mon;
+	pthread_t tids[64 + 4];
+	size_t nt = 0;
+	int fd, r;
+
+	if (secret_harden_process() != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		log_warn("monitor: cannot fully harden the process: %s", strerror(errno));
+	mon.cfg = cfg;
+	mon.net_fd = net_fd;
+	pthread_mutex_init(&mon.lock, NULL);
+	pthread_mutex_init(&mon.net_lock, NULL);
+	q.cap = cfg->http.queue_max;
+	if ((q.ring = calloc(q.cap, sizeof(*q.ring))) == NULL || mon_open(&mon) != 0)
+		return 1;
+	if (mon_threads(&mon, admin_fd, tids, &nt) != 0) {
+		log_err("monitor: cannot start its threads");
+		return 1;
+	}
+	log_info("monitor: started, sealed; %u workers", cfg->monitor.workers);
+	while ((r = ctl_recv_fd(ctl_fd, &fd)) != 0) {
+		if (r > 0)
+			relink(&mon, fd);
+	}
+	/* The parent is gone or asked us to stop. Every answered signature is
+	 * already durable (invariant 2); work still queued was never answered, so
+	 * leaving it is safe, and closing the ledger under running workers is not. */
+	log_info("monitor: stopping");
+	mon.stop = 1;
+	return 0;
+}

@@ -1,0 +1,424 @@
+/*
+ * store — policy records as JSON objects in named LMDB databases:
+ *   policy/principals  name -> {"name","cert_sha256","subject","state"}
+ *   policy/certs       certificate SHA-256 (32 bytes) -> principal name
+ *   policy/seals       id -> {"id","name","type","key_type","unit","state",
+ *                             "key_id","cert_sha256","image_sha256","created","certificate"}
+ *   policy/grants      seal NUL principal -> ""
+ *   policy/images      image SHA-256 hex -> PNG bytes
+ *   policy/sigs        SHA-256 of a CMS (32 bytes) -> ledger seq (8 bytes BE),
+ *                      also keyed "c" || cert SHA-256 -> seal id
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../../lib/err.h"
+#include "../../lib/log.h"
+#include "store.h"
+
+enum { DB_PRINCIPALS, DB_CERTS, DB_SEALS, DB_GRANTS, DB_IMAGES, DB_SIGS, DB_N };
+
+static const char *const store_db_names[DB_N] = {
+	"policy/principals", "policy/certs", "policy/seals", "policy/grants",
+	"policy/images", "policy/sigs",
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[DB_N];
+};
+
+static int
+store_rc(int mrc, const char *what)
+{
+	if (mrc == 0)
+		return 0;
+	if (mrc == MDB_NOTFOUND)
+		return SB_ENOTFOUND;
+	if (mrc == MDB_KEYEXIST)
+		return SB_EEXIST;
+	log_err("store: %s: %s", what, mdb_strerror(mrc));
+	return SB_EIO;
+}
+
+int
+store_open(MDB_env *env, struct store **out)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	MDB_txn *txn;
+	int mrc;
+
+	*out = NULL;
+	if (st == NULL)
+		return SB_ENOMEM;
+	st->env = env;
+	if ((mrc = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
+		free(st);
+		return store_rc(mrc, "begin");
+	}
+	for (int i = 0; i < DB_N && mrc == 0; i++)
+		mrc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE, &st->dbi[i]);
+	if (mrc == 0)
+		mrc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	if (mrc != 0) {
+		free(st);
+		return store_rc(mrc, "open databases");
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	free(st);	/* the environment belongs to the ledger */
+}
+
+/* Put key -> val in db; flags MDB_NOOVERWRITE for "add". */
+static int
+store_put(struct store *st, int db, const void *k, size_t kl, const void *v, size_t vl,
+    unsigned flags)
+{
+	MDB_val key = { kl, (void *)k }, val = { vl, (void *)v };
+	MDB_txn *txn;
+	int mrc;
+
+	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_put(txn, st->dbi[db], &key, &val, flags)) != 0) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, store_db_names[db]);
+	}
+	return store_rc(mdb_txn_commit(txn), "commit");
+}
+
+/* Copy of the value of key in db into a malloc'd NUL-terminated buffer. */
+static int
+store_get(struct store *st, int db, const void *k, size_t kl, char **v, size_t *vl)
+{
+	MDB_val key = { kl, (void *)k }, val;
+	MDB_txn *txn;
+	int mrc;
+
+	*v = NULL;
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	mrc = mdb_get(txn, st->dbi[db], &key, &val);
+	if (mrc == 0) {
+		if ((*v = malloc(val.mv_size + 1)) == NULL) {
+			mdb_txn_abort(txn);
+			return SB_ENOMEM;
+		}
+		memcpy(*v, val.mv_data, val.mv_size);
+		(*v)[val.mv_size] = '\0';
+		if (vl != NULL)
+			*vl = val.mv_size;
+	}
+	mdb_txn_abort(txn);
+	return store_rc(mrc, store_db_names[db]);
+}
+
+static void
+hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static int
+unhex(const char *s, uint8_t *b, size_t n)
+{
+	if (s == NULL || strlen(s) != 2 * n)
+		return SB_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned x;
+
+		if (sscanf(s + 2 * i, "%2x", &x) != 1)
+			return SB_EINVAL;
+		b[i] = (uint8_t)x;
+	}
+	return 0;
+}
+
+/* Copies a JSON string member into dst (bounded); "" when absent. */
+static void
+jstr(const json_t *o, const char *k, char *dst, size_t len)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	snprintf(dst, len, "%s", v ? v : "");
+}
+
+/* ---- principals ------------------------------------------------------- */
+
+static int
+principal_from_json(const char *text, struct store_principal *p)
+{
+	json_t *o = json_loads(text, 0, NULL);
+	int rc;
+
+	if (o == NULL)
+		return SB_EIO;
+	memset(p, 0, sizeof(*p));
+	jstr(o, "name", p->name, sizeof(p->name));
+	jstr(o, "subject", p->subject, sizeof(p->subject));
+	jstr(o, "state", p->state, sizeof(p->state));
+	rc = unhex(json_string_value(json_object_get(o, "cert_sha256")), p->cert_sha256, 32);
+	json_decref(o);
+	return rc == 0 ? 0 : SB_EIO;
+}
+
+int
+store_principal_add(struct store *st, const struct store_principal *p)
+{
+	char sha[65], *text;
+	json_t *o;
+	int rc;
+
+	hex(p->cert_sha256, 32, sha);
+	o = json_pack("{s:s,s:s,s:s,s:s}", "name", p->name, "cert_sha256", sha,
+	    "subject", p->subject, "state", p->state[0] ? p->state : "active");
+	if (o == NULL || (text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		json_decref(o);
+		return SB_ENOMEM;
+	}
+	json_decref(o);
+	rc = store_put(st, DB_CERTS, p->cert_sha256, 32, p->name, strlen(p->name),
+	    MDB_NOOVERWRITE);
+	if (rc == 0)
+		rc = store_put(st, DB_PRINCIPALS, p->name, strlen(p->name), text,
+		    strlen(text), MDB_NOOVERWRITE);
+	free(text);
+	return rc;
+}
+
+int
+store_principal_get(struct store *st, const char *name, struct store_principal *p)
+{
+	char *text;
+	int rc;
+
+	if ((rc = store_get(st, DB_PRINCIPALS, name, strlen(name), &text, NULL)) != 0)
+		return rc;
+	rc = principal_from_json(text, p);
+	free(text);
+	return rc;
+}
+
+int
+store_principal_by_cert(struct store *st, const uint8_t sha[32], struct store_principal *p)
+{
+	char *name;
+	int rc;
+
+	if ((rc = store_get(st, DB_CERTS, sha, 32, &name, NULL)) != 0)
+		return rc;
+	rc = store_principal_get(st, name, p);
+	free(name);
+	return rc;
+}
+
+/* ---- seals -------------------------------------------------------------- */
+
+static int
+seal_from_json(const char *text, struct store_seal *s)
+{
+	json_t *o = json_loads(text, 0, NULL);
+	const char *cert;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (o == NULL)
+		return SB_EIO;
+	jstr(o, "id", s->id, sizeof(s->id));
+	jstr(o, "name", s->name, sizeof(s->name));
+	jstr(o, "type", s->type, sizeof(s->type));
+	jstr(o, "key_type", s->key_type, sizeof(s->key_type));
+	jstr(o, "unit", s->unit, sizeof(s->unit));
+	jstr(o, "state", s->state, sizeof(s->state));
+	jstr(o, "image_sha256", s->image_sha256, sizeof(s->image_sha256));
+	s->created_ms = json_integer_value(json_object_get(o, "created"));
+	rc = unhex(json_string_value(json_object_get(o, "key_id")), s->key_id, 16);
+	if (rc == 0)
+		rc = unhex(json_string_value(json_object_get(o, "cert_sha256")), s->cert_sha256, 32);
+	cert = json_string_value(json_object_get(o, "certificate"));
+	if (rc == 0 && (cert == NULL || (s->cert_pem = strdup(cert)) == NULL))
+		rc = SB_EIO;
+	json_decref(o);
+	if (rc != 0)
+		store_seal_clear(s);
+	return rc == 0 ? 0 : SB_EIO;
+}
+
+int
+store_seal_add(struct store *st, const struct store_seal *s)
+{
+	char kid[33], csha[65], *text;
+	json_t *o;
+	int rc;
+
+	hex(s->key_id, 16, kid);
+	hex(s->cert_sha256, 32, csha);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s}", "id", s->id,
+	    "name", s->name, "type", s->type, "key_type", s->key_type, "unit", s->unit,
+	    "state", s->state, "key_id", kid, "cert_sha256", csha,
+	    "image_sha256", s->image_sha256, "created", (json_int_t)s->created_ms,
+	    "certificate", s->cert_pem ? s->cert_pem : "");
+	if (o == NULL || (text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		json_decref(o);
+		return SB_ENOMEM;
+	}
+	json_decref(o);
+	rc = store_put(st, DB_SEALS, s->id, strlen(s->id), text, strlen(text), MDB_NOOVERWRITE);
+	free(text);
+	if (rc == 0) {
+		uint8_t key[33];
+
+		key[0] = 'c';
+		memcpy(key + 1, s->cert_sha256, 32);
+		rc = store_put(st, DB_SIGS, key, sizeof(key), s->id, strlen(s->id), 0);
+	}
+	return rc;
+}
+
+int
+store_seal_get(struct store *st, const char *id, struct store_seal *s)
+{
+	char *text;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = store_get(st, DB_SEALS, id, strlen(id), &text, NULL)) != 0)
+		return rc;
+	rc = seal_from_json(text, s);
+	free(text);
+	return rc;
+}
+
+int
+store_seal_by_cert(struct store *st, const uint8_t sha[32], char id[STORE_ID_MAX])
+{
+	uint8_t key[33];
+	char *v;
+	int rc;
+
+	key[0] = 'c';
+	memcpy(key + 1, sha, 32);
+	if ((rc = store_get(st, DB_SIGS, key, sizeof(key), &v, NULL)) != 0)
+		return rc;
+	snprintf(id, STORE_ID_MAX, "%s", v);
+	free(v);
+	return 0;
+}
+
+int
+store_seal_each(struct store *st, int (*fn)(void *arg, const struct store_seal *s), void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int mrc, rc = 0, n = 0;
+
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DB_SEALS], &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, "cursor");
+	}
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0 &&
+	    n < STORE_SEALS_MAX; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
+		struct store_seal s;
+		char *text = strndup(v.mv_data, v.mv_size);
+
+		if (text == NULL) {
+			rc = SB_ENOMEM;
+			break;
+		}
+		rc = seal_from_json(text, &s);
+		free(text);
+		if (rc == 0) {
+			rc = fn(arg, &s);
+			store_seal_clear(&s);
+		}
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+void
+store_seal_clear(struct store_seal *s)
+{
+	free(s->cert_pem);
+	s->cert_pem = NULL;
+}
+
+/* ---- grants, images, signatures ----------------------------------------- */
+
+static size_t
+grant_key(const char *seal, const char *principal, char *key, size_t len)
+{
+	int n = snprintf(key, len, "%s%c%s", seal, '\0', principal);
+
+	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+}
+
+int
+store_grant_add(struct store *st, const char *seal, const char *principal)
+{
+	char key[2 * STORE_ID_MAX + 2];
+	size_t n = grant_key(seal, principal, key, sizeof(key));
+
+	return n == 0 ? SB_EINVAL : store_put(st, DB_GRANTS, key, n, "", 0, MDB_NOOVERWRITE);
+}
+
+int
+store_grant_has(struct store *st, const char *seal, const char *principal)
+{
+	char key[2 * STORE_ID_MAX + 2], *v;
+	size_t n = grant_key(seal, principal, key, sizeof(key));
+	int rc;
+
+	if (n == 0)
+		return SB_ENOTFOUND;
+	rc = store_get(st, DB_GRANTS, key, n, &v, NULL);
+	free(v);
+	return rc;
+}
+
+int
+store_image_put(struct store *st, const char *sha_hex, const uint8_t *png, size_t len)
+{
+	return store_put(st, DB_IMAGES, sha_hex, strlen(sha_hex), png, len, 0);
+}
+
+int
+store_sig_put(struct store *st, const uint8_t sha[32], uint64_t seq)
+{
+	uint8_t v[8];
+
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		v[i] = (uint8_t)seq;
+	return store_put(st, DB_SIGS, sha, 32, v, sizeof(v), 0);
+}
+
+int
+store_sig_get(struct store *st, const uint8_t sha[32], uint64_t *seq)
+{
+	size_t n = 0;
+	char *v;
+	int rc;
+
+	if ((rc = store_get(st, DB_SIGS, sha, 32, &v, &n)) != 0)
+		return rc;
+	*seq = 0;
+	for (size_t i = 0; i < 8 && n == 8; i++)
+		*seq = *seq << 8 | (uint8_t)v[i];
+	free(v);
+	return n == 8 ? 0 : SB_EIO;
+}

@@ -1,0 +1,72 @@
+/*
+ * store — the monitor's policy records: principals, seals, grants, seal
+ * images, and an index from signature to ledger entry. Named databases in the
+ * ledger's LMDB environment (one environment, as the design asks), each
+ * record a small JSON object.
+ *
+ * The store keeps records; it does not decide anything: what a principal may
+ * do is policy.c's business. Every change made through it is ledgered by the
+ * caller. Only the monitor links this.
+ */
+#ifndef SB_STORE_H
+#define SB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#define STORE_DBS 6		/* named databases store_open opens */
+#define STORE_ID_MAX 64
+#define STORE_NAME_MAX 256
+#define STORE_SEALS_MAX 10000	/* store_seal_list stops there */
+
+struct store;
+
+struct store_principal {
+	char name[STORE_ID_MAX];
+	uint8_t cert_sha256[32];
+	char subject[512];
+	char state[16];			/* "active" or "disabled" */
+};
+
+struct store_seal {
+	char id[STORE_ID_MAX];
+	char name[STORE_NAME_MAX];
+	char type[STORE_ID_MAX];
+	char key_type[16];
+	char unit[STORE_ID_MAX];
+	char state[16];			/* active, frozen, deactivated, destroyed */
+	uint8_t key_id[16];		/* CKA_ID in the HSM */
+	uint8_t cert_sha256[32];
+	char image_sha256[65];		/* hex */
+	long long created_ms;
+	char *cert_pem;			/* malloc'd; store_seal_clear frees it */
+};
+
+int store_open(MDB_env *env, struct store **out);
+void store_close(struct store *st);
+
+/* SB_EEXIST when the name or the certificate is already registered. */
+int store_principal_add(struct store *st, const struct store_principal *p);
+int store_principal_by_cert(struct store *st, const uint8_t sha[32], struct store_principal *p);
+int store_principal_get(struct store *st, const char *name, struct store_principal *p);
+
+/* SB_EEXIST when the id is taken. */
+int store_seal_add(struct store *st, const struct store_seal *s);
+int store_seal_get(struct store *st, const char *id, struct store_seal *s);
+int store_seal_by_cert(struct store *st, const uint8_t sha[32], char id[STORE_ID_MAX]);
+/* Calls fn for each seal in id order until it returns non-zero (returned). */
+int store_seal_each(struct store *st, int (*fn)(void *arg, const struct store_seal *s), void *arg);
+void store_seal_clear(struct store_seal *s);
+
+int store_grant_add(struct store *st, const char *seal, const char *principal);
+/* 0 when granted, SB_ENOTFOUND when not. */
+int store_grant_has(struct store *st, const char *seal, const char *principal);
+
+int store_image_put(struct store *st, const char *sha_hex, const uint8_t *png, size_t len);
+
+int store_sig_put(struct store *st, const uint8_t sha[32], uint64_t seq);
+int store_sig_get(struct store *st, const uint8_t sha[32], uint64_t *seq);
+
+#endif

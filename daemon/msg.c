@@ -1,0 +1,365 @@
+/* msg — one encoder and one decoder per message type, side by side. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../lib/err.h"
+#include "msg.h"
+
+/* Encoders chain puts with this: the first failure sticks. */
+#define PUT(x) do { if (rc == 0) rc = (x); } while (0)
+/* Decoders: any failure is SB_EINVAL. */
+#define GET(x) do { if ((x) != 0) return SB_EINVAL; } while (0)
+
+static int
+ident_put(struct ipc_msg *m, const struct msg_ident *w)
+{
+	int rc = 0;
+
+	PUT(ipc_put_bytes(m, w->cert_sha256, sizeof(w->cert_sha256)));
+	PUT(ipc_put_str(m, w->subject));
+	PUT(ipc_put_str(m, w->on_behalf_of));
+	return rc;
+}
+
+static int
+ident_get(struct ipc_msg *m, struct msg_ident *w)
+{
+	GET(ipc_get_fixed(m, w->cert_sha256, sizeof(w->cert_sha256)));
+	GET(ipc_get_str(m, w->subject, sizeof(w->subject)));
+	GET(ipc_get_str(m, w->on_behalf_of, sizeof(w->on_behalf_of)));
+	return 0;
+}
+
+static int
+digest_get(struct ipc_msg *m, uint8_t *d, size_t *len)
+{
+	const uint8_t *p;
+
+	GET(ipc_get_bytes(m, &p, len, MSG_DIGEST_MAX));
+	memcpy(d, p, *len);
+	return 0;
+}
+
+static int
+enc_done(struct ipc_msg *m, int rc)
+{
+	if (rc != 0)
+		ipc_msg_free(m);
+	return rc;
+}
+
+int
+msg_ident_only_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct msg_ident_only *v)
+{
+	ipc_msg_init(m, type, id);
+	return enc_done(m, ident_put(m, &v->who));
+}
+
+int
+msg_ident_only_dec(struct ipc_msg *m, struct msg_ident_only *v)
+{
+	GET(ident_get(m, &v->who));
+	return ipc_get_end(m);
+}
+
+int
+msg_seal_get_enc(struct ipc_msg *m, uint32_t id, const struct msg_seal_get *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_SEAL_GET, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_str(m, v->seal));
+	return enc_done(m, rc);
+}
+
+int
+msg_seal_get_dec(struct ipc_msg *m, struct msg_seal_get *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
+	return ipc_get_end(m);
+}
+
+int
+msg_sign_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_SIGN, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_str(m, v->seal));
+	PUT(ipc_put_u16(m, v->md_nid));
+	PUT(v->digest_len > MSG_DIGEST_MAX ? SB_EINVAL : ipc_put_bytes(m, v->digest, v->digest_len));
+	PUT(ipc_put_str(m, v->document_name));
+	return enc_done(m, rc);
+}
+
+int
+msg_sign_dec(struct ipc_msg *m, struct msg_sign *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
+	GET(ipc_get_u16(m, &v->md_nid));
+	GET(digest_get(m, v->digest, &v->digest_len));
+	GET(ipc_get_str(m, v->document_name, sizeof(v->document_name)));
+	return ipc_get_end(m);
+}
+
+int
+msg_verify_enc(struct ipc_msg *m, uint32_t id, const struct msg_verify *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_VERIFY, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_u16(m, v->md_nid));
+	PUT(v->digest_len > MSG_DIGEST_MAX ? SB_EINVAL : ipc_put_bytes(m, v->digest, v->digest_len));
+	PUT(v->cms_len > MSG_CMS_MAX ? SB_ELIMIT : ipc_put_bytes(m, v->cms, v->cms_len));
+	return enc_done(m, rc);
+}
+
+int
+msg_verify_dec(struct ipc_msg *m, struct msg_verify *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_u16(m, &v->md_nid));
+	GET(digest_get(m, v->digest, &v->digest_len));
+	GET(ipc_get_bytes(m, &v->cms, &v->cms_len, MSG_CMS_MAX));
+	return ipc_get_end(m);
+}
+
+int
+msg_tsa_enc(struct ipc_msg *m, uint32_t id, const struct msg_tsa *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_TSA, id);
+	rc = ident_put(m, &v->who);
+	PUT(v->query_len > MSG_TSQ_MAX ? SB_ELIMIT : ipc_put_bytes(m, v->query, v->query_len));
+	return enc_done(m, rc);
+}
+
+int
+msg_tsa_dec(struct ipc_msg *m, struct msg_tsa *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_bytes(m, &v->query, &v->query_len, MSG_TSQ_MAX));
+	return ipc_get_end(m);
+}
+
+int
+msg_ledger_entries_enc(struct ipc_msg *m, uint32_t id, const struct msg_ledger_entries *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_LEDGER_ENTRIES, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_u64(m, v->start));
+	PUT(ipc_put_u32(m, v->count));
+	return enc_done(m, rc);
+}
+
+int
+msg_ledger_entries_dec(struct ipc_msg *m, struct msg_ledger_entries *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_u64(m, &v->start));
+	GET(ipc_get_u32(m, &v->count));
+	return ipc_get_end(m);
+}
+
+int
+msg_proof_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct msg_proof *v)
+{
+	int rc;
+
+	ipc_msg_init(m, type, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_u64(m, v->a));
+	PUT(ipc_put_u64(m, v->b));
+	return enc_done(m, rc);
+}
+
+int
+msg_proof_dec(struct ipc_msg *m, struct msg_proof *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_u64(m, &v->a));
+	GET(ipc_get_u64(m, &v->b));
+	return ipc_get_end(m);
+}
+
+int
+msg_evidence_enc(struct ipc_msg *m, uint32_t id, const struct msg_evidence *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_EVIDENCE, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_u64(m, v->seq));
+	return enc_done(m, rc);
+}
+
+int
+msg_evidence_dec(struct ipc_msg *m, struct msg_evidence *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_u64(m, &v->seq));
+	return ipc_get_end(m);
+}
+
+int
+msg_reply_enc(struct ipc_msg *m, uint32_t id, const struct msg_reply *v)
+{
+	int rc = 0;
+
+	ipc_msg_init(m, MSG_REPLY, id);
+	PUT(ipc_put_u16(m, v->status));
+	PUT(ipc_put_str(m, v->content_type));
+	PUT(v->body_len > MSG_BODY_MAX ? SB_ELIMIT : ipc_put_bytes(m, v->body, v->body_len));
+	return enc_done(m, rc);
+}
+
+int
+msg_reply_dec(struct ipc_msg *m, struct msg_reply *v)
+{
+	GET(ipc_get_u16(m, &v->status));
+	GET(ipc_get_str(m, v->content_type, sizeof(v->content_type)));
+	GET(ipc_get_bytes(m, &v->body, &v->body_len, MSG_BODY_MAX));
+	if (v->status < 100 || v->status > 599)
+		return SB_EINVAL;
+	return ipc_get_end(m);
+}
+
+int
+msg_sign_result_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign_result *v)
+{
+	int rc = 0;
+
+	ipc_msg_init(m, MSG_SIGN_RESULT, id);
+	PUT(ipc_put_u16(m, v->status));
+	PUT(ipc_put_str(m, v->code));
+	PUT(ipc_put_str(m, v->message));
+	PUT(ipc_put_u64(m, v->seq));
+	PUT(ipc_put_bytes(m, v->leaf, sizeof(v->leaf)));
+	PUT(v->cms_len > MSG_CMS_MAX ? SB_ELIMIT : ipc_put_bytes(m, v->cms, v->cms_len));
+	return enc_done(m, rc);
+}
+
+int
+msg_sign_result_dec(struct ipc_msg *m, struct msg_sign_result *v)
+{
+	GET(ipc_get_u16(m, &v->status));
+	GET(ipc_get_str(m, v->code, sizeof(v->code)));
+	GET(ipc_get_str(m, v->message, sizeof(v->message)));
+	GET(ipc_get_u64(m, &v->seq));
+	GET(ipc_get_fixed(m, v->leaf, sizeof(v->leaf)));
+	GET(ipc_get_bytes(m, &v->cms, &v->cms_len, MSG_CMS_MAX));
+	if (v->status < 100 || v->status > 599)
+		return SB_EINVAL;
+	return ipc_get_end(m);
+}
+
+int
+adm_unseal_enc(struct ipc_msg *m, uint32_t id, const struct adm_unseal *v)
+{
+	ipc_msg_init_secret(m, ADM_UNSEAL, id);
+	return enc_done(m, ipc_put_str(m, v->share));
+}
+
+int
+adm_unseal_dec(struct ipc_msg *m, struct adm_unseal *v)
+{
+	GET(ipc_get_str(m, v->share, sizeof(v->share)));
+	return ipc_get_end(m);
+}
+
+int
+adm_seal_create_enc(struct ipc_msg *m, uint32_t id, const struct adm_seal_create *v)
+{
+	int rc = 0;
+
+	ipc_msg_init(m, ADM_SEAL_CREATE, id);
+	PUT(ipc_put_str(m, v->id));
+	PUT(ipc_put_str(m, v->name));
+	PUT(ipc_put_str(m, v->type));
+	PUT(ipc_put_str(m, v->key_type));
+	PUT(ipc_put_str(m, v->unit));
+	PUT(v->image_len > MSG_IMAGE_MAX ? SB_ELIMIT : ipc_put_bytes(m, v->image, v->image_len));
+	return enc_done(m, rc);
+}
+
+int
+adm_seal_create_dec(struct ipc_msg *m, struct adm_seal_create *v)
+{
+	GET(ipc_get_str(m, v->id, sizeof(v->id)));
+	GET(ipc_get_str(m, v->name, sizeof(v->name)));
+	GET(ipc_get_str(m, v->type, sizeof(v->type)));
+	GET(ipc_get_str(m, v->key_type, sizeof(v->key_type)));
+	GET(ipc_get_str(m, v->unit, sizeof(v->unit)));
+	GET(ipc_get_bytes(m, &v->image, &v->image_len, MSG_IMAGE_MAX));
+	return ipc_get_end(m);
+}
+
+int
+adm_principal_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal_add *v)
+{
+	int rc = 0;
+
+	ipc_msg_init(m, ADM_PRINCIPAL_ADD, id);
+	PUT(ipc_put_str(m, v->name));
+	PUT(v->cert_len > MSG_CERT_MAX ? SB_ELIMIT : ipc_put_bytes(m, v->cert_pem, v->cert_len));
+	return enc_done(m, rc);
+}
+
+int
+adm_principal_add_dec(struct ipc_msg *m, struct adm_principal_add *v)
+{
+	GET(ipc_get_str(m, v->name, sizeof(v->name)));
+	GET(ipc_get_bytes(m, &v->cert_pem, &v->cert_len, MSG_CERT_MAX));
+	return ipc_get_end(m);
+}
+
+int
+adm_grant_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_grant_add *v)
+{
+	int rc = 0;
+
+	ipc_msg_init(m, ADM_GRANT_ADD, id);
+	PUT(ipc_put_str(m, v->seal));
+	PUT(ipc_put_str(m, v->principal));
+	return enc_done(m, rc);
+}
+
+int
+adm_grant_add_dec(struct ipc_msg *m, struct adm_grant_add *v)
+{
+	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
+	GET(ipc_get_str(m, v->principal, sizeof(v->principal)));
+	return ipc_get_end(m);
+}
+
+int
+msg_reply_error(struct ipc_msg *m, uint32_t id, uint16_t status, const char *code,
+    const char *text)
+{
+	json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", text);
+	struct msg_reply r = { .status = status, .content_type = "application/json" };
+	char *body;
+	int rc;
+
+	if (j == NULL)
+		return SB_ENOMEM;
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (body == NULL)
+		return SB_ENOMEM;
+	r.body = (const uint8_t *)body;
+	r.body_len = strlen(body);
+	rc = msg_reply_enc(m, id, &r);
+	free(body);
+	return rc;
+}

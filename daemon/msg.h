@@ -1,0 +1,205 @@
+/*
+ * msg — the typed messages between seald's net worker and its monitor, and
+ * between sealadm and the monitor's admin socket. docs/PROTOCOL-ipc.md is
+ * the reference.
+ *
+ * One struct, one encoder and one decoder per message type, side by side in
+ * msg.c. A decoder checks every length against the bounds below and that it
+ * consumed the whole body; the monitor treats a decode failure from its own
+ * net worker as fatal for that connection (the child is broken or
+ * compromised) and answers the admin socket with an error.
+ *
+ * The net worker sends requests carrying the client's identity as TLS
+ * verified it; the monitor decides what the identity may do. Replies are
+ * MSG_REPLY (a finished HTTP answer: status, content type, body) except for
+ * signing, whose MSG_SIGN_RESULT the net worker assembles into JSON (one per
+ * item of a batch).
+ */
+#ifndef SB_MSG_H
+#define SB_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/ipc.h"
+
+#define MSG_ID_MAX 64		/* seal ids, principal names */
+#define MSG_NAME_MAX 256	/* document names, display names */
+#define MSG_SUBJECT_MAX 512	/* certificate subject, one line */
+#define MSG_DIGEST_MAX 64	/* sha512 */
+#define MSG_CODE_MAX 48		/* stable error codes */
+#define MSG_TEXT_MAX 512	/* error messages */
+#define MSG_CTYPE_MAX 64
+#define MSG_CMS_MAX (256 * 1024)
+#define MSG_TSQ_MAX (16 * 1024)
+#define MSG_BODY_MAX (IPC_MAX_BODY - 1024)
+#define MSG_SHARE_MAX 256
+#define MSG_IMAGE_MAX (1024 * 1024)
+#define MSG_CERT_MAX (64 * 1024)
+
+enum msg_type {
+	/* net worker -> monitor */
+	MSG_HEALTH = 1,
+	MSG_SEALS_LIST,
+	MSG_SEAL_GET,
+	MSG_SIGN,
+	MSG_VERIFY,
+	MSG_TSA,
+	MSG_LEDGER_STH,
+	MSG_LEDGER_ENTRIES,
+	MSG_PROOF_INCLUSION,
+	MSG_PROOF_CONSISTENCY,
+	MSG_EVIDENCE,
+	/* monitor -> net worker, and monitor -> sealadm */
+	MSG_REPLY = 100,
+	MSG_SIGN_RESULT,
+	/* sealadm -> monitor (admin socket) */
+	ADM_STATUS = 200,
+	ADM_UNSEAL,
+	ADM_SEAL_CREATE,
+	ADM_PRINCIPAL_ADD,
+	ADM_GRANT_ADD,
+};
+
+/* Who is asking, as the net worker's TLS layer verified it. */
+struct msg_ident {
+	uint8_t cert_sha256[32];	/* SHA-256 of the client certificate's DER */
+	char subject[MSG_SUBJECT_MAX];	/* RFC 2253 one-line subject, for logs */
+	char on_behalf_of[MSG_ID_MAX];	/* person named by an application; "" if none */
+};
+
+/* MSG_HEALTH carries no body. MSG_SEALS_LIST and MSG_LEDGER_STH carry only an ident. */
+struct msg_ident_only {
+	struct msg_ident who;
+};
+
+struct msg_seal_get {
+	struct msg_ident who;
+	char seal[MSG_ID_MAX];
+};
+
+struct msg_sign {
+	struct msg_ident who;
+	char seal[MSG_ID_MAX];
+	uint16_t md_nid;		/* NID_sha256, NID_sha384, NID_sha512 */
+	uint8_t digest[MSG_DIGEST_MAX];
+	size_t digest_len;		/* must match md_nid: checked by the monitor */
+	char document_name[MSG_NAME_MAX];
+};
+
+struct msg_verify {
+	struct msg_ident who;
+	uint16_t md_nid;
+	uint8_t digest[MSG_DIGEST_MAX];
+	size_t digest_len;
+	const uint8_t *cms;		/* points into the message */
+	size_t cms_len;
+};
+
+struct msg_tsa {
+	struct msg_ident who;
+	const uint8_t *query;		/* DER TimeStampReq; points into the message */
+	size_t query_len;
+};
+
+struct msg_ledger_entries {
+	struct msg_ident who;
+	uint64_t start;
+	uint32_t count;
+};
+
+/* Inclusion: a = seq, b = tree size (0: current). Consistency: a = first, b = second. */
+struct msg_proof {
+	struct msg_ident who;
+	uint64_t a, b;
+};
+
+struct msg_evidence {
+	struct msg_ident who;
+	uint64_t seq;
+};
+
+struct msg_reply {
+	uint16_t status;		/* HTTP status */
+	char content_type[MSG_CTYPE_MAX];
+	const uint8_t *body;		/* points into the message (decode) or caller memory (encode) */
+	size_t body_len;
+};
+
+struct msg_sign_result {
+	uint16_t status;		/* HTTP status: 200 on success */
+	char code[MSG_CODE_MAX];	/* "" on success, else the stable error code */
+	char message[MSG_TEXT_MAX];
+	uint64_t seq;			/* ledger sequence number (also of a refusal) */
+	uint8_t leaf[32];		/* ledger leaf hash */
+	const uint8_t *cms;		/* DER CMS SignedData on success */
+	size_t cms_len;
+};
+
+struct adm_unseal {
+	char share[MSG_SHARE_MAX];	/* secret: the message is made with ipc_msg_init_secret */
+};
+
+struct adm_seal_create {
+	char id[MSG_ID_MAX];		/* "" lets the monitor choose one */
+	char name[MSG_NAME_MAX];
+	char type[MSG_ID_MAX];		/* official, contract, finance, ... */
+	char key_type[16];		/* ec-p256, ec-p384, rsa-2048, rsa-3072 */
+	char unit[MSG_ID_MAX];
+	const uint8_t *image;		/* PNG */
+	size_t image_len;
+};
+
+struct adm_principal_add {
+	char name[MSG_ID_MAX];
+	const uint8_t *cert_pem;
+	size_t cert_len;
+};
+
+struct adm_grant_add {
+	char seal[MSG_ID_MAX];
+	char principal[MSG_ID_MAX];
+};
+
+/*
+ * Encoders initialise m (type and id given) and fill its body; the caller
+ * frees it with ipc_msg_free. Decoders read a received message whose type was
+ * already checked; pointer fields point into m, which must outlive them.
+ * All return 0, SB_EINVAL (decode: malformed or over a bound), SB_ELIMIT or
+ * SB_ENOMEM (encode).
+ */
+int msg_ident_only_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct msg_ident_only *v);
+int msg_ident_only_dec(struct ipc_msg *m, struct msg_ident_only *v);
+int msg_seal_get_enc(struct ipc_msg *m, uint32_t id, const struct msg_seal_get *v);
+int msg_seal_get_dec(struct ipc_msg *m, struct msg_seal_get *v);
+int msg_sign_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign *v);
+int msg_sign_dec(struct ipc_msg *m, struct msg_sign *v);
+int msg_verify_enc(struct ipc_msg *m, uint32_t id, const struct msg_verify *v);
+int msg_verify_dec(struct ipc_msg *m, struct msg_verify *v);
+int msg_tsa_enc(struct ipc_msg *m, uint32_t id, const struct msg_tsa *v);
+int msg_tsa_dec(struct ipc_msg *m, struct msg_tsa *v);
+int msg_ledger_entries_enc(struct ipc_msg *m, uint32_t id, const struct msg_ledger_entries *v);
+int msg_ledger_entries_dec(struct ipc_msg *m, struct msg_ledger_entries *v);
+/* type: MSG_PROOF_INCLUSION or MSG_PROOF_CONSISTENCY */
+int msg_proof_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct msg_proof *v);
+int msg_proof_dec(struct ipc_msg *m, struct msg_proof *v);
+int msg_evidence_enc(struct ipc_msg *m, uint32_t id, const struct msg_evidence *v);
+int msg_evidence_dec(struct ipc_msg *m, struct msg_evidence *v);
+int msg_reply_enc(struct ipc_msg *m, uint32_t id, const struct msg_reply *v);
+int msg_reply_dec(struct ipc_msg *m, struct msg_reply *v);
+int msg_sign_result_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign_result *v);
+int msg_sign_result_dec(struct ipc_msg *m, struct msg_sign_result *v);
+int adm_unseal_enc(struct ipc_msg *m, uint32_t id, const struct adm_unseal *v);
+int adm_unseal_dec(struct ipc_msg *m, struct adm_unseal *v);
+int adm_seal_create_enc(struct ipc_msg *m, uint32_t id, const struct adm_seal_create *v);
+int adm_seal_create_dec(struct ipc_msg *m, struct adm_seal_create *v);
+int adm_principal_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal_add *v);
+int adm_principal_add_dec(struct ipc_msg *m, struct adm_principal_add *v);
+int adm_grant_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_grant_add *v);
+int adm_grant_add_dec(struct ipc_msg *m, struct adm_grant_add *v);
+
+/* A MSG_REPLY whose body is {"error":{"code":code,"message":text}}. */
+int msg_reply_error(struct ipc_msg *m, uint32_t id, uint16_t status, const char *code,
+    const char *text);
+
+#endif

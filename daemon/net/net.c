@@ -1,0 +1,334 @@
+/*
+ * net — the net worker's setup, event loop and connection bookkeeping:
+ * TLS bufferevents for evhttp, the connection limit, and the whole-request
+ * deadline that libevent's inactivity timeout does not give.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "../../lib/err.h"
+#include "../../lib/log.h"
+#include "net.h"
+#include "net_int.h"
+#include "sandbox.h"
+#include "tls.h"
+
+#define NET_REJECT_BURST 64	/* accepts per wake-up while full */
+
+static int net_conn_idx = -1;	/* SSL ex_data slot holding the struct conn */
+
+/* ---- connections ------------------------------------------------------ */
+
+static void
+net_deadline_arm(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = (time_t)c->net->cfg->http.read_timeout };
+
+	c->state = CONN_READING;
+	evtimer_add(c->deadline, &tv);
+}
+
+/*
+ * A request (or the handshake and first request) took longer than
+ * http.read_timeout: cut the connection. Shutting the socket down lets
+ * libevent see an end of stream and free everything through its own paths;
+ * we never free evhttp's objects behind its back.
+ */
+static void
+net_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	int sock = SSL_get_fd(c->ssl);
+
+	(void)fd;
+	(void)what;
+	if (c->gone || c->state != CONN_READING || sock < 0)
+		return;
+	log_info("net: closing a connection: no complete request within %u s",
+	    c->net->cfg->http.read_timeout);
+	shutdown(sock, SHUT_RDWR);
+}
+
+/* Bytes arrived: the first byte of a request starts its deadline. */
+static void
+net_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)buf;
+	if (info->n_added > 0 && c->state == CONN_IDLE && !c->gone)
+		net_deadline_arm(c);
+}
+
+static void
+net_resume(struct net *n)
+{
+	if (!n->paused || n->stopping || n->conns >= n->cfg->http.max_connections)
+		return;
+	event_del(n->reject_ev);
+	evconnlistener_enable(n->listener);
+	n->paused = 0;
+	log_info("net: accepting connections again (%lu refused while full)", n->rejected);
+	n->rejected = 0;
+}
+
+static void
+net_pause(struct net *n)
+{
+	if (n->paused || n->conns < n->cfg->http.max_connections)
+		return;
+	evconnlistener_disable(n->listener);
+	event_add(n->reject_ev, NULL);
+	n->paused = 1;
+	log_warn("net: %u connections (http.max_connections): refusing new ones",
+	    n->conns);
+}
+
+/* While full, new connections are accepted and closed at once. */
+static void
+net_reject_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net *n = arg;
+
+	(void)what;
+	for (int i = 0; i < NET_REJECT_BURST; i++) {
+		int s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (s < 0)
+			break;
+		close(s);
+		n->rejected++;
+	}
+}
+
+/* SSL ex_data free: the SSL, and so the connection, is gone for good. */
+static void
+net_conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct conn *c = ptr;
+
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	if (c == NULL)
+		return;
+	if (c->job != NULL)
+		route_orphan(c->job);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	if (!c->net->stopping) {
+		c->net->conns--;
+		net_resume(c->net);
+	}
+	free(c);
+}
+
+/* evhttp is freeing the connection: from now on only c itself is valid. */
+static void
+net_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)evcon;
+	c->gone = 1;
+	evtimer_del(c->deadline);
+	if (c->job != NULL)
+		route_orphan(c->job);
+}
+
+/* The reply has been written: wait for the next request. */
+static void
+net_req_done(struct evhttp_request *req, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)req;
+	c->state = CONN_IDLE;
+	/* A pipelined request may have arrived while we were busy. */
+	if (!c->gone && evbuffer_get_length(c->input) > 0)
+		net_deadline_arm(c);
+}
+
+struct conn *
+net_conn_begin(struct net *n, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	struct conn *c = ssl ? SSL_get_ex_data(ssl, net_conn_idx) : NULL;
+
+	(void)n;
+	if (c == NULL)
+		return NULL;
+	if (!c->closecb_set) {
+		evhttp_connection_set_closecb(evcon, net_conn_closed, c);
+		c->closecb_set = 1;
+	}
+	c->state = CONN_HANDLING;
+	evtimer_del(c->deadline);
+	evhttp_request_set_on_complete_cb(req, net_req_done, c);
+	return c;
+}
+
+/* A fatal error inside evhttp's accept path, where no error can be returned. */
+static void
+net_die(const char *what)
+{
+	tls_log_errors(what);
+	_exit(1);
+}
+
+/*
+ * evhttp asks for the bufferevent of a new connection. It must never get
+ * NULL: evhttp would then make a plain socket bufferevent and serve HTTP
+ * without TLS. Any failure here ends the worker.
+ */
+static struct bufferevent *
+net_bevcb(struct event_base *base, void *arg)
+{
+	struct net *n = arg;
+	struct bufferevent *bev;
+	struct conn *c;
+	SSL *ssl;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL || (ssl = SSL_new(n->ssl_ctx)) == NULL)
+		net_die("net: out of memory for a connection");
+	c->net = n;
+	c->ssl = ssl;
+	if ((c->deadline = evtimer_new(base, net_deadline_cb, c)) == NULL ||
+	    SSL_set_ex_data(ssl, net_conn_idx, c) != 1)
+		net_die("net: out of memory for a connection");
+	/* From here SSL_free frees c (net_conn_free) and the count goes down. */
+	n->conns++;
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		net_die("net: cannot make a TLS bufferevent");
+	/* Clients often close without close_notify; that is an end, not an error. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	c->input = bufferevent_get_input(bev);
+	if (evbuffer_add_cb(c->input, net_input_cb, c) == NULL)
+		net_die("net: out of memory for a connection");
+	net_deadline_arm(c);	/* the handshake and the first request */
+	net_pause(n);
+	return bev;
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+static int
+net_http_setup(struct net *n, int listen_fd)
+{
+	const struct config *cfg = n->cfg;
+	struct evhttp_bound_socket *bound;
+	int fl = fcntl(listen_fd, F_GETFL);
+
+	if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		log_err("net: listening socket: %s", strerror(errno));
+		return SB_EIO;
+	}
+	if ((n->http = evhttp_new(n->base)) == NULL)
+		return SB_ENOMEM;
+	evhttp_set_bevcb(n->http, net_bevcb, n);
+	evhttp_set_gencb(n->http, route_request, n);
+	evhttp_set_max_body_size(n->http, (ev_ssize_t)cfg->http.max_body);
+	evhttp_set_max_headers_size(n->http, (ev_ssize_t)cfg->http.max_headers);
+	evhttp_set_timeout(n->http, (int)cfg->http.idle_timeout);
+	/* Methods evhttp does not know get 400 from it; known ones get our 405. */
+	evhttp_set_allowed_methods(n->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	/* Without lingering close a client still sending gets a reset, not the 413. */
+	evhttp_set_flags(n->http, EVHTTP_SERVER_LINGERING_CLOSE);
+	if ((bound = evhttp_accept_socket_with_handle(n->http, listen_fd)) == NULL) {
+		log_err("net: cannot accept on the listening socket");
+		return SB_EIO;
+	}
+	n->listener = evhttp_bound_socket_get_listener(bound);
+	n->reject_ev = event_new(n->base, listen_fd, EV_READ | EV_PERSIST, net_reject_cb, n);
+	return n->reject_ev != NULL ? 0 : SB_ENOMEM;
+}
+
+/*
+ * Everything that opens a file, a socket or a device happens here, before
+ * the sandbox: TLS files, OpenSSL's configuration, the time zone, jansson's
+ * hash seed (read from /dev/urandom on first use), the event base.
+ */
+static int
+net_setup(struct net *n, int listen_fd, int monitor_fd)
+{
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	tzset();
+	json_object_seed(0);
+	if (evthread_use_pthreads() != 0)
+		return SB_ENOMEM;
+	net_conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, net_conn_free);
+	if (net_conn_idx < 0)
+		return SB_ENOMEM;
+	if ((rc = tls_ctx_new(n->cfg, &n->ssl_ctx)) != 0)
+		return rc;
+	if ((n->base = event_base_new()) == NULL)
+		return SB_ENOMEM;
+	if ((rc = mlink_new(n->base, monitor_fd, n->cfg->http.queue_max, &n->link)) != 0)
+		return rc;
+	return net_http_setup(n, listen_fd);
+}
+
+static void
+net_teardown(struct net *n)
+{
+	n->stopping = 1;
+	route_free_all(n);
+	if (n->reject_ev != NULL)
+		event_free(n->reject_ev);
+	if (n->http != NULL)
+		evhttp_free(n->http);	/* closes the listening socket too */
+	mlink_free(n->link);
+	if (n->base != NULL)
+		event_base_free(n->base);	/* runs the finalisers: conns are freed */
+	SSL_CTX_free(n->ssl_ctx);
+}
+
+int
+net_main(const struct config *cfg, int listen_fd, int monitor_fd)
+{
+	struct net n = { .cfg = cfg };
+	int rc, status = 1;
+
+	if ((rc = net_setup(&n, listen_fd, monitor_fd)) != 0) {
+		log_err("net: setup failed: %s", sb_strerror(rc));
+		goto out;
+	}
+	if ((rc = sandbox_enter(cfg)) != 0) {
+		log_err("net: cannot enter the sandbox: %s", sb_strerror(rc));
+		goto out;
+	}
+	log_info("net: serving (pid %d, uid %u)", (int)getpid(), (unsigned)getuid());
+	rc = event_base_dispatch(n.base);
+	if (rc != 0 || mlink_failed(n.link) || !mlink_closed(n.link))
+		log_err("net: event loop ended unexpectedly");
+	else
+		status = 0;
+out:
+	/* The fds are ours either way; close those no object took over. */
+	if (n.link == NULL)
+		close(monitor_fd);
+	if (n.listener == NULL)
+		close(listen_fd);
+	net_teardown(&n);
+	return status;
+}

@@ -1,0 +1,894 @@
+/*
+ * req — request validation for the net worker: paths, queries, JSON bodies.
+ * See req.h; docs/API.md is the contract for every code used here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+
+#include "../../lib/err.h"
+#include "req.h"
+
+#define FIELD_MAX 96		/* "items[999].digest.value" and the like */
+
+static int
+fail(struct req_err *e, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail(struct req_err *e, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->status = status;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return SB_EINVAL;
+}
+
+static int
+oom(struct req_err *e)
+{
+	fail(e, 500, "internal", "out of memory in the net worker");
+	return SB_ENOMEM;
+}
+
+/* A piece of untrusted text fit to quote in a message: short, printable ASCII. */
+static const char *
+quote(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < n && j + 4 < outlen; i++)
+		out[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (i < n && j + 4 <= outlen) {
+		memcpy(out + j, "...", 3);
+		j += 3;
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/* ---- small validators ---------------------------------------------------- */
+
+int
+req_seal_id_ok(const char *s, size_t n)
+{
+	if (n < 1 || n > MSG_ID_MAX - 1)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Length of the UTF-8 sequence at s (at most n bytes) and its code point, or
+ * 0 when it is not well-formed (overlong forms, surrogates and values past
+ * U+10FFFF are not).
+ */
+static size_t
+utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	size_t len, i;
+	unsigned long v, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		len = 2, v = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, v = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4, v = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+int
+req_document_name_ok(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+	unsigned long cp;
+
+	if (n < 1 || n > MSG_NAME_MAX - 1)
+		return 0;
+	while (i < n) {
+		if ((k = utf8_next(p + i, n - i, &cp)) == 0)
+			return 0;
+		/* C0, DEL and C1 controls: they forge log lines and confuse viewers. */
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+/* Plain decimal, 1..20 digits, no sign, within uint64_t. */
+static int
+parse_u64(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n < 1 || n > 20)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+struct fixed_route {
+	const char *path;
+	enum req_route_id id;
+	enum req_method method;
+};
+
+static const struct fixed_route fixed_routes[] = {
+	{ "/v1/health", REQ_HEALTH, REQ_GET },
+	{ "/v1/seals", REQ_SEALS, REQ_GET },
+	{ "/v1/sign/batch", REQ_BATCH, REQ_POST },
+	{ "/v1/verify", REQ_VERIFY, REQ_POST },
+	{ "/v1/tsa", REQ_TSA, REQ_POST },
+	{ "/v1/ledger/sth", REQ_STH, REQ_GET },
+	{ "/v1/ledger/entries", REQ_ENTRIES, REQ_GET },
+	{ "/v1/ledger/proof/inclusion", REQ_INCLUSION, REQ_GET },
+	{ "/v1/ledger/proof/consistency", REQ_CONSISTENCY, REQ_GET },
+};
+
+static int
+not_found(struct req_err *e)
+{
+	return fail(e, 404, "not_found", "no such path");
+}
+
+/* /v1/seals/{id} and /v1/seals/{id}/sign; rest is what follows "/v1/seals/". */
+static int
+route_seal(const char *rest, struct req_route *r, struct req_err *e)
+{
+	const char *slash = strchr(rest, '/');
+	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+
+	if (slash == NULL) {
+		r->id = REQ_SEAL;
+		r->method = REQ_GET;
+	} else if (strcmp(slash, "/sign") == 0) {
+		r->id = REQ_SIGN;
+		r->method = REQ_POST;
+	} else {
+		return not_found(e);
+	}
+	if (n == 0)
+		return not_found(e);
+	if (!req_seal_id_ok(rest, n))
+		return fail(e, 400, "bad_request",
+		    "seal id in the path: must be 1-63 characters of A-Z a-z 0-9 . _ -");
+	memcpy(r->seal, rest, n);
+	r->seal[n] = '\0';
+	return 0;
+}
+
+static int
+route_evidence(const char *rest, struct req_route *r, struct req_err *e)
+{
+	size_t n = strlen(rest);
+
+	if (n == 0 || strchr(rest, '/') != NULL)
+		return not_found(e);
+	if (parse_u64(rest, n, &r->seq) != 0)
+		return fail(e, 400, "bad_request",
+		    "sequence number in the path: must be a decimal number");
+	r->id = REQ_EVIDENCE;
+	r->method = REQ_GET;
+	return 0;
+}
+
+int
+req_route(const char *path, enum req_method method, struct req_route *r, struct req_err *e)
+{
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (path == NULL || strnlen(path, REQ_PATH_MAX + 1) > REQ_PATH_MAX)
+		return not_found(e);
+	for (size_t i = 0; i < sizeof(fixed_routes) / sizeof(fixed_routes[0]); i++) {
+		if (strcmp(path, fixed_routes[i].path) == 0) {
+			r->id = fixed_routes[i].id;
+			r->method = fixed_routes[i].method;
+			rc = 0;
+			break;
+		}
+	}
+	if (rc != 0 && strncmp(path, "/v1/seals/", 10) == 0)
+		rc = route_seal(path + 10, r, e);
+	else if (rc != 0 && strncmp(path, "/v1/evidence/", 13) == 0)
+		rc = route_evidence(path + 13, r, e);
+	else if (rc != 0)
+		return not_found(e);
+	if (rc != 0)
+		return rc;
+	if (method != r->method)
+		return fail(e, 405, "method_not_allowed", "use %s for this path",
+		    r->method == REQ_GET ? "GET" : "POST");
+	return 0;
+}
+
+/* ---- query strings ------------------------------------------------------ */
+
+struct qparam {
+	const char *name;
+	int required;
+	uint64_t min, max;
+	int seen;
+	uint64_t value;
+};
+
+static int
+query_parse(const char *query, struct qparam *ps, size_t nps, struct req_err *e)
+{
+	const char *p = query;
+	char q[48];
+
+	while (p != NULL && *p != '\0') {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t nlen = eq ? (size_t)(eq - p) : len;
+		struct qparam *qp = NULL;
+
+		for (size_t i = 0; i < nps; i++)
+			if (strlen(ps[i].name) == nlen && memcmp(ps[i].name, p, nlen) == 0)
+				qp = &ps[i];
+		if (qp == NULL)
+			return fail(e, 400, "bad_query", "unknown parameter '%s'",
+			    quote(p, nlen, q, sizeof(q)));
+		if (qp->seen)
+			return fail(e, 400, "bad_query", "%s: given twice", qp->name);
+		if (eq == NULL || parse_u64(eq + 1, len - nlen - 1, &qp->value) != 0)
+			return fail(e, 400, "bad_query", "%s: must be a decimal number", qp->name);
+		if (qp->value < qp->min || qp->value > qp->max)
+			return fail(e, 400, "bad_query", "%s: must be between %llu and %llu",
+			    qp->name, (unsigned long long)qp->min, (unsigned long long)qp->max);
+		qp->seen = 1;
+		p = amp ? amp + 1 : NULL;
+	}
+	for (size_t i = 0; i < nps; i++)
+		if (ps[i].required && !ps[i].seen)
+			return fail(e, 400, "bad_query", "%s: missing", ps[i].name);
+	return 0;
+}
+
+int
+req_query_none(const char *query, struct req_err *e)
+{
+	if (query != NULL && *query != '\0')
+		return fail(e, 400, "bad_query", "this path takes no parameters");
+	return 0;
+}
+
+int
+req_query_entries(const char *query, struct msg_ledger_entries *v, struct req_err *e)
+{
+	struct qparam ps[] = {
+		{ "start", 1, 0, UINT64_MAX, 0, 0 },
+		{ "count", 1, 1, REQ_ENTRIES_MAX, 0, 0 },
+	};
+
+	if (query_parse(query, ps, 2, e) != 0)
+		return SB_EINVAL;
+	v->start = ps[0].value;
+	v->count = (uint32_t)ps[1].value;
+	return 0;
+}
+
+int
+req_query_inclusion(const char *query, struct msg_proof *v, struct req_err *e)
+{
+	struct qparam ps[] = {
+		{ "seq", 1, 0, UINT64_MAX, 0, 0 },
+		{ "tree_size", 0, 1, UINT64_MAX, 0, 0 },
+	};
+
+	if (query_parse(query, ps, 2, e) != 0)
+		return SB_EINVAL;
+	v->a = ps[0].value;
+	v->b = ps[1].seen ? ps[1].value : 0;
+	return 0;
+}
+
+int
+req_query_consistency(const char *query, struct msg_proof *v, struct req_err *e)
+{
+	struct qparam ps[] = {
+		{ "first", 1, 0, UINT64_MAX, 0, 0 },
+		{ "second", 1, 0, UINT64_MAX, 0, 0 },
+	};
+
+	if (query_parse(query, ps, 2, e) != 0)
+		return SB_EINVAL;
+	v->a = ps[0].value;
+	v->b = ps[1].value;
+	return 0;
+}
+
+/* ---- Content-Type ------------------------------------------------------- */
+
+static const char *
+skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+int
+req_content_type(const char *header, const char *want, struct req_err *e)
+{
+	size_t wl = strlen(want);
+	const char *p;
+
+	if (header == NULL)
+		return fail(e, 415, "unsupported_media_type", "Content-Type must be %s", want);
+	p = skip_ows(header);
+	if (strncasecmp(p, want, wl) != 0)
+		return fail(e, 415, "unsupported_media_type", "Content-Type must be %s", want);
+	p = skip_ows(p + wl);
+	/* Parameters: only "charset=utf-8" means anything to us; refuse other charsets. */
+	while (*p == ';') {
+		const char *end;
+
+		p = skip_ows(p + 1);
+		end = strchr(p, ';');
+		if (strncasecmp(p, "charset=", 8) == 0) {
+			const char *v = p + 8;
+			size_t vl = end ? (size_t)(end - v) : strlen(v);
+
+			while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+				vl--;
+			if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"')
+				v++, vl -= 2;
+			if (!(vl == 5 && strncasecmp(v, "utf-8", 5) == 0))
+				return fail(e, 415, "unsupported_media_type",
+				    "the only charset accepted is utf-8");
+		}
+		if (end == NULL)
+			return 0;
+		p = end;
+	}
+	if (*p != '\0')
+		return fail(e, 415, "unsupported_media_type", "Content-Type must be %s", want);
+	return 0;
+}
+
+/* ---- base64 ------------------------------------------------------------- */
+
+static int
+b64_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '+' || c == '/';
+}
+
+/* Padding count (0..2) of strict RFC 4648 base64 with padding, or -1. */
+static int
+b64_check(const char *s, size_t n)
+{
+	int pad = 0;
+
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	if (s[n - 1] == '=')
+		pad = s[n - 2] == '=' ? 2 : 1;
+	for (size_t i = 0; i < n - (size_t)pad; i++)
+		if (!b64_char((unsigned char)s[i]))
+			return -1;
+	return pad;
+}
+
+/*
+ * Decode checked base64 in bounded chunks: each chunk goes to out (when not
+ * NULL, room for n / 4 * 3 bytes) and into md (when not NULL), so that a
+ * document is hashed without a copy of it in memory.
+ */
+static int
+b64_decode(const char *s, size_t n, int pad, uint8_t *out, size_t *outlen, EVP_MD_CTX *md)
+{
+	unsigned char chunk[3 * 1024];
+	size_t done = 0, total = 0;
+
+	while (done < n) {
+		size_t take = n - done > 4 * 1024 ? 4 * 1024 : n - done;
+		int got = EVP_DecodeBlock(chunk, (const unsigned char *)s + done, (int)take);
+
+		if (got < 0 || (size_t)got != take / 4 * 3)
+			return -1;
+		if (done + take == n)
+			got -= pad;	/* EVP_DecodeBlock counts padding as zero bytes */
+		if (out != NULL)
+			memcpy(out + total, chunk, (size_t)got);
+		if (md != NULL && EVP_DigestUpdate(md, chunk, (size_t)got) != 1)
+			return -1;
+		total += (size_t)got;
+		done += take;
+	}
+	*outlen = total;
+	return 0;
+}
+
+/* ---- JSON helpers ------------------------------------------------------- */
+
+static int
+load_object(const void *body, size_t len, json_t **out, struct req_err *e)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (len == 0)
+		return fail(e, 400, "bad_json", "the body is empty; a JSON object is expected");
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL)
+		return fail(e, 400, "bad_json", "not valid JSON at byte %d: %s",
+		    jerr.position, jerr.text);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return fail(e, 400, "bad_json", "the body must be a JSON object");
+	}
+	*out = j;
+	return 0;
+}
+
+/* Every key of obj is one of allowed (NULL-terminated); path prefixes messages. */
+static int
+only_keys(json_t *obj, const char *const *allowed, const char *path, struct req_err *e)
+{
+	const char *key;
+	json_t *val;
+	char q[48];
+
+	json_object_foreach(obj, key, val) {
+		const char *const *a;
+
+		for (a = allowed; *a != NULL; a++)
+			if (strcmp(*a, key) == 0)
+				break;
+		if (*a == NULL)
+			return fail(e, 400, "bad_request", "%sunknown field '%s'", path,
+			    quote(key, strlen(key), q, sizeof(q)));
+	}
+	return 0;
+}
+
+/* obj[key] as a string; *s NULL (and 0 returned) when absent and optional. */
+static int
+get_string(json_t *obj, const char *key, int required, const char *path,
+    const char **s, size_t *n, struct req_err *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*s = NULL;
+	*n = 0;
+	if (v == NULL) {
+		if (required)
+			return fail(e, 400, "bad_request", "%s%s: missing", path, key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return fail(e, 400, "bad_request", "%s%s: must be a string", path, key);
+	*s = json_string_value(v);
+	*n = json_string_length(v);
+	return 0;
+}
+
+static int
+hex_val(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* {"alg": "sha256"|"sha384"|"sha512", "value": hex} */
+static int
+get_digest(json_t *d, const char *path, uint16_t *nid, uint8_t *dig, size_t *dlen,
+    struct req_err *e)
+{
+	static const char *const keys[] = { "alg", "value", NULL };
+	static const struct { const char *name; uint16_t nid; size_t len; } algs[] = {
+		{ "sha256", NID_sha256, 32 },
+		{ "sha384", NID_sha384, 48 },
+		{ "sha512", NID_sha512, 64 },
+	};
+	char where[FIELD_MAX];
+	const char *alg, *val;
+	size_t alen, vlen, i, want = 0;
+
+	snprintf(where, sizeof(where), "%sdigest.", path);
+	if (!json_is_object(d))
+		return fail(e, 400, "bad_request", "%sdigest: must be an object", path);
+	if (only_keys(d, keys, where, e) != 0 ||
+	    get_string(d, "alg", 1, where, &alg, &alen, e) != 0)
+		return SB_EINVAL;
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		if (strlen(algs[i].name) == alen && memcmp(algs[i].name, alg, alen) == 0) {
+			*nid = algs[i].nid;
+			want = algs[i].len;
+		}
+	}
+	if (want == 0)
+		return fail(e, 400, "unsupported_alg", "%salg: use sha256, sha384 or sha512",
+		    where);
+	if (get_string(d, "value", 1, where, &val, &vlen, e) != 0)
+		return SB_EINVAL;
+	if (vlen != 2 * want)
+		return fail(e, 400, "bad_digest", "%svalue: %zu hex digits expected for %s",
+		    where, 2 * want, alg);
+	for (i = 0; i < want; i++) {
+		int hi = hex_val((unsigned char)val[2 * i]), lo = hex_val((unsigned char)val[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return fail(e, 400, "bad_digest", "%svalue: not hexadecimal", where);
+		dig[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*dlen = want;
+	return 0;
+}
+
+/* SHA-256 of the base64 document s, without keeping the document. */
+static int
+hash_document(const char *s, size_t n, const char *path, struct msg_sign *v, struct req_err *e)
+{
+	EVP_MD_CTX *md;
+	unsigned int mdlen = 0;
+	size_t dlen = 0;
+	int pad = b64_check(s, n), rc;
+
+	if (pad < 0)
+		return fail(e, 400, "bad_request", "%sdocument: %s", path,
+		    n == 0 ? "empty" : "not base64 (RFC 4648, with padding)");
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return oom(e);
+	rc = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    b64_decode(s, n, pad, NULL, &dlen, md) == 0 &&
+	    EVP_DigestFinal_ex(md, v->digest, &mdlen) == 1;
+	EVP_MD_CTX_free(md);
+	if (!rc || mdlen != 32)
+		return fail(e, 500, "internal", "hashing the document failed");
+	if (dlen == 0)
+		return fail(e, 400, "bad_request", "%sdocument: empty", path);
+	v->md_nid = NID_sha256;
+	v->digest_len = 32;
+	return 0;
+}
+
+/* The sign fields of obj (a body or a batch item) into v; path prefixes messages. */
+static int
+sign_fields(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e)
+{
+	json_t *dig = json_object_get(obj, "digest");
+	const char *doc, *name;
+	size_t dn, nn;
+
+	if (get_string(obj, "document", 0, path, &doc, &dn, e) != 0)
+		return SB_EINVAL;
+	if ((dig == NULL) == (doc == NULL))
+		return fail(e, 400, "bad_request", "%sdigest, document: give exactly one", path);
+	if (get_string(obj, "document_name", 1, path, &name, &nn, e) != 0)
+		return SB_EINVAL;
+	if (!req_document_name_ok(name, nn))
+		return fail(e, 400, "bad_request",
+		    "%sdocument_name: 1-255 bytes of UTF-8 without control characters", path);
+	memcpy(v->document_name, name, nn);
+	v->document_name[nn] = '\0';
+	if (dig != NULL)
+		return get_digest(dig, path, &v->md_nid, v->digest, &v->digest_len, e);
+	return hash_document(doc, dn, path, v, e);
+}
+
+/* ---- bodies ------------------------------------------------------------- */
+
+int
+req_sign(const void *body, size_t len, const char *seal, struct msg_sign *v, struct req_err *e)
+{
+	static const char *const keys[] = { "digest", "document", "document_name", NULL };
+	json_t *j;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if (!req_seal_id_ok(seal, strlen(seal)))
+		return fail(e, 400, "bad_request", "seal id: must be 1-63 of A-Z a-z 0-9 . _ -");
+	if (load_object(body, len, &j, e) != 0)
+		return SB_EINVAL;
+	memcpy(v->seal, seal, strlen(seal) + 1);	/* length checked above */
+	rc = only_keys(j, keys, "", e);
+	if (rc == 0)
+		rc = sign_fields(j, "", v, e);
+	json_decref(j);
+	return rc;
+}
+
+static int
+batch_item(json_t *it, size_t i, struct msg_sign *v, struct req_err *e)
+{
+	static const char *const keys[] = { "seal", "digest", "document", "document_name", NULL };
+	char path[FIELD_MAX];
+	const char *seal;
+	size_t sn;
+
+	snprintf(path, sizeof(path), "items[%zu].", i);
+	if (!json_is_object(it))
+		return fail(e, 400, "bad_request", "items[%zu]: must be an object", i);
+	if (only_keys(it, keys, path, e) != 0 ||
+	    get_string(it, "seal", 1, path, &seal, &sn, e) != 0)
+		return SB_EINVAL;
+	if (!req_seal_id_ok(seal, sn))
+		return fail(e, 400, "bad_request",
+		    "%sseal: must be 1-63 characters of A-Z a-z 0-9 . _ -", path);
+	memcpy(v->seal, seal, sn);
+	v->seal[sn] = '\0';
+	return sign_fields(it, path, v, e);
+}
+
+int
+req_batch(const void *body, size_t len, unsigned batch_max, struct msg_sign **items,
+    size_t *n, struct req_err *e)
+{
+	static const char *const keys[] = { "items", NULL };
+	struct msg_sign *v = NULL;
+	json_t *j, *arr;
+	size_t cnt = 0, i;
+	int rc;
+
+	*items = NULL;
+	*n = 0;
+	if (load_object(body, len, &j, e) != 0)
+		return SB_EINVAL;
+	arr = json_object_get(j, "items");
+	if ((rc = only_keys(j, keys, "", e)) != 0)
+		goto out;
+	if (arr == NULL || !json_is_array(arr)) {
+		rc = fail(e, 400, "bad_request", "items: %s", arr ? "must be an array" : "missing");
+		goto out;
+	}
+	cnt = json_array_size(arr);
+	if (cnt == 0) {
+		rc = fail(e, 400, "bad_request", "items: must not be empty");
+		goto out;
+	}
+	if (cnt > batch_max) {
+		rc = fail(e, 413, "too_large", "items: at most %u in one batch", batch_max);
+		goto out;
+	}
+	if ((v = calloc(cnt, sizeof(*v))) == NULL) {
+		rc = oom(e);
+		goto out;
+	}
+	for (i = 0; i < cnt && rc == 0; i++)
+		rc = batch_item(json_array_get(arr, i), i, &v[i], e);
+out:
+	json_decref(j);
+	if (rc != 0) {
+		free(v);
+		return rc;
+	}
+	*items = v;
+	*n = cnt;
+	return 0;
+}
+
+int
+req_verify(const void *body, size_t len, struct msg_verify *v, uint8_t **cms, struct req_err *e)
+{
+	static const char *const keys[] = { "digest", "cms", NULL };
+	json_t *j, *dig;
+	const char *s;
+	size_t sn, outlen = 0;
+	uint8_t *buf = NULL;
+	int rc, pad = 0;
+
+	memset(v, 0, sizeof(*v));
+	*cms = NULL;
+	if (load_object(body, len, &j, e) != 0)
+		return SB_EINVAL;
+	dig = json_object_get(j, "digest");
+	rc = only_keys(j, keys, "", e);
+	if (rc == 0 && dig == NULL)
+		rc = fail(e, 400, "bad_request", "digest: missing");
+	if (rc == 0)
+		rc = get_digest(dig, "", &v->md_nid, v->digest, &v->digest_len, e);
+	if (rc == 0)
+		rc = get_string(j, "cms", 1, "", &s, &sn, e);
+	if (rc == 0 && (pad = b64_check(s, sn)) < 0)
+		rc = fail(e, 400, "bad_request", "cms: %s",
+		    sn == 0 ? "empty" : "not base64 (RFC 4648, with padding)");
+	if (rc == 0 && sn / 4 * 3 - (size_t)pad > MSG_CMS_MAX)
+		rc = fail(e, 400, "bad_request", "cms: longer than %d bytes", MSG_CMS_MAX);
+	if (rc == 0 && (buf = malloc(sn / 4 * 3)) == NULL)
+		rc = oom(e);
+	if (rc == 0 && b64_decode(s, sn, pad, buf, &outlen, NULL) != 0)
+		rc = fail(e, 400, "bad_request", "cms: not base64");
+	json_decref(j);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	*cms = buf;
+	v->cms = buf;
+	v->cms_len = outlen;
+	return 0;
+}
+
+int
+req_tsa(size_t len, struct req_err *e)
+{
+	if (len == 0)
+		return fail(e, 400, "bad_request", "the body must be a DER TimeStampReq");
+	if (len > MSG_TSQ_MAX)
+		return fail(e, 413, "too_large", "a timestamp query is at most %d bytes",
+		    MSG_TSQ_MAX);
+	return 0;
+}
+
+/* ---- answers ------------------------------------------------------------ */
+
+static int
+code_ok(const char *c)
+{
+	if (*c == '\0')
+		return 0;
+	for (; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+			return 0;
+	return 1;
+}
+
+int
+req_sign_result_check(const struct msg_sign_result *r)
+{
+	if (r->status == 200)
+		return (r->code[0] == '\0' && r->cms_len > 0 && r->seq <= (uint64_t)INT64_MAX) ?
+		    0 : SB_EINVAL;
+	if (r->status >= 400 && r->status <= 599 && code_ok(r->code))
+		return 0;
+	return SB_EINVAL;
+}
+
+static json_t *
+b64_json(const uint8_t *p, size_t n)
+{
+	size_t cap = (n + 2) / 3 * 4 + 1;
+	char *s;
+	json_t *j;
+
+	if (n > INT32_MAX / 2 || (s = malloc(cap)) == NULL)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)s, p, (int)n);
+	j = json_string_nocheck(s);
+	free(s);
+	return j;
+}
+
+/* s with invalid UTF-8 and controls replaced, as a JSON string. */
+static json_t *
+clean_string(const char *s)
+{
+	size_t n = strlen(s), i = 0, j = 0, k;
+	unsigned long cp;
+	char *out = malloc(n + 1);
+	json_t *v;
+
+	if (out == NULL)
+		return NULL;
+	while (i < n) {
+		k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+		if (k == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+			out[j++] = '?';
+			i += k ? k : 1;
+			continue;
+		}
+		memcpy(out + j, s + i, k);
+		i += k;
+		j += k;
+	}
+	v = json_stringn_nocheck(out, j);
+	free(out);
+	return v;
+}
+
+static json_t *
+error_json(const char *code, const char *message)
+{
+	json_t *inner = json_object(), *outer = json_object();
+
+	/* json_object_set_new takes its value even when it fails, and NULL fails. */
+	if (inner == NULL || outer == NULL ||
+	    json_object_set_new(inner, "code", json_string(code)) != 0 ||
+	    json_object_set_new(inner, "message", clean_string(message)) != 0 ||
+	    json_object_set_new(outer, "error", json_incref(inner)) != 0) {
+		json_decref(inner);
+		json_decref(outer);
+		return NULL;
+	}
+	json_decref(inner);
+	return outer;
+}
+
+json_t *
+req_sign_result_json(const struct msg_sign_result *r, const char *seal)
+{
+	json_t *o;
+
+	if (r->status != 200)
+		return error_json(r->code, r->message);
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(o, "cms", b64_json(r->cms, r->cms_len)) != 0 ||
+	    json_object_set_new(o, "seq", json_integer((json_int_t)r->seq)) != 0 ||
+	    json_object_set_new(o, "leaf_hash", b64_json(r->leaf, sizeof(r->leaf))) != 0 ||
+	    json_object_set_new(o, "seal", json_string(seal)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+char *
+req_json_text(const json_t *j, size_t *len)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	if (s != NULL)
+		*len = strlen(s);
+	return s;
+}
+
+char *
+req_error_body(const char *code, const char *message, size_t *len)
+{
+	json_t *j = error_json(code, message);
+	char *s;
+
+	if (j == NULL)
+		return NULL;
+	s = req_json_text(j, len);
+	json_decref(j);
+	return s;
+}

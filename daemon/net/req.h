@@ -1,0 +1,154 @@
+/*
+ * req — the net worker's request validation: paths, query strings and JSON
+ * bodies turned into the typed messages of daemon/msg.h, and sign results
+ * turned into JSON (docs/API.md is the contract).
+ *
+ * Pure functions: no I/O, no libevent, no global state, so that the unit
+ * tests (tests/unit/test_net_req.c) and the fuzzer
+ * (tests/fuzz/fuzz_request_json.c) reach every path.
+ *
+ * Everything here reads untrusted bytes. A refusal fills a struct req_err
+ * with the HTTP status, the stable code of docs/API.md and a message that
+ * names the field; a message never echoes more than a short, sanitised piece
+ * of the input. Nothing here may trust a length, a count or a nesting depth
+ * it has not bounded itself: JSON bodies must be objects whose shape is
+ * fixed, so depth is bounded by construction.
+ *
+ * The `who` (identity) part of the messages is left zeroed: the caller fills
+ * it from the TLS layer.
+ */
+#ifndef SB_NET_REQ_H
+#define SB_NET_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../msg.h"
+
+#define REQ_TEXT_MAX 200	/* error messages made here */
+#define REQ_PATH_MAX 256	/* a longer path is not one of ours */
+#define REQ_ENTRIES_MAX 1000	/* ledger entries per GET */
+
+struct req_err {
+	int status;		/* HTTP status */
+	const char *code;	/* stable code of docs/API.md (static storage) */
+	char message[REQ_TEXT_MAX];
+};
+
+enum req_method {
+	REQ_GET = 1,
+	REQ_POST = 2,
+	REQ_OTHER = 4,		/* any other method: always 405 */
+};
+
+enum req_route_id {
+	REQ_HEALTH = 1,
+	REQ_SEALS,
+	REQ_SEAL,
+	REQ_SIGN,
+	REQ_BATCH,
+	REQ_VERIFY,
+	REQ_TSA,
+	REQ_STH,
+	REQ_ENTRIES,
+	REQ_INCLUSION,
+	REQ_CONSISTENCY,
+	REQ_EVIDENCE,
+};
+
+struct req_route {
+	enum req_route_id id;
+	enum req_method method;		/* the method this path accepts */
+	char seal[MSG_ID_MAX];		/* REQ_SEAL, REQ_SIGN: from the path */
+	uint64_t seq;			/* REQ_EVIDENCE: from the path */
+};
+
+/*
+ * Which route path (the raw path of the request URI, not decoded) names, for
+ * method. Returns 0, or SB_EINVAL with e filled: 404 not_found (no such
+ * path), 405 method_not_allowed (r->method then holds the method the path
+ * does accept, for the Allow header), 400 bad_request (a seal id or sequence
+ * number in the path that cannot be one).
+ */
+int req_route(const char *path, enum req_method method, struct req_route *r, struct req_err *e);
+
+/*
+ * Query strings. query is what follows '?', or NULL when there is none.
+ * Parameter values are plain decimal numbers; an unknown, repeated, empty or
+ * malformed parameter is 400 bad_query. All return 0 or SB_EINVAL.
+ */
+int req_query_none(const char *query, struct req_err *e);
+/* start (required), count (required, 1..REQ_ENTRIES_MAX). */
+int req_query_entries(const char *query, struct msg_ledger_entries *v, struct req_err *e);
+/* seq (required), tree_size (optional, >= 1; v->b = 0 when absent). */
+int req_query_inclusion(const char *query, struct msg_proof *v, struct req_err *e);
+/* first, second (both required). */
+int req_query_consistency(const char *query, struct msg_proof *v, struct req_err *e);
+
+/*
+ * The Content-Type header value (NULL when absent) names want (a type such
+ * as "application/json", compared without case); parameters are allowed,
+ * except a charset other than utf-8. 0, or SB_EINVAL with 415
+ * unsupported_media_type.
+ */
+int req_content_type(const char *header, const char *want, struct req_err *e);
+
+/*
+ * POST /v1/seals/{seal}/sign: {"digest": {"alg", "value"}, "document_name"}
+ * or {"document": base64, "document_name"}. A document is hashed with
+ * SHA-256 here. 0, or SB_EINVAL with e filled (bad_json, bad_request,
+ * bad_digest, unsupported_alg), or SB_ENOMEM (500 internal).
+ */
+int req_sign(const void *body, size_t len, const char *seal, struct msg_sign *v,
+    struct req_err *e);
+
+/*
+ * POST /v1/sign/batch: {"items": [{"seal", "digest" | "document",
+ * "document_name"}, ...]} with 1..batch_max items. On success *items is a new
+ * array of *n messages (free it with free()). An invalid item refuses the
+ * whole batch (the message names it: "items[3].digest.value"); more than
+ * batch_max items is 413 too_large. Returns as req_sign.
+ */
+int req_batch(const void *body, size_t len, unsigned batch_max, struct msg_sign **items,
+    size_t *n, struct req_err *e);
+
+/*
+ * POST /v1/verify: {"digest": {"alg", "value"}, "cms": base64}. On success
+ * *cms is the decoded CMS (free it with free()) and v->cms points to it.
+ * Returns as req_sign.
+ */
+int req_verify(const void *body, size_t len, struct msg_verify *v, uint8_t **cms,
+    struct req_err *e);
+
+/* POST /v1/tsa: a body of 1..MSG_TSQ_MAX bytes (413 too_large above it). */
+int req_tsa(size_t len, struct req_err *e);
+
+/* 1 when s (n bytes) is a seal id: [A-Za-z0-9._-]{1,63}. */
+int req_seal_id_ok(const char *s, size_t n);
+/* 1 when s (n bytes) is a document name: 1..255 bytes of UTF-8 without controls. */
+int req_document_name_ok(const char *s, size_t n);
+
+/*
+ * 0 when r is a sign result the monitor may send: success (status 200, no
+ * code, a CMS, seq within a JSON integer) or a refusal (status 400..599, a
+ * code of [a-z0-9_]). SB_EINVAL otherwise: the monitor is broken.
+ */
+int req_sign_result_check(const struct msg_sign_result *r);
+/*
+ * The JSON for one checked sign result: {"cms","seq","leaf_hash","seal"} or
+ * {"error":{"code","message"}}. New reference, NULL on allocation failure.
+ */
+json_t *req_sign_result_json(const struct msg_sign_result *r, const char *seal);
+
+/*
+ * {"error":{"code":code,"message":message}} as compact text (free with
+ * free()); *len its length. message may hold any bytes: invalid UTF-8 and
+ * controls are replaced. NULL on allocation failure.
+ */
+char *req_error_body(const char *code, const char *message, size_t *len);
+/* j as compact text (free with free()); NULL on allocation failure. */
+char *req_json_text(const json_t *j, size_t *len);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * tls — the net worker's TLS server context and the client identity it
+ * verified.
+ *
+ * TLS 1.2 and 1.3 only; for 1.2 only ECDHE key exchange with AEAD ciphers.
+ * A client certificate is mandatory and must chain to tls.client_ca (and not
+ * be revoked by tls.crl when one is configured): otherwise the handshake
+ * fails. Sessions are resumable (cache and tickets), and a resumed session
+ * carries the identity of the handshake that made it, so the identity is
+ * read again on every request (tls_peer_ident) and the monitor checks the
+ * principal's status every time.
+ *
+ * Files are read once, in tls_ctx_new, before the worker drops privileges;
+ * nothing here opens a file afterwards. This module decides nothing about
+ * what an identity may do.
+ */
+#ifndef SB_NET_TLS_H
+#define SB_NET_TLS_H
+
+#include <openssl/ssl.h>
+
+#include "../../lib/config.h"
+#include "../msg.h"
+
+/*
+ * A new server context from cfg->tls (certificate chain, key, client_ca and
+ * optional crl). Returns 0 and *out, or SB_ECONFIG (a key is missing from
+ * the configuration, or a file is unreadable or wrong: logged with the path
+ * and OpenSSL's reason), or SB_ENOMEM.
+ */
+int tls_ctx_new(const struct config *cfg, SSL_CTX **out);
+
+/*
+ * The verified client identity of ssl into who (cert_sha256 = SHA-256 of the
+ * certificate's DER, subject as an RFC 2253 line; on_behalf_of left empty).
+ * Returns 0, or SB_EPERM when the connection has no certificate that
+ * verified, or one outside its validity period now (a session resumed after
+ * the certificate expired); *why then says which, for the client.
+ */
+int tls_peer_ident(SSL *ssl, struct msg_ident *who, const char **why);
+
+/* Log OpenSSL's error queue (and empty it), prefixed with what. */
+void tls_log_errors(const char *what);
+
+#endif

@@ -1,0 +1,26 @@
+/* sealprov's commands beyond key custody (appliance.c). */
+#ifndef SB_PROV_H
+#define SB_PROV_H
+
+#include "hsm/hsm.h"
+#include "lib/config.h"
+
+/* A TLS certificate to issue: key and certificate go to out_dir/base.{key,pem}. */
+struct prov_leaf {
+	const char *cn;
+	const char *org;
+	const char *san;	/* "DNS:localhost,IP:127.0.0.1"; server certificates */
+	const char *out_dir;
+	const char *base;	/* "server" or "client" */
+	int days;		/* 0: the default */
+};
+
+int prov_appliance_init(const struct config *cfg, struct hsm *h);
+int prov_tls_server(const struct config *cfg, struct hsm *h, const struct prov_leaf *l);
+int prov_enrol(const struct config *cfg, struct hsm *h, const struct prov_leaf *l);
+/* Adds serial_hex (when not NULL) to the revoked list and writes the CRL to
+ * out (default state_dir/clients.crl). */
+int prov_revoke(const struct config *cfg, struct hsm *h, const char *serial_hex,
+    const char *out);
+
+#endif
