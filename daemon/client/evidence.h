@@ -15,19 +15,23 @@
  *   EVIDENCE_STH        the tree head's signature verifies with the audit
  *                       certificate's key over "sealbox-sth-v1" || tree_size
  *                       || timestamp || root_hash
- *   EVIDENCE_LEAF       leaf_hash is SHA-256(0x00 || entry)
+ *   EVIDENCE_LEAF       leaf_hash is SHA-256(0x00 || entry), entry being
+ *                       the stored bytes (the bundle carries them base64)
  *   EVIDENCE_INCLUSION  the inclusion proof leads from SHA-256(0x00 ||
  *                       entry) to the tree head's root (RFC 9162)
- *   EVIDENCE_SIG_DIGEST SHA-256 of the CMS is the entry's signature_digest
+ *   EVIDENCE_SIG_DIGEST SHA-256 of the CMS is the entry's signature_digest,
+ *                       and the entry's own copy of the CMS, if it has one,
+ *                       is the bundle's
  *   EVIDENCE_CMS        the CMS verifies over the entry's document_digest,
  *                       signed by the bundle's seal certificate
  *   EVIDENCE_TIMESTAMP  its signature-time-stamp token is signed by the
  *                       bundle's TSA certificate and is over this signature
  *
  * preceded by EVIDENCE_FORMAT: the bundle is what docs/API.md describes
- * (version 1, exactly the documented keys, canonical base64, the entry a
- * canonical ledger entry of a successful signature at the bundle's seq, the
- * proof's tree size the tree head's). When it fails nothing else is checked.
+ * (version 1, exactly the documented keys, canonical base64, the decoded
+ * entry a canonical ledger entry of a successful signature at the bundle's
+ * seq, the proof's tree size the tree head's). When it fails nothing else is
+ * checked.
  *
  * It must never call a bundle good that fails any check: all_ok is 1 only if
  * every check ran and passed. Input is untrusted: bounded by

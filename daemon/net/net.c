@@ -202,7 +202,7 @@ net_bevcb(struct event_base *base, void *arg)
 	struct net *n = arg;
 	struct bufferevent *bev;
 	struct conn *c;
-	SSL *ssl;
+	SSL *ssl = NULL;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL || (ssl = SSL_new(n->ssl_ctx)) == NULL)
 		net_die("net: out of memory for a connection");

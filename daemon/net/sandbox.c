@@ -65,16 +65,21 @@ rule_args(scmp_filter_ctx f)
 	int rc = 0;
 
 	/* Data mappings only: no page may be made executable. */
-	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* Spelled out rather than SCMP_A2() and friends, whose compound
+	 * literals leave datum_b to default (clang's -Wextra objects). */
+	const struct scmp_arg_cmp no_exec = { .arg = 2, .op = SCMP_CMP_MASKED_EQ,
+		.datum_a = PROT_EXEC, .datum_b = 0 };
+	const struct scmp_arg_cmp fionread = { .arg = 1, .op = SCMP_CMP_EQ,
+		.datum_a = FIONREAD, .datum_b = 0 };
+	const struct scmp_arg_cmp no_addr = { .arg = 4, .op = SCMP_CMP_EQ,
+		.datum_a = 0, .datum_b = 0 };
+
+	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, no_exec);
+	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, no_exec);
 	/* libevent asks how much a socket has to read; nothing else. */
-	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, fionread);
 	/* send(2) on the already connected syslog socket: no address given. */
-	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,
-	    SCMP_A4(SCMP_CMP_EQ, 0));
+	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, no_addr);
 	if (rc != 0)
 		log_err("net: seccomp: cannot add the argument rules");
 	return rc != 0 ? -1 : 0;

@@ -123,5 +123,5 @@ echo "ceiling: $ceiling seals/s (raw rate / 2 HSM signatures per CAdES-B-T seal)
 echo "plumbing (GET /v1/health): ${plumbing:-?} requests/s"
 echo "seal requests/s through seald: $rate (monitor.workers=$best_w, $CONNS keep-alive connections)"
 echo "closed-loop latency ms: $(sed -n 's/^latency ms: //p' <<<"$closed")"
-awk -v r="$rate" -v c="$ceiling" 'BEGIN { printf "ratio seals/ceiling: %.2f (target 0.85)\n", c > 0 ? r / c : 0 }'
+awk -v r="$rate" -v c="$ceiling" 'BEGIN { printf "ratio seals/ceiling: %.2f (target 0.85)\n", (c > 0 ? r / c : 0) }'
 echo "p99 at 80% load: $(sed -n 's/^latency ms: .*p99 \([0-9.]*\).*/\1/p' <<<"$open") ms at $target seals/s offered, $(field "requests/s:" "$open") done (target < 10 ms)"
