@@ -30,30 +30,11 @@
 
 #include "../lib/err.h"
 #include "../lib/log.h"
+#include "../lib/ossl.h"
 #include "ca.h"
 
 #define CA_SERIAL_BYTES 16
 #define CA_SKEW_SECONDS 60
-
-/* Log the first OpenSSL error (with what we were doing), drop the rest. */
-static int
-ca_ossl(const char *what)
-{
-	unsigned long e = ERR_peek_error();
-	char buf[256];
-
-	if (e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE) {
-		ERR_clear_error();
-		return SB_ENOMEM;
-	}
-	if (e != 0)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	else
-		snprintf(buf, sizeof(buf), "no detail");
-	log_err("ca: %s: %s", what, buf);
-	ERR_clear_error();
-	return SB_ECRYPTO;
-}
 
 const char *
 ca_profile_name(enum ca_profile p)
@@ -170,7 +151,7 @@ ca_set_serial(X509 *x)
 
 	do {
 		if (RAND_bytes(r, sizeof(r)) != 1)
-			return ca_ossl("random serial number");
+			return ossl_fail("ca", "random serial number");
 		r[0] &= 0x7f;	/* positive */
 	} while (r[0] == 0 && r[1] == 0);	/* and not short */
 	if ((bn = BN_bin2bn(r, sizeof(r), NULL)) != NULL &&
@@ -178,7 +159,7 @@ ca_set_serial(X509 *x)
 	    X509_set_serialNumber(x, ai) == 1)
 		rc = 0;
 	else
-		rc = ca_ossl("serial number");
+		rc = ossl_fail("ca", "serial number");
 	ASN1_INTEGER_free(ai);
 	BN_free(bn);
 	return rc;
@@ -212,7 +193,7 @@ ca_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 		char what[96];
 
 		snprintf(what, sizeof(what), "extension %s", OBJ_nid2sn(nid));
-		return ca_ossl(what);
+		return ossl_fail("ca", what);
 	}
 	return 0;
 }
@@ -237,7 +218,7 @@ ca_sign(struct hsm *h, const uint8_t *id, size_t id_len, EVP_PKEY *pub,
 	ok = x != NULL ? X509_sign(x, priv, md) > 0 : X509_CRL_sign(crl, priv, md) > 0;
 	hsm_key_release(h);
 	if (!ok) {
-		ca_ossl("signing with the CA key in the HSM");
+		ossl_fail("ca", "signing with the CA key in the HSM");
 		/* OpenSSL cannot tell a failing HSM from any other failure. */
 		return hsm_check(h) != 0 ? SB_EHSM : SB_ECRYPTO;
 	}
@@ -294,25 +275,25 @@ ca_base(X509 *x, X509 *issuer, EVP_PKEY *subject_pub, const char *cn,
 	int rc;
 
 	if (X509_set_version(x, X509_VERSION_3) != 1)
-		return ca_ossl("certificate version");
+		return ossl_fail("ca", "certificate version");
 	if ((rc = ca_set_serial(x)) != 0)
 		return rc;
 	if ((name = ca_make_name(cn, org)) == NULL)
-		return ca_ossl("subject name");
+		return ossl_fail("ca", "subject name");
 	rc = X509_set_subject_name(x, name) == 1 &&
 	    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) == 1;
 	X509_NAME_free(name);
 	if (!rc)
-		return ca_ossl("names");
+		return ossl_fail("ca", "names");
 	if (X509_gmtime_adj(X509_getm_notBefore(x), -CA_SKEW_SECONDS) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), days, 0, NULL) == NULL)
-		return ca_ossl("validity");
+		return ossl_fail("ca", "validity");
 	if (issuer != NULL &&
 	    ASN1_TIME_compare(X509_get0_notAfter(x), X509_get0_notAfter(issuer)) > 0 &&
 	    X509_set1_notAfter(x, X509_get0_notAfter(issuer)) != 1)
-		return ca_ossl("validity");
+		return ossl_fail("ca", "validity");
 	if (X509_set_pubkey(x, subject_pub) != 1)
-		return ca_ossl("public key");
+		return ossl_fail("ca", "public key");
 	return 0;
 }
 
@@ -445,7 +426,7 @@ ca_crl_add(X509_CRL *crl, const struct ca_revoked *r)
 	ASN1_TIME_free(when);
 	if (!ok) {
 		X509_REVOKED_free(rev);
-		return ca_ossl("revoked entry");
+		return ossl_fail("ca", "revoked entry");
 	}
 	return 0;
 }
@@ -488,7 +469,7 @@ ca_make_crl(struct hsm *h, const uint8_t *ca_key_id, size_t id_len,
 	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca_cert)) != 1 ||
 	    (t = ASN1_TIME_set(NULL, now)) == NULL || X509_CRL_set1_lastUpdate(crl, t) != 1 ||
 	    ASN1_TIME_adj(t, now, days, 0) == NULL || X509_CRL_set1_nextUpdate(crl, t) != 1) {
-		rc = ca_ossl("CRL fields");
+		rc = ossl_fail("ca", "CRL fields");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -501,7 +482,7 @@ ca_make_crl(struct hsm *h, const uint8_t *ca_key_id, size_t id_len,
 	    (aki = X509V3_EXT_nconf_nid(NULL, &v3, NID_authority_key_identifier,
 	    "keyid:always")) == NULL || X509_CRL_add_ext(crl, aki, -1) != 1 ||
 	    X509_CRL_sort(crl) != 1) {
-		rc = ca_ossl("CRL extensions");
+		rc = ossl_fail("ca", "CRL extensions");
 		goto out;
 	}
 	if ((rc = ca_sign(h, ca_key_id, id_len, pub, NULL, crl)) != 0)

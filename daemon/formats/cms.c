@@ -28,26 +28,8 @@
 
 #include "../../lib/err.h"
 #include "../../lib/log.h"
+#include "../../lib/ossl.h"
 #include "cms.h"
-
-static int
-cms_ossl(const char *what)
-{
-	unsigned long e = ERR_peek_error();
-	char buf[256];
-
-	if (e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE) {
-		ERR_clear_error();
-		return SB_ENOMEM;
-	}
-	if (e != 0)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	else
-		strcpy(buf, "no detail");
-	log_err("cms: %s: %s", what, buf);
-	ERR_clear_error();
-	return SB_ECRYPTO;
-}
 
 static const EVP_MD *
 cms_md_of(int md_nid)
@@ -85,7 +67,7 @@ cms_add_chain(CMS_ContentInfo *cms, X509 *signer, STACK_OF(X509) *chain)
 		for (int j = 0; j < i && !seen; j++)
 			seen = X509_cmp(x, sk_X509_value(chain, j)) == 0;
 		if (!seen && CMS_add1_cert(cms, x) != 1)
-			return cms_ossl("adding the chain");
+			return ossl_fail("cms", "adding the chain");
 	}
 	return 0;
 }
@@ -109,7 +91,7 @@ cms_build(CMS_ContentInfo *cms, X509 *signer, STACK_OF(X509) *chain, EVP_PKEY *k
 			log_err("cms: the certificate is not the HSM key's");
 			return SB_EINVAL;
 		}
-		return cms_ossl("adding the signer");
+		return ossl_fail("cms", "adding the signer");
 	}
 	if ((rc = cms_add_chain(cms, signer, chain)) != 0)
 		return rc;
@@ -117,18 +99,18 @@ cms_build(CMS_ContentInfo *cms, X509 *signer, STACK_OF(X509) *chain, EVP_PKEY *k
 	    OBJ_nid2obj(NID_pkcs7_data), -1) != 1 ||
 	    CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING,
 	    digest, (int)dlen) != 1)
-		return cms_ossl("signed attributes");
+		return ossl_fail("cms", "signed attributes");
 	if (CMS_SignerInfo_sign(si) != 1)
-		return cms_ossl("signing with the seal key in the HSM");
+		return ossl_fail("cms", "signing with the seal key in the HSM");
 	if (tsa == NULL)
 		return 0;
 	if (!cms_hash(md, CMS_SignerInfo_get0_signature(si), imprint, &ilen))
-		return cms_ossl("hashing the signature");
+		return ossl_fail("cms", "hashing the signature");
 	if ((rc = tsa_stamp(tsa, md_nid, imprint, ilen, &token, &tlen)) != 0)
 		return rc;
 	if (CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
 	    V_ASN1_SEQUENCE, token, (int)tlen) != 1)
-		rc = cms_ossl("adding the timestamp");
+		rc = ossl_fail("cms", "adding the timestamp");
 	free(token);
 	return rc;
 }
@@ -166,16 +148,16 @@ cms_sign_digest(struct hsm *h, const uint8_t *key_id, size_t id_len,
 	ERR_clear_error();
 	if ((cms = CMS_sign(NULL, NULL, NULL, NULL,
 	    CMS_DETACHED | CMS_BINARY | CMS_PARTIAL)) == NULL)
-		rc = cms_ossl("a new SignedData");
+		rc = ossl_fail("cms", "a new SignedData");
 	else
 		rc = cms_build(cms, signer, chain, key, md, md_nid, digest, dlen, tsa);
 	if (rc == 0) {
 		if ((n = i2d_CMS_ContentInfo(cms, NULL)) <= 0)
-			rc = cms_ossl("encoding");
+			rc = ossl_fail("cms", "encoding");
 		else if ((*der = p = malloc((size_t)n)) == NULL)
 			rc = SB_ENOMEM;
 		else if (i2d_CMS_ContentInfo(cms, &p) != n) {
-			rc = cms_ossl("encoding");
+			rc = ossl_fail("cms", "encoding");
 			free(*der);
 			*der = NULL;
 		} else

@@ -26,6 +26,7 @@
 
 #include "../../lib/err.h"
 #include "../../lib/log.h"
+#include "../../lib/ossl.h"
 #include "tsa.h"
 
 #define TSA_SERIAL_BYTES 16
@@ -47,26 +48,6 @@ struct tsa_call {
 	struct tsa *t;
 	int time_refused;
 };
-
-/* Log the first queued OpenSSL error with what we were doing; clear all. */
-static int
-tsa_ossl(const char *what)
-{
-	unsigned long e = ERR_peek_error();
-	char buf[256];
-
-	if (e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE) {
-		ERR_clear_error();
-		return SB_ENOMEM;
-	}
-	if (e != 0)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	else
-		strcpy(buf, "no detail");
-	log_err("tsa: %s: %s", what, buf);
-	ERR_clear_error();
-	return SB_ECRYPTO;
-}
 
 int
 tsa_clock_synced(void)
@@ -271,18 +252,18 @@ tsa_answer(struct tsa *t, BIO *in, TS_RESP **out, int *time_refused)
 	ERR_clear_error();
 	if ((ctx = tsa_ctx(t, key, &call)) == NULL) {
 		hsm_key_release(t->h);
-		return tsa_ossl("setting up a response");
+		return ossl_fail("tsa", "setting up a response");
 	}
 	resp = TS_RESP_create_response(ctx, in);
 	TS_RESP_CTX_free(ctx);	/* drops its reference to the key: before release */
 	hsm_key_release(t->h);
 	if (resp == NULL)
-		return tsa_ossl("making a response");
+		return ossl_fail("tsa", "making a response");
 	si = TS_RESP_get_status_info(resp);
 	if (ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(si)) != TS_STATUS_GRANTED &&
 	    TS_STATUS_INFO_get0_failure_info(si) == NULL) {
 		/* Rejected for no fault of the client's: signing failed. */
-		rc = tsa_ossl("signing the token");
+		rc = ossl_fail("tsa", "signing the token");
 		if (hsm_check(t->h) != 0)
 			rc = SB_EHSM;
 		TS_RESP_free(resp);
@@ -303,13 +284,13 @@ tsa_der_##type(const type *obj, uint8_t **der, size_t *len)		\
 	int n = i2d_##type(obj, NULL);					\
 									\
 	if (n <= 0)							\
-		return tsa_ossl("encoding " #type);			\
+		return ossl_fail("tsa", "encoding " #type);			\
 	if ((*der = p = malloc((size_t)n)) == NULL)			\
 		return SB_ENOMEM;					\
 	if (i2d_##type(obj, &p) != n) {					\
 		free(*der);						\
 		*der = NULL;						\
-		return tsa_ossl("encoding " #type);			\
+		return ossl_fail("tsa", "encoding " #type);			\
 	}								\
 	*len = (size_t)n;						\
 	return 0;							\
@@ -361,7 +342,7 @@ tsa_own_query(int md_nid, const uint8_t *imprint, size_t len, uint8_t **der,
 	    TS_MSG_IMPRINT_set_msg(mi, (unsigned char *)imprint, (int)len) != 1 ||
 	    TS_REQ_set_version(req, 1) != 1 || TS_REQ_set_msg_imprint(req, mi) != 1 ||
 	    TS_REQ_set_cert_req(req, 1) != 1)
-		rc = tsa_ossl("our own query");
+		rc = ossl_fail("tsa", "our own query");
 	else
 		rc = tsa_der_TS_REQ(req, der, dlen);
 	TS_REQ_free(req);

@@ -96,6 +96,10 @@ int mon_require_ready(struct mon *mon, uint32_t id, struct ipc_msg *reply);
 int mon_sth_sign(void *arg, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen);
 /* The principal registered for an identity; SB_ENOTFOUND if none. */
 int mon_principal(struct mon *mon, const struct msg_ident *who, struct store_principal *p);
+/* The active principal for who, or a 403 unknown_principal (or 503) reply
+ * in reply and a non-zero return: the handler then returns 0. */
+int mon_who(struct mon *mon, const struct msg_ident *who, uint32_t id, struct ipc_msg *reply,
+    struct store_principal *p);
 
 /* Policy (policy.c): the one place that decides what a principal may do. */
 int policy_may_sign(struct mon *mon, const struct store_principal *p, const struct store_seal *s);

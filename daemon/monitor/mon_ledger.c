@@ -161,9 +161,8 @@ mon_ledger_sth(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return SB_EINVAL;
 	if (mon_require_ready(mon, m->id, reply) != 0)
 		return 0;
-	if (mon_principal(mon, &v.who, &p) != 0)
-		return mon_reply_err(reply, m->id, 403, "unknown_principal",
-		    "this client certificate is not registered to an active principal");
+	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
+		return 0;
 	if ((rc = sth_current(mon, UINT64_MAX, &sth)) == SB_ENOTFOUND)
 		return mon_reply_err(reply, m->id, 404, "not_found", "the ledger is empty");
 	if (rc != 0 || ledger_sth_to_json(&sth, &o) != 0)
@@ -184,9 +183,8 @@ mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return SB_EINVAL;
 	if (mon_require_ready(mon, m->id, reply) != 0)
 		return 0;
-	if (mon_principal(mon, &v.who, &p) != 0)
-		return mon_reply_err(reply, m->id, 403, "unknown_principal",
-		    "this client certificate is not registered to an active principal");
+	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
+		return 0;
 	if (v.count == 0 || v.count > LEDGER_LIST_MAX)
 		return mon_reply_err(reply, m->id, 400, "bad_query",
 		    "count must be 1 to %d", LEDGER_LIST_MAX);
@@ -224,9 +222,8 @@ mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return SB_EINVAL;
 	if (mon_require_ready(mon, m->id, reply) != 0)
 		return 0;
-	if (mon_principal(mon, &v.who, &p) != 0)
-		return mon_reply_err(reply, m->id, 403, "unknown_principal",
-		    "this client certificate is not registered to an active principal");
+	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
+		return 0;
 	size = ledger_size(mon->ledger);
 	if (incl) {
 		uint64_t ts = v.b ? v.b : size;
@@ -319,9 +316,8 @@ mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return SB_EINVAL;
 	if (mon_require_ready(mon, m->id, reply) != 0)
 		return 0;
-	if (mon_principal(mon, &v.who, &p) != 0)
-		return mon_reply_err(reply, m->id, 403, "unknown_principal",
-		    "this client certificate is not registered to an active principal");
+	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
+		return 0;
 	buf_init(&entry, LEDGER_ENTRY_MAX);
 	rc = ledger_entry_get(mon->ledger, v.seq, &entry);
 	if (rc == 0 && ((parsed = json_loadb((const char *)entry.data, entry.len, 0, NULL)) == NULL ||

@@ -54,25 +54,6 @@ mon_health(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	return mon_reply_json(reply, m->id, 200, o);
 }
 
-/* The principal for who, or a 403 reply (SB_EPERM). */
-static int
-who_is(struct mon *mon, const struct msg_ident *who, uint32_t id, struct ipc_msg *reply,
-    struct store_principal *p)
-{
-	int rc = mon_principal(mon, who, p);
-
-	if (rc == 0 && strcmp(p->state, "active") == 0)
-		return 0;
-	if (rc == 0 || rc == SB_ENOTFOUND) {
-		log_info("monitor: refused unknown or disabled principal (%s)", who->subject);
-		mon_reply_err(reply, id, 403, "unknown_principal",
-		    "this client certificate is not registered to an active principal");
-		return SB_EPERM;
-	}
-	mon_reply_err(reply, id, 503, "ledger_unavailable", "policy store: %s", sb_strerror(rc));
-	return SB_EIO;
-}
-
 static json_t *
 seal_json(const struct store_seal *s)
 {
@@ -107,7 +88,7 @@ mon_seals_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 
 	if (msg_ident_only_dec(m, &v) != 0)
 		return SB_EINVAL;
-	if (who_is(mon, &v.who, m->id, reply, &p) != 0)
+	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
 		return 0;
 	if ((c.arr = json_array()) == NULL)
 		return SB_ENOMEM;
@@ -128,7 +109,7 @@ mon_seal_get(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 
 	if (msg_seal_get_dec(m, &v) != 0)
 		return SB_EINVAL;
-	if (who_is(mon, &v.who, m->id, reply, &p) != 0)
+	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
 		return 0;
 	rc = store_seal_get(mon->store, v.seal, &s);
 	if (rc != 0 || policy_may_see(mon, &p, &s) != 0) {

@@ -147,3 +147,21 @@ mon_principal(struct mon *mon, const struct msg_ident *who, struct store_princip
 {
 	return store_principal_by_cert(mon->store, who->cert_sha256, p);
 }
+
+int
+mon_who(struct mon *mon, const struct msg_ident *who, uint32_t id, struct ipc_msg *reply,
+    struct store_principal *p)
+{
+	int rc = mon_principal(mon, who, p);
+
+	if (rc == 0 && strcmp(p->state, "active") == 0)
+		return 0;
+	if (rc == 0 || rc == SB_ENOTFOUND) {
+		log_info("monitor: refused unknown or disabled principal (%s)", who->subject);
+		mon_reply_err(reply, id, 403, "unknown_principal",
+		    "this client certificate is not registered to an active principal");
+		return SB_EPERM;
+	}
+	mon_reply_err(reply, id, 503, "ledger_unavailable", "policy store: %s", sb_strerror(rc));
+	return SB_EIO;
+}

@@ -264,7 +264,8 @@ query_parse(const char *query, struct qparam *ps, size_t nps, struct req_err *e)
 	const char *p = query;
 	char q[48];
 
-	while (p != NULL && *p != '\0') {
+	/* Every '&'-separated piece must be a parameter: "a=1&" and "&&" are refused. */
+	while (p != NULL && *query != '\0') {
 		const char *amp = strchr(p, '&');
 		size_t len = amp ? (size_t)(amp - p) : strlen(p);
 		const char *eq = memchr(p, '=', len);
@@ -868,6 +869,26 @@ req_sign_result_json(const struct msg_sign_result *r, const char *seal)
 		return NULL;
 	}
 	return o;
+}
+
+json_t *
+req_reply_error_json(const struct msg_reply *r)
+{
+	json_t *j, *err, *code, *msg, *out = NULL;
+
+	if (r->status < 400 || r->status > 599)
+		return NULL;
+	j = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
+	err = json_object_get(j, "error");
+	code = json_object_get(err, "code");
+	msg = json_object_get(err, "message");
+	/* Rebuilt, not passed on: only a clean code and message reach the client. */
+	if (json_is_string(code) && code_ok(json_string_value(code)) && json_is_string(msg))
+		out = error_json(json_string_value(code), json_string_value(msg));
+	else
+		out = error_json("internal", "the monitor gave an answer the net worker cannot read");
+	json_decref(j);
+	return out;
 }
 
 char *

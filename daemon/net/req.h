@@ -143,6 +143,16 @@ int req_sign_result_check(const struct msg_sign_result *r);
 json_t *req_sign_result_json(const struct msg_sign_result *r, const char *seal);
 
 /*
+ * The error object for a batch item that the monitor refused with a
+ * MSG_REPLY instead of a MSG_SIGN_RESULT (it does so for 503 busy and 500
+ * internal): the reply's own {"error":{"code","message"}} when its body is
+ * one, else a generic "internal" error. r->status must be 400..599 (else
+ * NULL: the monitor is broken). New reference; NULL also on allocation
+ * failure.
+ */
+json_t *req_reply_error_json(const struct msg_reply *r);
+
+/*
  * {"error":{"code":code,"message":message}} as compact text (free with
  * free()); *len its length. message may hold any bytes: invalid UTF-8 and
  * controls are replaced. NULL on allocation failure.

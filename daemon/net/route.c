@@ -242,21 +242,44 @@ job_on_reply(struct job *j, struct ipc_msg *m)
 	return 0;
 }
 
+/*
+ * One item's answer. The monitor answers a MSG_SIGN with a MSG_SIGN_RESULT,
+ * or, when it could not even try (its queue is full, a handler failed), with
+ * an error MSG_REPLY: both are fine, anything else means it is broken.
+ */
 static int
-job_on_sign_result(struct job *j, size_t tag, struct ipc_msg *m)
+job_item_answer(struct job *j, struct job_item *it, struct ipc_msg *m)
 {
 	struct msg_sign_result r;
-	struct job_item *it;
+	struct msg_reply rep;
 
-	if (tag >= j->n || j->left == 0 || m->type != MSG_SIGN_RESULT ||
-	    msg_sign_result_dec(m, &r) != 0 || req_sign_result_check(&r) != 0)
+	if (m->type == MSG_REPLY) {
+		if (msg_reply_dec(m, &rep) != 0 || rep.status < 400)
+			return -1;
+		it->status = rep.status;
+		if (j->req != NULL && (it->result = req_reply_error_json(&rep)) == NULL)
+			j->failed = 1;
+		return 0;
+	}
+	if (m->type != MSG_SIGN_RESULT || msg_sign_result_dec(m, &r) != 0 ||
+	    req_sign_result_check(&r) != 0)
 		return -1;
-	it = &j->items[tag];
-	if (it->result != NULL)
-		return -1;	/* two answers for one item */
 	it->status = r.status;
 	if (j->req != NULL && (it->result = req_sign_result_json(&r, it->seal)) == NULL)
 		j->failed = 1;
+	return 0;
+}
+
+static int
+job_on_sign_result(struct job *j, size_t tag, struct ipc_msg *m)
+{
+	struct job_item *it;
+
+	if (tag >= j->n || j->left == 0)
+		return -1;
+	it = &j->items[tag];
+	if (it->status != 0 || job_item_answer(j, it, m) != 0)
+		return -1;	/* a second answer for one item, or a malformed one */
 	if (--j->left == 0) {
 		job_finish_sign(j);
 		job_free(j);

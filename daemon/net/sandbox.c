@@ -30,8 +30,9 @@ static const char *const sandbox_allow[] = {
 	/* memory (mmap and mprotect: below) */
 	"brk", "munmap", "mremap", "madvise",
 	/* threads, time, randomness, signals, exit */
-	"futex", "getpid", "gettid", "getuid", "geteuid", "getrandom", "clock_gettime", "clock_gettime64",
-	"gettimeofday", "rt_sigreturn", "rt_sigprocmask", "restart_syscall",
+	"futex", "getpid", "gettid", "getuid", "geteuid", "getrandom",
+	"clock_gettime", "clock_gettime64", "gettimeofday",
+	"rt_sigreturn", "rt_sigprocmask", "restart_syscall",
 	"rseq", "set_robust_list", "exit", "exit_group",
 	/* stdio on stderr */
 	"fstat", "newfstatat",

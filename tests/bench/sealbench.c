@@ -119,6 +119,7 @@ static char req_body[256];	/* the JSON template, digest zeroed */
 static size_t hex_off;		/* where the digest's hex goes in the whole request */
 static pthread_barrier_t ready;
 static atomic_int stop;
+static atomic_int said;		/* a setup error has been printed: one is enough */
 static double t_measure, t_end;	/* set before the barrier opens */
 
 static double
@@ -262,7 +263,7 @@ conn_open(struct conn *c, int quiet)
 	conn_close(c);
 	if ((c->fd = socket(addr->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(c->fd, addr->ai_addr, addr->ai_addrlen) != 0) {
-		if (!quiet)
+		if (!quiet && atomic_exchange(&said, 1) == 0)
 			fprintf(stderr, "sealbench: connect %s:%s: %s\n", opt.host, opt.port,
 			    strerror(errno));
 		conn_close(c);
@@ -291,7 +292,7 @@ conn_open(struct conn *c, int quiet)
 	if (c->sess != NULL)
 		SSL_set_session(c->ssl, c->sess);
 	if (SSL_connect(c->ssl) != 1) {
-		if (!quiet)
+		if (!quiet && atomic_exchange(&said, 1) == 0)
 			ossl_err("TLS handshake");
 		conn_close(c);
 		return -1;
@@ -574,7 +575,7 @@ worker_run(void *arg)
 	w->next_due = now_s();
 	while (!atomic_load(&stop)) {
 		double t = now_s();
-		int np = 0, ms = POLL_MS_MAX;
+		int np = 0, ms = POLL_MS_MAX, idle = 0;
 
 		if (t >= t_end)
 			break;
@@ -597,13 +598,16 @@ worker_run(void *arg)
 				conn_fail(w, c, 1);
 				continue;
 			}
-			if (c->st != C_IDLE) {
+			if (c->st == C_IDLE)
+				idle = 1;
+			else {
 				pf[np].fd = c->fd;
 				pf[np].events = c->want;
 				idx[np++] = i;
 			}
 		}
-		if (opt.rate > 0) {
+		/* Behind with every connection busy: wait for one to finish, don't spin. */
+		if (opt.rate > 0 && idle) {
 			double wait = w->next_due - now_s();
 
 			ms = wait <= 0 ? 0 : wait * 1000 < POLL_MS_MAX ? (int)ceil(wait * 1000) :
@@ -683,7 +687,8 @@ report(struct worker *w, double seconds, double cpu)
 	printf("errors: %lu (transport %lu, timeouts %lu, 200 without cms %lu)\n",
 	    total - ok + transport + timeouts, transport, timeouts, bad200);
 	if (opt.rate > 0)
-		printf("late sends: %lu (due > 1 ms before a connection was free)\n", late);
+		printf("late sends: %lu (sent > 1 ms after due: no free connection, or a slow wake-up)\n",
+		    late);
 	printf("client cpu: %.1f us/request (%.0f%% of one core)\n",
 	    total ? cpu / (double)total * 1e6 : 0.0, cpu / seconds * 100);
 	free(all);
@@ -819,7 +824,7 @@ main(int argc, char **argv)
 		atomic_store(&stop, 1);
 	} else {
 		printf("sealbench: %s %s, %d connections (made in %.2f s), %d threads, %s, "
-		    "%.0f s after %.0f s warm-up\n", opt.get_path ? "GET" : "POST",
+		    "%g s after %g s warm-up\n", opt.get_path ? "GET" : "POST",
 		    opt.get_path ? opt.get_path : "/v1/seals/ID/sign", opt.conns, now_s() - t0,
 		    opt.threads, opt.rate > 0 ? "open loop" : "closed loop", opt.seconds,
 		    opt.warmup);

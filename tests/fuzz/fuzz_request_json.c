@@ -1,0 +1,206 @@
+/*
+ * fuzz_request_json: the net worker's request validation (daemon/net/req.c)
+ * over arbitrary bytes. The first byte picks what the rest is: a sign body,
+ * a batch body, a verify body, a ledger query string, a path, or a
+ * Content-Type value.
+ *
+ * Properties: no crash, no leak, no undefined behaviour; a refusal always
+ * carries a 4xx status and a code, and its error body builds; an accepted
+ * body gives messages that keep the rules the monitor relies on (a seal id of
+ * [A-Za-z0-9._-]{1,63}, a document name of valid UTF-8, a digest whose length
+ * matches its algorithm, a batch within its bound) and that survive their
+ * msg encode/decode round trip.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/obj_mac.h>
+
+#include "daemon/msg.h"
+#include "daemon/net/req.h"
+#include "lib/err.h"
+
+#define FUZZ_BATCH_MAX 8
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+refused(const struct req_err *e)
+{
+	size_t len;
+	char *body;
+
+	/* 500 only for running out of memory. */
+	if (e->code == NULL || e->status < 400 || e->status > 500 ||
+	    (e->status == 500 && strcmp(e->code, "internal") != 0))
+		abort();
+	if ((body = req_error_body(e->code, e->message, &len)) == NULL || len == 0)
+		abort();
+	free(body);
+}
+
+static void
+check_sign(const struct msg_sign *v)
+{
+	size_t want = v->md_nid == NID_sha256 ? 32 : v->md_nid == NID_sha384 ? 48 :
+	    v->md_nid == NID_sha512 ? 64 : 0;
+	struct msg_sign d;
+	struct ipc_msg m;
+
+	if (want == 0 || v->digest_len != want ||
+	    !req_seal_id_ok(v->seal, strlen(v->seal)) ||
+	    !req_document_name_ok(v->document_name, strlen(v->document_name)))
+		abort();
+	if (msg_sign_enc(&m, 1, v) != 0)
+		abort();
+	if (msg_sign_dec(&m, &d) != 0 || d.digest_len != v->digest_len ||
+	    memcmp(d.digest, v->digest, want) != 0 || strcmp(d.document_name, v->document_name) != 0)
+		abort();
+	ipc_msg_free(&m);
+}
+
+static void
+fuzz_sign(const uint8_t *p, size_t n)
+{
+	struct msg_sign v;
+	struct req_err e = { 0 };
+
+	if (req_sign(p, n, "demo", &v, &e) == 0)
+		check_sign(&v);
+	else
+		refused(&e);
+}
+
+static void
+fuzz_batch(const uint8_t *p, size_t n)
+{
+	struct msg_sign *items;
+	struct req_err e = { 0 };
+	size_t cnt;
+
+	if (req_batch(p, n, FUZZ_BATCH_MAX, &items, &cnt, &e) != 0) {
+		refused(&e);
+		return;
+	}
+	if (cnt < 1 || cnt > FUZZ_BATCH_MAX)
+		abort();
+	for (size_t i = 0; i < cnt; i++)
+		check_sign(&items[i]);
+	free(items);
+}
+
+static void
+fuzz_verify(const uint8_t *p, size_t n)
+{
+	struct msg_verify v, d;
+	struct req_err e = { 0 };
+	struct ipc_msg m;
+	uint8_t *cms;
+
+	if (req_verify(p, n, &v, &cms, &e) != 0) {
+		refused(&e);
+		return;
+	}
+	if (v.cms != cms || v.cms_len < 1 || v.cms_len > MSG_CMS_MAX)
+		abort();
+	if (msg_verify_enc(&m, 1, &v) != 0 || msg_verify_dec(&m, &d) != 0 ||
+	    d.cms_len != v.cms_len || memcmp(d.cms, cms, v.cms_len) != 0)
+		abort();
+	ipc_msg_free(&m);
+	free(cms);
+}
+
+/* The rest as a NUL-terminated string (queries, paths and headers are). */
+static char *
+cstr(const uint8_t *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s == NULL)
+		abort();
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+static void
+fuzz_query(int which, const uint8_t *p, size_t n)
+{
+	char *q = cstr(p, n);
+	struct msg_ledger_entries le;
+	struct msg_proof pr;
+	struct req_err e = { 0 };
+	int rc;
+
+	switch (which) {
+	case 0:
+		rc = req_query_entries(q, &le, &e);
+		if (rc == 0 && (le.count < 1 || le.count > REQ_ENTRIES_MAX))
+			abort();
+		break;
+	case 1:
+		rc = req_query_inclusion(q, &pr, &e);
+		break;
+	case 2:
+		rc = req_query_consistency(q, &pr, &e);
+		break;
+	default:
+		rc = req_query_none(q, &e);
+		break;
+	}
+	if (rc != 0)
+		refused(&e);
+	free(q);
+}
+
+static void
+fuzz_path(uint8_t sel, const uint8_t *p, size_t n)
+{
+	char *path = cstr(p, n);
+	struct req_route r;
+	struct req_err e = { 0 };
+	enum req_method m = (sel & 1) ? REQ_POST : (sel & 2) ? REQ_OTHER : REQ_GET;
+
+	if (req_route(path, m, &r, &e) == 0) {
+		if (r.method != m)
+			abort();
+		if ((r.id == REQ_SEAL || r.id == REQ_SIGN) && !req_seal_id_ok(r.seal, strlen(r.seal)))
+			abort();
+	} else {
+		refused(&e);
+	}
+	free(path);
+}
+
+static void
+fuzz_ctype(const uint8_t *p, size_t n)
+{
+	char *h = cstr(p, n);
+	struct req_err e = { 0 };
+
+	if (req_content_type(h, "application/json", &e) != 0)
+		refused(&e);
+	free(h);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t sel;
+
+	if (size < 1)
+		return 0;
+	sel = data[0];
+	data++;
+	size--;
+	switch (sel % 10) {
+	case 0: fuzz_sign(data, size); break;
+	case 1: fuzz_batch(data, size); break;
+	case 2: fuzz_verify(data, size); break;
+	case 3: case 4: case 5: case 6: fuzz_query(sel % 10 - 3, data, size); break;
+	case 7: case 8: fuzz_path(sel / 10, data, size); break;
+	default: fuzz_ctype(data, size); break;
+	}
+	return 0;
+}
