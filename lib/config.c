@@ -123,7 +123,7 @@ static const struct key keys[] = {
 	  .hi = PATH_MAX - 1, .off = OFF(net.chroot) },
 
 	{ .name = "monitor", .type = K_SECTION },
-	{ .name = "monitor.workers", .type = K_UINT, .def_uint = 8,
+	{ .name = "monitor.workers", .type = K_UINT, .def_uint = 16,
 	  .lo = 1, .hi = 64, .off = OFF(monitor.workers) },
 };
 

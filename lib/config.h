@@ -75,7 +75,7 @@ struct config {
 		char *chroot;		/* its empty root; default state_dir/netroot */
 	} net;
 	struct {
-		unsigned workers;	/* monitor threads answering requests; default 8 */
+		unsigned workers;	/* monitor threads answering requests; default 16 */
 	} monitor;
 };
 

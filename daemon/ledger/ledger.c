@@ -39,6 +39,8 @@
 struct ledger_req {
 	json_t *entry;
 	uint8_t seal[LEDGER_SEAL_MAX];
+	uint8_t sig[32];		/* "signature_digest", when has_sig */
+	int has_sig;
 	size_t seal_len;		/* 0: the entry names no seal */
 	uint64_t seq;
 	uint8_t leaf[MERKLE_HASH_LEN];
@@ -196,6 +198,7 @@ open_dbs(struct ledger *l, MDB_txn *txn)
 		{ LEDGER_DB_BY_SEAL, offsetof(struct ledger, by_seal) },
 		{ LEDGER_DB_BY_TIME, offsetof(struct ledger, by_time) },
 		{ LEDGER_DB_META, offsetof(struct ledger, meta) },
+		{ LEDGER_DB_BY_SIG, offsetof(struct ledger, by_sig) },
 	};
 	int rc;
 
@@ -510,10 +513,26 @@ grow_map(struct ledger *l)
  * back as written) and the seal. Only the size needs the final bytes; the
  * committer checks that.
  */
+/* 64 lower- or upper-case hex characters into 32 bytes. */
+static int
+hex32(const char *h, uint8_t out[32])
+{
+	for (int i = 0; i < 64; i++) {
+		char c = h[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+		    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (v < 0)
+			return 0;
+		out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+	}
+	return 1;
+}
+
 static int
 req_prepare(struct ledger_req *r, json_t *entry)
 {
-	json_t *seal;
+	json_t *seal, *sig;
 	int rc;
 
 	if (!json_is_object(entry))
@@ -527,6 +546,13 @@ req_prepare(struct ledger_req *r, json_t *entry)
 			return SB_EINVAL;
 		r->seal_len = json_string_length(seal);
 		memcpy(r->seal, json_string_value(seal), r->seal_len);
+	}
+	if ((sig = json_object_get(entry, "signature_digest")) != NULL) {
+		const char *h = json_string_value(sig);
+
+		if (h == NULL || json_string_length(sig) != 64 || !hex32(h, r->sig))
+			return SB_EINVAL;
+		r->has_sig = 1;
 	}
 	return 0;
 }
@@ -600,6 +626,11 @@ write_entry(struct commit *c, struct ledger_req *r)
 		ledger_be64_put(skey + 1 + r->seal_len, seq);
 		if ((rc = put(c, l->by_seal, skey, 1 + r->seal_len + 8, "", 0,
 		    MDB_NOOVERWRITE)) != 0)
+			return rc;
+	}
+	if (r->has_sig) {
+		ledger_be64_put(key, seq);
+		if ((rc = put(c, l->by_sig, r->sig, sizeof(r->sig), key, 8, 0)) != 0)
 			return rc;
 	}
 	if ((rc = merkle_edge_append(&c->edge, r->leaf, put_node, c)) != 0)

@@ -61,7 +61,8 @@
 #define LEDGER_DB_BY_SEAL "ledger/by_seal"	/* len u8 || seal || seq BE64 -> "" */
 #define LEDGER_DB_BY_TIME "ledger/by_time"	/* time ms BE64 || seq BE64 -> "" */
 #define LEDGER_DB_META "ledger/meta"		/* "version" BE32, "size" BE64 */
-#define LEDGER_DBS 6
+#define LEDGER_DB_BY_SIG "ledger/by_sig"	/* signature digest (32) -> seq BE64 */
+#define LEDGER_DBS 7
 
 /* "sealbox-sth-v1" || tree_size BE64 || timestamp_ms BE64 || root[32] */
 #define LEDGER_STH_LABEL "sealbox-sth-v1"
@@ -154,6 +155,9 @@ int ledger_find_by_seal(struct ledger *l, const char *seal, uint64_t start,
 /* Sequence numbers of entries whose time is in [from_ms, to_ms), ordered by
  * (time, seq), starting at (from_ms, from_seq); to page on, pass the last
  * entry's time and seq + 1. */
+/* The entry whose "signature_digest" (64 hex, the SHA-256 of a CMS) is sha;
+ * SB_ENOTFOUND if none. The index is written in the entry's own commit. */
+int ledger_find_by_sig(struct ledger *l, const uint8_t sha[32], uint64_t *seq);
 int ledger_find_by_time(struct ledger *l, uint64_t from_ms, uint64_t from_seq,
     uint64_t to_ms, uint64_t *seqs, size_t max, size_t *n);
 

@@ -25,7 +25,7 @@ struct ledger_req;
 
 struct ledger {
 	MDB_env *env;
-	MDB_dbi entries, nodes, sth, by_seal, by_time, meta;
+	MDB_dbi entries, nodes, sth, by_seal, by_time, meta, by_sig;
 	pthread_rwlock_t env_lock;
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv;		/* committer waits for requests */

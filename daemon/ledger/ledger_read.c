@@ -324,6 +324,26 @@ ledger_find_by_seal(struct ledger *l, const char *seal, uint64_t start, uint64_t
 	return scan_index(l, l->by_seal, key, 1 + len, 1 + len, NULL, seqs, max, n);
 }
 
+int
+ledger_find_by_sig(struct ledger *l, const uint8_t sha[32], uint64_t *seq)
+{
+	MDB_val k = { 32, (void *)sha }, v;
+	MDB_txn *txn;
+	int rc;
+
+	if (l == NULL || sha == NULL || seq == NULL)
+		return SB_EINVAL;
+	if ((rc = ledger_rd_begin(l, &txn)) != 0)
+		return rc;
+	rc = mdb_get(txn, l->by_sig, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		*seq = ledger_be64_get(v.mv_data);
+	ledger_rd_end(l, txn);
+	if (rc == MDB_NOTFOUND)
+		return SB_ENOTFOUND;
+	return rc == 0 ? (v.mv_size == 8 ? 0 : SB_EIO) : ledger_mdb_err(rc);
+}
+
 /* The time index has no common prefix: the upper bound ends the scan. */
 int
 ledger_find_by_time(struct ledger *l, uint64_t from_ms, uint64_t from_seq, uint64_t to_ms,

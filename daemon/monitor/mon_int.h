@@ -22,6 +22,7 @@
 #define MON_LABEL_AUDIT "sealbox-audit"
 #define MON_TSA_POLICY "1.3.6.1.4.1.4146.1.1"	/* see docs/formats.md */
 #define MON_REASON_MAX 256
+#define MON_MAP_SIZE ((size_t)64 << 30)	/* LMDB map: 64 GiB of address space */
 
 enum mon_state { MON_SEALED, MON_READY };
 
@@ -94,6 +95,10 @@ int mon_is_ready(struct mon *mon);
 int mon_require_ready(struct mon *mon, uint32_t id, struct ipc_msg *reply);
 /* Sign msg (SHA-256 of it) with the audit key: the ledger's tree-head signer. */
 int mon_sth_sign(void *arg, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen);
+/* The seal's certificate, parsed once and cached (keyed by seal id and
+ * certificate digest, so a new certificate is parsed again). The caller
+ * frees the returned reference; NULL when the PEM does not parse. */
+X509 *mon_seal_cert(struct mon *mon, const struct store_seal *s);
 /* The principal registered for an identity; SB_ENOTFOUND if none. */
 int mon_principal(struct mon *mon, const struct msg_ident *who, struct store_principal *p);
 /* The active principal for who, or a 403 unknown_principal (or 503) reply

@@ -53,7 +53,7 @@ verify_locate(struct mon *mon, const struct msg_verify *v, const struct cms_veri
 		}
 	}
 	SHA256(v->cms, v->cms_len, cms_sha);
-	if (store_sig_get(mon->store, cms_sha, &seq) == 0)
+	if (ledger_find_by_sig(mon->ledger, cms_sha, &seq) == 0)
 		json_object_set_new(o, "seq", json_integer((json_int_t)seq));
 }
 

@@ -231,12 +231,7 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		store_seal_clear(&s);
 		return rc < 0 ? rc : 0;
 	}
-	{
-		BIO *b = BIO_new_mem_buf(s.cert_pem, -1);
-
-		cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-		BIO_free(b);
-	}
+	cert = mon_seal_cert(mon, &s);
 	rc = cert ? cms_sign_digest(mon->hsm, s.key_id, sizeof(s.key_id), cert, mon->chain,
 	    v.md_nid, v.digest, v.digest_len, mon->tsa, &cms, &cms_len) : SB_EINVAL;
 	X509_free(cert);
@@ -266,12 +261,6 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		snprintf(r.message, sizeof(r.message), "the ledger cannot be written (%s); "
 		    "nothing was sealed", sb_strerror(rc));
 		return msg_sign_result_enc(reply, m->id, &r);
-	}
-	{
-		uint8_t h[32];
-
-		SHA256(cms, cms_len, h);
-		(void)store_sig_put(mon->store, h, r.seq);	/* an index: rebuildable */
 	}
 	r.cms = cms;
 	r.cms_len = cms_len;

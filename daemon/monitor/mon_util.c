@@ -165,3 +165,49 @@ mon_who(struct mon *mon, const struct msg_ident *who, uint32_t id, struct ipc_ms
 	mon_reply_err(reply, id, 503, "ledger_unavailable", "policy store: %s", sb_strerror(rc));
 	return SB_EIO;
 }
+
+/* A small direct-mapped cache: a collision just parses again. */
+#define CERT_CACHE_SLOTS 256
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		char id[STORE_ID_MAX];
+		uint8_t sha[32];
+		X509 *cert;
+	} slot[CERT_CACHE_SLOTS];
+} cert_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+X509 *
+mon_seal_cert(struct mon *mon, const struct store_seal *s)
+{
+	unsigned h = 2166136261u;
+	X509 *c = NULL;
+	BIO *b;
+
+	(void)mon;
+	for (const char *p = s->id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h %= CERT_CACHE_SLOTS;
+	pthread_mutex_lock(&cert_cache.lock);
+	if (cert_cache.slot[h].cert != NULL && strcmp(cert_cache.slot[h].id, s->id) == 0 &&
+	    memcmp(cert_cache.slot[h].sha, s->cert_sha256, 32) == 0 &&
+	    X509_up_ref(cert_cache.slot[h].cert))
+		c = cert_cache.slot[h].cert;
+	pthread_mutex_unlock(&cert_cache.lock);
+	if (c != NULL)
+		return c;
+	if ((b = BIO_new_mem_buf(s->cert_pem, -1)) == NULL)
+		return NULL;
+	c = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (c == NULL || !X509_up_ref(c))
+		return c;
+	pthread_mutex_lock(&cert_cache.lock);
+	X509_free(cert_cache.slot[h].cert);
+	snprintf(cert_cache.slot[h].id, sizeof(cert_cache.slot[h].id), "%s", s->id);
+	memcpy(cert_cache.slot[h].sha, s->cert_sha256, 32);
+	cert_cache.slot[h].cert = c;	/* the cache's reference */
+	pthread_mutex_unlock(&cert_cache.lock);
+	return c;
+}

@@ -394,7 +394,12 @@ load_audit_pub(struct mon *mon)
 static int
 mon_open(struct mon *mon)
 {
-	struct ledger_opts lo = { .extra_dbs = STORE_DBS, .map_size_max = (size_t)1 << 36 };
+	/* The map is reserved once, large (address space, not disk: the file
+	 * grows as it is written), and never resized while seald runs: LMDB
+	 * forbids a resize while any transaction is open, and the policy store
+	 * opens its own. A full map fails closed (503 ledger_unavailable). */
+	struct ledger_opts lo = { .extra_dbs = STORE_DBS, .map_size = MON_MAP_SIZE,
+		.map_size_max = 0 };
 	char dir[4096], msg[512] = "";
 	uint64_t bad = 0;
 	int rc;

@@ -6,8 +6,9 @@
  *                             "key_id","cert_sha256","image_sha256","created","certificate"}
  *   policy/grants      seal NUL principal -> ""
  *   policy/images      image SHA-256 hex -> PNG bytes
- *   policy/sigs        SHA-256 of a CMS (32 bytes) -> ledger seq (8 bytes BE),
- *                      also keyed "c" || cert SHA-256 -> seal id
+ *   policy/sigs        "c" || seal certificate SHA-256 -> seal id (which seal
+ *                      made a signature; the signature-to-entry index is
+ *                      the ledger's own, written in the entry's commit)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,7 +359,7 @@ store_seal_clear(struct store_seal *s)
 	s->cert_pem = NULL;
 }
 
-/* ---- grants, images, signatures ----------------------------------------- */
+/* ---- grants and images ---------------------------------------------------- */
 
 static size_t
 grant_key(const char *seal, const char *principal, char *key, size_t len)
@@ -395,30 +396,4 @@ int
 store_image_put(struct store *st, const char *sha_hex, const uint8_t *png, size_t len)
 {
 	return store_put(st, DB_IMAGES, sha_hex, strlen(sha_hex), png, len, 0);
-}
-
-int
-store_sig_put(struct store *st, const uint8_t sha[32], uint64_t seq)
-{
-	uint8_t v[8];
-
-	for (int i = 7; i >= 0; i--, seq >>= 8)
-		v[i] = (uint8_t)seq;
-	return store_put(st, DB_SIGS, sha, 32, v, sizeof(v), 0);
-}
-
-int
-store_sig_get(struct store *st, const uint8_t sha[32], uint64_t *seq)
-{
-	size_t n = 0;
-	char *v;
-	int rc;
-
-	if ((rc = store_get(st, DB_SIGS, sha, 32, &v, &n)) != 0)
-		return rc;
-	*seq = 0;
-	for (size_t i = 0; i < 8 && n == 8; i++)
-		*seq = *seq << 8 | (uint8_t)v[i];
-	free(v);
-	return n == 8 ? 0 : SB_EIO;
 }

@@ -1,6 +1,6 @@
 /*
- * store — the monitor's policy records: principals, seals, grants, seal
- * images, and an index from signature to ledger entry. Named databases in the
+ * store — the monitor's policy records: principals, seals, grants and seal
+ * images. Named databases in the
  * ledger's LMDB environment (one environment, as the design asks), each
  * record a small JSON object.
  *
@@ -66,7 +66,5 @@ int store_grant_has(struct store *st, const char *seal, const char *principal);
 
 int store_image_put(struct store *st, const char *sha_hex, const uint8_t *png, size_t len);
 
-int store_sig_put(struct store *st, const uint8_t sha[32], uint64_t seq);
-int store_sig_get(struct store *st, const uint8_t sha[32], uint64_t *seq);
 
 #endif

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -234,12 +236,19 @@ net_http_setup(struct net *n, int listen_fd)
 {
 	const struct config *cfg = n->cfg;
 	struct evhttp_bound_socket *bound;
-	int fl = fcntl(listen_fd, F_GETFL);
+	int fl = fcntl(listen_fd, F_GETFL), one = 1;
 
 	if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) != 0) {
 		log_err("net: listening socket: %s", strerror(errno));
 		return SB_EIO;
 	}
+	/*
+	 * An answer leaves as several TLS records; with Nagle the second waits
+	 * for the client's delayed ACK (40 ms a request). Accepted sockets
+	 * inherit this on Linux.
+	 */
+	if (setsockopt(listen_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+		log_warn("net: TCP_NODELAY: %s", strerror(errno));
 	if ((n->http = evhttp_new(n->base)) == NULL)
 		return SB_ENOMEM;
 	evhttp_set_bevcb(n->http, net_bevcb, n);

@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "../../lib/config.h"
+#include "../msg.h"
 #include "mlink.h"
 
 struct job;
@@ -59,6 +60,8 @@ struct conn {
 	int gone;			/* evhttp has freed the connection */
 	int closecb_set;
 	struct job *job;		/* the request waiting for the monitor, or NULL */
+	X509 *who_cert;			/* the certificate who was made from (ssl's) */
+	struct msg_ident who;		/* its identity, made once per connection */
 };
 
 /* net.c */

@@ -379,15 +379,27 @@ struct route_ctx {
 	size_t body_len;
 };
 
+/* Checked on every request; computed once per connection. */
 static int
 route_ident(struct route_ctx *x)
 {
+	struct conn *c = x->c;
 	const char *why = "";
+	X509 *cert;
 
-	if (tls_peer_ident(x->c->ssl, &x->who, &why) != 0) {
+	if (tls_peer_cert(c->ssl, &cert, &why) != 0) {
 		route_error(x->req, 403, "unknown_principal", why);
 		return -1;
 	}
+	if (cert != c->who_cert) {
+		c->who_cert = NULL;
+		if (tls_cert_ident(cert, &c->who) != 0) {
+			route_error(x->req, 500, "internal", "cannot fingerprint the client certificate");
+			return -1;
+		}
+		c->who_cert = cert;
+	}
+	x->who = c->who;
 	return 0;
 }
 

@@ -153,26 +153,34 @@ tls_subject(X509 *cert, char *out, size_t outlen)
 }
 
 int
-tls_peer_ident(SSL *ssl, struct msg_ident *who, const char **why)
+tls_peer_cert(SSL *ssl, X509 **cert, const char **why)
 {
-	X509 *cert = SSL_get0_peer_certificate(ssl);
-	unsigned int len = 0;
+	X509 *c = SSL_get0_peer_certificate(ssl);
 
-	memset(who, 0, sizeof(*who));
-	if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK) {
+	*cert = NULL;
+	if (c == NULL || SSL_get_verify_result(ssl) != X509_V_OK) {
 		*why = "no verified client certificate";
 		return SB_EPERM;
 	}
 	/* The handshake checked validity; a resumed session did not check it again. */
-	if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0 ||
-	    X509_cmp_current_time(X509_get0_notBefore(cert)) > 0) {
+	if (X509_cmp_current_time(X509_get0_notAfter(c)) < 0 ||
+	    X509_cmp_current_time(X509_get0_notBefore(c)) > 0) {
 		*why = "the client certificate is outside its validity period";
 		return SB_EPERM;
 	}
+	*cert = c;
+	return 0;
+}
+
+int
+tls_cert_ident(X509 *cert, struct msg_ident *who)
+{
+	unsigned int len = 0;
+
+	memset(who, 0, sizeof(*who));
 	if (X509_digest(cert, EVP_sha256(), who->cert_sha256, &len) != 1 || len != 32) {
 		ERR_clear_error();
-		*why = "cannot fingerprint the client certificate";
-		return SB_EPERM;
+		return SB_ECRYPTO;
 	}
 	tls_subject(cert, who->subject, sizeof(who->subject));
 	return 0;

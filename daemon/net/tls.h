@@ -7,7 +7,7 @@
  * be revoked by tls.crl when one is configured): otherwise the handshake
  * fails. Sessions are resumable (cache and tickets), and a resumed session
  * carries the identity of the handshake that made it, so the identity is
- * read again on every request (tls_peer_ident) and the monitor checks the
+ * checked again on every request (tls_peer_cert) and the monitor checks the
  * principal's status every time.
  *
  * Files are read once, in tls_ctx_new, before the worker drops privileges;
@@ -31,13 +31,22 @@
 int tls_ctx_new(const struct config *cfg, SSL_CTX **out);
 
 /*
- * The verified client identity of ssl into who (cert_sha256 = SHA-256 of the
- * certificate's DER, subject as an RFC 2253 line; on_behalf_of left empty).
- * Returns 0, or SB_EPERM when the connection has no certificate that
- * verified, or one outside its validity period now (a session resumed after
- * the certificate expired); *why then says which, for the client.
+ * The certificate the client of ssl proved it holds, checked now: *cert is
+ * set (owned by ssl) and 0 returned, or SB_EPERM when the connection has no
+ * certificate that verified, or one outside its validity period now (a
+ * session resumed after the certificate expired); *why then says which, for
+ * the client. Call it for every request.
  */
-int tls_peer_ident(SSL *ssl, struct msg_ident *who, const char **why);
+int tls_peer_cert(SSL *ssl, X509 **cert, const char **why);
+
+/*
+ * The identity of a checked certificate into who: cert_sha256 = SHA-256 of
+ * its DER, subject as an RFC 2253 line; on_behalf_of left empty. 0 or
+ * SB_ECRYPTO. The result may be kept for as long as the connection lives:
+ * its peer certificate cannot change (no renegotiation, no post-handshake
+ * authentication).
+ */
+int tls_cert_ident(X509 *cert, struct msg_ident *who);
 
 /* Log OpenSSL's error queue (and empty it), prefixed with what. */
 void tls_log_errors(const char *what);

@@ -191,7 +191,7 @@ test_daemon_keys(void)
 	CHECK(c->http.max_connections == 512 && c->http.idle_timeout == 60);
 	CHECK(c->http.read_timeout == 30 && c->http.queue_max == 4096);
 	CHECK(c->time.require_sync == 1);	/* production default: refuse on an unsynced clock */
-	CHECK(c->sign.batch_max == 100 && c->monitor.workers == 8);
+	CHECK(c->sign.batch_max == 100 && c->monitor.workers == 16);
 	CHECK_STR(c->net.user, "nobody");
 	CHECK(c->net.chroot == NULL);
 	config_free(c);

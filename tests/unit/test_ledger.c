@@ -594,6 +594,44 @@ test_find_by_seal_and_time(void)
 }
 
 static void
+test_find_by_sig(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	char dir[300], dg[65];
+	uint8_t sha[32], leaf[32];
+	struct ledger *l;
+	uint64_t seq, got;
+	json_t *e;
+
+	new_dir(dir, sizeof(dir));
+	CHECK_RC(ledger_open(dir, NULL, &l), 0);
+	for (int i = 0; i < 5; i++) {
+		for (int j = 0; j < 32; j++) {
+			sha[j] = (uint8_t)(i * 31 + j);
+			dg[2 * j] = hex[sha[j] >> 4];
+			dg[2 * j + 1] = hex[sha[j] & 15];
+		}
+		dg[64] = '\0';
+		e = json_pack("{s:s,s:s}", "action", "sign", "signature_digest", dg);
+		CHECK_RC(ledger_append(l, e, &seq, leaf), 0);
+		json_decref(e);
+		CHECK_RC(ledger_find_by_sig(l, sha, &got), 0);
+		CHECK(got == seq);
+	}
+	sha[0] ^= 1;
+	CHECK_RC(ledger_find_by_sig(l, sha, &got), SB_ENOTFOUND);
+	e = json_pack("{s:s}", "signature_digest", "not hex");
+	CHECK_RC(ledger_append(l, e, &seq, leaf), SB_EINVAL);	/* a malformed digest is refused */
+	json_decref(e);
+	ledger_close(l);
+	CHECK_RC(ledger_open(dir, NULL, &l), 0);		/* the index is durable */
+	sha[0] ^= 1;
+	CHECK_RC(ledger_find_by_sig(l, sha, &got), 0);
+	CHECK(got == 4);
+	ledger_close(l);
+}
+
+static void
 test_entry_bounds_and_bad_entries(void)
 {
 	char dir[300], *big, seal[LEDGER_SEAL_MAX + 2];
@@ -956,6 +994,7 @@ main(int argc, char **argv)
 	RUN(test_sth_make_verify_json, "tree heads are signed with an EC key, verify, fail when altered, and round-trip through strict JSON");
 	RUN(test_concurrent_appends_group_commit, "8 threads appending at once get distinct consecutive numbers in shared commits; the tree verifies");
 	RUN(test_find_by_seal_and_time, "the seal and time indexes find exactly the entries of a seal (not of a longer one) and of a time range");
+	RUN(test_find_by_sig, "an entry's signature_digest finds it, in the same commit, after reopen; a malformed one is refused");
 	RUN(test_entry_bounds_and_bad_entries, "oversize, non-object, bad-seal and non-round-tripping entries are refused; seq and time are the ledger's");
 	RUN(test_entry_parse_refuses_noncanonical, "the entry parser takes only canonical JSON objects with integer seq and time");
 	RUN(test_tamper_tool_refuses_bad_use, "ledger-tamper refuses bad arguments and missing entries");
