@@ -15,8 +15,9 @@
  * and json_object_seed().
  *
  * SEALD_SECCOMP=log in the environment logs forbidden calls (kernel audit
- * log, type 1326) instead of killing: for finding a missing call only, never
- * in production; it is announced with a warning.
+ * log, type 1326) instead of killing, and runs without a filter where seccomp
+ * is unavailable (valgrind): for finding a missing call only, never in
+ * production; it is announced with a warning. Any other value is an error.
  */
 #ifndef SB_NET_SANDBOX_H
 #define SB_NET_SANDBOX_H
