@@ -194,7 +194,11 @@ for w in 1 2 3 4; do
 		done
 	) &
 done
-sleep 1
+# Kill while signatures are flowing: once 20 have been answered.
+for _ in $(seq 100); do
+	[ "$(cat "$T"/load/*.code 2>/dev/null | grep -c 200)" -ge 20 ] && break
+	sleep 0.1
+done
 monpid=$(pgrep -P "$SEALD_PID" -x seald-monitor)
 kill -9 "$monpid"
 wait "$SEALD_PID" 2>/dev/null
@@ -219,6 +223,11 @@ done
 [ "$got" -gt 0 ] && [ "$missing" = 0 ] &&
 	ok "every one of the $got signatures clients received before the crash is in the ledger" ||
 	nok "signatures received before the crash: $got, missing from the ledger: $missing"
+sleep 1.2	# a tree head over the whole ledger
+expect "after the crash and restart, sealctl ledger verify recomputes the tree and checks its head" 0 \
+	"ledger: VALID" -- "$BIN/sealctl" --server "127.0.0.1:$PORT" --cert "$D/clients/demo/client.pem" \
+	--key "$D/clients/demo/client.key" --ca "$D/state/ca.pem" ledger verify \
+	--audit-cert "$D/state/audit.pem"
 
 # --- tamper: change one entry behind seald's back --------------------------------
 seald_stop "$D"
