@@ -22,6 +22,7 @@
 #define MON_LABEL_AUDIT "sealbox-audit"
 #define MON_TSA_POLICY "1.3.6.1.4.1.4146.1.1"	/* see docs/formats.md */
 #define MON_REASON_MAX 256
+#define MON_PAGE_BYTES (2u * 1024 * 1024)	/* most JSON in one entries page */
 #define MON_MAP_SIZE ((size_t)64 << 30)	/* LMDB map: 64 GiB of address space */
 
 enum mon_state { MON_SEALED, MON_READY };

@@ -171,6 +171,30 @@ mon_ledger_sth(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	return mon_reply_json(reply, m->id, 200, o);
 }
 
+/*
+ * A signature's entry holds its CMS, so a page of count entries can be larger
+ * than one reply may be. Keep the leading entries that fit MON_PAGE_BYTES:
+ * clients page on from the last seq they got (the API says a page may hold
+ * fewer entries than asked, never none while entries remain).
+ */
+static json_t *
+entries_within_budget(json_t *arr)
+{
+	size_t used = 0, keep = 0;
+
+	while (keep < json_array_size(arr)) {
+		size_t n = json_dumpb(json_array_get(arr, keep), NULL, 0, JSON_COMPACT);
+
+		if (keep > 0 && used + n + 1 > MON_PAGE_BYTES)
+			break;
+		used += n + 1;
+		keep++;
+	}
+	while (json_array_size(arr) > keep)
+		json_array_remove(arr, json_array_size(arr) - 1);
+	return arr;
+}
+
 int
 mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
@@ -191,7 +215,8 @@ mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if ((rc = ledger_entries(mon->ledger, v.start, v.count, &arr)) != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s",
 		    sb_strerror(rc));
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:o}", "entries", arr));
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:o}", "entries",
+	    entries_within_budget(arr)));
 }
 
 static json_t *

@@ -229,6 +229,29 @@ expect "after the crash and restart, sealctl ledger verify recomputes the tree a
 	--key "$D/clients/demo/client.key" --ca "$D/state/ca.pem" ledger verify \
 	--audit-cert "$D/state/audit.pem"
 
+# --- a ledger larger than one page ------------------------------------------------
+items=""
+for i in $(seq 100); do
+	h=$(printf 'batch %s' "$i" | sha256sum | cut -d' ' -f1)
+	items="$items${items:+,}{\"seal\":\"demo-seal\",\"digest\":{\"alg\":\"sha256\",\"value\":\"$h\"},\"document_name\":\"b$i.pdf\"}"
+done
+for b in 1 2 3 4; do
+	post -d "{\"items\":[$items]}" "$URL/v1/sign/batch" >"$T/batch.code"
+done
+nres=$(grep -o '"cms"' "$T/out.json" | wc -l)
+[ "$(cat "$T/batch.code")" = 200 ] && [ "$nres" = 100 ] &&
+	ok "POST /v1/sign/batch seals 100 items in one call" || nok "batch (got $(cat "$T/batch.code"), $nres results)"
+code=$(curl $C -o "$T/page.json" -w '%{http_code}' "$URL/v1/ledger/entries?start=0&count=1000")
+npage=$(grep -o '"leaf_input"' "$T/page.json" | wc -l)
+[ "$code" = 200 ] && [ "$npage" -gt 0 ] && [ "$npage" -lt 500 ] &&
+	ok "a page of 1000 entries with CMSes is cut to what fits one reply ($npage entries)" ||
+	nok "large page (got $code with $npage entries)"
+sleep 1.2
+expect "sealctl ledger verify pages through a ledger larger than one reply" 0 "ledger: VALID" -- \
+	"$BIN/sealctl" --server "127.0.0.1:$PORT" --cert "$D/clients/demo/client.pem" \
+	--key "$D/clients/demo/client.key" --ca "$D/state/ca.pem" ledger verify \
+	--audit-cert "$D/state/audit.pem"
+
 # --- tamper: change one entry behind seald's back --------------------------------
 seald_stop "$D"
 expect "ledger-tamper changes entry 3 in the LMDB file" 0 "" -- \
