@@ -142,6 +142,8 @@ spawn_net(const struct config *cfg, int listen_fd, int ctl, int first_link)
 		close(sv[0]);
 	}
 	if ((pid = fork()) == 0) {
+		signal(SIGTERM, SIG_DFL);	/* the parent's handler only sets a flag */
+		signal(SIGINT, SIG_DFL);
 		close(ctl);
 		prctl(PR_SET_NAME, "seald-net", 0, 0, 0);
 		log_init("seald-net", LOG_TO_STDERR | LOG_TO_SYSLOG);
@@ -185,6 +187,8 @@ spawn_monitor(const struct config *cfg, int listen_fd, int admin_fd, int *ctl, i
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, l) != 0)
 		return -1;
 	if ((pid = fork()) == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 		close(listen_fd);
 		close(c[0]);
 		close(l[1]);
@@ -243,7 +247,12 @@ supervise(const struct config *cfg, pid_t mon, pid_t net, int listen_fd, int ctl
 			if (time(NULL) - last < 1)
 				sleep(1);	/* a worker that dies at once is not restarted hot */
 			last = time(NULL);
-			net = spawn_net(cfg, listen_fd, ctl, -1);
+			/* Until a net worker runs the API is down: keep trying. */
+			while ((net = spawn_net(cfg, listen_fd, ctl, -1)) < 0 && !stopping) {
+				log_err("cannot start a net worker: %s; retrying",
+				    strerror(errno));
+				sleep(1);
+			}
 		}
 	}
 }

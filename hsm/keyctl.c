@@ -354,9 +354,14 @@ keyctl_reshare(const struct config *cfg, const struct custody_set *set,
 	if ((rc = hsm_open(cfg->hsm.module, cfg->hsm.token, &h)) != 0 ||
 	    (rc = hsm_change_pins(h, old->so_pin, new->so_pin, old->user_pin,
 	    new->user_pin)) != 0) {
+		/* The change may have happened in part (SO PIN changed, user PIN
+		 * not put back) or whole (a failure after it): keep the pending
+		 * record and the new shares; the next unseal that logs in, with
+		 * either set, settles which one is in force. */
 		snprintf(err, errlen, "the token's PINs could not be changed (%s); the "
-		    "old shares stay in force", sb_strerror(rc));
-		keyctl_pending_remove(cfg);
+		    "next unseal, with the old shares or the new ones, settles which "
+		    "are in force", sb_strerror(rc));
+		changed = 1;
 		goto out;
 	}
 	changed = 1;

@@ -52,6 +52,42 @@ entry(struct mon *mon, const char *action)
 	    "result", "ok");
 }
 
+/*
+ * Admin changes are ledgered before they take effect, so that no change is
+ * ever in force without a trace: e is committed first, then apply() makes
+ * the change; if that fails, a second entry records the failure. A crash
+ * between the two leaves an entry for a change that was not made, which the
+ * next administrator sees and which grants nothing.
+ */
+static int
+ledgered_change(struct mon *mon, json_t *e, int (*apply)(void *), void *arg)
+{
+	uint8_t leaf[32];
+	uint64_t seq;
+	json_t *fail;
+	int rc;
+
+	if (e == NULL)
+		return SB_ENOMEM;
+	if ((rc = mon_ledger(mon, json_incref(e), &seq, leaf)) != 0) {
+		json_decref(e);
+		return rc;
+	}
+	if ((rc = apply(arg)) != 0) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "failed:%s", sb_strerror(rc));
+		fail = json_deep_copy(e);
+		if (fail != NULL) {
+			json_object_set_new(fail, "result", json_string(why));
+			json_object_set_new(fail, "of_seq", json_integer((json_int_t)seq));
+			(void)mon_ledger(mon, fail, &seq, leaf);
+		}
+	}
+	json_decref(e);
+	return rc;
+}
+
 int
 mon_adm_status(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
@@ -328,14 +364,30 @@ seal_make_key(struct mon *mon, const struct adm_seal_create *v, enum hsm_key_typ
 	return rc;
 }
 
+struct seal_store_arg {
+	struct mon *mon;
+	struct store_seal *s;
+	const struct adm_seal_create *v;
+};
+
+static int
+seal_store(void *arg)
+{
+	struct seal_store_arg *a = arg;
+	int rc = store_image_put(a->mon->store, a->s->image_sha256, a->v->image,
+	    a->v->image_len);
+
+	return rc != 0 ? rc : store_seal_add(a->mon->store, a->s);
+}
+
 int
 mon_adm_seal_create(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct adm_seal_create v;
+	struct seal_store_arg sa;
 	struct store_seal s;
 	enum hsm_key_type kt;
-	uint8_t img[32], leaf[32];
-	uint64_t seq;
+	uint8_t img[32];
 	X509 *cert = NULL;
 	json_t *e;
 	int rc;
@@ -361,18 +413,20 @@ mon_adm_seal_create(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	s.created_ms = (long long)time(NULL) * 1000;
 	s.cert_pem = mon_pem(cert);
 	X509_free(cert);
-	rc = s.cert_pem == NULL ? SB_ENOMEM : store_image_put(mon->store, s.image_sha256,
-	    v.image, v.image_len);
-	if (rc == 0)
-		rc = store_seal_add(mon->store, &s);
-	if (rc == 0 && (e = entry(mon, "seal.create")) != NULL) {
+	if ((e = entry(mon, "seal.create")) != NULL) {
 		json_object_set_new(e, "seal", json_string(s.id));
 		json_object_set_new(e, "seal_name", json_string(s.name));
 		json_object_set_new(e, "key_type", json_string(s.key_type));
 		json_object_set_new(e, "image_sha256", json_string(s.image_sha256));
-		rc = mon_ledger(mon, e, &seq, leaf);
 	}
+	sa.mon = mon;
+	sa.s = &s;
+	sa.v = &v;
+	rc = s.cert_pem == NULL ? SB_ENOMEM : ledgered_change(mon, e, seal_store, &sa);
 	if (rc != 0) {
+		if (s.cert_pem == NULL)
+			json_decref(e);
+		(void)hsm_key_destroy(mon->hsm, s.key_id, sizeof(s.key_id));
 		store_seal_clear(&s);
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable",
 		    "the seal could not be registered: %s", sb_strerror(rc));
@@ -420,15 +474,27 @@ principal_cert(struct mon *mon, const struct adm_principal_add *v, X509 **out, c
 	return 0;
 }
 
+struct principal_store_arg {
+	struct mon *mon;
+	const struct store_principal *p;
+};
+
+static int
+principal_store(void *arg)
+{
+	struct principal_store_arg *a = arg;
+
+	return store_principal_add(a->mon->store, a->p);
+}
+
 int
 mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct adm_principal_add v;
-	struct store_principal p;
+	struct principal_store_arg pa;
+	struct store_principal p, old;
 	unsigned char *der = NULL;
 	char why[256], sha[65], *subj;
-	uint8_t leaf[32];
-	uint64_t seq;
 	X509 *c = NULL;
 	json_t *e;
 	int rc, n;
@@ -453,29 +519,46 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return SB_ENOMEM;
 	SHA256(der, (size_t)n, p.cert_sha256);
 	OPENSSL_free(der);
-	if ((rc = store_principal_add(mon->store, &p)) == SB_EEXIST)
+	mon_hex(p.cert_sha256, 32, sha);
+	if (store_principal_get(mon->store, p.name, &old) == 0 ||
+	    store_principal_by_cert(mon->store, p.cert_sha256, &old) == 0)
 		return mon_reply_err(reply, m->id, 409, "exists",
 		    "the name or the certificate is already registered");
-	mon_hex(p.cert_sha256, 32, sha);
-	if (rc == 0 && (e = entry(mon, "principal.add")) != NULL) {
+	if ((e = entry(mon, "principal.add")) != NULL) {
 		json_object_set_new(e, "principal", json_string(p.name));
 		json_object_set_new(e, "cert_sha256", json_string(sha));
-		rc = mon_ledger(mon, e, &seq, leaf);
 	}
+	pa.mon = mon;
+	pa.p = &p;
+	if ((rc = ledgered_change(mon, e, principal_store, &pa)) == SB_EEXIST)
+		return mon_reply_err(reply, m->id, 409, "exists",
+		    "the name or the certificate is already registered");
 	if (rc != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
 	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "principal", p.name,
 	    "cert_sha256", sha));
 }
 
+struct grant_store_arg {
+	struct mon *mon;
+	const struct adm_grant_add *v;
+};
+
+static int
+grant_store(void *arg)
+{
+	struct grant_store_arg *a = arg;
+
+	return store_grant_add(a->mon->store, a->v->seal, a->v->principal);
+}
+
 int
 mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct adm_grant_add v;
+	struct grant_store_arg ga;
 	struct store_principal p;
 	struct store_seal s;
-	uint8_t leaf[32];
-	uint64_t seq;
 	json_t *e;
 	int rc;
 
@@ -487,15 +570,16 @@ mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (store_principal_get(mon->store, v.principal, &p) != 0)
 		return mon_reply_err(reply, m->id, 404, "unknown_principal", "no principal '%s'",
 		    v.principal);
-	if ((rc = store_grant_add(mon->store, v.seal, v.principal)) == SB_EEXIST)
+	if (store_grant_has(mon->store, v.seal, v.principal) == 0)
 		return mon_reply_err(reply, m->id, 409, "exists", "'%s' already has a grant "
 		    "for '%s'", v.principal, v.seal);
-	if (rc == 0 && (e = entry(mon, "grant.add")) != NULL) {
+	if ((e = entry(mon, "grant.add")) != NULL) {
 		json_object_set_new(e, "seal", json_string(v.seal));
 		json_object_set_new(e, "principal", json_string(v.principal));
-		rc = mon_ledger(mon, e, &seq, leaf);
 	}
-	if (rc != 0)
+	ga.mon = mon;
+	ga.v = &v;
+	if ((rc = ledgered_change(mon, e, grant_store, &ga)) != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
 	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "seal", v.seal,
 	    "principal", v.principal));

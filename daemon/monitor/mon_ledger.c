@@ -120,8 +120,9 @@ mon_tsa(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	 * reply, as RFC 3161 asks; only a failing HSM is an HTTP error. */
 	if ((rc = tsa_respond(mon->tsa, v.query, v.query_len, &der, &len)) != 0) {
 		mon_fault(mon, mon->hsm_fault, rc == SB_EHSM ? hsm_error(mon->hsm) : "");
-		return mon_reply_err(reply, m->id, 503, rc == SB_EHSM ? "hsm_unavailable" :
-		    "internal", "the timestamp could not be made: %s", sb_strerror(rc));
+		return mon_reply_err(reply, m->id, rc == SB_EHSM ? 503 : 500,
+		    rc == SB_EHSM ? "hsm_unavailable" : "internal",
+		    "the timestamp could not be made: %s", sb_strerror(rc));
 	}
 	r.body = der;
 	r.body_len = len;
@@ -166,8 +167,8 @@ mon_ledger_sth(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if ((rc = sth_current(mon, UINT64_MAX, &sth)) == SB_ENOTFOUND)
 		return mon_reply_err(reply, m->id, 404, "not_found", "the ledger is empty");
 	if (rc != 0 || ledger_sth_to_json(&sth, &o) != 0)
-		return mon_reply_err(reply, m->id, 503, "hsm_unavailable",
-		    "no tree head could be made: %s", sb_strerror(rc));
+		return mon_reply_err(reply, m->id, 503, rc == SB_EHSM ? "hsm_unavailable" :
+		    "ledger_unavailable", "no tree head could be made: %s", sb_strerror(rc));
 	return mon_reply_json(reply, m->id, 200, o);
 }
 
@@ -359,8 +360,9 @@ mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (rc != 0) {
 		json_decref(parsed);
 		buf_free(&entry);
-		return mon_reply_err(reply, m->id, 503, "hsm_unavailable",
-		    "no tree head covers this entry yet: %s", sb_strerror(rc));
+		return mon_reply_err(reply, m->id, 503, rc == SB_EHSM ? "hsm_unavailable" :
+		    "ledger_unavailable", "no tree head covers this entry yet: %s",
+		    sb_strerror(rc));
 	}
 	o = evidence_bundle(mon, v.seq, &entry, &sth, path, n, parsed);
 	json_decref(parsed);

@@ -224,7 +224,10 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (!mon_is_ready(mon))
 		return sign_refuse(mon, &v, v.who.subject, m->id, reply, 503, "sealed",
 		    "the appliance is sealed: administrators must enter their shares");
-	if (mon_principal(mon, &v.who, &p) != 0 || strcmp(p.state, "active") != 0)
+	if ((rc = mon_principal(mon, &v.who, &p)) != 0 && rc != SB_ENOTFOUND)
+		return sign_refuse(mon, &v, v.who.subject, m->id, reply, 503,
+		    "ledger_unavailable", "the policy store cannot be read; retry later");
+	if (rc != 0 || strcmp(p.state, "active") != 0)
 		return sign_refuse(mon, &v, v.who.subject, m->id, reply, 403, "unknown_principal",
 		    "this client certificate is not registered to an active principal");
 	if ((rc = sign_check(mon, &v, p.name, m->id, reply, &s, &p)) != 0) {

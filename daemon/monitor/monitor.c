@@ -83,7 +83,8 @@ static struct {
 	pthread_cond_t more;
 	struct job **ring;
 	size_t cap, head, len;
-	unsigned gen;		/* bumped when the net link is replaced */
+	unsigned gen;		/* bumped when the net link is replaced; written
+				   under both net_lock and lock */
 	pthread_cond_t relink;
 } q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0,
 	PTHREAD_COND_INITIALIZER };
@@ -218,11 +219,11 @@ reader_main(void *arg)
 			sleep(1);
 			continue;
 		}
-		pthread_mutex_lock(&q.lock);
-		gen = q.gen;
-		pthread_mutex_unlock(&q.lock);
+		/* The descriptor and its generation change together under
+		 * net_lock (relink), so read them together. */
 		pthread_mutex_lock(&mon->net_lock);
 		fd = mon->net_fd;
+		gen = q.gen;
 		pthread_mutex_unlock(&mon->net_lock);
 		rc = fd >= 0 ? ipc_recv(fd, &j->msg) : SB_ENOTFOUND;
 		if (rc != 0) {
@@ -264,15 +265,19 @@ ctl_recv_fd(int ctl_fd, int *fd)
 static void
 relink(struct mon *mon, int fd)
 {
+	/* One critical section: a worker holding an answer for the old link
+	 * must never see the new descriptor with the old generation (the new
+	 * net worker numbers its requests afresh, so the answer would reach
+	 * another client). Lock order: net_lock, then q.lock. */
 	pthread_mutex_lock(&mon->net_lock);
 	if (mon->net_fd >= 0)
 		close(mon->net_fd);
 	mon->net_fd = fd;
-	pthread_mutex_unlock(&mon->net_lock);
 	pthread_mutex_lock(&q.lock);
 	q.gen++;
 	pthread_cond_broadcast(&q.relink);
 	pthread_mutex_unlock(&q.lock);
+	pthread_mutex_unlock(&mon->net_lock);
 	log_info("monitor: linked to a new net worker");
 }
 

@@ -98,6 +98,26 @@ store_put(struct store *st, int db, const void *k, size_t kl, const void *v, siz
 	return store_rc(mdb_txn_commit(txn), "commit");
 }
 
+/* Two puts in one transaction: both happen or neither does. */
+static int
+store_put2(struct store *st, int db1, const void *k1, size_t kl1, const void *v1, size_t vl1,
+    unsigned f1, int db2, const void *k2, size_t kl2, const void *v2, size_t vl2, unsigned f2)
+{
+	MDB_val a = { kl1, (void *)k1 }, av = { vl1, (void *)v1 };
+	MDB_val b = { kl2, (void *)k2 }, bv = { vl2, (void *)v2 };
+	MDB_txn *txn;
+	int mrc;
+
+	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_put(txn, st->dbi[db1], &a, &av, f1)) != 0 ||
+	    (mrc = mdb_put(txn, st->dbi[db2], &b, &bv, f2)) != 0) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, "put");
+	}
+	return store_rc(mdb_txn_commit(txn), "commit");
+}
+
 /* Copy of the value of key in db into a malloc'd NUL-terminated buffer. */
 static int
 store_get(struct store *st, int db, const void *k, size_t kl, char **v, size_t *vl)
@@ -189,11 +209,10 @@ store_principal_add(struct store *st, const struct store_principal *p)
 		return SB_ENOMEM;
 	}
 	json_decref(o);
-	rc = store_put(st, DB_CERTS, p->cert_sha256, 32, p->name, strlen(p->name),
+	/* One transaction: a refused name must not leave its certificate mapped. */
+	rc = store_put2(st, DB_CERTS, p->cert_sha256, 32, p->name, strlen(p->name),
+	    MDB_NOOVERWRITE, DB_PRINCIPALS, p->name, strlen(p->name), text, strlen(text),
 	    MDB_NOOVERWRITE);
-	if (rc == 0)
-		rc = store_put(st, DB_PRINCIPALS, p->name, strlen(p->name), text,
-		    strlen(text), MDB_NOOVERWRITE);
 	free(text);
 	return rc;
 }
@@ -275,15 +294,15 @@ store_seal_add(struct store *st, const struct store_seal *s)
 		return SB_ENOMEM;
 	}
 	json_decref(o);
-	rc = store_put(st, DB_SEALS, s->id, strlen(s->id), text, strlen(text), MDB_NOOVERWRITE);
-	free(text);
-	if (rc == 0) {
+	{
 		uint8_t key[33];
 
 		key[0] = 'c';
 		memcpy(key + 1, s->cert_sha256, 32);
-		rc = store_put(st, DB_SIGS, key, sizeof(key), s->id, strlen(s->id), 0);
+		rc = store_put2(st, DB_SEALS, s->id, strlen(s->id), text, strlen(text),
+		    MDB_NOOVERWRITE, DB_SIGS, key, sizeof(key), s->id, strlen(s->id), 0);
 	}
+	free(text);
 	return rc;
 }
 

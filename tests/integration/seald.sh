@@ -134,6 +134,17 @@ code=$(curl $CO -o "$T/out.json" -w '%{http_code}' "$URL/v1/seals")
 [ "$code" = 200 ] && ! grep -q demo-seal "$T/out.json" &&
 	ok "GET /v1/seals lists only the seals a principal may use" ||
 	nok "seal listing for an ungranted principal (got $code: $(cat "$T/out.json"))"
+"$P" enrol --config "$D/seald.yaml" --cn intruder --out-dir "$D/clients/third" \
+	"$D/shares/sbx-test-share-1.txt" "$D/shares/sbx-test-share-2.txt" >/dev/null 2>&1
+expect "principal add under a taken name is refused" 1 "exists" -- \
+	"$BIN/sealadm" --config "$D/seald.yaml" principal add --cert "$D/clients/third/client.pem" \
+	--name demo-erp
+code=$(curl --silent --cert "$D/clients/third/client.pem" --key "$D/clients/third/client.key" \
+	--cacert "$D/state/ca.pem" -o "$T/out.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+	-d "$(sign_body "$sha")" "$URL/v1/seals/demo-seal/sign")
+[ "$code" = 403 ] && grep -q unknown_principal "$T/out.json" &&
+	ok "a refused principal add leaves its certificate unable to act as the existing principal" ||
+	nok "refused principal add (the certificate got $code: $(cat "$T/out.json"))"
 code=$(post -d "$(sign_body "$sha")" "$URL/v1/seals/no-such-seal/sign")
 [ "$code" = 404 ] && grep -q '"code":"unknown_seal"' "$T/out.json" &&
 	ok "an unknown seal gets 404 unknown_seal" || nok "unknown seal (got $code)"
