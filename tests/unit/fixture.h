@@ -12,11 +12,16 @@
 #define _GNU_SOURCE 1
 #include <ftw.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #define FIXTURE_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 
@@ -62,6 +67,30 @@ fixture_softhsm_free(struct fixture *fx)
 		nftw(fx->dir, fixture_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	}
 	fx->dir[0] = '\0';
+}
+
+/*
+ * Tests run as root, and root reads a chmod-000 directory anyway. Drop
+ * CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from this process (effective,
+ * permitted, inheritable and bounding sets) so that making the token
+ * directory unreadable really makes it unreadable. 0 or -1.
+ */
+static inline int
+fixture_drop_dac_caps(void)
+{
+	struct __user_cap_header_struct hd = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	const uint32_t drop = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH);
+
+	if (syscall(SYS_capget, &hd, d) != 0)
+		return -1;
+	/* EPERM when unprivileged: then there is nothing to drop anyway. */
+	(void)prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0);
+	(void)prctl(PR_CAPBSET_DROP, CAP_DAC_READ_SEARCH, 0, 0, 0);
+	d[0].effective &= ~drop;
+	d[0].permitted &= ~drop;
+	d[0].inheritable &= ~drop;
+	return (int)syscall(SYS_capset, &hd, d);
 }
 
 #endif

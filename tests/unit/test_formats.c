@@ -1101,24 +1101,6 @@ test_threads(void)
 
 /* ---- a failing HSM ------------------------------------------------------- */
 
-/* Tests run as root, which reads a chmod-000 directory anyway. */
-static int
-drop_dac_caps(void)
-{
-	struct __user_cap_header_struct hd = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	const uint32_t drop = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH);
-
-	if (syscall(SYS_capget, &hd, d) != 0)
-		return -1;
-	(void)prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0);
-	(void)prctl(PR_CAPBSET_DROP, CAP_DAC_READ_SEARCH, 0, 0, 0);
-	d[0].effective &= ~drop;
-	d[0].permitted &= ~drop;
-	d[0].inheritable &= ~drop;
-	return (int)syscall(SYS_capset, &hd, d);
-}
-
 static int
 tokendir_unreadable(void)
 {
@@ -1213,7 +1195,7 @@ int
 main(void)
 {
 	log_init("test_formats", LOG_TO_STDERR);
-	if (drop_dac_caps() != 0)
+	if (fixture_drop_dac_caps() != 0)
 		printf("# could not drop CAP_DAC_*: %s\n", strerror(errno));
 	RUN(test_setup, "a throwaway token: CA, TSA and seal keys of each type with "
 	    "certificates from hsm/ca");

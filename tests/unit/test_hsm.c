@@ -55,24 +55,6 @@ static int have[4];
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static int
-drop_dac_caps(void)
-{
-	struct __user_cap_header_struct hd = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	const uint32_t drop = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH);
-
-	if (syscall(SYS_capget, &hd, d) != 0)
-		return -1;
-	/* EPERM when unprivileged: then there is nothing to drop anyway. */
-	(void)prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0);
-	(void)prctl(PR_CAPBSET_DROP, CAP_DAC_READ_SEARCH, 0, 0, 0);
-	d[0].effective &= ~drop;
-	d[0].permitted &= ~drop;
-	d[0].inheritable &= ~drop;
-	return (int)syscall(SYS_capset, &hd, d);
-}
-
 static void
 digest_of(unsigned n, const EVP_MD *md, uint8_t *out, size_t *len)
 {
@@ -977,7 +959,7 @@ int
 main(void)
 {
 	log_init("test_hsm", LOG_TO_STDERR);
-	if (drop_dac_caps() != 0)
+	if (fixture_drop_dac_caps() != 0)
 		printf("# could not drop CAP_DAC_*: %s\n", strerror(errno));
 	if (fixture_softhsm_new(&fx) != 0) {
 		printf("not ok - SoftHSM fixture could not be made\n");
