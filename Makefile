@@ -158,7 +158,8 @@ fuzzers:
 		out=$(BUILD)/fuzz/$$(basename $$src .c); \
 		if [ ! -e $$out ] || [ $$src -nt $$out ] || [ $(BUILD)/fuzzobj/libsb.a -nt $$out ] \
 			|| [ $(BUILD)/fuzzobj/libsbhsm.a -nt $$out ] \
-			|| [ $(BUILD)/fuzzobj/libsbd.a -nt $$out ]; then \
+			|| [ $(BUILD)/fuzzobj/libsbd.a -nt $$out ] \
+			|| [ $(BUILD)/fuzzobj/libsbc.a -nt $$out ]; then \
 			echo "clang $$src"; \
 			clang -std=c11 $(WARN) $(DEFS) -I. $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 				-o $$out $$src $(BUILD)/fuzzobj/libsbc.a $(BUILD)/fuzzobj/libsbd.a $(BUILD)/fuzzobj/libsbhsm.a \

@@ -1,10 +1,10 @@
 /*
  * config — the appliance's YAML configuration (/etc/sealbox/seald.yaml).
  *
- * Parsed with libyaml into one struct. The loader is strict: an unknown key,
- * a value of the wrong type or out of range, a duplicate key, or a missing
- * required key is an error whose message names the file, the line and the
- * full key ("seald.yaml:7: quorum.threshold: expected an integer, got 'two'").
+ * Parsed by lib/cfg (libyaml) into one struct. The loader is strict: an
+ * unknown key, a value of the wrong type or out of range, a duplicate key, or
+ * a missing required key is an error whose message names the file, the line
+ * and the full key ("seald.yaml:7: quorum.threshold: expected an integer, got 'two'").
  * Nothing here reads the environment: the PKCS#11 module's own settings (such
  * as SOFTHSM2_CONF) reach the module through its environment as usual.
  *

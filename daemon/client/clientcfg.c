@@ -1,201 +1,22 @@
 /*
  * clientcfg — sealctl's YAML file. See clientcfg.h.
  *
- * Read as a stream of libyaml events, like lib/config.c, so that anchors
- * and aliases are refused where they appear and every message has the line
- * of the event that caused it. The file is one flat mapping, so the loader
- * is a table of keys and one loop; the first error ends the load.
+ * The file is one flat mapping: the table keys[] below, read by lib/cfg's
+ * loader, which is also seald's (so both files obey the same rules and say
+ * what is wrong in the same words). What is sealctl's own is here: the
+ * host:port rule, the size limit and relative paths.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <yaml.h>
 
 #include "clientcfg.h"
+#include "lib/cfg.h"
 #include "lib/err.h"
 
-#define ECHO_MAX 40		/* bytes of a value quoted in a message */
-#define ECHO_BUF (ECHO_MAX * 4 + 4)
 #define HOST_MAX 256
-
-enum ktype { K_SERVER, K_PATH, K_UINT };
-
-struct key {
-	const char *name;
-	enum ktype type;
-	long long lo, hi;	/* integers: bounds */
-	size_t off;
-};
-
-#define OFF(f) offsetof(struct clientcfg, f)
-
-static const struct key keys[] = {
-	{ "server", K_SERVER, 0, 0, OFF(server) },
-	{ "cert", K_PATH, 0, 0, OFF(cert) },
-	{ "key", K_PATH, 0, 0, OFF(key) },
-	{ "ca", K_PATH, 0, 0, OFF(ca) },
-	{ "timeout", K_UINT, 1, 3600, OFF(timeout) },
-};
-
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
-struct loader {
-	yaml_parser_t parser;
-	const char *name;
-	struct clientcfg *cfg;
-	size_t line[NKEYS];
-	char *err;
-	size_t errlen;
-};
-
-/* Printable ASCII stays; anything else (and \ and ') becomes \xNN; cut at max_in. */
-static const char *
-escape(char *dst, size_t size, const char *s, size_t len, size_t max_in)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && i < max_in; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char tmp[5];
-		size_t n = 1;
-
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-			tmp[0] = (char)c;
-		else
-			n = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", c);
-		if (o + n + 4 > size)
-			break;
-		memcpy(dst + o, tmp, n);
-		o += n;
-	}
-	if (i < len && o + 4 <= size) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
-static int
-fail(struct loader *ld, int rc, size_t line, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static int
-fail(struct loader *ld, int rc, size_t line, const char *key, const char *fmt, ...)
-{
-	char msg[CLIENTCFG_ERR_MAX], name[CLIENTCFG_ERR_MAX], where[CLIENTCFG_ERR_MAX + 32];
-	va_list ap;
-
-	if (ld->err == NULL || ld->errlen == 0)
-		return rc;
-	escape(name, sizeof(name), ld->name, strlen(ld->name), SIZE_MAX);
-	if (line > 0)
-		snprintf(where, sizeof(where), "%s:%zu", name, line);
-	else
-		snprintf(where, sizeof(where), "%s", name);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (key != NULL)
-		snprintf(ld->err, ld->errlen, "%s: %s: %s", where, key, msg);
-	else
-		snprintf(ld->err, ld->errlen, "%s: %s", where, msg);
-	return rc;
-}
-
-static size_t
-line_of(const yaml_event_t *ev)
-{
-	return ev->start_mark.line + 1;
-}
-
-static int
-next_event(struct loader *ld, yaml_event_t *ev)
-{
-	yaml_parser_t *p = &ld->parser;
-
-	memset(ev, 0, sizeof(*ev));
-	if (yaml_parser_parse(p, ev))
-		return 0;
-	if (p->error == YAML_MEMORY_ERROR)
-		return fail(ld, SB_ENOMEM, 0, NULL, "out of memory");
-	if (p->error == YAML_READER_ERROR)
-		return fail(ld, SB_ECONFIG, 0, NULL, "not a valid YAML file: %s",
-		    p->problem ? p->problem : "unreadable input");
-	return fail(ld, SB_ECONFIG, p->problem_mark.line + 1, NULL,
-	    "YAML syntax error: %s", p->problem ? p->problem : "unknown problem");
-}
-
-static int
-is_null(const yaml_event_t *ev)
-{
-	const char *v = (const char *)ev->data.scalar.value;
-	size_t n = ev->data.scalar.length;
-
-	if (ev->type != YAML_SCALAR_EVENT ||
-	    ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return 0;
-	return n == 0 || (n == 1 && v[0] == '~') ||
-	    (n == 4 && (memcmp(v, "null", 4) == 0 || memcmp(v, "Null", 4) == 0 ||
-	    memcmp(v, "NULL", 4) == 0));
-}
-
-static const char *
-describe(const yaml_event_t *ev, char buf[ECHO_BUF + 8])
-{
-	char e[ECHO_BUF];
-
-	switch (ev->type) {
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a sequence";
-	case YAML_ALIAS_EVENT:
-		return "an alias";
-	case YAML_SCALAR_EVENT:
-		if (is_null(ev))
-			return "an empty value";
-		snprintf(buf, ECHO_BUF + 8, "'%s'", escape(e, sizeof(e),
-		    (const char *)ev->data.scalar.value, ev->data.scalar.length, ECHO_MAX));
-		return buf;
-	default:
-		return "something else";
-	}
-}
-
-/* Anchors, aliases and tags have no use in this file; an alias can bloat it. */
-static int
-check_plain(struct loader *ld, const yaml_event_t *ev, const char *key)
-{
-	const yaml_char_t *anchor = NULL, *tag = NULL;
-
-	if (ev->type == YAML_ALIAS_EVENT)
-		return fail(ld, SB_ECONFIG, line_of(ev), key, "aliases are not allowed");
-	if (ev->type == YAML_SCALAR_EVENT) {
-		anchor = ev->data.scalar.anchor;
-		tag = ev->data.scalar.tag;
-	} else if (ev->type == YAML_MAPPING_START_EVENT) {
-		anchor = ev->data.mapping_start.anchor;
-		tag = ev->data.mapping_start.tag;
-	} else if (ev->type == YAML_SEQUENCE_START_EVENT) {
-		anchor = ev->data.sequence_start.anchor;
-		tag = ev->data.sequence_start.tag;
-	}
-	if (anchor != NULL)
-		return fail(ld, SB_ECONFIG, line_of(ev), key, "anchors are not allowed");
-	if (tag != NULL)
-		return fail(ld, SB_ECONFIG, line_of(ev), key, "tags are not allowed");
-	return 0;
-}
 
 int
 clientcfg_split_server(const char *server, char *host, size_t hostlen, unsigned *port)
@@ -240,213 +61,61 @@ clientcfg_split_server(const char *server, char *host, size_t hostlen, unsigned 
 	return 0;
 }
 
-static int
-set_uint(struct loader *ld, const struct key *k, const yaml_event_t *ev)
+/* server: what clientcfg_split_server() takes. */
+static const char *
+check_server(const char *v, size_t n)
 {
-	const char *v = (const char *)ev->data.scalar.value;
-	size_t n = ev->data.scalar.length;
-	char buf[ECHO_BUF + 8];
-	long long x = 0;
-
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || n == 0 || n > 10 ||
-	    (n > 1 && v[0] == '0'))
-		goto bad;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			goto bad;
-		x = x * 10 + (v[i] - '0');
-	}
-	if (x < k->lo || x > k->hi)
-		return fail(ld, SB_ECONFIG, line_of(ev), k->name,
-		    "must be between %lld and %lld, got %s", k->lo, k->hi, describe(ev, buf));
-	*(unsigned *)(void *)((char *)ld->cfg + k->off) = (unsigned)x;
-	return 0;
-bad:
-	return fail(ld, SB_ECONFIG, line_of(ev), k->name,
-	    "expected an integer, got %s", describe(ev, buf));
-}
-
-static int
-set_string(struct loader *ld, const struct key *k, const yaml_event_t *ev)
-{
-	const char *v = (const char *)ev->data.scalar.value;
-	size_t n = ev->data.scalar.length;
-	char e[ECHO_BUF], host[HOST_MAX], **dst;
+	char host[HOST_MAX];
 	unsigned port;
 
-	if (is_null(ev) || n == 0)
-		return fail(ld, SB_ECONFIG, line_of(ev), k->name, "expected %s, got an empty value",
-		    k->type == K_PATH ? "a path" : "host:port");
-	if (n > PATH_MAX - 1)
-		return fail(ld, SB_ECONFIG, line_of(ev), k->name,
-		    "must be at most %d bytes long", PATH_MAX - 1);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			return fail(ld, SB_ECONFIG, line_of(ev), k->name,
-			    "must not contain control characters, got '%s'",
-			    escape(e, sizeof(e), v, n, ECHO_MAX));
-	if (k->type == K_SERVER && clientcfg_split_server(v, host, sizeof(host), &port) != 0)
-		return fail(ld, SB_ECONFIG, line_of(ev), k->name,
-		    "expected host:port (or [v6-address]:port, port 1-65535), got '%s'",
-		    escape(e, sizeof(e), v, n, ECHO_MAX));
-	dst = (char **)(void *)((char *)ld->cfg + k->off);
-	free(*dst);
-	if ((*dst = strndup(v, n)) == NULL)
-		return fail(ld, SB_ENOMEM, 0, NULL, "out of memory");
-	return 0;
+	(void)n;	/* v is NUL-terminated */
+	if (clientcfg_split_server(v, host, sizeof(host), &port) != 0)
+		return "expected host:port (or [v6-address]:port, port 1-65535)";
+	return NULL;
 }
 
-/* One "key: value" pair whose key event is kev. */
-static int
-load_pair(struct loader *ld, const yaml_event_t *kev)
-{
-	char e[ECHO_BUF], buf[ECHO_BUF + 8];
-	const struct key *k = NULL;
-	yaml_event_t ev;
-	size_t i = 0, n;
-	int rc;
+#define OFF(f) offsetof(struct clientcfg, f)
 
-	if ((rc = check_plain(ld, kev, NULL)) != 0)
-		return rc;
-	if (kev->type != YAML_SCALAR_EVENT)
-		return fail(ld, SB_ECONFIG, line_of(kev), NULL, "keys must be names, got %s",
-		    describe(kev, buf));
-	n = kev->data.scalar.length;
-	for (i = 0; i < NKEYS; i++)
-		if (strlen(keys[i].name) == n &&
-		    memcmp(keys[i].name, kev->data.scalar.value, n) == 0) {
-			k = &keys[i];
-			break;
-		}
-	if (k == NULL)
-		return fail(ld, SB_ECONFIG, line_of(kev), n ? escape(e, sizeof(e),
-		    (const char *)kev->data.scalar.value, n, ECHO_MAX) : "''",
-		    "unknown key (known: server, cert, key, ca, timeout)");
-	if (ld->line[i] != 0)
-		return fail(ld, SB_ECONFIG, line_of(kev), k->name,
-		    "duplicate key (first on line %zu)", ld->line[i]);
-	ld->line[i] = line_of(kev);
-	if ((rc = next_event(ld, &ev)) != 0)
-		return rc;
-	if ((rc = check_plain(ld, &ev, k->name)) == 0) {
-		if (ev.type != YAML_SCALAR_EVENT)
-			rc = fail(ld, SB_ECONFIG, line_of(&ev), k->name, "expected %s, got %s",
-			    k->type == K_UINT ? "an integer" : k->type == K_PATH ? "a path" :
-			    "host:port", describe(&ev, buf));
-		else if (k->type == K_UINT)
-			rc = set_uint(ld, k, &ev);
-		else
-			rc = set_string(ld, k, &ev);
-	}
-	yaml_event_delete(&ev);
-	return rc;
-}
+/* Paths are strings here, not CFG_PATH: a relative one is the file's neighbour. */
+static const struct cfg_key keys[] = {
+	{ .name = "server", .type = CFG_STRING, .lo = 1, .hi = PATH_MAX - 1,
+	  .off = OFF(server), .what = "host:port", .check = check_server },
+	{ .name = "cert", .type = CFG_STRING, .lo = 1, .hi = PATH_MAX - 1,
+	  .off = OFF(cert), .what = "a path" },
+	{ .name = "key", .type = CFG_STRING, .lo = 1, .hi = PATH_MAX - 1,
+	  .off = OFF(key), .what = "a path" },
+	{ .name = "ca", .type = CFG_STRING, .lo = 1, .hi = PATH_MAX - 1,
+	  .off = OFF(ca), .what = "a path" },
+	{ .name = "timeout", .type = CFG_UINT, .def_uint = CLIENTCFG_TIMEOUT_DEFAULT,
+	  .lo = 1, .hi = 3600, .off = OFF(timeout) },
+};
 
-static int
-load_stream(struct loader *ld)
-{
-	char buf[ECHO_BUF + 8];
-	yaml_event_t ev;
-	int rc;
-
-	if ((rc = next_event(ld, &ev)) != 0)		/* STREAM-START */
-		return rc;
-	yaml_event_delete(&ev);
-	if ((rc = next_event(ld, &ev)) != 0)
-		return rc;
-	if (ev.type == YAML_STREAM_END_EVENT) {		/* empty file */
-		yaml_event_delete(&ev);
-		return 0;
-	}
-	yaml_event_delete(&ev);				/* DOCUMENT-START */
-	if ((rc = next_event(ld, &ev)) != 0)
-		return rc;
-	if ((rc = check_plain(ld, &ev, NULL)) == 0 && ev.type != YAML_MAPPING_START_EVENT &&
-	    !is_null(&ev))
-		rc = fail(ld, SB_ECONFIG, line_of(&ev), NULL,
-		    "expected a mapping of keys at the top level, got %s", describe(&ev, buf));
-	if (rc == 0 && ev.type == YAML_MAPPING_START_EVENT) {
-		for (;;) {
-			yaml_event_t kev;
-
-			if ((rc = next_event(ld, &kev)) != 0)
-				break;
-			if (kev.type == YAML_MAPPING_END_EVENT) {
-				yaml_event_delete(&kev);
-				break;
-			}
-			rc = load_pair(ld, &kev);
-			yaml_event_delete(&kev);
-			if (rc != 0)
-				break;
-		}
-	}
-	yaml_event_delete(&ev);
-	if (rc != 0)
-		return rc;
-	if ((rc = next_event(ld, &ev)) != 0)		/* DOCUMENT-END */
-		return rc;
-	yaml_event_delete(&ev);
-	if ((rc = next_event(ld, &ev)) != 0)
-		return rc;
-	if (ev.type != YAML_STREAM_END_EVENT)
-		rc = fail(ld, SB_ECONFIG, line_of(&ev), NULL, "only one YAML document is allowed");
-	yaml_event_delete(&ev);
-	return rc;
-}
+static const struct cfg_table table = {
+	.keys = keys,
+	.nkeys = sizeof(keys) / sizeof(keys[0]),
+	.size = sizeof(struct clientcfg),
+	.max_bytes = CLIENTCFG_MAX_BYTES,
+	.top = "keys",
+	.list_known = 1,
+};
 
 void
 clientcfg_free(struct clientcfg *c)
 {
-	if (c == NULL)
-		return;
-	free(c->server);
-	free(c->cert);
-	free(c->key);
-	free(c->ca);
-	free(c);
+	cfg_free(&table, c);
 }
 
 int
 clientcfg_load_buffer(const char *name, const char *data, size_t len,
     struct clientcfg **out, char *err, size_t errlen)
 {
-	struct loader ld;
+	void *obj;
 	int rc;
 
 	*out = NULL;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	memset(&ld, 0, sizeof(ld));
-	ld.name = name ? name : "(config)";
-	ld.err = err;
-	ld.errlen = errlen;
-	if (data == NULL)
-		len = 0;
-	if (len > CLIENTCFG_MAX_BYTES)
-		return fail(&ld, SB_ECONFIG, 0, NULL, "file is larger than %d bytes",
-		    CLIENTCFG_MAX_BYTES);
-	if ((ld.cfg = calloc(1, sizeof(*ld.cfg))) == NULL)
-		return fail(&ld, SB_ENOMEM, 0, NULL, "out of memory");
-	ld.cfg->timeout = CLIENTCFG_TIMEOUT_DEFAULT;
-	if (!yaml_parser_initialize(&ld.parser)) {
-		clientcfg_free(ld.cfg);
-		return fail(&ld, SB_ENOMEM, 0, NULL, "out of memory");
-	}
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
-		data += 3;
-		len -= 3;
-	}
-	yaml_parser_set_encoding(&ld.parser, YAML_UTF8_ENCODING);
-	yaml_parser_set_input_string(&ld.parser, (const unsigned char *)(data ? data : ""), len);
-	rc = load_stream(&ld);
-	yaml_parser_delete(&ld.parser);
-	if (rc != 0) {
-		clientcfg_free(ld.cfg);
-		return rc;
-	}
-	*out = ld.cfg;
-	return 0;
+	if ((rc = cfg_parse(&table, name, data, len, &obj, err, errlen)) == 0)
+		*out = obj;
+	return rc;
 }
 
 /* *p relative to dir: replaced by "dir/p". */
@@ -467,56 +136,25 @@ resolve(char **p, const char *dir, size_t dirlen)
 int
 clientcfg_load(const char *path, struct clientcfg **out, char *err, size_t errlen)
 {
-	struct loader ld;	/* only for fail() */
-	char data[CLIENTCFG_MAX_BYTES + 1];
-	const char *slash;
-	size_t len = 0;
-	ssize_t n;
-	int fd, rc, saved;
+	const char *slash, *dir;
+	struct clientcfg *c;
+	void *obj;
+	size_t dl;
+	int rc;
 
 	*out = NULL;
-	memset(&ld, 0, sizeof(ld));
-	ld.name = path;
-	ld.err = err;
-	ld.errlen = errlen;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		saved = errno;
-		rc = fail(&ld, SB_EIO, 0, NULL, "cannot open: %s", strerror(errno));
-		errno = saved;
+	if ((rc = cfg_parse_file(&table, path, &obj, err, errlen)) != 0)
 		return rc;
-	}
-	while (len < sizeof(data)) {
-		n = read(fd, data + len, sizeof(data) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = fail(&ld, SB_EIO, 0, NULL, "cannot read: %s", strerror(errno));
-			close(fd);
-			return rc;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if ((rc = clientcfg_load_buffer(path, data, len, out, err, errlen)) != 0)
-		return rc;
+	c = obj;
 	/* Relative paths are the file's neighbours (an enrolment bundle). */
 	slash = strrchr(path, '/');
-	{
-		const char *dir = slash ? path : ".";
-		size_t dl = slash ? (size_t)(slash - path) : 1;
-
-		if (slash == path)
-			dl = 0;		/* "/client.yaml": "/" + "/cert.pem" */
-		if (resolve(&(*out)->cert, dir, dl) != 0 || resolve(&(*out)->key, dir, dl) != 0 ||
-		    resolve(&(*out)->ca, dir, dl) != 0) {
-			clientcfg_free(*out);
-			*out = NULL;
-			return fail(&ld, SB_ENOMEM, 0, NULL, "out of memory");
-		}
+	dir = slash ? path : ".";
+	dl = slash ? (size_t)(slash - path) : 1;	/* "/client.yaml": dl 0, "/cert.pem" */
+	if (resolve(&c->cert, dir, dl) != 0 || resolve(&c->key, dir, dl) != 0 ||
+	    resolve(&c->ca, dir, dl) != 0) {
+		clientcfg_free(c);
+		return cfg_error(err, errlen, SB_ENOMEM, path, 0, NULL, "out of memory");
 	}
+	*out = c;
 	return 0;
 }

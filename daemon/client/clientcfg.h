@@ -8,12 +8,12 @@
  *   ca: /home/erp/sealbox/ca.pem        # CA that issued the server's certificate
  *   timeout: 30                        # seconds per request, 1..3600
  *
- * Every key is optional here (a command-line flag may supply it). As strict
- * as the appliance's own loader (lib/config.c): one flat mapping; an unknown
- * or duplicate key, a value of the wrong type or out of range, anchors,
- * aliases and tags are errors "FILE:LINE: KEY: what is wrong". A relative
- * path is taken relative to the directory of the file (clientcfg_load only;
- * clientcfg_load_buffer leaves it as written).
+ * Every key is optional here (a command-line flag may supply it). Read by
+ * the appliance's own loader (lib/cfg.c), with its rules and messages: one
+ * flat mapping; an unknown or duplicate key, a value of the wrong type or
+ * out of range, anchors, aliases and tags are errors "FILE:LINE: KEY: what
+ * is wrong". A relative path is taken relative to the directory of the file
+ * (clientcfg_load only; clientcfg_load_buffer leaves it as written).
  *
  * This file names the key file; it never holds key material. The strings
  * are owned by the struct and freed by clientcfg_free().
