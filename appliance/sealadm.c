@@ -5,7 +5,7 @@
  *   sealadm [--config F | --socket S] status
  *   sealadm ... unseal --share-file F|-
  *   sealadm ... seal create --name N --type T --key K --image stamp.png --unit U [--id ID]
- *   sealadm ... principal add --cert client.pem --name N
+ *   sealadm ... principal add --cert client.pem --name N [--may-act-for PERSON]...
  *   sealadm ... grant add --seal ID --principal N
  *
  * It never opens LMDB or the HSM: everything goes through the admin socket.
@@ -35,6 +35,9 @@
 struct opts {
 	const char *config, *socket, *share_file, *name, *type, *key, *image, *unit, *id;
 	const char *cert, *seal, *principal;
+	const char *act_for[MSG_ACT_FOR_MAX];	/* --may-act-for, in order */
+	size_t n_act_for;
+	int act_for_over;			/* more were given than fit */
 };
 
 static void
@@ -45,8 +48,9 @@ usage(FILE *f)
 	    "  status\n"
 	    "  unseal --share-file FILE|-\n"
 	    "  seal create --name NAME --type TYPE --key KEYTYPE --image PNG --unit UNIT [--id ID]\n"
-	    "  principal add --cert PEM --name NAME\n"
-	    "  grant add --seal ID --principal NAME\n");
+	    "  principal add --cert PEM --name NAME [--may-act-for PERSON]...\n"
+	    "      (PERSON: a principal name NAME may sign on behalf of; at most %d)\n"
+	    "  grant add --seal ID --principal NAME\n", MSG_ACT_FOR_MAX);
 }
 
 static int
@@ -254,9 +258,27 @@ cmd_principal_add(const struct opts *o)
 		fprintf(stderr, "sealadm: principal add needs --cert and --name\n");
 		return 2;
 	}
+	if (o->act_for_over) {
+		fprintf(stderr, "sealadm: at most %d --may-act-for\n", MSG_ACT_FOR_MAX);
+		return 2;
+	}
+	/* Cut short, a name could become another principal's: refuse instead. */
+	if (strlen(o->name) >= sizeof(v.name)) {
+		fprintf(stderr, "sealadm: --name: at most %zu characters\n", sizeof(v.name) - 1);
+		return 2;
+	}
+	memset(&v, 0, sizeof(v));
+	for (size_t i = 0; i < o->n_act_for; i++) {
+		if (strlen(o->act_for[i]) >= sizeof(v.may_act_for[i])) {
+			fprintf(stderr, "sealadm: --may-act-for: at most %zu characters\n",
+			    sizeof(v.may_act_for[i]) - 1);
+			return 2;
+		}
+		snprintf(v.may_act_for[i], sizeof(v.may_act_for[i]), "%s", o->act_for[i]);
+	}
+	v.n_may_act_for = (uint16_t)o->n_act_for;
 	if (read_file(o->cert, MSG_CERT_MAX, 0, &pem, &len) != 0)
 		return 1;
-	memset(&v, 0, sizeof(v));
 	snprintf(v.name, sizeof(v.name), "%s", o->name);
 	v.cert_pem = pem;
 	v.cert_len = len;
@@ -306,6 +328,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "type", 1, NULL, 't' }, { "key", 1, NULL, 'k' }, { "image", 1, NULL, 'i' },
 		{ "unit", 1, NULL, 'u' }, { "id", 1, NULL, 'I' }, { "cert", 1, NULL, 'C' },
 		{ "seal", 1, NULL, 'S' }, { "principal", 1, NULL, 'p' },
+		{ "may-act-for", 1, NULL, 'A' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -324,6 +347,12 @@ parse(int argc, char **argv, struct opts *o)
 		case 'C': o->cert = optarg; break;
 		case 'S': o->seal = optarg; break;
 		case 'p': o->principal = optarg; break;
+		case 'A':
+			if (o->n_act_for < MSG_ACT_FOR_MAX)
+				o->act_for[o->n_act_for++] = optarg;
+			else
+				o->act_for_over = 1;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}

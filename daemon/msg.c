@@ -12,6 +12,28 @@
 /* Decoders: any failure is SB_EINVAL. */
 #define GET(x) do { if ((x) != 0) return SB_EINVAL; } while (0)
 
+int
+msg_principal_ok(const char *s, size_t n)
+{
+	if (n < 1 || n > MSG_ID_MAX - 1)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '@'))
+			return 0;
+	}
+	return 1;
+}
+
+/* on_behalf_of is "" or a principal name: it is looked up and ledgered as is. */
+static int
+behalf_ok(const char *s)
+{
+	return s[0] == '\0' || msg_principal_ok(s, strlen(s));
+}
+
 static int
 ident_put(struct ipc_msg *m, const struct msg_ident *w)
 {
@@ -19,7 +41,7 @@ ident_put(struct ipc_msg *m, const struct msg_ident *w)
 
 	PUT(ipc_put_bytes(m, w->cert_sha256, sizeof(w->cert_sha256)));
 	PUT(ipc_put_str(m, w->subject));
-	PUT(ipc_put_str(m, w->on_behalf_of));
+	PUT(behalf_ok(w->on_behalf_of) ? ipc_put_str(m, w->on_behalf_of) : SB_EINVAL);
 	return rc;
 }
 
@@ -29,6 +51,8 @@ ident_get(struct ipc_msg *m, struct msg_ident *w)
 	GET(ipc_get_fixed(m, w->cert_sha256, sizeof(w->cert_sha256)));
 	GET(ipc_get_str(m, w->subject, sizeof(w->subject)));
 	GET(ipc_get_str(m, w->on_behalf_of, sizeof(w->on_behalf_of)));
+	if (!behalf_ok(w->on_behalf_of))
+		return SB_EINVAL;
 	return 0;
 }
 
@@ -312,6 +336,9 @@ adm_principal_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal
 	ipc_msg_init(m, ADM_PRINCIPAL_ADD, id);
 	PUT(ipc_put_str(m, v->name));
 	PUT(v->cert_len > MSG_CERT_MAX ? SB_ELIMIT : ipc_put_bytes(m, v->cert_pem, v->cert_len));
+	PUT(v->n_may_act_for > MSG_ACT_FOR_MAX ? SB_ELIMIT : ipc_put_u16(m, v->n_may_act_for));
+	for (size_t i = 0; rc == 0 && i < v->n_may_act_for; i++)
+		PUT(ipc_put_str(m, v->may_act_for[i]));
 	return enc_done(m, rc);
 }
 
@@ -320,6 +347,11 @@ adm_principal_add_dec(struct ipc_msg *m, struct adm_principal_add *v)
 {
 	GET(ipc_get_str(m, v->name, sizeof(v->name)));
 	GET(ipc_get_bytes(m, &v->cert_pem, &v->cert_len, MSG_CERT_MAX));
+	GET(ipc_get_u16(m, &v->n_may_act_for));
+	if (v->n_may_act_for > MSG_ACT_FOR_MAX)
+		return SB_EINVAL;
+	for (size_t i = 0; i < v->n_may_act_for; i++)
+		GET(ipc_get_str(m, v->may_act_for[i], sizeof(v->may_act_for[i])));
 	return ipc_get_end(m);
 }
 

@@ -36,6 +36,7 @@
 #define MSG_SHARE_MAX 256
 #define MSG_IMAGE_MAX (1024 * 1024)
 #define MSG_CERT_MAX (64 * 1024)
+#define MSG_ACT_FOR_MAX 32	/* persons one principal may act on behalf of */
 
 enum msg_type {
 	/* net worker -> monitor */
@@ -65,7 +66,8 @@ enum msg_type {
 struct msg_ident {
 	uint8_t cert_sha256[32];	/* SHA-256 of the client certificate's DER */
 	char subject[MSG_SUBJECT_MAX];	/* RFC 2253 one-line subject, for logs */
-	char on_behalf_of[MSG_ID_MAX];	/* person named by an application; "" if none */
+	char on_behalf_of[MSG_ID_MAX];	/* person named by an application; "" if none,
+					 * else a principal name (msg_principal_ok) */
 };
 
 /* MSG_HEALTH carries no body. MSG_SEALS_LIST and MSG_LEDGER_STH carry only an ident. */
@@ -154,6 +156,9 @@ struct adm_principal_add {
 	char name[MSG_ID_MAX];
 	const uint8_t *cert_pem;
 	size_t cert_len;
+	/* The persons (principal names) it may act on behalf of. */
+	uint16_t n_may_act_for;		/* 0..MSG_ACT_FOR_MAX */
+	char may_act_for[MSG_ACT_FOR_MAX][MSG_ID_MAX];
 };
 
 struct adm_grant_add {
@@ -197,6 +202,13 @@ int adm_principal_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_princ
 int adm_principal_add_dec(struct ipc_msg *m, struct adm_principal_add *v);
 int adm_grant_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_grant_add *v);
 int adm_grant_add_dec(struct ipc_msg *m, struct adm_grant_add *v);
+
+/*
+ * 1 when s (n bytes) is a principal name: [A-Za-z0-9._@-]{1,63}. The ident
+ * codec holds on_behalf_of to it ("" aside), so the monitor never sees
+ * another; the net worker checks it first to answer 400.
+ */
+int msg_principal_ok(const char *s, size_t n);
 
 /* A MSG_REPLY whose body is {"error":{"code":code,"message":text}}. */
 int msg_reply_error(struct ipc_msg *m, uint32_t id, uint16_t status, const char *code,

@@ -9,7 +9,18 @@
  *
  * A net worker that dies is restarted with a fresh link to the monitor; the
  * monitor dying stops the service (systemd restarts it, and it comes up
- * sealed). The parent holds no key, no PIN and no database handle.
+ * sealed). The parent holds no seal key, no PIN and no database handle.
+ *
+ * The parent reads the TLS files (tls.*) and keeps their bytes (the key's in
+ * secret memory): a net worker it forks inherits them, since the worker,
+ * chrooted and under seccomp, can open nothing. SIGHUP re-reads them, checks
+ * them in a sandboxed throwaway child, and only if they build a TLS context
+ * keeps them and sends them to the running net worker, which swaps its
+ * context without closing anything (net.h). Material that fails the check
+ * is logged, naming the file, and dropped: the worker serves on with the old.
+ *
+ * Signals are blocked and taken with sigwaitinfo() in one loop, so that a
+ * SIGHUP, SIGTERM or child exit is never lost between a check and a wait.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,14 +45,31 @@
 #include "../lib/log.h"
 #include "monitor/monitor.h"
 #include "net/net.h"
+#include "net/tlsmat.h"
 
-static volatile sig_atomic_t stopping;
+#define RELOAD_SEND_TIMEOUT 10	/* s for a net worker to take new TLS material */
 
+/* The running net worker, as the parent sees it. */
+struct netw {
+	pid_t pid;		/* 0 while none runs */
+	int reload;		/* the parent's end of its reload socket, or -1 */
+};
+
+/* The signals the parent waits for; blocked from the start, unblocked in children. */
+static sigset_t sigs;
+
+/* In a new child: default signal handling, SIGHUP ignored (reloads are the parent's). */
 static void
-on_signal(int sig)
+child_signals(void)
 {
-	(void)sig;
-	stopping = 1;
+	sigset_t none;
+
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 static int
@@ -121,36 +149,134 @@ send_fd(int ctl, int fd)
 	return sendmsg(ctl, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
-/* Fork a net worker on one end of a new link; the monitor gets the other. */
-static pid_t
-spawn_net(const struct config *cfg, int listen_fd, int ctl, int first_link)
+/*
+ * Fork a net worker on one end of a new link (the monitor gets the other)
+ * and a reload socket (the parent keeps its end in w->reload). tls is the
+ * material it starts with. 0 or -1 (errno set).
+ */
+static int
+spawn_net(const struct config *cfg, struct tlsmat *tls, int listen_fd, int ctl, int first_link,
+    struct netw *w)
 {
-	int sv[2];
+	struct timeval tv = { .tv_sec = RELOAD_SEND_TIMEOUT };
+	int sv[2], rl[2];
 	pid_t pid;
 
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rl) != 0)
+		return -1;
+	/* A worker that does not read cannot hold the parent for long. */
+	if (setsockopt(rl[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
+		goto fail_rl;
 	if (first_link >= 0) {
 		sv[1] = first_link;
 		sv[0] = -1;
 	} else {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-			return -1;
+			goto fail_rl;
 		if (send_fd(ctl, sv[0]) != 0) {
 			close(sv[0]);
 			close(sv[1]);
-			return -1;
+			goto fail_rl;
 		}
 		close(sv[0]);
 	}
 	if ((pid = fork()) == 0) {
-		signal(SIGTERM, SIG_DFL);	/* the parent's handler only sets a flag */
-		signal(SIGINT, SIG_DFL);
+		child_signals();
 		close(ctl);
+		close(rl[0]);
 		prctl(PR_SET_NAME, "seald-net", 0, 0, 0);
 		log_init("seald-net", LOG_TO_STDERR | LOG_TO_SYSLOG);
-		_exit(net_main(cfg, listen_fd, sv[1]));
+		_exit(net_main(cfg, tls, listen_fd, sv[1], rl[1]));
 	}
 	close(sv[1]);
-	return pid;
+	close(rl[1]);
+	if (pid < 0) {
+		close(rl[0]);
+		return -1;
+	}
+	w->pid = pid;
+	w->reload = rl[0];
+	return 0;
+fail_rl:
+	close(rl[0]);
+	close(rl[1]);
+	return -1;
+}
+
+/*
+ * Check TLS material in a throwaway child that builds the context as a
+ * reloading net worker would (in the sandbox). 0 when it builds; -1 when not
+ * (the child logged why, naming the file) or the child could not run.
+ */
+static int
+check_tls(const struct config *cfg, const struct tlsmat *tls)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		child_signals();
+		prctl(PR_SET_NAME, "seald-check", 0, 0, 0);
+		log_init("seald-check", LOG_TO_STDERR | LOG_TO_SYSLOG);
+		_exit(net_check_tls(cfg, tls));
+	}
+	if (pid < 0) {
+		log_err("cannot fork to check the TLS material: %s", strerror(errno));
+		return -1;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFSIGNALED(st))
+		log_err("the TLS material check was killed by signal %d", WTERMSIG(st));
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* Read the TLS files and check them: the new material in *out, or -1 (logged). */
+static int
+load_tls(const struct config *cfg, struct tlsmat **out)
+{
+	struct tlsmat *m = NULL;
+
+	*out = NULL;
+	if (tlsmat_read(cfg, &m) != 0 || check_tls(cfg, m) != 0) {
+		tlsmat_free(m);
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
+/*
+ * SIGHUP: re-read the TLS files; if they are good, keep them (for workers
+ * started from now on) and send them to the running worker. If they are not,
+ * nothing changes.
+ */
+static void
+reload(const struct config *cfg, struct tlsmat **tls, struct netw *w)
+{
+	struct tlsmat *m;
+
+	log_info("reload: re-reading the TLS files (tls.*)");
+	if (load_tls(cfg, &m) != 0) {
+		log_err("reload: refused, nothing changed: the net worker keeps serving with the "
+		    "TLS material it has (fix the file named above and send SIGHUP again)");
+		return;
+	}
+	tlsmat_free(*tls);
+	*tls = m;
+	if (w->pid <= 0) {
+		log_info("reload: TLS material checked; the next net worker starts with it");
+		return;
+	}
+	if (tlsmat_send(w->reload, m) != 0) {
+		/* It cannot be left with the old material (or half a frame): start anew. */
+		log_err("reload: the net worker (pid %d) did not take the TLS material (%s); "
+		    "restarting it with the new material", (int)w->pid, strerror(errno));
+		kill(w->pid, SIGKILL);
+		return;
+	}
+	log_info("reload: TLS material checked and sent to the net worker (pid %d)", (int)w->pid);
 }
 
 static int
@@ -176,9 +302,13 @@ check_config(const struct config *cfg)
 	return 0;
 }
 
-/* Start the monitor; on return *ctl and *link are the parent's ends. */
+/*
+ * Start the monitor; on return *ctl and *link are the parent's ends. Its
+ * copy of the TLS material is wiped at once: the monitor has no use for it.
+ */
 static pid_t
-spawn_monitor(const struct config *cfg, int listen_fd, int admin_fd, int *ctl, int *link)
+spawn_monitor(const struct config *cfg, struct tlsmat *tls, int listen_fd, int admin_fd, int *ctl,
+    int *link)
 {
 	int c[2], l[2];
 	pid_t pid;
@@ -187,8 +317,8 @@ spawn_monitor(const struct config *cfg, int listen_fd, int admin_fd, int *ctl, i
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, l) != 0)
 		return -1;
 	if ((pid = fork()) == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
+		child_signals();
+		tlsmat_free(tls);
 		close(listen_fd);
 		close(c[0]);
 		close(l[1]);
@@ -208,52 +338,98 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: seald [--config FILE]\n"
-	    "Runs in the foreground; see docs/architecture.md.\n");
+	    "Runs in the foreground. SIGHUP re-reads the TLS files; SIGTERM stops.\n"
+	    "See seald(8) and docs/architecture.md.\n");
 }
 
-/* Watch the children until a signal or the monitor's end; the exit status. */
-static int
-supervise(const struct config *cfg, pid_t mon, pid_t net, int listen_fd, int ctl)
+/* What the parent watches. */
+struct sup {
+	const struct config *cfg;
+	struct tlsmat *tls;	/* the material workers start with */
+	struct netw net;
+	pid_t mon;
+	int listen_fd, ctl;
+	time_t last_start;	/* of the net worker */
+	int stopping, reload_wanted;
+};
+
+/* Take one signal (waiting at most *timeout when not NULL) into s's flags. */
+static void
+take_signal(struct sup *s, const struct timespec *timeout)
 {
-	time_t last = 0;
+	siginfo_t si;
+	int sig = timeout ? sigtimedwait(&sigs, &si, timeout) : sigwaitinfo(&sigs, &si);
+
+	if (sig == SIGTERM || sig == SIGINT)
+		s->stopping = 1;
+	else if (sig == SIGHUP)
+		s->reload_wanted = 1;
+	/* SIGCHLD: the loop reaps; a timeout or EINTR: nothing. */
+}
+
+/* Wait about a second, still answering SIGTERM (a worker restart's pause). */
+static void
+pause_second(struct sup *s)
+{
+	const struct timespec one = { .tv_sec = 1 };
+
+	take_signal(s, &one);
+}
+
+static void
+net_restart(struct sup *s, int st)
+{
+	log_warn("the net worker exited (%s %d): restarting it",
+	    WIFSIGNALED(st) ? "signal" : "status",
+	    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	close(s->net.reload);
+	s->net.reload = -1;
+	s->net.pid = 0;
+	if (time(NULL) - s->last_start < 1)
+		pause_second(s);	/* a worker that dies at once is not restarted hot */
+	/* Until a net worker runs the API is down: keep trying. */
+	while (!s->stopping && spawn_net(s->cfg, s->tls, s->listen_fd, s->ctl, -1, &s->net) != 0) {
+		log_err("cannot start a net worker: %s; retrying", strerror(errno));
+		pause_second(s);
+	}
+	s->last_start = time(NULL);
+}
+
+/* Watch the children until SIGTERM or the monitor's end; the exit status. */
+static int
+supervise(struct sup *s)
+{
 	int st;
 
 	for (;;) {
-		pid_t pid = waitpid(-1, &st, 0);
+		pid_t pid;
 
-		if (pid < 0 && errno == EINTR && !stopping)
-			continue;
-		if (stopping || pid < 0) {
-			if (net > 0)
-				kill(net, SIGTERM);
-			close(ctl);	/* the monitor stops when its control link closes */
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (pid == s->mon) {
+				log_err("the monitor exited (%s %d): stopping; restart comes up sealed",
+				    WIFSIGNALED(st) ? "signal" : "status",
+				    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+				if (s->net.pid > 0)
+					kill(s->net.pid, SIGTERM);
+				return 1;
+			}
+			if (pid == s->net.pid)
+				net_restart(s, st);
+		}
+		if (s->stopping || (pid < 0 && errno == ECHILD)) {
+			if (s->net.pid > 0)
+				kill(s->net.pid, SIGTERM);
+			close(s->ctl);	/* the monitor stops when its control link closes */
 			while (waitpid(-1, &st, 0) > 0 || errno == EINTR)
 				;
 			log_info("stopped");
 			return 0;
 		}
-		if (pid == mon) {
-			log_err("the monitor exited (%s %d): stopping; restart comes up sealed",
-			    WIFSIGNALED(st) ? "signal" : "status",
-			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-			if (net > 0)
-				kill(net, SIGTERM);
-			return 1;
+		if (s->reload_wanted) {
+			s->reload_wanted = 0;
+			reload(s->cfg, &s->tls, &s->net);
 		}
-		if (pid == net) {
-			log_warn("the net worker exited (%s %d): restarting it",
-			    WIFSIGNALED(st) ? "signal" : "status",
-			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-			if (time(NULL) - last < 1)
-				sleep(1);	/* a worker that dies at once is not restarted hot */
-			last = time(NULL);
-			/* Until a net worker runs the API is down: keep trying. */
-			while ((net = spawn_net(cfg, listen_fd, ctl, -1)) < 0 && !stopping) {
-				log_err("cannot start a net worker: %s; retrying",
-				    strerror(errno));
-				sleep(1);
-			}
-		}
+		take_signal(s, NULL);
 	}
 }
 
@@ -266,12 +442,11 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sup s = { .net = { 0, -1 } };
 	const char *path = NULL;
 	struct config *cfg = NULL;
 	char err[CONFIG_ERR_MAX];
-	int c, listen_fd, admin_fd, ctl, link, rc;
-	pid_t mon, net;
+	int c, admin_fd, link, rc;
 
 	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -286,21 +461,35 @@ main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
-	if (check_config(cfg) != 0 || (listen_fd = listen_tcp(cfg)) < 0 ||
-	    (admin_fd = listen_admin(cfg)) < 0)
-		return 1;
+	/* From here every child is forked with these blocked, and unblocks them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGCHLD, SIG_DFL);	/* an inherited SIG_IGN would reap children for us */
 	signal(SIGPIPE, SIG_IGN);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	if ((mon = spawn_monitor(cfg, listen_fd, admin_fd, &ctl, &link)) < 0 ||
-	    (net = spawn_net(cfg, listen_fd, ctl, link)) < 0) {
+	if (check_config(cfg) != 0)
+		return 1;
+	if (load_tls(cfg, &s.tls) != 0) {
+		log_err("the TLS material is not usable (see above): not starting");
+		return 1;
+	}
+	s.cfg = cfg;
+	if ((s.listen_fd = listen_tcp(cfg)) < 0 || (admin_fd = listen_admin(cfg)) < 0)
+		return 1;
+	if ((s.mon = spawn_monitor(cfg, s.tls, s.listen_fd, admin_fd, &s.ctl, &link)) < 0 ||
+	    spawn_net(cfg, s.tls, s.listen_fd, s.ctl, link, &s.net) != 0) {
 		log_err("cannot start the processes: %s", strerror(errno));
 		return 1;
 	}
+	s.last_start = time(NULL);
 	log_info("listening on %s:%u; admin socket %s", cfg->listen.address, cfg->listen.port,
 	    cfg->admin_socket);
-	rc = supervise(cfg, mon, net, listen_fd, ctl);
+	rc = supervise(&s);
 	unlink(cfg->admin_socket);
+	tlsmat_free(s.tls);
 	config_free(cfg);
 	return rc;
 }

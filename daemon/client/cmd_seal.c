@@ -59,9 +59,10 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 		{ "seal", required_argument, NULL, 's' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "on-behalf-of", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *seal = NULL, *name = NULL, *out = NULL, *file, *cms_b64;
+	const char *seal = NULL, *name = NULL, *out = NULL, *behalf = NULL, *file, *cms_b64;
 	char path[PATH_BUF], outbuf[PATH_BUF], err[512], *enc, *base = NULL;
 	json_t *body = NULL, *resp = NULL, *dg;
 	unsigned long long seq;
@@ -74,6 +75,7 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 		case 's': seal = optarg; break;
 		case 'n': name = optarg; break;
 		case 'o': out = optarg; break;
+		case 'b': behalf = optarg; break;
 		default: return ctl_usage("sign: bad option");
 		}
 	}
@@ -82,6 +84,9 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 	file = argv[optind];
 	if (seal == NULL || *seal == '\0')
 		return ctl_usage("sign: --seal ID is required");
+	/* Its characters are the appliance's to check (400 bad_request). */
+	if (behalf != NULL && *behalf == '\0')
+		return ctl_usage("sign: --on-behalf-of needs a principal name");
 	if (strcmp(file, "-") == 0 && (out == NULL || name == NULL))
 		return ctl_usage("sign: a document on standard input needs --name and -o");
 	if (name == NULL) {
@@ -110,7 +115,8 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 	free(enc);
 	if ((dg = digest_of(file)) == NULL)
 		goto out;
-	body = json_pack("{sO ss}", "digest", dg, "document_name", name);
+	body = json_pack("{sO ss s:s*}", "digest", dg, "document_name", name,
+	    "on_behalf_of", behalf);
 	json_decref(dg);
 	if (body == NULL)
 		goto out;

@@ -29,6 +29,7 @@ static const char usage_text[] =
 "\n"
 "commands:\n"
 "  sign --seal ID [--name DOCNAME] [-o OUT] FILE   seal FILE; writes FILE.p7s\n"
+"       [--on-behalf-of PERSON]                    ... for PERSON (a principal name)\n"
 "  verify FILE SIGNATURE                           ask the appliance to verify\n"
 "  seals                                           list the seals you may use\n"
 "  health                                          the appliance's state\n"

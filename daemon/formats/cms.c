@@ -1,17 +1,12 @@
 /*
- * cms — CAdES-B-T over a digest with OpenSSL 3.0's CMS code and an HSM key.
+ * cms — CAdES-B-T over a digest, written by sd.c, verified by OpenSSL.
  *
- * OpenSSL 3.0 has no call that finishes a SignedData from a precomputed
- * digest (CMS_final_digest came in 3.2), and CMS_final needs the content.
- * So: CMS_sign(..., CMS_PARTIAL) for an empty detached SignedData,
- * CMS_add1_signer(CMS_CADES | CMS_NOSMIMECAP) for the signer and its
- * signing-certificate-v2, the chain, our own content-type and message-digest
- * attributes (what CMS_final would have added), then CMS_SignerInfo_sign,
- * which adds signing-time and signs the DER of the signed attributes.
- * Nothing else about the structure is hand-made.
- *
- * The signer holds references to the borrowed HSM key (si->pkey and its
- * signing context), so the CMS is freed before the key is released.
+ * Making a seal: sd_sign over the signed attributes (content-type,
+ * signing-time, message-digest, signing-certificate-v2), the timestamp
+ * token over the signature value from tsa_stamp as the one unsigned
+ * attribute, sd_encode around both. A struct cades holds what is the same
+ * for every seal by one key (sd.h explains why this is not OpenSSL's CMS
+ * object model). Verifying: OpenSSL's CMS code, below.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +25,11 @@
 #include "../../lib/log.h"
 #include "../../lib/ossl.h"
 #include "cms.h"
+#include "sd.h"
+
+struct cades {
+	struct sd_signer sd;
+};
 
 static const EVP_MD *
 cms_md_of(int md_nid)
@@ -55,63 +55,88 @@ cms_hash(const EVP_MD *md, const ASN1_OCTET_STRING *s, uint8_t *out, size_t *len
 	return 1;
 }
 
-/* Add chain's certificates, leaving out the signer's and repeats (OpenSSL
- * refuses a certificate already present). */
-static int
-cms_add_chain(CMS_ContentInfo *cms, X509 *signer, STACK_OF(X509) *chain)
+int
+cades_new(struct hsm *h, const uint8_t *key_id, size_t id_len, X509 *signer,
+    STACK_OF(X509) *chain, int md_nid, struct cades **out)
 {
-	for (int i = 0; i < sk_X509_num(chain); i++) {
-		X509 *x = sk_X509_value(chain, i);
-		int seen = X509_cmp(x, signer) == 0;
+	struct cades *c;
+	int rc;
 
-		for (int j = 0; j < i && !seen; j++)
-			seen = X509_cmp(x, sk_X509_value(chain, j)) == 0;
-		if (!seen && CMS_add1_cert(cms, x) != 1)
-			return ossl_fail("cms", "adding the chain");
+	if (out != NULL)
+		*out = NULL;
+	if (h == NULL || key_id == NULL || signer == NULL || out == NULL ||
+	    cms_md_of(md_nid) == NULL)
+		return SB_EINVAL;
+	if (chain != NULL && sk_X509_num(chain) > CMS_CHAIN_MAX)
+		return SB_ELIMIT;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return SB_ENOMEM;
+	/* CAdES: signing-certificate-v2 names the issuer and serial too. */
+	if ((rc = sd_signer_init(&c->sd, h, key_id, id_len, signer, chain, md_nid,
+	    NID_pkcs7_data, 0, 1)) != 0) {
+		free(c);
+		return rc;
 	}
+	*out = c;
 	return 0;
 }
 
-/* Sign and time-stamp; the caller holds the borrowed key and frees cms. */
-static int
-cms_build(CMS_ContentInfo *cms, X509 *signer, STACK_OF(X509) *chain, EVP_PKEY *key,
-    const EVP_MD *md, int md_nid, const uint8_t *digest, size_t dlen, struct tsa *tsa)
+void
+cades_free(struct cades *c)
 {
-	uint8_t imprint[EVP_MAX_MD_SIZE], *token = NULL;
-	size_t ilen, tlen;
-	CMS_SignerInfo *si;
-	unsigned long e;
+	if (c == NULL)
+		return;
+	sd_signer_clear(&c->sd);
+	free(c);
+}
+
+int
+cades_md(const struct cades *c)
+{
+	return c != NULL ? c->sd.md_nid : NID_undef;
+}
+
+int
+cades_sign(const struct cades *c, const uint8_t *digest, size_t dlen,
+    struct tsa *tsa, uint8_t **der, size_t *der_len)
+{
+	uint8_t imprint[EVP_MAX_MD_SIZE], *token = NULL, *attr = NULL;
+	size_t tlen = 0, alen = 0;
+	unsigned int ilen = 0;
+	struct sd_sig *sig;
+	time_t now;
 	int rc;
 
-	if ((si = CMS_add1_signer(cms, signer, key, md, CMS_CADES | CMS_NOSMIMECAP)) == NULL) {
-		e = ERR_peek_last_error();
-		if (ERR_GET_LIB(e) == ERR_LIB_CMS &&
-		    ERR_GET_REASON(e) == CMS_R_PRIVATE_KEY_DOES_NOT_MATCH_CERTIFICATE) {
-			ERR_clear_error();
-			log_err("cms: the certificate is not the HSM key's");
-			return SB_EINVAL;
-		}
-		return ossl_fail("cms", "adding the signer");
+	if (der != NULL)
+		*der = NULL;
+	if (c == NULL || digest == NULL || der == NULL || der_len == NULL ||
+	    (size_t)EVP_MD_get_size(c->sd.md) != dlen)
+		return SB_EINVAL;
+	/* A refused timestamp or a seal that would not verify costs no
+	 * signature. */
+	if (tsa != NULL && !tsa_time_ok(tsa))
+		return SB_ESTATE;
+	now = time(NULL);
+	if (!sd_signer_valid_at(&c->sd, now)) {
+		log_err("cms: the seal certificate has expired or is not valid yet");
+		return SB_ESTATE;
 	}
-	if ((rc = cms_add_chain(cms, signer, chain)) != 0)
-		return rc;
-	if (CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
-	    OBJ_nid2obj(NID_pkcs7_data), -1) != 1 ||
-	    CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING,
-	    digest, (int)dlen) != 1)
-		return ossl_fail("cms", "signed attributes");
-	if (CMS_SignerInfo_sign(si) != 1)
-		return ossl_fail("cms", "signing with the seal key in the HSM");
-	if (tsa == NULL)
-		return 0;
-	if (!cms_hash(md, CMS_SignerInfo_get0_signature(si), imprint, &ilen))
-		return ossl_fail("cms", "hashing the signature");
-	if ((rc = tsa_stamp(tsa, md_nid, imprint, ilen, &token, &tlen)) != 0)
-		return rc;
-	if (CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
-	    V_ASN1_SEQUENCE, token, (int)tlen) != 1)
-		rc = ossl_fail("cms", "adding the timestamp");
+	if ((sig = malloc(sizeof(*sig))) == NULL)
+		return SB_ENOMEM;
+	if ((rc = sd_sign(&c->sd, now, digest, dlen, sig)) != 0)
+		log_err("cms: signing with the seal key: %s (%s)", sb_strerror(rc),
+		    hsm_error(c->sd.h));
+	else if (tsa != NULL) {
+		if (EVP_Digest(sig->sig, sig->sig_len, imprint, &ilen, c->sd.md, NULL) != 1)
+			rc = ossl_fail("cms", "hashing the signature");
+		else if ((rc = tsa_stamp(tsa, c->sd.md_nid, imprint, ilen, &token, &tlen)) == 0)
+			rc = sd_attribute(NID_id_smime_aa_timeStampToken, token, tlen, &attr, &alen);
+	}
+	if (rc == 0)
+		rc = sd_encode(&c->sd, NULL, 0, sig, attr, alen, der, der_len);
+	free(attr);
 	free(token);
+	free(sig);
 	return rc;
 }
 
@@ -121,10 +146,8 @@ cms_sign_digest(struct hsm *h, const uint8_t *key_id, size_t id_len,
     size_t dlen, struct tsa *tsa, uint8_t **der, size_t *der_len)
 {
 	const EVP_MD *md = cms_md_of(md_nid);
-	CMS_ContentInfo *cms;
-	unsigned char *p;
-	EVP_PKEY *key;
-	int rc, n;
+	struct cades *c;
+	int rc;
 
 	if (der != NULL)
 		*der = NULL;
@@ -136,38 +159,10 @@ cms_sign_digest(struct hsm *h, const uint8_t *key_id, size_t id_len,
 		return SB_ELIMIT;
 	if (tsa != NULL && !tsa_time_ok(tsa))
 		return SB_ESTATE;
-	if (X509_cmp_current_time(X509_get0_notAfter(signer)) <= 0 ||
-	    X509_cmp_current_time(X509_get0_notBefore(signer)) >= 0) {
-		log_err("cms: the seal certificate has expired or is not valid yet");
-		return SB_ESTATE;
-	}
-	if ((rc = hsm_key_borrow(h, key_id, id_len, &key)) != 0) {
-		log_err("cms: seal key: %s (%s)", sb_strerror(rc), hsm_error(h));
+	if ((rc = cades_new(h, key_id, id_len, signer, chain, md_nid, &c)) != 0)
 		return rc;
-	}
-	ERR_clear_error();
-	if ((cms = CMS_sign(NULL, NULL, NULL, NULL,
-	    CMS_DETACHED | CMS_BINARY | CMS_PARTIAL)) == NULL)
-		rc = ossl_fail("cms", "a new SignedData");
-	else
-		rc = cms_build(cms, signer, chain, key, md, md_nid, digest, dlen, tsa);
-	if (rc == 0) {
-		if ((n = i2d_CMS_ContentInfo(cms, NULL)) <= 0)
-			rc = ossl_fail("cms", "encoding");
-		else if ((*der = p = malloc((size_t)n)) == NULL)
-			rc = SB_ENOMEM;
-		else if (i2d_CMS_ContentInfo(cms, &p) != n) {
-			rc = ossl_fail("cms", "encoding");
-			free(*der);
-			*der = NULL;
-		} else
-			*der_len = (size_t)n;
-	}
-	CMS_ContentInfo_free(cms);	/* holds references to the key */
-	hsm_key_release(h);
-	/* OpenSSL cannot tell a failing HSM from any other failure; ask it. */
-	if (rc == SB_ECRYPTO && hsm_check(h) != 0)
-		rc = SB_EHSM;
+	rc = cades_sign(c, digest, dlen, tsa, der, der_len);
+	cades_free(c);
 	return rc;
 }
 

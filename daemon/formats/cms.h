@@ -56,6 +56,28 @@ int cms_sign_digest(struct hsm *h, const uint8_t *key_id, size_t id_len,
     X509 *signer, STACK_OF(X509) *chain, int md_nid, const uint8_t *digest,
     size_t dlen, struct tsa *tsa, uint8_t **der, size_t *der_len);
 
+/*
+ * The same, in two steps for a signer that seals many times: cades_new
+ * encodes once what every seal by key_id with md_nid repeats (certificate
+ * set, signer identifier, signing-certificate-v2; one HSM call to check
+ * signer is key_id's public key), cades_sign makes one seal (two HSM
+ * signatures). A struct cades is read-only after cades_new: any number of
+ * threads may call cades_sign on one at once. The struct hsm must outlive it.
+ * cades_new's errors: SB_EINVAL (NULL argument, md_nid not SHA-2, the
+ * certificate not key_id's, a key neither EC nor RSA), SB_ELIMIT (chain
+ * over CMS_CHAIN_MAX), SB_ENOMEM, SB_ECRYPTO, and hsm_key_public's.
+ * cades_sign's: as cms_sign_digest's.
+ */
+struct cades;
+int cades_new(struct hsm *h, const uint8_t *key_id, size_t id_len, X509 *signer,
+    STACK_OF(X509) *chain, int md_nid, struct cades **out);
+/* Accepts NULL. */
+void cades_free(struct cades *c);
+/* The md_nid it was made for; NID_undef for NULL. */
+int cades_md(const struct cades *c);
+int cades_sign(const struct cades *c, const uint8_t *digest, size_t dlen,
+    struct tsa *tsa, uint8_t **der, size_t *der_len);
+
 /* Why a CMS is not valid; cms_reason_code() gives the API's stable text. */
 enum cms_reason {
 	CMS_VERIFY_OK = 0,

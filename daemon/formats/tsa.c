@@ -27,6 +27,7 @@
 #include "../../lib/err.h"
 #include "../../lib/log.h"
 #include "../../lib/ossl.h"
+#include "sd.h"
 #include "tsa.h"
 
 #define TSA_SERIAL_BYTES 16
@@ -39,6 +40,8 @@ struct tsa {
 	STACK_OF(X509) *chain;		/* may be NULL */
 	ASN1_OBJECT *policy;
 	const EVP_MD *md;		/* signs the token */
+	struct sd_signer sd;		/* tsa_stamp's tokens: constant parts */
+	struct sd_tst tst;
 	atomic_int require_sync;
 	_Atomic(tsa_clock_fn) clock;
 };
@@ -122,6 +125,14 @@ tsa_new(struct hsm *h, const uint8_t *key_id, size_t id_len, X509 *cert,
 	pub = X509_get0_pubkey(cert);
 	t->md = EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC && EVP_PKEY_get_bits(pub) == 384 ?
 	    EVP_sha384() : EVP_sha256();
+	/* RFC 5816: signing-certificate-v2 with SHA-256, without issuerSerial,
+	 * as OpenSSL's TS code makes it for tsa_respond. */
+	if ((rc = sd_signer_init(&t->sd, h, key_id, id_len, cert, chain,
+	    EVP_MD_get_type(t->md), NID_id_smime_ct_TSTInfo, NID_sha256, 0)) != 0 ||
+	    (rc = sd_tst_init(&t->tst, t->policy, cert)) != 0) {
+		tsa_free(t);
+		return rc;
+	}
 	atomic_init(&t->require_sync, 1);
 	atomic_init(&t->clock, tsa_clock_synced);
 	*out = t;
@@ -136,6 +147,8 @@ tsa_free(struct tsa *t)
 	X509_free(t->cert);
 	sk_X509_pop_free(t->chain, X509_free);
 	ASN1_OBJECT_free(t->policy);
+	sd_signer_clear(&t->sd);
+	sd_tst_clear(&t->tst);
 	free(t);
 }
 
@@ -296,8 +309,6 @@ tsa_der_##type(const type *obj, uint8_t **der, size_t *len)		\
 	return 0;							\
 }
 TSA_DER_FN(TS_RESP)
-TSA_DER_FN(TS_REQ)
-TSA_DER_FN(PKCS7)
 
 int
 tsa_respond(struct tsa *t, const uint8_t *query_der, size_t len,
@@ -326,69 +337,53 @@ tsa_respond(struct tsa *t, const uint8_t *query_der, size_t len,
 	return rc;
 }
 
-/* A DER TimeStampReq for our own tokens: version 1, certReq, no nonce. */
-static int
-tsa_own_query(int md_nid, const uint8_t *imprint, size_t len, uint8_t **der,
-    size_t *dlen)
-{
-	TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
-	X509_ALGOR *alg = X509_ALGOR_new();
-	TS_REQ *req = TS_REQ_new();
-	int rc;
-
-	if (mi == NULL || alg == NULL || req == NULL ||
-	    X509_ALGOR_set0(alg, OBJ_nid2obj(md_nid), V_ASN1_NULL, NULL) != 1 ||
-	    TS_MSG_IMPRINT_set_algo(mi, alg) != 1 ||
-	    TS_MSG_IMPRINT_set_msg(mi, (unsigned char *)imprint, (int)len) != 1 ||
-	    TS_REQ_set_version(req, 1) != 1 || TS_REQ_set_msg_imprint(req, mi) != 1 ||
-	    TS_REQ_set_cert_req(req, 1) != 1)
-		rc = ossl_fail("tsa", "our own query");
-	else
-		rc = tsa_der_TS_REQ(req, der, dlen);
-	TS_REQ_free(req);
-	X509_ALGOR_free(alg);
-	TS_MSG_IMPRINT_free(mi);
-	return rc;
-}
-
+/*
+ * Our own tokens (for CAdES-B-T) do not go through TS_RESP_create_response:
+ * it would parse a query we wrote ourselves and rebuild the constant parts
+ * each time. The token is what OpenSSL makes for a query with certReq and no
+ * nonce; the unit tests check that `openssl ts -verify` accepts it.
+ */
 int
 tsa_stamp(struct tsa *t, int md_nid, const uint8_t *imprint, size_t len,
     uint8_t **token_der, size_t *token_len)
 {
 	const EVP_MD *md = tsa_md_of(md_nid);
-	uint8_t *query = NULL;
-	TS_RESP *resp = NULL;
-	BIO *in = NULL;
-	size_t qlen = 0;
-	int rc, refused = 0;
+	uint8_t serial[TSA_SERIAL_BYTES], dg[EVP_MAX_MD_SIZE], *tst = NULL;
+	struct sd_sig *sig = NULL;
+	struct timespec now;
+	unsigned int dn = 0;
+	size_t tst_len = 0;
+	int rc;
 
 	if (token_der != NULL)
 		*token_der = NULL;
 	if (t == NULL || imprint == NULL || token_der == NULL || token_len == NULL ||
 	    md == NULL || (size_t)EVP_MD_get_size(md) != len)
 		return SB_EINVAL;
-	if (!tsa_time_ok(t))
+	/* The moment the token's time is taken is the moment the clock is
+	 * judged. */
+	if (!tsa_time_ok(t) || clock_gettime(CLOCK_REALTIME, &now) != 0)
 		return SB_ESTATE;
-	if ((rc = tsa_own_query(md_nid, imprint, len, &query, &qlen)) != 0)
-		return rc;
-	/* TS_RESP_create_response reads only from a BIO. */
-	if ((in = BIO_new_mem_buf(query, (int)qlen)) == NULL)
-		rc = SB_ENOMEM;
-	else
-		rc = tsa_answer(t, in, &resp, &refused);
-	BIO_free(in);
-	free(query);
-	if (rc == 0 && ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(
-	    TS_RESP_get_status_info(resp))) != TS_STATUS_GRANTED) {
-		if (refused)
-			rc = SB_ESTATE;	/* the clock went bad since tsa_time_ok */
-		else {
-			log_err("tsa: our own query was rejected");
-			rc = SB_ECRYPTO;
-		}
+	if (!sd_signer_valid_at(&t->sd, now.tv_sec)) {
+		log_err("tsa: the TSA certificate has expired or is not valid yet");
+		return SB_ESTATE;
 	}
-	if (rc == 0)
-		rc = tsa_der_PKCS7(TS_RESP_get_token(resp), token_der, token_len);
-	TS_RESP_free(resp);
+	if (RAND_bytes(serial, sizeof(serial)) != 1)
+		return ossl_fail("tsa", "a serial number");
+	serial[0] &= 0x7f;
+	serial[0] |= 0x01;	/* 121 to 128 bits, never zero */
+	if ((rc = sd_tstinfo(&t->tst, md_nid, imprint, len, serial, sizeof(serial),
+	    now.tv_sec, (int)(now.tv_nsec / 1000000), &tst, &tst_len)) != 0)
+		return rc;
+	if (EVP_Digest(tst, tst_len, dg, &dn, t->md, NULL) != 1)
+		rc = ossl_fail("tsa", "hashing the TSTInfo");
+	else if ((sig = malloc(sizeof(*sig))) == NULL)
+		rc = SB_ENOMEM;
+	else if ((rc = sd_sign(&t->sd, now.tv_sec, dg, dn, sig)) != 0)
+		log_err("tsa: signing the token: %s (%s)", sb_strerror(rc), hsm_error(t->h));
+	else
+		rc = sd_encode(&t->sd, tst, tst_len, sig, NULL, 0, token_der, token_len);
+	free(sig);
+	free(tst);
 	return rc;
 }

@@ -12,8 +12,10 @@
  * disciplined it). The check is made for each token, at the moment its time
  * is taken.
  *
- * This module never writes to the token and never sees key material: it
- * borrows the TSA key (hsm_key_borrow) for the length of one signature.
+ * This module never writes to the token and never sees key material:
+ * tsa_respond borrows the TSA key (hsm_key_borrow) for the length of one
+ * signature by OpenSSL's TS code; tsa_stamp writes its token with sd.h and
+ * has the HSM sign it (hsm_sign).
  *
  * Threads: tsa_respond, tsa_stamp and tsa_time_ok may be called from any
  * number of threads at once on one struct tsa (each call has its own

@@ -217,6 +217,13 @@ unseal_finish(struct mon *mon, uint32_t id, struct ipc_msg *reply)
 	struct hsm *h = NULL;
 	int rc;
 
+	if (mon->module_fault[0] != '\0') {
+		/* Loading it now would map code under the seccomp filter. */
+		custody_set_free(mon->unseal);
+		mon->unseal = NULL;
+		return mon_reply_err(reply, id, 503, "hsm_unavailable", "%s (at start); "
+		    "restart seald once the PKCS#11 module loads", mon->module_fault);
+	}
 	rc = keyctl_unseal(mon->cfg, mon->unseal, &h, err, sizeof(err));
 	custody_set_free(mon->unseal);	/* wipes the shares; S was wiped inside */
 	mon->unseal = NULL;
@@ -474,6 +481,48 @@ principal_cert(struct mon *mon, const struct adm_principal_add *v, X509 **out, c
 	return 0;
 }
 
+_Static_assert(STORE_ACT_FOR_MAX >= MSG_ACT_FOR_MAX && STORE_ID_MAX >= MSG_ID_MAX,
+    "a principal record holds every may_act_for name the admin message can carry");
+
+/* The may_act_for names of v into p: principal names, no repeats, not p itself.
+ * 0, or the error was put in reply (1). */
+static int
+principal_act_for(const struct adm_principal_add *v, struct store_principal *p, uint32_t id,
+    struct ipc_msg *reply)
+{
+	for (size_t i = 0; i < v->n_may_act_for; i++) {
+		const char *n = v->may_act_for[i];
+
+		if (!valid_id(n, MSG_ID_MAX, 1))
+			return mon_reply_err(reply, id, 400, "bad_request", "may_act_for[%zu]: a "
+			    "principal name is 1 to 63 of A-Z a-z 0-9 . _ - @", i) ? SB_ENOMEM : 1;
+		if (strcmp(n, v->name) == 0)
+			return mon_reply_err(reply, id, 400, "bad_request", "may_act_for[%zu]: a "
+			    "principal acts for itself without naming itself", i) ? SB_ENOMEM : 1;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(n, v->may_act_for[j]) == 0)
+				return mon_reply_err(reply, id, 400, "bad_request", "may_act_for[%zu]: "
+				    "'%s' is named twice", i, n) ? SB_ENOMEM : 1;
+		snprintf(p->may_act_for[i], sizeof(p->may_act_for[i]), "%s", n);
+	}
+	p->n_may_act_for = v->n_may_act_for;
+	return 0;
+}
+
+/* p's may_act_for as a JSON array (for the ledger entry and the reply). */
+static json_t *
+act_for_json(const struct store_principal *p)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < p->n_may_act_for; i++)
+		if (json_array_append_new(a, json_string(p->may_act_for[i])) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
 struct principal_store_arg {
 	struct mon *mon;
 	const struct store_principal *p;
@@ -504,9 +553,11 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (!valid_id(v.name, MSG_ID_MAX, 1))
 		return mon_reply_err(reply, m->id, 400, "bad_request", "principal name must be "
 		    "1 to 63 of A-Z a-z 0-9 . _ - @");
+	memset(&p, 0, sizeof(p));
+	if ((rc = principal_act_for(&v, &p, m->id, reply)) != 0)
+		return rc < 0 ? rc : 0;
 	if (principal_cert(mon, &v, &c, why, sizeof(why)) != 0)
 		return mon_reply_err(reply, m->id, 400, "bad_certificate", "%s", why);
-	memset(&p, 0, sizeof(p));
 	snprintf(p.name, sizeof(p.name), "%s", v.name);
 	snprintf(p.state, sizeof(p.state), "active");
 	if ((subj = X509_NAME_oneline(X509_get_subject_name(c), NULL, 0)) != NULL) {
@@ -524,9 +575,13 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	    store_principal_by_cert(mon->store, p.cert_sha256, &old) == 0)
 		return mon_reply_err(reply, m->id, 409, "exists",
 		    "the name or the certificate is already registered");
-	if ((e = entry(mon, "principal.add")) != NULL) {
-		json_object_set_new(e, "principal", json_string(p.name));
-		json_object_set_new(e, "cert_sha256", json_string(sha));
+	/* What the principal may do on others' behalf is part of the change ledgered. */
+	if ((e = entry(mon, "principal.add")) != NULL &&
+	    (json_object_set_new(e, "principal", json_string(p.name)) != 0 ||
+	    json_object_set_new(e, "cert_sha256", json_string(sha)) != 0 ||
+	    json_object_set_new(e, "may_act_for", act_for_json(&p)) != 0)) {
+		json_decref(e);
+		e = NULL;	/* ledgered_change answers SB_ENOMEM */
 	}
 	pa.mon = mon;
 	pa.p = &p;
@@ -535,8 +590,8 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		    "the name or the certificate is already registered");
 	if (rc != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "principal", p.name,
-	    "cert_sha256", sha));
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s,s:o*}", "principal", p.name,
+	    "cert_sha256", sha, "may_act_for", act_for_json(&p)));
 }
 
 struct grant_store_arg {

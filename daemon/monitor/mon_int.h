@@ -12,6 +12,7 @@
 #include "../../hsm/hsm.h"
 #include "../../lib/config.h"
 #include "../../lib/ipc.h"
+#include "../formats/cms.h"
 #include "../formats/tsa.h"
 #include "../ledger/ledger.h"
 #include "../msg.h"
@@ -41,6 +42,7 @@ struct mon {
 	struct custody_set *unseal;	/* shares entered so far (secret memory) */
 	char hsm_fault[MON_REASON_MAX];	/* "" when the last HSM use worked */
 	char ledger_fault[MON_REASON_MAX];
+	char module_fault[MON_REASON_MAX];	/* set at start: the module did not load */
 	/* Set once at unseal, read-only afterwards. */
 	struct hsm *hsm;
 	struct mon_key ca, tsa_key, audit;
@@ -96,10 +98,20 @@ int mon_is_ready(struct mon *mon);
 int mon_require_ready(struct mon *mon, uint32_t id, struct ipc_msg *reply);
 /* Sign msg (SHA-256 of it) with the audit key: the ledger's tree-head signer. */
 int mon_sth_sign(void *arg, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen);
-/* The seal's certificate, parsed once and cached (keyed by seal id and
- * certificate digest, so a new certificate is parsed again). The caller
- * frees the returned reference; NULL when the PEM does not parse. */
-X509 *mon_seal_cert(struct mon *mon, const struct store_seal *s);
+/*
+ * The signer for seal s and digest algorithm md_nid (cades_new over the
+ * seal's certificate, the key, mon->chain), made once and cached: keyed by
+ * seal id, certificate digest and md_nid, so a new certificate makes a new
+ * one. The caller holds a reference until mon_signer_put. Errors: SB_EINVAL
+ * (the certificate does not parse, or is not the key's), and cades_new's
+ * (SB_EHSM etc.: nothing is cached then).
+ */
+struct mon_signer;
+int mon_signer_get(struct mon *mon, const struct store_seal *s, int md_nid,
+    struct mon_signer **out);
+const struct cades *mon_signer_cades(const struct mon_signer *g);
+/* Accepts NULL. */
+void mon_signer_put(struct mon_signer *g);
 /* The principal registered for an identity; SB_ENOTFOUND if none. */
 int mon_principal(struct mon *mon, const struct msg_ident *who, struct store_principal *p);
 /* The active principal for who, or a 403 unknown_principal (or 503) reply
@@ -110,6 +122,12 @@ int mon_who(struct mon *mon, const struct msg_ident *who, uint32_t id, struct ip
 /* Policy (policy.c): the one place that decides what a principal may do. */
 int policy_may_sign(struct mon *mon, const struct store_principal *p, const struct store_seal *s);
 int policy_may_see(struct mon *mon, const struct store_principal *p, const struct store_seal *s);
+/*
+ * May actor act on behalf of person (a principal name)? 0 when it may;
+ * SB_EPERM when it may not; SB_ENOTFOUND when it would, but no active
+ * principal has that name; another SB_* when the policy store cannot be read.
+ */
+int policy_may_act_for(struct mon *mon, const struct store_principal *actor, const char *person);
 
 /* Unseal completion (mon_admin.c): load the appliance's keys; SB_* and why. */
 int mon_open_appliance(struct mon *mon, struct hsm *h, char *why, size_t len);

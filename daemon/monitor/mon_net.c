@@ -172,7 +172,6 @@ sign_refuse(struct mon *mon, const struct msg_sign *v, const char *actor, uint32
 	return msg_sign_result_enc(reply, id, &r);
 }
 
-/* Checks before signing; 0 to go on, else the refusal was answered. */
 /* A refusal was answered: 1, or the encoder's error. */
 static int
 refused(int rc)
@@ -180,12 +179,39 @@ refused(int rc)
 	return rc != 0 ? rc : 1;
 }
 
+/* A person named with on_behalf_of: p must be allowed to act for them. */
+static int
+sign_check_behalf(struct mon *mon, const struct msg_sign *v, uint32_t id,
+    struct ipc_msg *reply, const struct store_principal *p)
+{
+	const char *person = v->who.on_behalf_of;
+	char text[MSG_TEXT_MAX];
+	int rc;
+
+	if (person[0] == '\0' || (rc = policy_may_act_for(mon, p, person)) == 0)
+		return 0;
+	if (rc == SB_EPERM)
+		snprintf(text, sizeof(text), "'%s' may not act on behalf of '%s'", p->name, person);
+	else if (rc == SB_ENOTFOUND)
+		snprintf(text, sizeof(text), "'%s' may act on behalf of '%s', but '%s' is not "
+		    "an active principal", p->name, person, person);
+	else
+		return refused(sign_refuse(mon, v, p->name, id, reply, 503, "ledger_unavailable",
+		    "the policy store cannot be read; retry later"));
+	return refused(sign_refuse(mon, v, p->name, id, reply, 403, "not_on_behalf", text));
+}
+
+/* Checks before signing; 0 to go on, else the refusal was answered. */
 static int
 sign_check(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_t id,
     struct ipc_msg *reply, struct store_seal *s, const struct store_principal *p)
 {
 	char text[MSG_TEXT_MAX];
+	int rc;
 
+	/* Who is asking comes first: the actor (checked by the caller), then the person. */
+	if ((rc = sign_check_behalf(mon, v, id, reply, p)) != 0)
+		return rc;
 	if (md_len(v->md_nid) == 0 || md_len(v->md_nid) != v->digest_len)
 		return refused(sign_refuse(mon, v, actor, id, reply, 400, "bad_digest",
 		    "the digest's length does not match its algorithm"));
@@ -216,7 +242,7 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	struct msg_sign v;
 	uint8_t *cms = NULL;
 	size_t cms_len = 0;
-	X509 *cert = NULL;
+	struct mon_signer *signer = NULL;
 	int rc;
 
 	if (msg_sign_dec(m, &v) != 0)
@@ -234,10 +260,10 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		store_seal_clear(&s);
 		return rc < 0 ? rc : 0;
 	}
-	cert = mon_seal_cert(mon, &s);
-	rc = cert ? cms_sign_digest(mon->hsm, s.key_id, sizeof(s.key_id), cert, mon->chain,
-	    v.md_nid, v.digest, v.digest_len, mon->tsa, &cms, &cms_len) : SB_EINVAL;
-	X509_free(cert);
+	if ((rc = mon_signer_get(mon, &s, v.md_nid, &signer)) == 0)
+		rc = cades_sign(mon_signer_cades(signer), v.digest, v.digest_len, mon->tsa,
+		    &cms, &cms_len);
+	mon_signer_put(signer);
 	store_seal_clear(&s);
 	if (rc != 0) {
 		mon_fault(mon, mon->hsm_fault, rc == SB_EHSM ? hsm_error(mon->hsm) : "");

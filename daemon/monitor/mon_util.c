@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -166,48 +167,118 @@ mon_who(struct mon *mon, const struct msg_ident *who, uint32_t id, struct ipc_ms
 	return SB_EIO;
 }
 
-/* A small direct-mapped cache: a collision just parses again. */
-#define CERT_CACHE_SLOTS 256
+/*
+ * Seal signers, made once per (seal, certificate, digest algorithm): making
+ * one parses the certificate, checks it against the HSM key and encodes the
+ * parts every seal repeats (cades_new). A small direct-mapped cache; a
+ * collision just makes one again. Each holder has a reference, so a signer
+ * evicted while another thread seals with it lives until that seal is done.
+ */
+#define SIGNER_CACHE_SLOTS 256
+
+struct mon_signer {
+	struct cades *c;
+	int refs;			/* under signer_cache.lock */
+	char id[STORE_ID_MAX];
+	uint8_t sha[32];
+	int md_nid;
+};
 
 static struct {
 	pthread_mutex_t lock;
-	struct {
-		char id[STORE_ID_MAX];
-		uint8_t sha[32];
-		X509 *cert;
-	} slot[CERT_CACHE_SLOTS];
-} cert_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct mon_signer *slot[SIGNER_CACHE_SLOTS];
+} signer_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-X509 *
-mon_seal_cert(struct mon *mon, const struct store_seal *s)
+static void
+signer_unref_locked(struct mon_signer *g)
+{
+	if (g != NULL && --g->refs == 0) {
+		cades_free(g->c);
+		free(g);
+	}
+}
+
+void
+mon_signer_put(struct mon_signer *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_lock(&signer_cache.lock);
+	signer_unref_locked(g);
+	pthread_mutex_unlock(&signer_cache.lock);
+}
+
+const struct cades *
+mon_signer_cades(const struct mon_signer *g)
+{
+	return g->c;
+}
+
+/* A new signer with one reference (the caller's). */
+static int
+signer_make(struct mon *mon, const struct store_seal *s, int md_nid, struct mon_signer **out)
+{
+	struct mon_signer *g;
+	X509 *cert;
+	BIO *b;
+	int rc;
+
+	if ((b = BIO_new_mem_buf(s->cert_pem, -1)) == NULL)
+		return SB_ENOMEM;
+	cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (cert == NULL) {
+		ERR_clear_error();
+		log_err("monitor: seal %s: its certificate does not parse", s->id);
+		return SB_EINVAL;
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		rc = SB_ENOMEM;
+	else if ((rc = cades_new(mon->hsm, s->key_id, sizeof(s->key_id), cert, mon->chain,
+	    md_nid, &g->c)) != 0) {
+		free(g);
+		g = NULL;
+	}
+	X509_free(cert);
+	if (g == NULL)
+		return rc;
+	g->refs = 1;
+	snprintf(g->id, sizeof(g->id), "%s", s->id);
+	memcpy(g->sha, s->cert_sha256, sizeof(g->sha));
+	g->md_nid = md_nid;
+	*out = g;
+	return 0;
+}
+
+int
+mon_signer_get(struct mon *mon, const struct store_seal *s, int md_nid, struct mon_signer **out)
 {
 	unsigned h = 2166136261u;
-	X509 *c = NULL;
-	BIO *b;
+	struct mon_signer *g = NULL;
+	int rc;
 
-	(void)mon;
 	for (const char *p = s->id; *p; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
-	h %= CERT_CACHE_SLOTS;
-	pthread_mutex_lock(&cert_cache.lock);
-	if (cert_cache.slot[h].cert != NULL && strcmp(cert_cache.slot[h].id, s->id) == 0 &&
-	    memcmp(cert_cache.slot[h].sha, s->cert_sha256, 32) == 0 &&
-	    X509_up_ref(cert_cache.slot[h].cert))
-		c = cert_cache.slot[h].cert;
-	pthread_mutex_unlock(&cert_cache.lock);
-	if (c != NULL)
-		return c;
-	if ((b = BIO_new_mem_buf(s->cert_pem, -1)) == NULL)
-		return NULL;
-	c = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	BIO_free(b);
-	if (c == NULL || !X509_up_ref(c))
-		return c;
-	pthread_mutex_lock(&cert_cache.lock);
-	X509_free(cert_cache.slot[h].cert);
-	snprintf(cert_cache.slot[h].id, sizeof(cert_cache.slot[h].id), "%s", s->id);
-	memcpy(cert_cache.slot[h].sha, s->cert_sha256, 32);
-	cert_cache.slot[h].cert = c;	/* the cache's reference */
-	pthread_mutex_unlock(&cert_cache.lock);
-	return c;
+	h = (h ^ (unsigned)md_nid) * 16777619u % SIGNER_CACHE_SLOTS;
+	pthread_mutex_lock(&signer_cache.lock);
+	g = signer_cache.slot[h];
+	if (g != NULL && g->md_nid == md_nid && strcmp(g->id, s->id) == 0 &&
+	    memcmp(g->sha, s->cert_sha256, sizeof(g->sha)) == 0)
+		g->refs++;
+	else
+		g = NULL;
+	pthread_mutex_unlock(&signer_cache.lock);
+	if (g != NULL) {
+		*out = g;
+		return 0;
+	}
+	if ((rc = signer_make(mon, s, md_nid, &g)) != 0)
+		return rc;
+	pthread_mutex_lock(&signer_cache.lock);
+	signer_unref_locked(signer_cache.slot[h]);
+	g->refs++;			/* the cache's reference */
+	signer_cache.slot[h] = g;
+	pthread_mutex_unlock(&signer_cache.lock);
+	*out = g;
+	return 0;
 }

@@ -1,6 +1,8 @@
 /*
  * store — policy records as JSON objects in named LMDB databases:
- *   policy/principals  name -> {"name","cert_sha256","subject","state"}
+ *   policy/principals  name -> {"name","cert_sha256","subject","state","may_act_for"}
+ *                      (may_act_for: an array of principal names; absent in
+ *                      records made before it existed, read as empty)
  *   policy/certs       certificate SHA-256 (32 bytes) -> principal name
  *   policy/seals       id -> {"id","name","type","key_type","unit","state",
  *                             "key_id","cert_sha256","image_sha256","created","certificate"}
@@ -10,6 +12,7 @@
  *                      made a signature; the signature-to-entry index is
  *                      the ledger's own, written in the entry's commit)
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +30,30 @@ static const char *const store_db_names[DB_N] = {
 	"policy/images", "policy/sigs",
 };
 
+/*
+ * Parsed records, kept with the exact bytes they were parsed from. Every
+ * read still goes to LMDB; when the stored bytes are the ones of the cached
+ * copy the parse is skipped (the sign path reads a principal and a seal per
+ * request, and parsing them was ~10% of the monitor's time). Comparing the
+ * bytes, not tracking writes, keeps it right whatever wrote the record.
+ */
+#define STORE_CACHE_SLOTS 64
+
+struct store_cached {
+	int db;				/* -1: empty */
+	char *raw;			/* malloc'd */
+	size_t len;
+	union {
+		struct store_principal p;
+		struct store_seal s;	/* s.cert_pem owned by the slot */
+	} v;
+};
+
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_N];
+	pthread_mutex_t lock;		/* the cache */
+	struct store_cached cache[STORE_CACHE_SLOTS];
 };
 
 static int
@@ -56,7 +80,11 @@ store_open(MDB_env *env, struct store **out)
 	if (st == NULL)
 		return SB_ENOMEM;
 	st->env = env;
+	pthread_mutex_init(&st->lock, NULL);
+	for (int i = 0; i < STORE_CACHE_SLOTS; i++)
+		st->cache[i].db = -1;
 	if ((mrc = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
+		pthread_mutex_destroy(&st->lock);
 		free(st);
 		return store_rc(mrc, "begin");
 	}
@@ -67,6 +95,7 @@ store_open(MDB_env *env, struct store **out)
 	else
 		mdb_txn_abort(txn);
 	if (mrc != 0) {
+		pthread_mutex_destroy(&st->lock);
 		free(st);
 		return store_rc(mrc, "open databases");
 	}
@@ -74,10 +103,90 @@ store_open(MDB_env *env, struct store **out)
 	return 0;
 }
 
+static void
+cache_slot_clear(struct store_cached *c)
+{
+	if (c->db == DB_SEALS)
+		free(c->v.s.cert_pem);
+	free(c->raw);
+	memset(c, 0, sizeof(*c));
+	c->db = -1;
+}
+
 void
 store_close(struct store *st)
 {
+	if (st == NULL)
+		return;
+	for (int i = 0; i < STORE_CACHE_SLOTS; i++)
+		cache_slot_clear(&st->cache[i]);
+	pthread_mutex_destroy(&st->lock);
 	free(st);	/* the environment belongs to the ledger */
+}
+
+static struct store_cached *
+cache_slot(struct store *st, int db, const char *raw, size_t len)
+{
+	unsigned h = 2166136261u ^ (unsigned)db;
+
+	/* The key is inside the record (name or id): hashing the record's
+	 * first bytes spreads records well enough for a cache. */
+	for (size_t i = 0; i < len && i < 96; i++)
+		h = (h ^ (unsigned char)raw[i]) * 16777619u;
+	return &st->cache[h % STORE_CACHE_SLOTS];
+}
+
+/* 1 and *out filled when raw was parsed before; the caller holds no lock. */
+static int
+cache_get(struct store *st, int db, const char *raw, size_t len, void *out)
+{
+	struct store_cached *c;
+	int hit = 0;
+
+	pthread_mutex_lock(&st->lock);
+	c = cache_slot(st, db, raw, len);
+	if (c->db == db && c->len == len && memcmp(c->raw, raw, len) == 0) {
+		if (db == DB_PRINCIPALS) {
+			memcpy(out, &c->v.p, sizeof(c->v.p));
+			hit = 1;
+		} else {
+			struct store_seal *s = out;
+
+			*s = c->v.s;
+			hit = (s->cert_pem = strdup(c->v.s.cert_pem)) != NULL;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return hit;
+}
+
+/* Remember that raw parses to *v (copied; a failure to copy just skips). */
+static void
+cache_put(struct store *st, int db, const char *raw, size_t len, const void *v)
+{
+	char *copy = malloc(len), *pem = NULL;
+	struct store_cached *c;
+
+	if (copy == NULL)
+		return;
+	memcpy(copy, raw, len);
+	if (db == DB_SEALS && (pem = strdup(((const struct store_seal *)v)->cert_pem)) == NULL) {
+		free(copy);
+		return;
+	}
+	pthread_mutex_lock(&st->lock);
+	c = cache_slot(st, db, raw, len);
+	cache_slot_clear(c);
+	c->db = db;
+	c->raw = copy;
+	c->len = len;
+	if (db == DB_PRINCIPALS)
+		memcpy(&c->v.p, v, sizeof(c->v.p));
+	else {
+		c->v.s = *(const struct store_seal *)v;
+		c->v.s.cert_pem = pem;
+	}
+	pthread_mutex_unlock(&st->lock);
 }
 
 /* Put key -> val in db; flags MDB_NOOVERWRITE for "add". */
@@ -177,6 +286,26 @@ jstr(const json_t *o, const char *k, char *dst, size_t len)
 
 /* ---- principals ------------------------------------------------------- */
 
+/* "may_act_for" of a principal record; a name that does not fit is damage. */
+static int
+act_for_from_json(const json_t *arr, struct store_principal *p)
+{
+	size_t i;
+	json_t *v;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > STORE_ACT_FOR_MAX)
+		return SB_EIO;
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) || json_string_length(v) >= STORE_ID_MAX)
+			return SB_EIO;
+		snprintf(p->may_act_for[i], STORE_ID_MAX, "%s", json_string_value(v));
+	}
+	p->n_may_act_for = json_array_size(arr);
+	return 0;
+}
+
 static int
 principal_from_json(const char *text, struct store_principal *p)
 {
@@ -190,6 +319,8 @@ principal_from_json(const char *text, struct store_principal *p)
 	jstr(o, "subject", p->subject, sizeof(p->subject));
 	jstr(o, "state", p->state, sizeof(p->state));
 	rc = unhex(json_string_value(json_object_get(o, "cert_sha256")), p->cert_sha256, 32);
+	if (rc == 0)
+		rc = act_for_from_json(json_object_get(o, "may_act_for"), p);
 	json_decref(o);
 	return rc == 0 ? 0 : SB_EIO;
 }
@@ -198,12 +329,23 @@ int
 store_principal_add(struct store *st, const struct store_principal *p)
 {
 	char sha[65], *text;
-	json_t *o;
+	json_t *o, *acts;
 	int rc;
 
 	hex(p->cert_sha256, 32, sha);
-	o = json_pack("{s:s,s:s,s:s,s:s}", "name", p->name, "cert_sha256", sha,
-	    "subject", p->subject, "state", p->state[0] ? p->state : "active");
+	if (p->n_may_act_for > STORE_ACT_FOR_MAX)
+		return SB_EINVAL;
+	if ((acts = json_array()) == NULL)
+		return SB_ENOMEM;
+	for (size_t i = 0; i < p->n_may_act_for; i++)
+		if (json_array_append_new(acts, json_string(p->may_act_for[i])) != 0) {
+			json_decref(acts);
+			return SB_ENOMEM;
+		}
+	/* "o" takes acts, also when packing fails. */
+	o = json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", p->name, "cert_sha256", sha,
+	    "subject", p->subject, "state", p->state[0] ? p->state : "active",
+	    "may_act_for", acts);
 	if (o == NULL || (text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		json_decref(o);
 		return SB_ENOMEM;
@@ -220,12 +362,15 @@ store_principal_add(struct store *st, const struct store_principal *p)
 int
 store_principal_get(struct store *st, const char *name, struct store_principal *p)
 {
+	size_t len = 0;
 	char *text;
 	int rc;
 
-	if ((rc = store_get(st, DB_PRINCIPALS, name, strlen(name), &text, NULL)) != 0)
+	if ((rc = store_get(st, DB_PRINCIPALS, name, strlen(name), &text, &len)) != 0)
 		return rc;
-	rc = principal_from_json(text, p);
+	if (!cache_get(st, DB_PRINCIPALS, text, len, p) &&
+	    (rc = principal_from_json(text, p)) == 0)
+		cache_put(st, DB_PRINCIPALS, text, len, p);
 	free(text);
 	return rc;
 }
@@ -309,13 +454,15 @@ store_seal_add(struct store *st, const struct store_seal *s)
 int
 store_seal_get(struct store *st, const char *id, struct store_seal *s)
 {
+	size_t len = 0;
 	char *text;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if ((rc = store_get(st, DB_SEALS, id, strlen(id), &text, NULL)) != 0)
+	if ((rc = store_get(st, DB_SEALS, id, strlen(id), &text, &len)) != 0)
 		return rc;
-	rc = seal_from_json(text, s);
+	if (!cache_get(st, DB_SEALS, text, len, s) && (rc = seal_from_json(text, s)) == 0)
+		cache_put(st, DB_SEALS, text, len, s);
 	free(text);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #define STORE_ID_MAX 64
 #define STORE_NAME_MAX 256
 #define STORE_SEALS_MAX 10000	/* store_seal_list stops there */
+#define STORE_ACT_FOR_MAX 32	/* names in a principal's may_act_for */
 
 struct store;
 
@@ -28,6 +29,9 @@ struct store_principal {
 	uint8_t cert_sha256[32];
 	char subject[512];
 	char state[16];			/* "active" or "disabled" */
+	/* Principal names it may act on behalf of (what that allows is policy.c's). */
+	size_t n_may_act_for;
+	char may_act_for[STORE_ACT_FOR_MAX][STORE_ID_MAX];
 };
 
 struct store_seal {

@@ -1,7 +1,8 @@
 /*
  * net — the net worker's setup, event loop and connection bookkeeping:
- * TLS bufferevents for evhttp, the connection limit, and the whole-request
- * deadline that libevent's inactivity timeout does not give.
+ * TLS bufferevents for evhttp, the connection limit, the whole-request
+ * deadline that libevent's inactivity timeout does not give, and TLS
+ * reloads (a new SSL_CTX for new connections, open ones checked again).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,8 +28,10 @@
 #include "../../lib/log.h"
 #include "net.h"
 #include "net_int.h"
+#include "req.h"
 #include "sandbox.h"
 #include "tls.h"
+#include "tlsmat.h"
 
 #define NET_REJECT_BURST 64	/* accepts per wake-up while full */
 
@@ -185,6 +188,36 @@ net_conn_begin(struct net *n, struct evhttp_request *req)
 	return c;
 }
 
+int
+net_conn_check(struct net *n, struct conn *c, struct req_err *e)
+{
+	X509 *cert = SSL_get0_peer_certificate(c->ssl);
+	int revoked = 0;
+
+	/*
+	 * Sessions never resume across contexts (tls.h), so a connection made
+	 * on the current context passed its CA bundle and CRL at its handshake.
+	 */
+	if (c->tls_gen == n->tls_gen)
+		return 0;
+	e->status = 403;
+	e->code = "unknown_principal";
+	if (cert == NULL) {
+		snprintf(e->message, sizeof(e->message), "no verified client certificate");
+		return SB_EPERM;
+	}
+	if (tls_recheck(n->ssl_ctx, cert, SSL_get_peer_cert_chain(c->ssl), &revoked,
+	    e->message, sizeof(e->message)) != 0) {
+		if (revoked)
+			e->code = "certificate_revoked";
+		log_warn("net: refused a request on a connection made before the TLS reload: %s",
+		    e->message);
+		return SB_EPERM;
+	}
+	c->tls_gen = n->tls_gen;
+	return 0;
+}
+
 /* A fatal error inside evhttp's accept path, where no error can be returned. */
 static void
 net_die(const char *what)
@@ -210,6 +243,7 @@ net_bevcb(struct event_base *base, void *arg)
 		net_die("net: out of memory for a connection");
 	c->net = n;
 	c->ssl = ssl;
+	c->tls_gen = n->tls_gen;	/* its handshake runs on n->ssl_ctx */
 	if ((c->deadline = evtimer_new(base, net_deadline_cb, c)) == NULL ||
 	    SSL_set_ex_data(ssl, net_conn_idx, c) != 1)
 		net_die("net: out of memory for a connection");
@@ -227,6 +261,56 @@ net_bevcb(struct event_base *base, void *arg)
 	net_deadline_arm(c);	/* the handshake and the first request */
 	net_pause(n);
 	return bev;
+}
+
+/* ---- reloads ---------------------------------------------------------- */
+
+/*
+ * New TLS material from the parent (it checked it already, in a sandboxed
+ * child that did exactly this): new connections get the new context; open
+ * ones keep the old one, which lives as long as they do (each SSL holds a
+ * reference), and are checked against the new one at their next request.
+ */
+static void
+net_reload(struct net *n, const struct tlsmat *m)
+{
+	SSL_CTX *ctx;
+
+	if (tls_ctx_new(n->cfg, m, &ctx) != 0) {
+		log_err("net: TLS reload refused; still serving with the previous TLS material");
+		return;
+	}
+	SSL_CTX_free(n->ssl_ctx);
+	n->ssl_ctx = ctx;
+	n->tls_gen++;
+	log_info("net: TLS material reloaded (generation %u): new connections use it; "
+	    "%u open connections are checked against it at their next request",
+	    n->tls_gen, n->conns);
+}
+
+static void
+net_reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net *n = arg;
+	struct tlsmat *m = NULL;
+	int rc;
+
+	(void)what;
+	if ((rc = tlsmat_rx_read(&n->reload_rx, fd, &m)) == 0)
+		return;
+	if (rc == 1) {
+		net_reload(n, m);
+		tlsmat_free(m);
+		return;
+	}
+	if (rc == SB_EIO && n->reload_rx.hdr_got == 0) {
+		/* The parent is gone; the monitor's end of the link follows. */
+		event_del(n->reload_ev);
+		return;
+	}
+	/* Our own parent sent a broken frame: a bug, and the stream is lost. */
+	log_err("net: the reload socket failed: %s", sb_strerror(rc));
+	_exit(1);
 }
 
 /* ---- setup ------------------------------------------------------------ */
@@ -271,30 +355,66 @@ net_http_setup(struct net *n, int listen_fd)
 }
 
 /*
- * Everything that opens a file, a socket or a device happens here, before
- * the sandbox: TLS files, OpenSSL's configuration, the time zone, jansson's
- * hash seed (read from /dev/urandom on first use), the event base.
+ * What must happen before the sandbox in every process that builds TLS
+ * contexts: OpenSSL reads its configuration and seeds its generators, glibc
+ * reads the time zone, once, here.
  */
 static int
-net_setup(struct net *n, int listen_fd, int monitor_fd)
+net_preinit(void)
 {
-	int rc;
+	SSL_CTX *probe;
 
 	signal(SIGPIPE, SIG_IGN);
 	tzset();
+	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1 ||
+	    (probe = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_log_errors("net: OpenSSL initialisation");
+		return SB_ENOMEM;
+	}
+	SSL_CTX_free(probe);
+	return 0;
+}
+
+/*
+ * Everything that opens a file, a socket or a device happens here, before
+ * the sandbox: OpenSSL's configuration, the time zone, jansson's hash seed
+ * (read from /dev/urandom on first use), the event base. The TLS files were
+ * read by the parent.
+ */
+static int
+net_setup(struct net *n, struct tlsmat *tls, int listen_fd, int monitor_fd)
+{
+	int rc;
+
+	if ((rc = net_preinit()) != 0)
+		return rc;
 	json_object_seed(0);
 	if (evthread_use_pthreads() != 0)
 		return SB_ENOMEM;
 	net_conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, net_conn_free);
 	if (net_conn_idx < 0)
 		return SB_ENOMEM;
-	if ((rc = tls_ctx_new(n->cfg, &n->ssl_ctx)) != 0)
+	if ((rc = tls_ctx_new(n->cfg, tls, &n->ssl_ctx)) != 0)
 		return rc;
 	if ((n->base = event_base_new()) == NULL)
 		return SB_ENOMEM;
 	if ((rc = mlink_new(n->base, monitor_fd, n->cfg->http.queue_max, &n->link)) != 0)
 		return rc;
 	return net_http_setup(n, listen_fd);
+}
+
+/* The parent's reload socket, watched by the loop. */
+static int
+net_reload_setup(struct net *n, int reload_fd)
+{
+	int fl = fcntl(reload_fd, F_GETFL);
+
+	if (fl < 0 || fcntl(reload_fd, F_SETFL, fl | O_NONBLOCK) != 0)
+		return SB_EIO;
+	n->reload_ev = event_new(n->base, reload_fd, EV_READ | EV_PERSIST, net_reload_cb, n);
+	if (n->reload_ev == NULL || event_add(n->reload_ev, NULL) != 0)
+		return SB_ENOMEM;
+	return 0;
 }
 
 static void
@@ -304,6 +424,9 @@ net_teardown(struct net *n)
 	route_free_all(n);
 	if (n->reject_ev != NULL)
 		event_free(n->reject_ev);
+	if (n->reload_ev != NULL)
+		event_free(n->reload_ev);
+	tlsmat_rx_reset(&n->reload_rx);
 	if (n->http != NULL)
 		evhttp_free(n->http);	/* closes the listening socket too */
 	mlink_free(n->link);
@@ -313,12 +436,18 @@ net_teardown(struct net *n)
 }
 
 int
-net_main(const struct config *cfg, int listen_fd, int monitor_fd)
+net_main(const struct config *cfg, struct tlsmat *tls, int listen_fd, int monitor_fd,
+    int reload_fd)
 {
 	struct net n = { .cfg = cfg };
 	int rc, status = 1;
 
-	if ((rc = net_setup(&n, listen_fd, monitor_fd)) != 0) {
+	signal(SIGHUP, SIG_IGN);	/* reloads come from the parent, as material */
+	rc = net_setup(&n, tls, listen_fd, monitor_fd);
+	tlsmat_free(tls);	/* the context holds what it needs; the key bytes go */
+	if (rc == 0)
+		rc = net_reload_setup(&n, reload_fd);
+	if (rc != 0) {
 		log_err("net: setup failed: %s", sb_strerror(rc));
 		goto out;
 	}
@@ -339,5 +468,17 @@ out:
 	if (n.listener == NULL)
 		close(listen_fd);
 	net_teardown(&n);
+	close(reload_fd);
 	return status;
+}
+
+int
+net_check_tls(const struct config *cfg, const struct tlsmat *tls)
+{
+	SSL_CTX *ctx = NULL;
+
+	if (net_preinit() != 0 || sandbox_enter(cfg) != 0 || tls_ctx_new(cfg, tls, &ctx) != 0)
+		return 1;
+	SSL_CTX_free(ctx);
+	return 0;
 }

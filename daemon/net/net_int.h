@@ -27,8 +27,10 @@
 #include "../../lib/config.h"
 #include "../msg.h"
 #include "mlink.h"
+#include "tlsmat.h"
 
 struct job;
+struct req_err;
 
 struct net {
 	const struct config *cfg;
@@ -36,7 +38,10 @@ struct net {
 	struct evhttp *http;
 	struct evconnlistener *listener;	/* owned by http */
 	struct event *reject_ev;	/* accepts and closes while full */
-	SSL_CTX *ssl_ctx;
+	SSL_CTX *ssl_ctx;		/* new connections get this one */
+	unsigned tls_gen;		/* bumped by each reload that took */
+	struct event *reload_ev;	/* the parent's reload socket */
+	struct tlsmat_rx reload_rx;	/* a frame of new TLS material arriving */
 	struct mlink *link;
 	unsigned conns;			/* live connections */
 	int paused;			/* listener off: at http.max_connections */
@@ -60,6 +65,7 @@ struct conn {
 	int gone;			/* evhttp has freed the connection */
 	int closecb_set;
 	struct job *job;		/* the request waiting for the monitor, or NULL */
+	unsigned tls_gen;		/* the material its certificate last passed */
 	X509 *who_cert;			/* the certificate who was made from (ssl's) */
 	struct msg_ident who;		/* its identity, made once per connection */
 };
@@ -71,6 +77,14 @@ struct conn {
  * the request has no TLS connection, which cannot happen.
  */
 struct conn *net_conn_begin(struct net *n, struct evhttp_request *req);
+/*
+ * Whether c's client certificate still passes the TLS material in force:
+ * free unless a reload happened since it was last checked, then verified
+ * again (tls_recheck). 0, or SB_EPERM with e filled: 403
+ * certificate_revoked, or 403 unknown_principal for any other failure
+ * (logged). Call it for every request, before anything else.
+ */
+int net_conn_check(struct net *n, struct conn *c, struct req_err *e);
 
 /* route.c */
 /* evhttp's generic callback: every complete request comes here. */

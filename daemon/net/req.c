@@ -600,6 +600,26 @@ hash_document(const char *s, size_t n, const char *path, struct msg_sign *v, str
 	return 0;
 }
 
+/* The optional on_behalf_of of obj into v->who (the rest of who is the caller's). */
+static int
+get_behalf(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e)
+{
+	const char *s;
+	size_t n;
+
+	if (get_string(obj, "on_behalf_of", 0, path, &s, &n, e) != 0)
+		return SB_EINVAL;
+	if (s == NULL)
+		return 0;
+	if (!msg_principal_ok(s, n))
+		return fail(e, 400, "bad_request",
+		    "%son_behalf_of: a principal name, 1-63 characters of A-Z a-z 0-9 . _ - @",
+		    path);
+	memcpy(v->who.on_behalf_of, s, n);
+	v->who.on_behalf_of[n] = '\0';
+	return 0;
+}
+
 /* The sign fields of obj (a body or a batch item) into v; path prefixes messages. */
 static int
 sign_fields(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e)
@@ -619,6 +639,8 @@ sign_fields(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e
 		    "%sdocument_name: 1-255 bytes of UTF-8 without control characters", path);
 	memcpy(v->document_name, name, nn);
 	v->document_name[nn] = '\0';
+	if (get_behalf(obj, path, v, e) != 0)
+		return SB_EINVAL;
 	if (dig != NULL)
 		return get_digest(dig, path, &v->md_nid, v->digest, &v->digest_len, e);
 	return hash_document(doc, dn, path, v, e);
@@ -629,7 +651,8 @@ sign_fields(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e
 int
 req_sign(const void *body, size_t len, const char *seal, struct msg_sign *v, struct req_err *e)
 {
-	static const char *const keys[] = { "digest", "document", "document_name", NULL };
+	static const char *const keys[] = { "digest", "document", "document_name",
+	    "on_behalf_of", NULL };
 	json_t *j;
 	int rc;
 
@@ -649,7 +672,8 @@ req_sign(const void *body, size_t len, const char *seal, struct msg_sign *v, str
 static int
 batch_item(json_t *it, size_t i, struct msg_sign *v, struct req_err *e)
 {
-	static const char *const keys[] = { "seal", "digest", "document", "document_name", NULL };
+	static const char *const keys[] = { "seal", "digest", "document", "document_name",
+	    "on_behalf_of", NULL };
 	char path[FIELD_MAX];
 	const char *seal;
 	size_t sn;

@@ -14,8 +14,9 @@
  * it has not bounded itself: JSON bodies must be objects whose shape is
  * fixed, so depth is bounded by construction.
  *
- * The `who` (identity) part of the messages is left zeroed: the caller fills
- * it from the TLS layer.
+ * The `who` (identity) part of the messages is left zeroed, except for a
+ * sign request's who.on_behalf_of, which comes from the body: the caller
+ * fills the rest from the TLS layer.
  */
 #ifndef SB_NET_REQ_H
 #define SB_NET_REQ_H
@@ -97,16 +98,18 @@ int req_content_type(const char *header, const char *want, struct req_err *e);
 
 /*
  * POST /v1/seals/{seal}/sign: {"digest": {"alg", "value"}, "document_name"}
- * or {"document": base64, "document_name"}. A document is hashed with
- * SHA-256 here. 0, or SB_EINVAL with e filled (bad_json, bad_request,
- * bad_digest, unsupported_alg), or SB_ENOMEM (500 internal).
+ * or {"document": base64, "document_name"}, each with an optional
+ * "on_behalf_of": a principal name (msg_principal_ok) that goes to
+ * v->who.on_behalf_of. A document is hashed with SHA-256 here. 0, or
+ * SB_EINVAL with e filled (bad_json, bad_request, bad_digest,
+ * unsupported_alg), or SB_ENOMEM (500 internal).
  */
 int req_sign(const void *body, size_t len, const char *seal, struct msg_sign *v,
     struct req_err *e);
 
 /*
  * POST /v1/sign/batch: {"items": [{"seal", "digest" | "document",
- * "document_name"}, ...]} with 1..batch_max items. On success *items is a new
+ * "document_name", "on_behalf_of"?}, ...]} with 1..batch_max items. On success *items is a new
  * array of *n messages (free it with free()). An invalid item refuses the
  * whole batch (the message names it: "items[3].digest.value"); more than
  * batch_max items is 413 too_large. Returns as req_sign.

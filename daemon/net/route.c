@@ -455,6 +455,14 @@ route_seal_get(struct route_ctx *x)
 	route_forward(x->n, x->c, x->req, &m, rc);
 }
 
+/* The TLS identity into a sign message; its on_behalf_of came with the body. */
+static void
+route_sign_who(struct msg_sign *v, const struct msg_ident *tls)
+{
+	memcpy(v->who.cert_sha256, tls->cert_sha256, sizeof(v->who.cert_sha256));
+	memcpy(v->who.subject, tls->subject, sizeof(v->who.subject));
+}
+
 static void
 route_sign(struct route_ctx *x)
 {
@@ -467,7 +475,7 @@ route_sign(struct route_ctx *x)
 		route_req_error(x->req, &e);
 		return;
 	}
-	v.who = x->who;
+	route_sign_who(&v, &x->who);
 	route_sign_items(x->n, x->c, x->req, &v, 1, JOB_SIGN);
 }
 
@@ -485,7 +493,7 @@ route_batch(struct route_ctx *x)
 		return;
 	}
 	for (size_t i = 0; i < cnt; i++)
-		items[i].who = x->who;
+		route_sign_who(&items[i], &x->who);
 	route_sign_items(x->n, x->c, x->req, items, cnt, JOB_BATCH);
 	free(items);
 }
@@ -633,6 +641,12 @@ route_request(struct evhttp_request *req, void *arg)
 	}
 	if (mlink_closed(x.n->link)) {
 		route_error(req, 503, "busy", "the net worker is restarting; retry");
+		return;
+	}
+	/* Before anything else: a certificate revoked by a TLS reload gets nothing. */
+	if (net_conn_check(x.n, x.c, &e) != 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		route_req_error(req, &e);
 		return;
 	}
 	x.query = uri ? evhttp_uri_get_query(uri) : NULL;

@@ -27,8 +27,8 @@ static const char *const sandbox_allow[] = {
 	/* sockets the loop already has */
 	"read", "readv", "write", "writev", "close", "shutdown", "accept", "accept4",
 	"epoll_wait", "epoll_pwait", "epoll_ctl",
-	/* memory (mmap and mprotect: below) */
-	"brk", "munmap", "mremap", "madvise",
+	/* memory (mmap and mprotect: below); mlock for a reloaded key's bytes */
+	"brk", "munmap", "mremap", "madvise", "mlock", "munlock",
 	/* threads, time, randomness, signals, exit */
 	"futex", "getpid", "gettid", "getuid", "geteuid", "getrandom",
 	"clock_gettime", "clock_gettime64", "gettimeofday",

@@ -10,9 +10,11 @@
  * checked again on every request (tls_peer_cert) and the monitor checks the
  * principal's status every time.
  *
- * Files are read once, in tls_ctx_new, before the worker drops privileges;
- * nothing here opens a file afterwards. This module decides nothing about
- * what an identity may do.
+ * Nothing here opens a file: contexts are built from bytes the parent read
+ * (tlsmat.h), once before the worker drops privileges and again, inside the
+ * sandbox, on every reload. Each context has its own session cache and
+ * ticket keys, so no session made under one context resumes under another.
+ * This module decides nothing about what an identity may do.
  */
 #ifndef SB_NET_TLS_H
 #define SB_NET_TLS_H
@@ -21,14 +23,30 @@
 
 #include "../../lib/config.h"
 #include "../msg.h"
+#include "tlsmat.h"
 
 /*
- * A new server context from cfg->tls (certificate chain, key, client_ca and
- * optional crl). Returns 0 and *out, or SB_ECONFIG (a key is missing from
- * the configuration, or a file is unreadable or wrong: logged with the path
- * and OpenSSL's reason), or SB_ENOMEM.
+ * A new server context from the files' bytes m (certificate chain, key,
+ * client CA bundle and, when cfg->tls.crl is set, the CRL); cfg gives the
+ * paths for messages. Returns 0 and *out, or SB_ECONFIG (a key is missing
+ * from the configuration, or a file is wrong: not PEM, a key that does not
+ * match the certificate, no CA certificate, a CRL that does not parse or
+ * that no CA of the bundle signed; logged with the path and OpenSSL's
+ * reason), or SB_ENOMEM. An expired CRL is accepted with a warning: it
+ * refuses every client (fail closed).
  */
-int tls_ctx_new(const struct config *cfg, SSL_CTX **out);
+int tls_ctx_new(const struct config *cfg, const struct tlsmat *m, SSL_CTX **out);
+
+/*
+ * Verify cert (with the untrusted chain the client sent, may be NULL) again
+ * as a handshake on ctx would: ctx's CA bundle, its CRL, depth and purpose,
+ * at the current time. For a connection made before a reload, against the
+ * material in force now. Returns 0, or SB_EPERM with *revoked 1 when the CRL
+ * revokes cert (0 for any other failure) and why (n bytes) saying so for the
+ * client, naming the certificate's serial.
+ */
+int tls_recheck(SSL_CTX *ctx, X509 *cert, STACK_OF(X509) *chain, int *revoked, char *why,
+    size_t n);
 
 /*
  * The certificate the client of ssl proved it holds, checked now: *cert is

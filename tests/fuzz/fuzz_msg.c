@@ -3,7 +3,8 @@
  * what the monitor reads from its net worker and from the admin socket, and
  * what the net worker and sealadm read back. Properties: no crash, no leak,
  * no read past the body; a body that decodes re-encodes and decodes to the
- * same bytes.
+ * same bytes; a decoded on_behalf_of is empty or a principal name, and an
+ * ADM_PRINCIPAL_ADD holds at most MSG_ACT_FOR_MAX may_act_for names.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,7 +39,12 @@ roundtrip(struct ipc_msg *m)
 		if ((rc = msg_seal_get_dec(m, &v.sg)) == 0) enc = msg_seal_get_enc(&again, m->id, &v.sg);
 		break;
 	case MSG_SIGN:
-		if ((rc = msg_sign_dec(m, &v.s)) == 0) enc = msg_sign_enc(&again, m->id, &v.s);
+		if ((rc = msg_sign_dec(m, &v.s)) == 0) {
+			if (v.s.who.on_behalf_of[0] != '\0' &&
+			    !msg_principal_ok(v.s.who.on_behalf_of, strlen(v.s.who.on_behalf_of)))
+				abort();
+			enc = msg_sign_enc(&again, m->id, &v.s);
+		}
 		break;
 	case MSG_VERIFY:
 		if ((rc = msg_verify_dec(m, &v.v)) == 0) enc = msg_verify_enc(&again, m->id, &v.v);
@@ -69,8 +75,11 @@ roundtrip(struct ipc_msg *m)
 		if ((rc = adm_seal_create_dec(m, &v.sc)) == 0) enc = adm_seal_create_enc(&again, m->id, &v.sc);
 		break;
 	case ADM_PRINCIPAL_ADD:
-		if ((rc = adm_principal_add_dec(m, &v.pa)) == 0)
+		if ((rc = adm_principal_add_dec(m, &v.pa)) == 0) {
+			if (v.pa.n_may_act_for > MSG_ACT_FOR_MAX)
+				abort();
 			enc = adm_principal_add_enc(&again, m->id, &v.pa);
+		}
 		break;
 	case ADM_GRANT_ADD:
 		if ((rc = adm_grant_add_dec(m, &v.ga)) == 0) enc = adm_grant_add_enc(&again, m->id, &v.ga);

@@ -8,8 +8,9 @@
  * carries a 4xx status and a code, and its error body builds; an accepted
  * body gives messages that keep the rules the monitor relies on (a seal id of
  * [A-Za-z0-9._-]{1,63}, a document name of valid UTF-8, a digest whose length
- * matches its algorithm, a batch within its bound) and that survive their
- * msg encode/decode round trip.
+ * matches its algorithm, an on_behalf_of that is empty or a principal name,
+ * the rest of the identity left to the TLS layer, a batch within its bound)
+ * and that survive their msg encode/decode round trip.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,14 +49,22 @@ check_sign(const struct msg_sign *v)
 	struct msg_sign d;
 	struct ipc_msg m;
 
+	static const uint8_t zero[32];
+
 	if (want == 0 || v->digest_len != want ||
 	    !req_seal_id_ok(v->seal, strlen(v->seal)) ||
 	    !req_document_name_ok(v->document_name, strlen(v->document_name)))
 		abort();
+	if (v->who.on_behalf_of[0] != '\0' &&
+	    !msg_principal_ok(v->who.on_behalf_of, strlen(v->who.on_behalf_of)))
+		abort();
+	if (v->who.subject[0] != '\0' || memcmp(v->who.cert_sha256, zero, sizeof(zero)) != 0)
+		abort();	/* only the TLS layer says who is asking */
 	if (msg_sign_enc(&m, 1, v) != 0)
 		abort();
 	if (msg_sign_dec(&m, &d) != 0 || d.digest_len != v->digest_len ||
-	    memcmp(d.digest, v->digest, want) != 0 || strcmp(d.document_name, v->document_name) != 0)
+	    memcmp(d.digest, v->digest, want) != 0 || strcmp(d.document_name, v->document_name) != 0 ||
+	    strcmp(d.who.on_behalf_of, v->who.on_behalf_of) != 0)
 		abort();
 	ipc_msg_free(&m);
 }

@@ -40,6 +40,7 @@
 #pragma GCC diagnostic pop
 #include "check.h"
 #include "daemon/formats/cms.h"
+#include "daemon/formats/sd.h"
 #include "daemon/formats/tsa.h"
 #include "hsm/ca.h"
 #include "hsm/hsm.h"
@@ -823,6 +824,117 @@ test_cms_attributes_exact(void)
 	CHECK(ok);
 }
 
+/* OpenSSL re-encodes der byte for byte: it is canonical DER (SET OF
+ * order, minimal lengths and integers), as sd.c must write it. */
+static int
+reencodes(const uint8_t *der, size_t len, int (*i2d)(const void *, unsigned char **),
+    void *obj)
+{
+	unsigned char *out = NULL;
+	int n = obj != NULL ? i2d(obj, &out) : -1;
+	int same = n > 0 && (size_t)n == len && memcmp(out, der, len) == 0;
+
+	OPENSSL_free(out);
+	return same;
+}
+
+static int
+i2d_cms(const void *o, unsigned char **out)
+{
+	return i2d_CMS_ContentInfo((CMS_ContentInfo *)o, out);
+}
+
+static int
+i2d_p7(const void *o, unsigned char **out)
+{
+	return i2d_PKCS7((PKCS7 *)o, out);
+}
+
+static int
+i2d_tst(const void *o, unsigned char **out)
+{
+	return i2d_TS_TST_INFO((TS_TST_INFO *)o, out);
+}
+
+static void
+test_der_canonical(void)
+{
+	/* Three certificates in the set: their SET OF order is checked too. */
+	STACK_OF(X509) *chain = sk_X509_new_null();
+
+	CHECK(chain != NULL && sk_X509_push(chain, root) > 0 && sk_X509_push(chain, tsa_cert) > 0);
+	for (int k = 0; k < 4; k++) {
+		const ASN1_STRING *tok, *ec;
+		const unsigned char *p;
+		CMS_ContentInfo *cms = NULL;
+		TS_TST_INFO *tst = NULL;
+		CMS_SignerInfo *si;
+		uint8_t *der = NULL;
+		PKCS7 *p7 = NULL;
+		size_t len;
+		int ok;
+
+		if (seal_cert[k] == NULL)
+			continue;
+		ok = seal_doc(k, T, chain, &der, &len) == 0 &&
+		    (cms = parse_cms(der, len)) != NULL && reencodes(der, len, i2d_cms, cms);
+		si = ok ? sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0) : NULL;
+		tok = si ? X509_ATTRIBUTE_get0_data(CMS_unsigned_get_attr(si, 0), 0,
+		    V_ASN1_SEQUENCE, NULL) : NULL;
+		p = tok ? ASN1_STRING_get0_data(tok) : NULL;
+		ok = ok && p != NULL &&
+		    (p7 = d2i_PKCS7(NULL, &p, ASN1_STRING_length(tok))) != NULL &&
+		    reencodes(ASN1_STRING_get0_data(tok), (size_t)ASN1_STRING_length(tok),
+		    i2d_p7, p7);
+		ec = ok ? p7->d.sign->contents->d.other->value.octet_string : NULL;
+		p = ec ? ASN1_STRING_get0_data(ec) : NULL;
+		ok = ok && p != NULL &&
+		    (tst = d2i_TS_TST_INFO(NULL, &p, ASN1_STRING_length(ec))) != NULL &&
+		    reencodes(ASN1_STRING_get0_data(ec), (size_t)ASN1_STRING_length(ec),
+		    i2d_tst, tst);
+		if (!ok)
+			printf("#   not canonical for %s\n", hsm_key_type_name(seal_types[k].type));
+		TS_TST_INFO_free(tst);
+		PKCS7_free(p7);
+		CMS_ContentInfo_free(cms);
+		free(der);
+		CHECK(ok);
+	}
+	sk_X509_free(chain);
+}
+
+/* sd_time against OpenSSL's own choice of UTCTime or GeneralizedTime. */
+static void
+test_sd_time(void)
+{
+	static const time_t at[] = { 0, -631152000 /* 1950 */, -631152001,
+	    2524607999 /* 2049-12-31 23:59:59 */, 2524608000, 1795000000 };
+	static const struct { int ms; const char *text; } frac[] = {
+		{ 0, "20261122053307Z" }, { 500, "20261122053307.5Z" },
+		{ 120, "20261122053307.12Z" }, { 7, "20261122053307.007Z" },
+		{ 999, "20261122053307.999Z" },
+	};
+	uint8_t out[24];
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		ASN1_TIME *t = ASN1_TIME_set(NULL, at[i]);
+		unsigned char *ref = NULL;
+		int rn = t != NULL ? i2d_ASN1_TIME(t, &ref) : -1;
+
+		n = sd_time(at[i], -1, out);
+		CHECK(rn > 0 && n == (size_t)rn && memcmp(out, ref, n) == 0);
+		OPENSSL_free(ref);
+		ASN1_TIME_free(t);
+	}
+	for (size_t i = 0; i < sizeof(frac) / sizeof(frac[0]); i++) {
+		n = sd_time(1795325587, frac[i].ms, out);	/* 2026-11-22 05:33:07 */
+		CHECK(n == strlen(frac[i].text) + 2 && out[0] == V_ASN1_GENERALIZEDTIME &&
+		    memcmp(out + 2, frac[i].text, n - 2) == 0);
+	}
+	CHECK(sd_time(0, 1000, out) == 0);
+}
+
 /* Replace the signature-time-stamp of der by a token over other bytes. */
 static uint8_t *
 swap_token(const uint8_t *der, size_t len, size_t *olen)
@@ -888,12 +1000,14 @@ test_cms_tampering(void)
 		printf("#   swapped token: %s %s\n", cms_reason_code(res.reason), res.detail);
 	cms_verify_result_clear(&res);
 	OPENSSL_free(bad);
+	bad = NULL;	/* the next case may not run: no second free */
 	/* A changed signature value. */
 	ok = ok && (bad = flip_signature(der, len, &blen)) != NULL &&
 	    verify_doc(0, bad, blen, trust, &res) == 0 && !res.valid &&
 	    res.reason == CMS_VERIFY_BAD_SIGNATURE;
 	cms_verify_result_clear(&res);
 	OPENSSL_free(bad);
+	bad = NULL;
 	/* The right bytes under another digest algorithm. */
 	hash(NID_sha256, DOC, strlen(DOC), dg);
 	ok = ok && cms_verify_digest(der, len, NID_sha512, dg, 32, trust, &res) == SB_EINVAL;
@@ -1216,6 +1330,10 @@ main(void)
 	RUN(test_cms_each_key_type, "P-256/SHA-256, P-384/SHA-384, RSA-2048/SHA-256, "
 	    "RSA-3072/SHA-512 seals verify with CMS_verify over the document and with "
 	    "cms_verify_digest; another digest or trust anchor is invalid");
+	RUN(test_der_canonical, "seals, their tokens and TSTInfos are canonical DER: "
+	    "OpenSSL re-encodes each byte for byte, for every key type");
+	RUN(test_sd_time, "signing-time is UTCTime from 1950 to 2049 and GeneralizedTime "
+	    "otherwise, as OpenSSL encodes it; genTime fractions drop trailing zeros");
 	RUN(test_cms_attributes_exact, "signed attributes are exactly content-type, "
 	    "message-digest, signing-time, signing-certificate-v2; the one unsigned "
 	    "attribute is a token over the signature value; certificates: the signer's and "

@@ -448,6 +448,52 @@ test_sign_message_round_trip(void)
 	CHECK(d.digest_len == 32 && d.md_nid == NID_sha256);
 }
 
+/* ---- on_behalf_of ------------------------------------------------------- */
+
+#define OBO_BODY(v) "{\"digest\":" DIG("sha256", Z64) ",\"document_name\":\"d\",\"on_behalf_of\":" v "}"
+
+static void
+test_sign_on_behalf_of(void)
+{
+	struct msg_sign v, d;
+	struct ipc_msg m;
+	char body[256], n63[64];
+
+	CHECK_RC(sign("{\"digest\":" DIG("sha256", Z64) ",\"document_name\":\"d\"}", &v), 0);
+	CHECK_STR(v.who.on_behalf_of, "");
+	CHECK_RC(sign(OBO_BODY("\"alice.w_1-x@example.org\""), &v), 0);
+	CHECK_STR(v.who.on_behalf_of, "alice.w_1-x@example.org");
+	CHECK(v.who.subject[0] == '\0');	/* the rest of who is the TLS layer's */
+	memset(n63, 'p', 63);
+	n63[63] = '\0';
+	snprintf(body, sizeof(body), OBO_BODY("\"%s\""), n63);
+	CHECK_RC(sign(body, &v), 0);
+	CHECK_STR(v.who.on_behalf_of, n63);
+	CHECK_RC(msg_sign_enc(&m, 3, &v), 0);
+	CHECK_RC(msg_sign_dec(&m, &d), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(d.who.on_behalf_of, n63);
+}
+
+static void
+test_sign_on_behalf_of_refused(void)
+{
+	char body[256], n64[65];
+
+	CHECK_SIGN_REFUSED(OBO_BODY("5"), 400, "bad_request", "on_behalf_of: must be a string");
+	CHECK_SIGN_REFUSED(OBO_BODY("null"), 400, "bad_request", "on_behalf_of: must be a string");
+	CHECK_SIGN_REFUSED(OBO_BODY("[\"alice\"]"), 400, "bad_request", "on_behalf_of: must be");
+	CHECK_SIGN_REFUSED(OBO_BODY("\"\""), 400, "bad_request", "on_behalf_of: a principal name");
+	CHECK_SIGN_REFUSED(OBO_BODY("\"a b\""), 400, "bad_request", "on_behalf_of");
+	CHECK_SIGN_REFUSED(OBO_BODY("\"a/b\""), 400, "bad_request", "on_behalf_of");
+	CHECK_SIGN_REFUSED(OBO_BODY("\"alice\\n\""), 400, "bad_request", "on_behalf_of");
+	CHECK_SIGN_REFUSED(OBO_BODY("\"\u00e9mile\""), 400, "bad_request", "on_behalf_of");
+	memset(n64, 'p', 64);
+	n64[64] = '\0';
+	snprintf(body, sizeof(body), OBO_BODY("\"%s\""), n64);
+	CHECK_SIGN_REFUSED(body, 400, "bad_request", "1-63 characters");
+}
+
 /* ---- batches ------------------------------------------------------------ */
 
 static int
@@ -506,6 +552,25 @@ test_batch_refusals(void)
 	    "items[2].digest.alg");
 	CHECK_BATCH_REFUSED("{\"items\":[{\"seal\":\"a\",\"digest\":" DIG("sha256", Z64) ",\"document_name\":\"d\","
 	    "\"extra\":1}]}", 5, 400, "bad_request", "items[0].unknown field 'extra'");
+}
+
+static void
+test_batch_on_behalf_of(void)
+{
+	struct msg_sign *it;
+	size_t n;
+
+	CHECK_RC(batch("{\"items\":[{\"seal\":\"a\",\"digest\":" DIG("sha256", Z64) ",\"document_name\":"
+	    "\"d\",\"on_behalf_of\":\"alice\"}," ITEM("b") "]}", 5, &it, &n), 0);
+	CHECK(n == 2);
+	CHECK(strcmp(it[0].who.on_behalf_of, "alice") == 0 && it[1].who.on_behalf_of[0] == '\0');
+	free(it);
+	CHECK_BATCH_REFUSED("{\"items\":[" ITEM("a") ",{\"seal\":\"b\",\"digest\":" DIG("sha256", Z64)
+	    ",\"document_name\":\"d\",\"on_behalf_of\":\"a;b\"}]}", 5, 400, "bad_request",
+	    "items[1].on_behalf_of");
+	CHECK_BATCH_REFUSED("{\"items\":[{\"seal\":\"b\",\"digest\":" DIG("sha256", Z64)
+	    ",\"document_name\":\"d\",\"on_behalf_of\":{}}]}", 5, 400, "bad_request",
+	    "items[0].on_behalf_of: must be a string");
 }
 
 static void
@@ -713,7 +778,10 @@ main(void)
 	RUN(test_sign_bad_seal_param, "sign: the seal id is checked again");
 	RUN(test_document_name_rule, "document_name: 1..255 bytes of well-formed UTF-8 without controls");
 	RUN(test_sign_message_round_trip, "sign: the longest document name survives msg encode/decode");
+	RUN(test_sign_on_behalf_of, "sign: on_behalf_of (optional, up to 63 characters) reaches who.on_behalf_of and survives msg encode/decode");
+	RUN(test_sign_on_behalf_of_refused, "sign: an on_behalf_of of another type, empty, too long or with other characters is bad_request");
 	RUN(test_batch_items_in_order, "batch: items keep their order, each with its seal");
+	RUN(test_batch_on_behalf_of, "batch: each item has its own on_behalf_of; a bad one refuses the batch, named by index");
 	RUN(test_batch_refusals, "batch: a bad item refuses the batch and is named by index");
 	RUN(test_batch_size_bound, "batch: sign.batch_max items pass, one more is 413 too_large");
 	RUN(test_verify_body, "verify: digest and base64 CMS into the message");
