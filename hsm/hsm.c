@@ -618,22 +618,54 @@ hsm_mod_new(const char *path, struct hsm_mod **out, char *why, size_t len)
 	return 0;
 }
 
+/* The path libp11 is given for module: its realpath, or a bare name as is. */
 static int
-hsm_mod_get(const char *module, struct hsm_mod **out, char *why, size_t len)
+hsm_mod_path(const char *module, char real[PATH_MAX], const char **path, char *why,
+    size_t len)
 {
-	char real[PATH_MAX];
-	const char *path = module;
-	struct hsm_mod **free_slot = NULL;
-	int rc = 0;
-
 	/* One connection per library: two spellings of a path are one module.
 	 * A bare file name is left to dlopen's search. */
+	*path = module;
 	if (realpath(module, real) != NULL)
-		path = real;
+		*path = real;
 	else if (strchr(module, '/') != NULL) {
 		hsm_fmt(why, len, "no PKCS#11 module at %s: %s", module, strerror(errno));
 		return SB_EHSM;
 	}
+	return 0;
+}
+
+int
+hsm_module_pin(const char *module)
+{
+	char real[PATH_MAX], why[HSM_ERR_MAX];
+	const char *path;
+
+	if (module == NULL)
+		return hsm_fail(NULL, SB_EINVAL, "no module");
+	if (hsm_mod_path(module, real, &path, why, sizeof(why)) != 0)
+		return hsm_fail(NULL, SB_EHSM, "%s", why);
+	/* Under the same name libp11 will use, so that its dlopen finds this
+	 * object by name without opening the file; the handle is never closed.
+	 * Only the code is loaded: C_Initialize waits for hsm_open. */
+	if (dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) == NULL) {
+		const char *e = dlerror();
+
+		return hsm_fail(NULL, SB_EHSM, "cannot load %s: %s", path, e ? e : "dlopen failed");
+	}
+	return 0;
+}
+
+static int
+hsm_mod_get(const char *module, struct hsm_mod **out, char *why, size_t len)
+{
+	char real[PATH_MAX];
+	const char *path;
+	struct hsm_mod **free_slot = NULL;
+	int rc;
+
+	if ((rc = hsm_mod_path(module, real, &path, why, len)) != 0)
+		return rc;
 	pthread_mutex_lock(&hsm_reg_lock);
 	for (size_t i = 0; i < HSM_MAX_MODULES; i++) {
 		if (hsm_mods[i] != NULL && strcmp(hsm_mods[i]->path, path) == 0) {

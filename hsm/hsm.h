@@ -89,6 +89,17 @@ int hsm_token_init(const char *module, const char *label,
     const char *so_pin, const char *user_pin);
 
 /*
+ * Map the module's code (and the libraries it needs) for the rest of the
+ * process's life, without initialising it. Later hsm_open calls and every
+ * reconnect (which unloads and loads the module again) then find it loaded
+ * and never map code: a process that forbids executable mappings (the
+ * monitor's seccomp filter) calls this before confining itself. May be
+ * called more than once. SB_EHSM when the module cannot be loaded, SB_EINVAL
+ * for NULL; hsm_error(NULL) gives detail.
+ */
+int hsm_module_pin(const char *module);
+
+/*
  * Load the module (or share this process's connection to it) and find the
  * token by label (not slot id). SB_EHSM_NOTOKEN when no token has that label,
  * SB_EHSM when the module cannot be loaded; hsm_error(NULL) gives detail.

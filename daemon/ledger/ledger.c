@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -459,6 +460,7 @@ ledger_stats(struct ledger *l, struct ledger_stats *out)
 	out->committing = l->committing;
 	out->failing = l->failing;
 	out->broken = l->broken;
+	snprintf(out->why, sizeof(out->why), "%s", l->why);
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -723,10 +725,13 @@ finish_batch(struct ledger *l, struct ledger_req *batch, int rc, const struct co
 			log_warn("ledger: writing again after %llu failed commits",
 			    (unsigned long long)l->failed_commits);
 		l->failing = 0;
+		l->why[0] = '\0';
 	} else {
+		snprintf(l->why, sizeof(l->why), "%s",
+		    c->mdb_rc ? mdb_strerror(c->mdb_rc) : sb_strerror(rc));
 		if (!l->failing)
 			log_err("ledger: commit failed, appends refused until a write "
-			    "succeeds: %s", c->mdb_rc ? mdb_strerror(c->mdb_rc) : sb_strerror(rc));
+			    "succeeds: %s", l->why);
 		l->failing = 1;
 		l->failed_commits++;
 	}

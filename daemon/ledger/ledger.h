@@ -53,6 +53,7 @@
 #define LEDGER_BATCH_DEFAULT 1024	/* entries in one commit */
 #define LEDGER_MAP_SIZE_DEFAULT ((size_t)1 << 30)
 #define LEDGER_FORMAT 1			/* meta "version" */
+#define LEDGER_WHY_MAX 128		/* bytes of ledger_stats.why */
 
 /* The named databases, for test tools that go behind the ledger's back. */
 #define LEDGER_DB_ENTRIES "ledger/entries"	/* seq BE64 -> entry bytes */
@@ -94,6 +95,8 @@ struct ledger_stats {
 	unsigned committing;	/* appends in the commit being written now */
 	int failing;		/* the last commit failed: appends get SB_EIO */
 	int broken;		/* the stored tree could not be loaded at open */
+	char why[LEDGER_WHY_MAX];	/* while failing: LMDB's reason ("No space
+				   left on device", "Input/output error"); else "" */
 };
 
 /*

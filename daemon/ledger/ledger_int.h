@@ -40,6 +40,7 @@ struct ledger {
 	pthread_t committer;
 	struct merkle_edge edge;	/* of the committed tree; under mu */
 	uint64_t commits, failed_commits;
+	char why[LEDGER_WHY_MAX];	/* why the last commit failed; "" after a success */
 	uint8_t *scratch;		/* committer's LEDGER_ENTRY_MAX buffer */
 };
 

@@ -102,8 +102,15 @@ int
 mon_ledger(struct mon *mon, json_t *entry, uint64_t *seq, uint8_t leaf[32])
 {
 	int rc = ledger_append(mon->ledger, entry, seq, leaf);
+	char why[MON_REASON_MAX] = "";
+	struct ledger_stats st;
 
-	mon_fault(mon, mon->ledger_fault, rc == 0 ? "" : sb_strerror(rc));
+	if (rc != 0) {
+		/* LMDB's reason ("No space left on device") says more than SB_EIO's. */
+		ledger_stats(mon->ledger, &st);
+		snprintf(why, sizeof(why), "ledger: %s", st.why[0] ? st.why : sb_strerror(rc));
+	}
+	mon_fault(mon, mon->ledger_fault, why);
 	return rc;
 }
 

@@ -5,9 +5,14 @@
  * http.queue_max; past it the reader answers 503 busy itself); monitor.workers
  * threads answer them, so that concurrent signatures share the ledger's group
  * commit; one serves the admin socket, one connection at a time; one makes a
- * signed tree head each second the ledger grew. The main thread listens to
- * the parent: a new net worker's socket arrives over ctl_fd (SCM_RIGHTS),
- * and ctl_fd closing means stop.
+ * signed tree head each second the ledger grew, and probes a failing HSM.
+ * The main thread listens to the parent: a new net worker's socket arrives
+ * over ctl_fd (SCM_RIGHTS), and ctl_fd closing means stop.
+ *
+ * The threads start before the seccomp filter (mon_sandbox.c), which is
+ * loaded on all of them at once; the ones that take requests (the net link
+ * reader, the admin socket) wait at a gate until it is in place, so nothing
+ * is served unconfined.
  *
  * Only the message types in the tables below are answered. A message our own
  * net worker should never send (unknown type, a body that does not decode)
@@ -32,6 +37,7 @@
 #include "../../lib/log.h"
 #include "../../lib/secret.h"
 #include "mon_int.h"
+#include "mon_sandbox.h"
 #include "monitor.h"
 
 struct mon_route {
@@ -68,6 +74,32 @@ route(const struct mon_route *t, size_t n, uint16_t type)
 		if (t[i].type == type)
 			return t[i].fn;
 	return NULL;
+}
+
+/* ---- the gate: nothing is served before the sandbox is in place ----------- */
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	int open;
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+
+static void
+gate_wait(void)
+{
+	pthread_mutex_lock(&gate.lock);
+	while (!gate.open)
+		pthread_cond_wait(&gate.cv, &gate.lock);
+	pthread_mutex_unlock(&gate.lock);
+}
+
+static void
+gate_open(void)
+{
+	pthread_mutex_lock(&gate.lock);
+	gate.open = 1;
+	pthread_cond_broadcast(&gate.cv);
+	pthread_mutex_unlock(&gate.lock);
 }
 
 /* ---- the work queue ------------------------------------------------------ */
@@ -210,6 +242,7 @@ reader_main(void *arg)
 {
 	struct mon *mon = arg;
 
+	gate_wait();
 	while (!mon->stop) {
 		struct job *j = calloc(1, sizeof(*j));
 		unsigned gen;
@@ -336,6 +369,7 @@ admin_loop(void *arg)
 {
 	struct admin_arg *a = arg;
 
+	gate_wait();
 	while (!a->mon->stop) {
 		int c = accept4(a->fd, NULL, NULL, SOCK_CLOEXEC);
 
@@ -351,7 +385,30 @@ admin_loop(void *arg)
 	return NULL;
 }
 
-/* ---- tree heads ---------------------------------------------------------- */
+/* ---- tree heads, HSM probe ----------------------------------------------- */
+
+/*
+ * While the HSM is marked failing, probe it (hsm_check reconnects once the
+ * token is back), so that health turns ready by itself, and the first
+ * signature after an outage does not pay for the reconnect.
+ */
+static void
+probe_hsm(struct mon *mon)
+{
+	const char *why;
+	int failing, rc;
+
+	pthread_mutex_lock(&mon->lock);
+	failing = mon->hsm_fault[0] != '\0';
+	pthread_mutex_unlock(&mon->lock);
+	if (!failing)
+		return;
+	if ((rc = hsm_check(mon->hsm)) == 0)
+		why = "";
+	else if ((why = hsm_error(mon->hsm))[0] == '\0')
+		why = sb_strerror(rc);
+	mon_fault(mon, mon->hsm_fault, why);
+}
 
 static void *
 sth_main(void *arg)
@@ -363,6 +420,7 @@ sth_main(void *arg)
 		sleep(1);
 		if (!mon_is_ready(mon))
 			continue;
+		probe_hsm(mon);
 		if (ledger_sth_latest(mon->ledger, &sth) == 0 &&
 		    sth.tree_size == ledger_size(mon->ledger))
 			continue;
@@ -479,7 +537,12 @@ monitor_main(const struct config *cfg, int net_fd, int ctl_fd, int admin_fd)
 		log_err("monitor: cannot start its threads");
 		return 1;
 	}
-	log_info("monitor: started, sealed; %u workers", cfg->monitor.workers);
+	/* Every thread is up (the gate holds the serving ones): confine them
+	 * all, then serve. A monitor that cannot be confined does not serve. */
+	if (mon_sandbox_enter(cfg, mon.module_fault, sizeof(mon.module_fault)) != 0)
+		return 1;
+	gate_open();
+	log_info("monitor: started, sealed, sandboxed; %u workers", cfg->monitor.workers);
 	while ((r = ctl_recv_fd(ctl_fd, &fd)) != 0) {
 		if (r > 0)
 			relink(&mon, fd);

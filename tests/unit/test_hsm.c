@@ -943,6 +943,24 @@ test_fault_under_threads(void)
 	CHECK(idle == 0);	/* and every thread signs again */
 }
 
+/* What the monitor does before its seccomp filter forbids mapping code. */
+static void
+test_module_pin(void)
+{
+	char real[4096];
+	void *dl;
+
+	CHECK_RC(hsm_module_pin(NULL), SB_EINVAL);
+	CHECK_RC(hsm_module_pin("/nonexistent/libnothing.so"), SB_EHSM);
+	CHECK_CONTAINS(hsm_error(NULL), "/nonexistent/libnothing.so");
+	CHECK_RC(hsm_module_pin(FIXTURE_MODULE), 0);
+	CHECK_RC(hsm_module_pin(FIXTURE_MODULE), 0);
+	/* Loaded under its real path: the name libp11 is given by hsm_open. */
+	CHECK(realpath(FIXTURE_MODULE, real) != NULL);
+	CHECK((dl = dlopen(real, RTLD_NOW | RTLD_NOLOAD)) != NULL);
+	dlclose(dl);
+}
+
 static void
 test_null_and_close(void)
 {
@@ -995,6 +1013,8 @@ main(void)
 	    "rate-limited; restored: the same handle signs again");
 	RUN(test_fault_under_threads, "threads signing and borrowing through a token "
 	    "fault see only SB_EHSM and all sign again once it clears");
+	RUN(test_module_pin, "the module can be pinned in memory (under its real path) "
+	    "before a sandbox forbids mapping code; a missing one is SB_EHSM, named");
 	RUN(test_null_and_close, "NULL arguments are refused; close accepts NULL");
 	if (H != NULL)
 		hsm_close(H);

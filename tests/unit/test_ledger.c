@@ -840,6 +840,7 @@ test_map_full_fails_then_recovers(void)
 	CHECK(size == (uint64_t)i - 1);
 	ledger_stats(l, &st);
 	CHECK(st.failing == 1 && st.failed_commits >= 1);
+	CHECK_CONTAINS(st.why, "MDB_MAP_FULL");	/* LMDB's own reason, for health */
 	/* Still full: refused again, nothing moved. */
 	e = json_pack("{s:s}", "pad", pad);
 	CHECK_RC(ledger_append(l, e, &seq, NULL), SB_EIO);
@@ -851,6 +852,7 @@ test_map_full_fails_then_recovers(void)
 	CHECK(seq == size && ledger_size(l) == size + 1);
 	ledger_stats(l, &st);
 	CHECK(st.failing == 0);
+	CHECK_STR(st.why, "");
 	CHECK_RC(ledger_verify(l, NULL, &bad, msg, sizeof(msg)), 0);
 	CHECK(bad == size + 1);
 	ledger_close(l);
