@@ -6,7 +6,11 @@
  *   sealadm ... unseal --share-file F|-
  *   sealadm ... seal create --name N --type T --key K --image stamp.png --unit U [--id ID]
  *   sealadm ... principal add --cert client.pem --name N [--may-act-for PERSON]...
+ *                 [--kind person|application] [--unit U] [--role ROLE[@UNIT]]...
  *   sealadm ... grant add --seal ID --principal N
+ *   sealadm ... unit add --id ID --name N --parent P
+ *   sealadm ... role assign --principal N --role R [--unit U]
+ *   sealadm ... role list
  *
  * It never opens LMDB or the HSM: everything goes through the admin socket.
  * A share is read with read(2) into secret memory and sent in a message
@@ -38,6 +42,10 @@ struct opts {
 	const char *act_for[MSG_ACT_FOR_MAX];	/* --may-act-for, in order */
 	size_t n_act_for;
 	int act_for_over;			/* more were given than fit */
+	const char *kind, *parent;
+	const char *roles[MSG_ROLES_MAX];	/* --role, in order */
+	size_t n_roles;
+	int roles_over;
 };
 
 static void
@@ -49,8 +57,15 @@ usage(FILE *f)
 	    "  unseal --share-file FILE|-\n"
 	    "  seal create --name NAME --type TYPE --key KEYTYPE --image PNG --unit UNIT [--id ID]\n"
 	    "  principal add --cert PEM --name NAME [--may-act-for PERSON]...\n"
-	    "      (PERSON: a principal name NAME may sign on behalf of; at most %d)\n"
-	    "  grant add --seal ID --principal NAME\n", MSG_ACT_FOR_MAX);
+	    "      [--kind person|application] [--unit UNIT] [--role ROLE[@UNIT]]...\n"
+	    "      (PERSON: a principal name NAME may sign on behalf of; at most %d.\n"
+	    "       ROLE over the subtree of UNIT, default the principal's unit; at most %d;\n"
+	    "       no --role: requester. --unit: default the root unit, \"group\")\n"
+	    "  grant add --seal ID --principal NAME\n"
+	    "  unit add --id ID --name NAME --parent UNIT\n"
+	    "  role assign --principal NAME --role ROLE [--unit UNIT]\n"
+	    "      (ROLE over the subtree of UNIT, default the principal's unit)\n"
+	    "  role list\n", MSG_ACT_FOR_MAX, MSG_ROLES_MAX);
 }
 
 static int
@@ -245,6 +260,47 @@ cmd_seal_create(const struct opts *o)
 	return rc;
 }
 
+/* Copy s into dst (len bytes) or say that it does not fit. */
+static int
+fits(char *dst, size_t len, const char *s, const char *what)
+{
+	if (strlen(s) >= len) {
+		fprintf(stderr, "sealadm: %s: at most %zu characters\n", what, len - 1);
+		return -1;
+	}
+	snprintf(dst, len, "%s", s);
+	return 0;
+}
+
+/* --kind, --unit and each --role ROLE[@UNIT] into v; the monitor checks their meaning. */
+static int
+principal_roles(const struct opts *o, struct adm_principal_add *v)
+{
+	if (o->roles_over) {
+		fprintf(stderr, "sealadm: at most %d --role\n", MSG_ROLES_MAX);
+		return -1;
+	}
+	if ((o->kind && fits(v->kind, sizeof(v->kind), o->kind, "--kind") != 0) ||
+	    (o->unit && fits(v->unit, sizeof(v->unit), o->unit, "--unit") != 0))
+		return -1;
+	for (size_t i = 0; i < o->n_roles; i++) {
+		const char *at = strchr(o->roles[i], '@');
+		size_t n = at ? (size_t)(at - o->roles[i]) : strlen(o->roles[i]);
+
+		if (n == 0 || n >= sizeof(v->roles[i]) || (at && at[1] == '\0')) {
+			fprintf(stderr, "sealadm: --role: ROLE or ROLE@UNIT, a role name of 1 to "
+			    "%zu characters\n", sizeof(v->roles[i]) - 1);
+			return -1;
+		}
+		memcpy(v->roles[i], o->roles[i], n);
+		v->roles[i][n] = '\0';
+		if (at && fits(v->role_units[i], sizeof(v->role_units[i]), at + 1, "--role's unit") != 0)
+			return -1;
+	}
+	v->n_roles = (uint16_t)o->n_roles;
+	return 0;
+}
+
 static int
 cmd_principal_add(const struct opts *o)
 {
@@ -277,6 +333,8 @@ cmd_principal_add(const struct opts *o)
 		snprintf(v.may_act_for[i], sizeof(v.may_act_for[i]), "%s", o->act_for[i]);
 	}
 	v.n_may_act_for = (uint16_t)o->n_act_for;
+	if (principal_roles(o, &v) != 0)
+		return 2;
 	if (read_file(o->cert, MSG_CERT_MAX, 0, &pem, &len) != 0)
 		return 1;
 	snprintf(v.name, sizeof(v.name), "%s", o->name);
@@ -308,6 +366,60 @@ cmd_grant_add(const struct opts *o)
 }
 
 static int
+cmd_unit_add(const struct opts *o)
+{
+	struct adm_unit_add v;
+	struct ipc_msg m;
+	int rc;
+
+	if (o->id == NULL || o->name == NULL || o->parent == NULL) {
+		fprintf(stderr, "sealadm: unit add needs --id, --name and --parent\n");
+		return 2;
+	}
+	memset(&v, 0, sizeof(v));
+	if (fits(v.id, sizeof(v.id), o->id, "--id") != 0 ||
+	    fits(v.name, sizeof(v.name), o->name, "--name") != 0 ||
+	    fits(v.parent, sizeof(v.parent), o->parent, "--parent") != 0)
+		return 2;
+	rc = adm_unit_add_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	ipc_msg_free(&m);
+	return rc;
+}
+
+static int
+cmd_role_assign(const struct opts *o)
+{
+	struct adm_role_assign v;
+	struct ipc_msg m;
+	int rc;
+
+	if (o->principal == NULL || o->n_roles != 1) {
+		fprintf(stderr, "sealadm: role assign needs --principal and one --role\n");
+		return 2;
+	}
+	memset(&v, 0, sizeof(v));
+	if (fits(v.principal, sizeof(v.principal), o->principal, "--principal") != 0 ||
+	    fits(v.role, sizeof(v.role), o->roles[0], "--role") != 0 ||
+	    (o->unit && fits(v.unit, sizeof(v.unit), o->unit, "--unit") != 0))
+		return 2;
+	rc = adm_role_assign_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	ipc_msg_free(&m);
+	return rc;
+}
+
+static int
+cmd_simple(const struct opts *o, uint16_t type)
+{
+	struct ipc_msg m;
+	int rc;
+
+	ipc_msg_init(&m, type, 1);
+	rc = exchange(o->socket, &m, show_json);
+	ipc_msg_free(&m);
+	return rc;
+}
+
+static int
 cmd_status(const struct opts *o)
 {
 	struct ipc_msg m;
@@ -328,7 +440,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "type", 1, NULL, 't' }, { "key", 1, NULL, 'k' }, { "image", 1, NULL, 'i' },
 		{ "unit", 1, NULL, 'u' }, { "id", 1, NULL, 'I' }, { "cert", 1, NULL, 'C' },
 		{ "seal", 1, NULL, 'S' }, { "principal", 1, NULL, 'p' },
-		{ "may-act-for", 1, NULL, 'A' },
+		{ "may-act-for", 1, NULL, 'A' }, { "kind", 1, NULL, 'K' },
+		{ "role", 1, NULL, 'R' }, { "parent", 1, NULL, 'P' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -352,6 +465,14 @@ parse(int argc, char **argv, struct opts *o)
 				o->act_for[o->n_act_for++] = optarg;
 			else
 				o->act_for_over = 1;
+			break;
+		case 'K': o->kind = optarg; break;
+		case 'P': o->parent = optarg; break;
+		case 'R':
+			if (o->n_roles < MSG_ROLES_MAX)
+				o->roles[o->n_roles++] = optarg;
+			else
+				o->roles_over = 1;
 			break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
@@ -400,6 +521,12 @@ main(int argc, char **argv)
 		rc = cmd_principal_add(&o);
 	else if (strcmp(noun, "grant") == 0 && strcmp(verb, "add") == 0)
 		rc = cmd_grant_add(&o);
+	else if (strcmp(noun, "unit") == 0 && strcmp(verb, "add") == 0)
+		rc = cmd_unit_add(&o);
+	else if (strcmp(noun, "role") == 0 && strcmp(verb, "assign") == 0)
+		rc = cmd_role_assign(&o);
+	else if (strcmp(noun, "role") == 0 && strcmp(verb, "list") == 0)
+		rc = cmd_simple(&o, ADM_ROLE_LIST);
 	else {
 		usage(stderr);
 		rc = 2;

@@ -339,6 +339,13 @@ adm_principal_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal
 	PUT(v->n_may_act_for > MSG_ACT_FOR_MAX ? SB_ELIMIT : ipc_put_u16(m, v->n_may_act_for));
 	for (size_t i = 0; rc == 0 && i < v->n_may_act_for; i++)
 		PUT(ipc_put_str(m, v->may_act_for[i]));
+	PUT(ipc_put_str(m, v->kind));
+	PUT(ipc_put_str(m, v->unit));
+	PUT(v->n_roles > MSG_ROLES_MAX ? SB_ELIMIT : ipc_put_u16(m, v->n_roles));
+	for (size_t i = 0; rc == 0 && i < v->n_roles; i++) {
+		PUT(ipc_put_str(m, v->roles[i]));
+		PUT(ipc_put_str(m, v->role_units[i]));
+	}
 	return enc_done(m, rc);
 }
 
@@ -352,6 +359,15 @@ adm_principal_add_dec(struct ipc_msg *m, struct adm_principal_add *v)
 		return SB_EINVAL;
 	for (size_t i = 0; i < v->n_may_act_for; i++)
 		GET(ipc_get_str(m, v->may_act_for[i], sizeof(v->may_act_for[i])));
+	GET(ipc_get_str(m, v->kind, sizeof(v->kind)));
+	GET(ipc_get_str(m, v->unit, sizeof(v->unit)));
+	GET(ipc_get_u16(m, &v->n_roles));
+	if (v->n_roles > MSG_ROLES_MAX)
+		return SB_EINVAL;
+	for (size_t i = 0; i < v->n_roles; i++) {
+		GET(ipc_get_str(m, v->roles[i], sizeof(v->roles[i])));
+		GET(ipc_get_str(m, v->role_units[i], sizeof(v->role_units[i])));
+	}
 	return ipc_get_end(m);
 }
 
@@ -371,6 +387,48 @@ adm_grant_add_dec(struct ipc_msg *m, struct adm_grant_add *v)
 {
 	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
 	GET(ipc_get_str(m, v->principal, sizeof(v->principal)));
+	return ipc_get_end(m);
+}
+
+int
+adm_unit_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_unit_add *v)
+{
+	int rc = 0;
+
+	ipc_msg_init(m, ADM_UNIT_ADD, id);
+	PUT(ipc_put_str(m, v->id));
+	PUT(ipc_put_str(m, v->name));
+	PUT(ipc_put_str(m, v->parent));
+	return enc_done(m, rc);
+}
+
+int
+adm_unit_add_dec(struct ipc_msg *m, struct adm_unit_add *v)
+{
+	GET(ipc_get_str(m, v->id, sizeof(v->id)));
+	GET(ipc_get_str(m, v->name, sizeof(v->name)));
+	GET(ipc_get_str(m, v->parent, sizeof(v->parent)));
+	return ipc_get_end(m);
+}
+
+int
+adm_role_assign_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign *v)
+{
+	int rc = 0;
+
+	ipc_msg_init(m, ADM_ROLE_ASSIGN, id);
+	PUT(ipc_put_str(m, v->principal));
+	PUT(ipc_put_str(m, v->role));
+	PUT(ipc_put_str(m, v->unit));
+	return enc_done(m, rc);
+}
+
+int
+adm_role_assign_dec(struct ipc_msg *m, struct adm_role_assign *v)
+{
+	GET(ipc_get_str(m, v->principal, sizeof(v->principal)));
+	GET(ipc_get_str(m, v->role, sizeof(v->role)));
+	GET(ipc_get_str(m, v->unit, sizeof(v->unit)));
 	return ipc_get_end(m);
 }
 

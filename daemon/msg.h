@@ -37,6 +37,9 @@
 #define MSG_IMAGE_MAX (1024 * 1024)
 #define MSG_CERT_MAX (64 * 1024)
 #define MSG_ACT_FOR_MAX 32	/* persons one principal may act on behalf of */
+#define MSG_ROLES_MAX 16	/* role assignments carried by one ADM_PRINCIPAL_ADD */
+#define MSG_ROLE_MAX 32		/* a role name */
+#define MSG_KIND_MAX 16		/* "person", "application" */
 
 enum msg_type {
 	/* net worker -> monitor */
@@ -51,6 +54,9 @@ enum msg_type {
 	MSG_PROOF_INCLUSION,
 	MSG_PROOF_CONSISTENCY,
 	MSG_EVIDENCE,
+	MSG_UNITS_LIST,			/* ident only */
+	MSG_PRINCIPALS_LIST,		/* ident only */
+	MSG_ROLES_LIST,			/* ident only */
 	/* monitor -> net worker, and monitor -> sealadm */
 	MSG_REPLY = 100,
 	MSG_SIGN_RESULT,
@@ -60,6 +66,9 @@ enum msg_type {
 	ADM_SEAL_CREATE,
 	ADM_PRINCIPAL_ADD,
 	ADM_GRANT_ADD,
+	ADM_UNIT_ADD,
+	ADM_ROLE_ASSIGN,
+	ADM_ROLE_LIST,			/* empty body */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */
@@ -159,11 +168,29 @@ struct adm_principal_add {
 	/* The persons (principal names) it may act on behalf of. */
 	uint16_t n_may_act_for;		/* 0..MSG_ACT_FOR_MAX */
 	char may_act_for[MSG_ACT_FOR_MAX][MSG_ID_MAX];
+	char kind[MSG_KIND_MAX];	/* "person", "application"; "": person */
+	char unit[MSG_ID_MAX];		/* "": the root unit */
+	/* Role assignments: roles[i] over the subtree of role_units[i] ("": unit). */
+	uint16_t n_roles;		/* 0..MSG_ROLES_MAX; 0: requester in unit */
+	char roles[MSG_ROLES_MAX][MSG_ROLE_MAX];
+	char role_units[MSG_ROLES_MAX][MSG_ID_MAX];
 };
 
 struct adm_grant_add {
 	char seal[MSG_ID_MAX];
 	char principal[MSG_ID_MAX];
+};
+
+struct adm_unit_add {
+	char id[MSG_ID_MAX];
+	char name[MSG_NAME_MAX];
+	char parent[MSG_ID_MAX];	/* an existing unit */
+};
+
+struct adm_role_assign {
+	char principal[MSG_ID_MAX];
+	char role[MSG_ROLE_MAX];
+	char unit[MSG_ID_MAX];		/* "": the principal's unit */
 };
 
 /*
@@ -202,6 +229,10 @@ int adm_principal_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_princ
 int adm_principal_add_dec(struct ipc_msg *m, struct adm_principal_add *v);
 int adm_grant_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_grant_add *v);
 int adm_grant_add_dec(struct ipc_msg *m, struct adm_grant_add *v);
+int adm_unit_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_unit_add *v);
+int adm_unit_add_dec(struct ipc_msg *m, struct adm_unit_add *v);
+int adm_role_assign_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign *v);
+int adm_role_assign_dec(struct ipc_msg *m, struct adm_role_assign *v);
 
 /*
  * 1 when s (n bytes) is a principal name: [A-Za-z0-9._@-]{1,63}. The ident

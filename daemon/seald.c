@@ -45,6 +45,7 @@
 #include "../lib/log.h"
 #include "monitor/monitor.h"
 #include "net/net.h"
+#include "net/req.h"
 #include "net/tlsmat.h"
 
 #define RELOAD_SEND_TIMEOUT 10	/* s for a net worker to take new TLS material */
@@ -337,9 +338,22 @@ spawn_monitor(const struct config *cfg, struct tlsmat *tls, int listen_fd, int a
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: seald [--config FILE]\n"
+	fprintf(f, "usage: seald [--config FILE] | --list-routes\n"
 	    "Runs in the foreground. SIGHUP re-reads the TLS files; SIGTERM stops.\n"
+	    "--list-routes prints every route of the API (METHOD PATTERN) and exits.\n"
 	    "See seald(8) and docs/architecture.md.\n");
+}
+
+/* The net worker's route table, one "METHOD PATTERN" a line (for the role x
+ * endpoint matrix test and docs/policy.md). */
+static void
+list_routes(void)
+{
+	size_t n;
+	const struct req_route_def *r = req_route_list(&n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s\n", r[i].method == REQ_GET ? "GET" : "POST", r[i].pattern);
 }
 
 /* What the parent watches. */
@@ -440,6 +454,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "list-routes", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sup s = { .net = { 0, -1 } };
@@ -453,6 +468,7 @@ main(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("seald %s\n", SB_VERSION); return 0;
+		case 'L': list_routes(); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

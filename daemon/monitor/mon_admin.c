@@ -1,6 +1,8 @@
 /*
  * The monitor's admin commands (from sealadm over the admin socket): status,
- * unseal, and the simplest seal, principal and grant registration. Every
+ * unseal, and the simplest seal, principal and grant registration (a
+ * principal's kind, unit and roles are given when it is registered: the
+ * bootstrap path until role changes become approved requests). Every
  * change is ledgered. The governance work puts these behind admin logins,
  * roles and approvals; until then the admin socket (mode 0600, peer
  * credentials checked) is the gate.
@@ -509,6 +511,95 @@ principal_act_for(const struct adm_principal_add *v, struct store_principal *p, 
 	return 0;
 }
 
+_Static_assert(STORE_ROLES_MAX >= MSG_ROLES_MAX && STORE_ROLE_MAX >= MSG_ROLE_MAX,
+    "a principal record holds every role assignment the admin message can carry");
+
+/* A unit the record may name: an existing one. 0, or the error put in reply (1). */
+static int
+principal_unit_ok(struct mon *mon, const char *unit, const char *what, uint32_t id,
+    struct ipc_msg *reply)
+{
+	struct store_unit u;
+	int rc = store_unit_get(mon->store, unit, &u);
+
+	if (rc == 0)
+		return 0;
+	if (rc == SB_ENOTFOUND)
+		return mon_reply_err(reply, id, 404, "unknown_unit", "%s: no unit '%s'", what,
+		    unit) ? SB_ENOMEM : 1;
+	return mon_reply_err(reply, id, 503, "ledger_unavailable", "policy store: %s",
+	    sb_strerror(rc)) ? SB_ENOMEM : 1;
+}
+
+/*
+ * Kind, unit and roles of v into p: a known kind, existing units, known
+ * roles, no assignment twice, and no two roles that are an exclusive pair
+ * (the message names both). No role given: requester in the principal's
+ * unit, what every principal was before roles. 0, or the error put in reply
+ * (1), or SB_ENOMEM.
+ */
+static int
+principal_roles(struct mon *mon, const struct adm_principal_add *v, struct store_principal *p,
+    uint32_t id, struct ipc_msg *reply)
+{
+	char a[STORE_ROLE_MAX], b[STORE_ROLE_MAX], what[48];
+	int rc;
+
+	snprintf(p->kind, sizeof(p->kind), "%s", v->kind[0] ? v->kind : "person");
+	if (strcmp(p->kind, "person") != 0 && strcmp(p->kind, "application") != 0)
+		return mon_reply_err(reply, id, 400, "bad_request", "kind: 'person' or "
+		    "'application'") ? SB_ENOMEM : 1;
+	snprintf(p->unit, sizeof(p->unit), "%s", v->unit[0] ? v->unit : STORE_ROOT_UNIT);
+	if ((rc = principal_unit_ok(mon, p->unit, "unit", id, reply)) != 0)
+		return rc;
+	for (size_t i = 0; i < v->n_roles; i++) {
+		struct store_role *r = &p->roles[i];
+
+		snprintf(r->role, sizeof(r->role), "%s", v->roles[i]);
+		snprintf(r->unit, sizeof(r->unit), "%s", v->role_units[i][0] ? v->role_units[i] :
+		    p->unit);
+		if (!policy_role_ok(r->role))
+			return mon_reply_err(reply, id, 400, "unknown_role", "roles[%zu]: no role "
+			    "'%s' (sealadm role list shows them)", i, r->role) ? SB_ENOMEM : 1;
+		snprintf(what, sizeof(what), "roles[%zu]", i);
+		if ((rc = principal_unit_ok(mon, r->unit, what, id, reply)) != 0)
+			return rc;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(r->role, p->roles[j].role) == 0 &&
+			    strcmp(r->unit, p->roles[j].unit) == 0)
+				return mon_reply_err(reply, id, 400, "bad_request", "roles[%zu]: '%s' "
+				    "over '%s' is given twice", i, r->role, r->unit) ? SB_ENOMEM : 1;
+	}
+	p->n_roles = v->n_roles;
+	if (p->n_roles == 0) {
+		snprintf(p->roles[0].role, sizeof(p->roles[0].role), "requester");
+		snprintf(p->roles[0].unit, sizeof(p->roles[0].unit), "%s", p->unit);
+		p->n_roles = 1;
+	}
+	if ((rc = policy_roles_conflict(mon, p, a, b, sizeof(a))) == SB_EPERM)
+		return mon_reply_err(reply, id, 409, "roles_exclusive", "the roles '%s' and '%s' "
+		    "are mutually exclusive: no principal may hold both", a, b) ? SB_ENOMEM : 1;
+	if (rc != 0)
+		return mon_reply_err(reply, id, 503, "ledger_unavailable", "policy store: %s",
+		    sb_strerror(rc)) ? SB_ENOMEM : 1;
+	return 0;
+}
+
+/* p's role assignments as a JSON array of {"role","unit"}. */
+static json_t *
+roles_json(const struct store_principal *p)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < p->n_roles; i++)
+		if (json_array_append_new(a, json_pack("{s:s,s:s}", "role", p->roles[i].role,
+		    "unit", p->roles[i].unit)) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
 /* p's may_act_for as a JSON array (for the ledger entry and the reply). */
 static json_t *
 act_for_json(const struct store_principal *p)
@@ -554,7 +645,8 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return mon_reply_err(reply, m->id, 400, "bad_request", "principal name must be "
 		    "1 to 63 of A-Z a-z 0-9 . _ - @");
 	memset(&p, 0, sizeof(p));
-	if ((rc = principal_act_for(&v, &p, m->id, reply)) != 0)
+	if ((rc = principal_act_for(&v, &p, m->id, reply)) != 0 ||
+	    (rc = principal_roles(mon, &v, &p, m->id, reply)) != 0)
 		return rc < 0 ? rc : 0;
 	if (principal_cert(mon, &v, &c, why, sizeof(why)) != 0)
 		return mon_reply_err(reply, m->id, 400, "bad_certificate", "%s", why);
@@ -579,7 +671,10 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if ((e = entry(mon, "principal.add")) != NULL &&
 	    (json_object_set_new(e, "principal", json_string(p.name)) != 0 ||
 	    json_object_set_new(e, "cert_sha256", json_string(sha)) != 0 ||
-	    json_object_set_new(e, "may_act_for", act_for_json(&p)) != 0)) {
+	    json_object_set_new(e, "may_act_for", act_for_json(&p)) != 0 ||
+	    json_object_set_new(e, "kind", json_string(p.kind)) != 0 ||
+	    json_object_set_new(e, "unit", json_string(p.unit)) != 0 ||
+	    json_object_set_new(e, "roles", roles_json(&p)) != 0)) {
 		json_decref(e);
 		e = NULL;	/* ledgered_change answers SB_ENOMEM */
 	}
@@ -590,8 +685,9 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		    "the name or the certificate is already registered");
 	if (rc != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s,s:o*}", "principal", p.name,
-	    "cert_sha256", sha, "may_act_for", act_for_json(&p)));
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s,s:o*,s:s,s:s,s:o*}",
+	    "principal", p.name, "cert_sha256", sha, "may_act_for", act_for_json(&p),
+	    "kind", p.kind, "unit", p.unit, "roles", roles_json(&p)));
 }
 
 struct grant_store_arg {
@@ -638,4 +734,155 @@ mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
 	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "seal", v.seal,
 	    "principal", v.principal));
+}
+
+/* ---- units and roles ------------------------------------------------------ */
+
+struct unit_store_arg {
+	struct mon *mon;
+	const struct store_unit *u;
+};
+
+static int
+unit_store(void *arg)
+{
+	struct unit_store_arg *a = arg;
+
+	return store_unit_add(a->mon->store, a->u);
+}
+
+int
+mon_adm_unit_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_unit_add v;
+	struct unit_store_arg ua;
+	struct store_unit u, parent;
+	json_t *e;
+	int rc;
+
+	if (adm_unit_add_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	if (!valid_id(v.id, MSG_ID_MAX, 0))
+		return mon_reply_err(reply, m->id, 400, "bad_request", "unit id must be 1 to 63 "
+		    "of A-Z a-z 0-9 . _ -");
+	if (v.name[0] == '\0')
+		return mon_reply_err(reply, m->id, 400, "bad_request", "a unit needs a name");
+	if (v.parent[0] == '\0')
+		return mon_reply_err(reply, m->id, 400, "bad_request", "a unit needs a parent "
+		    "(the root, '%s', is made at first start)", STORE_ROOT_UNIT);
+	if ((rc = store_unit_get(mon->store, v.parent, &parent)) == SB_ENOTFOUND)
+		return mon_reply_err(reply, m->id, 404, "unknown_unit", "parent: no unit '%s'",
+		    v.parent);
+	if (rc == 0 && (rc = store_unit_get(mon->store, v.id, &u)) == 0)
+		return mon_reply_err(reply, m->id, 409, "exists", "unit '%s' exists", v.id);
+	if (rc != SB_ENOTFOUND)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "policy store: %s",
+		    sb_strerror(rc));
+	memset(&u, 0, sizeof(u));
+	snprintf(u.id, sizeof(u.id), "%s", v.id);
+	snprintf(u.name, sizeof(u.name), "%s", v.name);
+	snprintf(u.parent, sizeof(u.parent), "%s", v.parent);
+	if ((e = entry(mon, "unit.add")) != NULL) {
+		json_object_set_new(e, "unit", json_string(u.id));
+		json_object_set_new(e, "name", json_string(u.name));
+		json_object_set_new(e, "parent", json_string(u.parent));
+	}
+	ua.mon = mon;
+	ua.u = &u;
+	if ((rc = ledgered_change(mon, e, unit_store, &ua)) == SB_EEXIST)
+		return mon_reply_err(reply, m->id, 409, "exists", "unit '%s' exists", v.id);
+	if (rc != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s,s:s}", "id", u.id,
+	    "name", u.name, "parent", u.parent));
+}
+
+static int
+principal_update(void *arg)
+{
+	struct principal_store_arg *a = arg;
+
+	return store_principal_update(a->mon->store, a->p);
+}
+
+/* The checks of one new assignment r for p; 0, or the error put in reply (1). */
+static int
+role_assign_check(struct mon *mon, const struct store_principal *p,
+    const struct store_role *r, uint32_t id, struct ipc_msg *reply)
+{
+	char a[STORE_ROLE_MAX], b[STORE_ROLE_MAX];
+	struct store_principal with = *p;
+	int rc;
+
+	if (!policy_role_ok(r->role))
+		return mon_reply_err(reply, id, 400, "unknown_role", "no role '%s' (sealadm role "
+		    "list shows them)", r->role) ? SB_ENOMEM : 1;
+	if ((rc = principal_unit_ok(mon, r->unit, "unit", id, reply)) != 0)
+		return rc;
+	for (size_t i = 0; i < p->n_roles; i++)
+		if (strcmp(p->roles[i].role, r->role) == 0 && strcmp(p->roles[i].unit, r->unit) == 0)
+			return mon_reply_err(reply, id, 409, "exists", "'%s' already holds '%s' "
+			    "over '%s'", p->name, r->role, r->unit) ? SB_ENOMEM : 1;
+	if (p->n_roles >= STORE_ROLES_MAX)
+		return mon_reply_err(reply, id, 409, "too_many_roles", "'%s' holds %d roles, "
+		    "the most one principal may", p->name, STORE_ROLES_MAX) ? SB_ENOMEM : 1;
+	with.roles[with.n_roles++] = *r;
+	if ((rc = policy_roles_conflict(mon, &with, a, b, sizeof(a))) == SB_EPERM)
+		return mon_reply_err(reply, id, 409, "roles_exclusive", "the roles '%s' and '%s' "
+		    "are mutually exclusive: no principal may hold both", a, b) ? SB_ENOMEM : 1;
+	if (rc != 0)
+		return mon_reply_err(reply, id, 503, "ledger_unavailable", "policy store: %s",
+		    sb_strerror(rc)) ? SB_ENOMEM : 1;
+	return 0;
+}
+
+int
+mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_role_assign v;
+	struct principal_store_arg pa;
+	struct store_principal p;
+	struct store_role r;
+	json_t *e;
+	int rc;
+
+	if (adm_role_assign_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	if ((rc = store_principal_get(mon->store, v.principal, &p)) == SB_ENOTFOUND)
+		return mon_reply_err(reply, m->id, 404, "unknown_principal", "no principal '%s'",
+		    v.principal);
+	if (rc != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "policy store: %s",
+		    sb_strerror(rc));
+	memset(&r, 0, sizeof(r));
+	snprintf(r.role, sizeof(r.role), "%s", v.role);
+	snprintf(r.unit, sizeof(r.unit), "%s", v.unit[0] ? v.unit : p.unit);
+	if ((rc = role_assign_check(mon, &p, &r, m->id, reply)) != 0)
+		return rc < 0 ? rc : 0;
+	p.roles[p.n_roles++] = r;
+	if ((e = entry(mon, "role.assign")) != NULL) {
+		json_object_set_new(e, "principal", json_string(p.name));
+		json_object_set_new(e, "role", json_string(r.role));
+		json_object_set_new(e, "unit", json_string(r.unit));
+	}
+	pa.mon = mon;
+	pa.p = &p;
+	if ((rc = ledgered_change(mon, e, principal_update, &pa)) != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:o*}", "principal", p.name,
+	    "roles", roles_json(&p)));
+}
+
+int
+mon_adm_role_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	json_t *o;
+	int rc;
+
+	if (ipc_get_end(m) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	if ((o = policy_roles_json(mon, &rc)) == NULL)
+		return rc == SB_ENOMEM ? rc : mon_reply_err(reply, m->id, 503,
+		    "ledger_unavailable", "policy store: %s", sb_strerror(rc));
+	return mon_reply_json(reply, m->id, 200, o);
 }

@@ -73,12 +73,18 @@ int mon_ledger_sth(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_units_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_principals_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_roles_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 
 int mon_adm_status(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_unseal(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_seal_create(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_unit_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_role_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 
 /* Helpers (mon_util.c). */
 int mon_reply_json(struct ipc_msg *reply, uint32_t id, uint16_t status, json_t *body);
@@ -114,13 +120,33 @@ const struct cades *mon_signer_cades(const struct mon_signer *g);
 void mon_signer_put(struct mon_signer *g);
 /* The principal registered for an identity; SB_ENOTFOUND if none. */
 int mon_principal(struct mon *mon, const struct msg_ident *who, struct store_principal *p);
-/* The active principal for who, or a 403 unknown_principal (or 503) reply
- * in reply and a non-zero return: the handler then returns 0. */
-int mon_who(struct mon *mon, const struct msg_ident *who, uint32_t id, struct ipc_msg *reply,
-    struct store_principal *p);
+/* The active principal for who, allowed by policy_may_call to send a
+ * message of this type; or a 403 unknown_principal, 403 forbidden_role (or
+ * 503) reply in reply and a non-zero return: the handler then returns 0.
+ * Every handler of a request that carries an identity starts here. */
+int mon_who(struct mon *mon, const struct msg_ident *who, uint16_t type, uint32_t id,
+    struct ipc_msg *reply, struct store_principal *p);
 
 /* Policy (policy.c): the one place that decides what a principal may do. */
+/*
+ * May p call the endpoint that sends a message of this type? 0 when one of
+ * its roles is allowed; SB_EPERM with why (the roles it needs) when not, and
+ * for every type without a row in policy.c's table.
+ */
+int policy_may_call(struct mon *mon, const struct store_principal *p, uint16_t type,
+    char *why, size_t len);
+/* 1 when role is one of the roles policy.c knows. */
+int policy_role_ok(const char *role);
+/* 0 when no two of p's roles are an exclusive pair; SB_EPERM with the pair in
+ * a and b (len bytes each); another SB_* when the store cannot be read. */
+int policy_roles_conflict(struct mon *mon, const struct store_principal *p, char *a, char *b,
+    size_t len);
 int policy_may_sign(struct mon *mon, const struct store_principal *p, const struct store_seal *s);
+/* May p see unit (and what belongs to it)? 0 when it may, SB_EPERM when not. */
+int policy_may_see_unit(struct mon *mon, const struct store_principal *p, const char *unit);
+/* {"roles": [names], "exclusive": [[a, b], ...]}: new reference, or NULL with
+ * *rc the error (the store cannot be read, SB_ENOMEM). */
+json_t *policy_roles_json(struct mon *mon, int *rc);
 int policy_may_see(struct mon *mon, const struct store_principal *p, const struct store_seal *s);
 /*
  * May actor act on behalf of person (a principal name)? 0 when it may;

@@ -61,6 +61,7 @@ int
 mon_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct cms_verify_result r;
+	struct store_principal p;
 	struct msg_verify v;
 	char when[32], *subj;
 	json_t *o;
@@ -69,6 +70,8 @@ mon_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (msg_verify_dec(m, &v) != 0)
 		return SB_EINVAL;
 	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	rc = cms_verify_digest(v.cms, v.cms_len, v.md_nid, v.digest, v.digest_len,
@@ -107,6 +110,7 @@ int
 mon_tsa(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct msg_reply r = { .status = 200, .content_type = "application/timestamp-reply" };
+	struct store_principal p;
 	struct msg_tsa v;
 	uint8_t *der = NULL;
 	size_t len = 0;
@@ -115,6 +119,8 @@ mon_tsa(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (msg_tsa_dec(m, &v) != 0)
 		return SB_EINVAL;
 	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
 	/* A bad query or an untrusted clock is answered by a TSA rejection
 	 * reply, as RFC 3161 asks; only a failing HSM is an HTTP error. */
@@ -162,7 +168,7 @@ mon_ledger_sth(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return SB_EINVAL;
 	if (mon_require_ready(mon, m->id, reply) != 0)
 		return 0;
-	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
 	if ((rc = sth_current(mon, UINT64_MAX, &sth)) == SB_ENOTFOUND)
 		return mon_reply_err(reply, m->id, 404, "not_found", "the ledger is empty");
@@ -208,7 +214,7 @@ mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return SB_EINVAL;
 	if (mon_require_ready(mon, m->id, reply) != 0)
 		return 0;
-	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
 	if (v.count == 0 || v.count > LEDGER_LIST_MAX)
 		return mon_reply_err(reply, m->id, 400, "bad_query",
@@ -248,7 +254,7 @@ mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return SB_EINVAL;
 	if (mon_require_ready(mon, m->id, reply) != 0)
 		return 0;
-	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
 	size = ledger_size(mon->ledger);
 	if (incl) {
@@ -342,7 +348,7 @@ mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return SB_EINVAL;
 	if (mon_require_ready(mon, m->id, reply) != 0)
 		return 0;
-	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
 	buf_init(&entry, LEDGER_ENTRY_MAX);
 	rc = ledger_entry_get(mon->ledger, v.seq, &entry);

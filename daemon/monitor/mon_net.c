@@ -88,7 +88,7 @@ mon_seals_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 
 	if (msg_ident_only_dec(m, &v) != 0)
 		return SB_EINVAL;
-	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
 	if ((c.arr = json_array()) == NULL)
 		return SB_ENOMEM;
@@ -109,7 +109,7 @@ mon_seal_get(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 
 	if (msg_seal_get_dec(m, &v) != 0)
 		return SB_EINVAL;
-	if (mon_who(mon, &v.who, m->id, reply, &p) != 0)
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
 	rc = store_seal_get(mon->store, v.seal, &s);
 	if (rc != 0 || policy_may_see(mon, &p, &s) != 0) {
@@ -243,6 +243,7 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	uint8_t *cms = NULL;
 	size_t cms_len = 0;
 	struct mon_signer *signer = NULL;
+	char why[MSG_TEXT_MAX];
 	int rc;
 
 	if (msg_sign_dec(m, &v) != 0)
@@ -256,6 +257,8 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (rc != 0 || strcmp(p.state, "active") != 0)
 		return sign_refuse(mon, &v, v.who.subject, m->id, reply, 403, "unknown_principal",
 		    "this client certificate is not registered to an active principal");
+	if (policy_may_call(mon, &p, m->type, why, sizeof(why)) != 0)
+		return sign_refuse(mon, &v, p.name, m->id, reply, 403, "forbidden_role", why);
 	if ((rc = sign_check(mon, &v, p.name, m->id, reply, &s, &p)) != 0) {
 		store_seal_clear(&s);
 		return rc < 0 ? rc : 0;

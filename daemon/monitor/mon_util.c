@@ -157,13 +157,19 @@ mon_principal(struct mon *mon, const struct msg_ident *who, struct store_princip
 }
 
 int
-mon_who(struct mon *mon, const struct msg_ident *who, uint32_t id, struct ipc_msg *reply,
-    struct store_principal *p)
+mon_who(struct mon *mon, const struct msg_ident *who, uint16_t type, uint32_t id,
+    struct ipc_msg *reply, struct store_principal *p)
 {
+	char why[MSG_TEXT_MAX];
 	int rc = mon_principal(mon, who, p);
 
-	if (rc == 0 && strcmp(p->state, "active") == 0)
-		return 0;
+	if (rc == 0 && strcmp(p->state, "active") == 0) {
+		if (policy_may_call(mon, p, type, why, sizeof(why)) == 0)
+			return 0;
+		log_info("monitor: refused %s: %s", p->name, why);
+		mon_reply_err(reply, id, 403, "forbidden_role", "%s", why);
+		return SB_EPERM;
+	}
 	if (rc == 0 || rc == SB_ENOTFOUND) {
 		log_info("monitor: refused unknown or disabled principal (%s)", who->subject);
 		mon_reply_err(reply, id, 403, "unknown_principal",

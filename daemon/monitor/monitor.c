@@ -57,6 +57,9 @@ static const struct mon_route net_routes[] = {
 	{ MSG_PROOF_INCLUSION, mon_proof },
 	{ MSG_PROOF_CONSISTENCY, mon_proof },
 	{ MSG_EVIDENCE, mon_evidence },
+	{ MSG_UNITS_LIST, mon_units_list },
+	{ MSG_PRINCIPALS_LIST, mon_principals_list },
+	{ MSG_ROLES_LIST, mon_roles_list },
 };
 
 static const struct mon_route admin_routes[] = {
@@ -65,6 +68,9 @@ static const struct mon_route admin_routes[] = {
 	{ ADM_SEAL_CREATE, mon_adm_seal_create },
 	{ ADM_PRINCIPAL_ADD, mon_adm_principal_add },
 	{ ADM_GRANT_ADD, mon_adm_grant_add },
+	{ ADM_UNIT_ADD, mon_adm_unit_add },
+	{ ADM_ROLE_ASSIGN, mon_adm_role_assign },
+	{ ADM_ROLE_LIST, mon_adm_role_list },
 };
 
 static mon_handler

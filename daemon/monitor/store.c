@@ -1,8 +1,16 @@
 /*
  * store — policy records as JSON objects in named LMDB databases:
- *   policy/principals  name -> {"name","cert_sha256","subject","state","may_act_for"}
+ *   policy/principals  name -> {"name","cert_sha256","subject","state","may_act_for",
+ *                               "kind","unit","roles"}
  *                      (may_act_for: an array of principal names; absent in
- *                      records made before it existed, read as empty)
+ *                      records made before it existed, read as empty. kind,
+ *                      unit, roles: absent in records made before units and
+ *                      roles existed, read as "person", the root unit and
+ *                      [{"role":"requester","unit":root}]: what such a
+ *                      principal could do then, sign within its grants)
+ *   policy/units       id -> {"id","name","parent"} (parent "" for the root)
+ *   policy/exclusive   role NUL role (the two in strcmp order) -> "": the
+ *                      pairs no principal may hold together
  *   policy/certs       certificate SHA-256 (32 bytes) -> principal name
  *   policy/seals       id -> {"id","name","type","key_type","unit","state",
  *                             "key_id","cert_sha256","image_sha256","created","certificate"}
@@ -23,11 +31,36 @@
 #include "../../lib/log.h"
 #include "store.h"
 
-enum { DB_PRINCIPALS, DB_CERTS, DB_SEALS, DB_GRANTS, DB_IMAGES, DB_SIGS, DB_N };
+enum { DB_PRINCIPALS, DB_CERTS, DB_SEALS, DB_GRANTS, DB_IMAGES, DB_SIGS, DB_UNITS,
+	DB_EXCLUSIVE, DB_N };
+
+_Static_assert(DB_N == STORE_DBS, "STORE_DBS counts the named databases");
 
 static const char *const store_db_names[DB_N] = {
 	"policy/principals", "policy/certs", "policy/seals", "policy/grants",
-	"policy/images", "policy/sigs",
+	"policy/images", "policy/sigs", "policy/units", "policy/exclusive",
+};
+
+/*
+ * Three-member separation (DESIGN invariant 5) and issue 4's defaults, as
+ * data: the appliance roles with each other; the sysadmin with every
+ * business role (it must not reach business data through one); the secadmin
+ * with the roles that seal or approve; both auditors with every role that
+ * changes or uses seals. docs/policy.md has the same table.
+ */
+const char *const store_default_exclusions[][2] = {
+	{ "sysadmin", "secadmin" }, { "sysadmin", "auditor" }, { "secadmin", "auditor" },
+	{ "sysadmin", "seal-admin" }, { "sysadmin", "approver" }, { "sysadmin", "requester" },
+	{ "sysadmin", "template-creator" }, { "sysadmin", "file-admin" },
+	{ "sysadmin", "business-auditor" },
+	{ "secadmin", "requester" }, { "secadmin", "approver" },
+	{ "secadmin", "business-auditor" },
+	{ "auditor", "seal-admin" }, { "auditor", "approver" }, { "auditor", "requester" },
+	{ "auditor", "template-creator" }, { "auditor", "file-admin" },
+	{ "business-auditor", "seal-admin" }, { "business-auditor", "approver" },
+	{ "business-auditor", "requester" }, { "business-auditor", "template-creator" },
+	{ "business-auditor", "file-admin" },
+	{ NULL, NULL },
 };
 
 /*
@@ -69,6 +102,55 @@ store_rc(int mrc, const char *what)
 	return SB_EIO;
 }
 
+static size_t
+pair_key(const char *a, const char *b, char *key, size_t len)
+{
+	int n;
+
+	if (strcmp(a, b) > 0) {
+		const char *t = a;
+
+		a = b;
+		b = t;
+	}
+	n = snprintf(key, len, "%s%c%s", a, '\0', b);
+	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+}
+
+/*
+ * The defaults, at first start only (an empty units database): the root unit
+ * and the exclusive pairs. They are part of the software, not a change an
+ * administrator made, so they are not ledgered; changing them later is.
+ */
+static int
+store_seed(MDB_txn *txn, struct store *st)
+{
+	static const char root[] = "{\"id\":\"" STORE_ROOT_UNIT "\",\"name\":\"Group head office\","
+	    "\"parent\":\"\"}";
+	MDB_val k = { strlen(STORE_ROOT_UNIT), (void *)STORE_ROOT_UNIT }, v;
+	char key[2 * STORE_ROLE_MAX + 2];
+	int mrc;
+
+	if ((mrc = mdb_get(txn, st->dbi[DB_UNITS], &k, &v)) != MDB_NOTFOUND)
+		return mrc;
+	v.mv_size = sizeof(root) - 1;
+	v.mv_data = (void *)root;
+	if ((mrc = mdb_put(txn, st->dbi[DB_UNITS], &k, &v, 0)) != 0)
+		return mrc;
+	for (size_t i = 0; store_default_exclusions[i][0] != NULL; i++) {
+		MDB_val pk, pv = { 0, (void *)"" };
+
+		pk.mv_size = pair_key(store_default_exclusions[i][0],
+		    store_default_exclusions[i][1], key, sizeof(key));
+		pk.mv_data = key;
+		if (pk.mv_size == 0)
+			return MDB_BAD_VALSIZE;
+		if ((mrc = mdb_put(txn, st->dbi[DB_EXCLUSIVE], &pk, &pv, 0)) != 0)
+			return mrc;
+	}
+	return 0;
+}
+
 int
 store_open(MDB_env *env, struct store **out)
 {
@@ -90,6 +172,8 @@ store_open(MDB_env *env, struct store **out)
 	}
 	for (int i = 0; i < DB_N && mrc == 0; i++)
 		mrc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE, &st->dbi[i]);
+	if (mrc == 0)
+		mrc = store_seed(txn, st);
 	if (mrc == 0)
 		mrc = mdb_txn_commit(txn);
 	else
@@ -306,6 +390,35 @@ act_for_from_json(const json_t *arr, struct store_principal *p)
 	return 0;
 }
 
+/* "roles" of a principal record; absent: what an older record could do. */
+static int
+roles_from_json(const json_t *arr, struct store_principal *p)
+{
+	size_t i;
+	json_t *v;
+
+	if (arr == NULL) {
+		snprintf(p->roles[0].role, sizeof(p->roles[0].role), "requester");
+		snprintf(p->roles[0].unit, sizeof(p->roles[0].unit), "%s", STORE_ROOT_UNIT);
+		p->n_roles = 1;
+		return 0;
+	}
+	if (!json_is_array(arr) || json_array_size(arr) > STORE_ROLES_MAX)
+		return SB_EIO;
+	json_array_foreach(arr, i, v) {
+		const char *r = json_string_value(json_object_get(v, "role"));
+		const char *u = json_string_value(json_object_get(v, "unit"));
+
+		if (r == NULL || u == NULL || strlen(r) >= STORE_ROLE_MAX ||
+		    strlen(u) >= STORE_ID_MAX)
+			return SB_EIO;
+		snprintf(p->roles[i].role, sizeof(p->roles[i].role), "%s", r);
+		snprintf(p->roles[i].unit, sizeof(p->roles[i].unit), "%s", u);
+	}
+	p->n_roles = json_array_size(arr);
+	return 0;
+}
+
 static int
 principal_from_json(const char *text, struct store_principal *p)
 {
@@ -318,43 +431,95 @@ principal_from_json(const char *text, struct store_principal *p)
 	jstr(o, "name", p->name, sizeof(p->name));
 	jstr(o, "subject", p->subject, sizeof(p->subject));
 	jstr(o, "state", p->state, sizeof(p->state));
+	jstr(o, "kind", p->kind, sizeof(p->kind));
+	jstr(o, "unit", p->unit, sizeof(p->unit));
+	if (p->kind[0] == '\0')
+		snprintf(p->kind, sizeof(p->kind), "person");
+	if (p->unit[0] == '\0')
+		snprintf(p->unit, sizeof(p->unit), "%s", STORE_ROOT_UNIT);
 	rc = unhex(json_string_value(json_object_get(o, "cert_sha256")), p->cert_sha256, 32);
 	if (rc == 0)
 		rc = act_for_from_json(json_object_get(o, "may_act_for"), p);
+	if (rc == 0)
+		rc = roles_from_json(json_object_get(o, "roles"), p);
 	json_decref(o);
 	return rc == 0 ? 0 : SB_EIO;
+}
+
+/* p as its record (malloc'd text), or NULL. */
+static char *
+principal_text(const struct store_principal *p)
+{
+	char sha[65], *text;
+	json_t *o, *acts, *roles;
+
+	hex(p->cert_sha256, 32, sha);
+	if (p->n_may_act_for > STORE_ACT_FOR_MAX || p->n_roles > STORE_ROLES_MAX)
+		return NULL;
+	acts = json_array();
+	roles = json_array();
+	for (size_t i = 0; acts != NULL && i < p->n_may_act_for; i++)
+		if (json_array_append_new(acts, json_string(p->may_act_for[i])) != 0) {
+			json_decref(acts);
+			acts = NULL;
+		}
+	for (size_t i = 0; roles != NULL && i < p->n_roles; i++)
+		if (json_array_append_new(roles, json_pack("{s:s,s:s}", "role", p->roles[i].role,
+		    "unit", p->roles[i].unit)) != 0) {
+			json_decref(roles);
+			roles = NULL;
+		}
+	/* "o" takes acts and roles, also when packing fails; a list that could not be
+	 * made (NULL, left out by o*) refuses the record below. */
+	o = json_pack("{s:s,s:s,s:s,s:s,s:o*,s:s,s:s,s:o*}", "name", p->name, "cert_sha256", sha,
+	    "subject", p->subject, "state", p->state[0] ? p->state : "active",
+	    "may_act_for", acts, "kind", p->kind, "unit", p->unit, "roles", roles);
+	if (acts == NULL || roles == NULL) {
+		json_decref(o);
+		o = NULL;
+	}
+	if (o == NULL || (text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	json_decref(o);
+	return text;
 }
 
 int
 store_principal_add(struct store *st, const struct store_principal *p)
 {
-	char sha[65], *text;
-	json_t *o, *acts;
+	char *text;
 	int rc;
 
-	hex(p->cert_sha256, 32, sha);
-	if (p->n_may_act_for > STORE_ACT_FOR_MAX)
+	if (p->n_may_act_for > STORE_ACT_FOR_MAX || p->n_roles > STORE_ROLES_MAX)
 		return SB_EINVAL;
-	if ((acts = json_array()) == NULL)
+	if ((text = principal_text(p)) == NULL)
 		return SB_ENOMEM;
-	for (size_t i = 0; i < p->n_may_act_for; i++)
-		if (json_array_append_new(acts, json_string(p->may_act_for[i])) != 0) {
-			json_decref(acts);
-			return SB_ENOMEM;
-		}
-	/* "o" takes acts, also when packing fails. */
-	o = json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", p->name, "cert_sha256", sha,
-	    "subject", p->subject, "state", p->state[0] ? p->state : "active",
-	    "may_act_for", acts);
-	if (o == NULL || (text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
-		json_decref(o);
-		return SB_ENOMEM;
-	}
-	json_decref(o);
 	/* One transaction: a refused name must not leave its certificate mapped. */
 	rc = store_put2(st, DB_CERTS, p->cert_sha256, 32, p->name, strlen(p->name),
 	    MDB_NOOVERWRITE, DB_PRINCIPALS, p->name, strlen(p->name), text, strlen(text),
 	    MDB_NOOVERWRITE);
+	free(text);
+	return rc;
+}
+
+int
+store_principal_update(struct store *st, const struct store_principal *p)
+{
+	struct store_principal old;
+	char *text;
+	int rc;
+
+	if (p->n_may_act_for > STORE_ACT_FOR_MAX || p->n_roles > STORE_ROLES_MAX)
+		return SB_EINVAL;
+	if ((rc = store_principal_get(st, p->name, &old)) != 0)
+		return rc;
+	if (memcmp(old.cert_sha256, p->cert_sha256, 32) != 0)
+		return SB_EINVAL;	/* the certificate map would lie */
+	if ((text = principal_text(p)) == NULL)
+		return SB_ENOMEM;
+	rc = store_put(st, DB_PRINCIPALS, p->name, strlen(p->name), text, strlen(text), 0);
 	free(text);
 	return rc;
 }
@@ -554,6 +719,167 @@ store_grant_has(struct store *st, const char *seal, const char *principal)
 	if (n == 0)
 		return SB_ENOTFOUND;
 	rc = store_get(st, DB_GRANTS, key, n, &v, NULL);
+	free(v);
+	return rc;
+}
+
+/* ---- units and exclusive role pairs -------------------------------------- */
+
+int
+store_unit_get(struct store *st, const char *id, struct store_unit *u)
+{
+	char *text;
+	json_t *o;
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if ((rc = store_get(st, DB_UNITS, id, strlen(id), &text, NULL)) != 0)
+		return rc;
+	o = json_loads(text, 0, NULL);
+	free(text);
+	if (o == NULL)
+		return SB_EIO;
+	jstr(o, "id", u->id, sizeof(u->id));
+	jstr(o, "name", u->name, sizeof(u->name));
+	jstr(o, "parent", u->parent, sizeof(u->parent));
+	json_decref(o);
+	return 0;
+}
+
+int
+store_unit_add(struct store *st, const struct store_unit *u)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s}", "id", u->id, "name", u->name, "parent", u->parent);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	int rc;
+
+	json_decref(o);
+	if (text == NULL)
+		return SB_ENOMEM;
+	rc = store_put(st, DB_UNITS, u->id, strlen(u->id), text, strlen(text), MDB_NOOVERWRITE);
+	free(text);
+	return rc;
+}
+
+/* Calls fn(arg, key, klen, value, vlen) for each record of db in key order,
+ * at most STORE_SEALS_MAX, until it returns non-zero (returned). */
+static int
+store_each(struct store *st, int db, int (*fn)(void *, const MDB_val *, const MDB_val *),
+    void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int mrc, rc = 0, n = 0;
+
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_cursor_open(txn, st->dbi[db], &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, "cursor");
+	}
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0 &&
+	    n < STORE_SEALS_MAX; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++)
+		rc = fn(arg, &k, &v);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+struct each_arg {
+	int (*unit)(void *arg, const struct store_unit *u);
+	int (*principal)(void *arg, const struct store_principal *p);
+	int (*pair)(void *arg, const char *a, const char *b);
+	void *arg;
+};
+
+static int
+unit_one(void *a, const MDB_val *k, const MDB_val *v)
+{
+	struct each_arg *e = a;
+	struct store_unit u;
+	char *text = strndup(v->mv_data, v->mv_size);
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+
+	(void)k;
+	free(text);
+	if (o == NULL)
+		return SB_EIO;
+	memset(&u, 0, sizeof(u));
+	jstr(o, "id", u.id, sizeof(u.id));
+	jstr(o, "name", u.name, sizeof(u.name));
+	jstr(o, "parent", u.parent, sizeof(u.parent));
+	json_decref(o);
+	return e->unit(e->arg, &u);
+}
+
+int
+store_unit_each(struct store *st, int (*fn)(void *arg, const struct store_unit *u), void *arg)
+{
+	struct each_arg e = { .unit = fn, .arg = arg };
+
+	return store_each(st, DB_UNITS, unit_one, &e);
+}
+
+static int
+principal_one(void *a, const MDB_val *k, const MDB_val *v)
+{
+	struct each_arg *e = a;
+	struct store_principal p;
+	char *text = strndup(v->mv_data, v->mv_size);
+	int rc;
+
+	(void)k;
+	if (text == NULL)
+		return SB_ENOMEM;
+	rc = principal_from_json(text, &p);
+	free(text);
+	return rc != 0 ? rc : e->principal(e->arg, &p);
+}
+
+int
+store_principal_each(struct store *st, int (*fn)(void *arg, const struct store_principal *p),
+    void *arg)
+{
+	struct each_arg e = { .principal = fn, .arg = arg };
+
+	return store_each(st, DB_PRINCIPALS, principal_one, &e);
+}
+
+static int
+pair_one(void *a, const MDB_val *k, const MDB_val *v)
+{
+	struct each_arg *e = a;
+	char key[2 * STORE_ROLE_MAX + 2];
+	size_t n = k->mv_size;
+
+	(void)v;
+	if (n >= sizeof(key) || memchr(k->mv_data, '\0', n) == NULL)
+		return SB_EIO;
+	memcpy(key, k->mv_data, n);
+	key[n] = '\0';
+	return e->pair(e->arg, key, key + strlen(key) + 1);
+}
+
+int
+store_exclusion_each(struct store *st, int (*fn)(void *arg, const char *a, const char *b),
+    void *arg)
+{
+	struct each_arg e = { .pair = fn, .arg = arg };
+
+	return store_each(st, DB_EXCLUSIVE, pair_one, &e);
+}
+
+int
+store_exclusive(struct store *st, const char *a, const char *b)
+{
+	char key[2 * STORE_ROLE_MAX + 2], *v;
+	size_t n = pair_key(a, b, key, sizeof(key));
+	int rc;
+
+	if (n == 0)
+		return SB_ENOTFOUND;
+	rc = store_get(st, DB_EXCLUSIVE, key, n, &v, NULL);
 	free(v);
 	return rc;
 }

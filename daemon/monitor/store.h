@@ -1,6 +1,7 @@
 /*
- * store — the monitor's policy records: principals, seals, grants and seal
- * images. Named databases in the
+ * store — the monitor's policy records: org units, principals (with their
+ * kind, unit and role assignments), mutually exclusive role pairs, seals,
+ * grants and seal images. Named databases in the
  * ledger's LMDB environment (one environment, as the design asks), each
  * record a small JSON object.
  *
@@ -16,16 +17,30 @@
 
 #include <lmdb.h>
 
-#define STORE_DBS 6		/* named databases store_open opens */
+#define STORE_DBS 8		/* named databases store_open opens */
 #define STORE_ID_MAX 64
 #define STORE_NAME_MAX 256
 #define STORE_SEALS_MAX 10000	/* store_seal_list stops there */
 #define STORE_ACT_FOR_MAX 32	/* names in a principal's may_act_for */
+#define STORE_ROLES_MAX 16	/* role assignments of one principal */
+#define STORE_ROLE_MAX 32	/* a role name */
+#define STORE_ROOT_UNIT "group"	/* the root of the unit tree, made at first start */
 
 struct store;
 
+/* One role assignment: role over the subtree rooted at unit. */
+struct store_role {
+	char role[STORE_ROLE_MAX];
+	char unit[STORE_ID_MAX];
+};
+
 struct store_principal {
 	char name[STORE_ID_MAX];
+	char kind[16];			/* "person" or "application" */
+	char unit[STORE_ID_MAX];	/* the unit it belongs to */
+	/* Role assignments (which names exist and what they allow is policy.c's). */
+	size_t n_roles;
+	struct store_role roles[STORE_ROLES_MAX];
 	uint8_t cert_sha256[32];
 	char subject[512];
 	char state[16];			/* "active" or "disabled" */
@@ -48,6 +63,17 @@ struct store_seal {
 	char *cert_pem;			/* malloc'd; store_seal_clear frees it */
 };
 
+struct store_unit {
+	char id[STORE_ID_MAX];
+	char name[STORE_NAME_MAX];
+	char parent[STORE_ID_MAX];	/* "" for the root */
+};
+
+/*
+ * Opens (creating) the named databases. At first start it also writes the
+ * defaults, in the same transaction: the root unit STORE_ROOT_UNIT and the
+ * exclusive role pairs of store_default_exclusions.
+ */
 int store_open(MDB_env *env, struct store **out);
 void store_close(struct store *st);
 
@@ -55,6 +81,9 @@ void store_close(struct store *st);
 int store_principal_add(struct store *st, const struct store_principal *p);
 int store_principal_by_cert(struct store *st, const uint8_t sha[32], struct store_principal *p);
 int store_principal_get(struct store *st, const char *name, struct store_principal *p);
+/* Rewrites a registered principal's record (same name and certificate:
+ * SB_EINVAL otherwise; SB_ENOTFOUND when there is none). */
+int store_principal_update(struct store *st, const struct store_principal *p);
 
 /* SB_EEXIST when the id is taken. */
 int store_seal_add(struct store *st, const struct store_seal *s);
@@ -67,6 +96,24 @@ void store_seal_clear(struct store_seal *s);
 int store_grant_add(struct store *st, const char *seal, const char *principal);
 /* 0 when granted, SB_ENOTFOUND when not. */
 int store_grant_has(struct store *st, const char *seal, const char *principal);
+
+/* 0 and u filled, or SB_ENOTFOUND. */
+int store_unit_get(struct store *st, const char *id, struct store_unit *u);
+/* SB_EEXIST when the id is taken; the parent is the caller's to check. */
+int store_unit_add(struct store *st, const struct store_unit *u);
+/* Calls fn for each unit (in id order) until it returns non-zero (returned). */
+int store_unit_each(struct store *st, int (*fn)(void *arg, const struct store_unit *u), void *arg);
+/* Calls fn for each principal (in name order) until it returns non-zero. */
+int store_principal_each(struct store *st, int (*fn)(void *arg, const struct store_principal *p),
+    void *arg);
+/* Calls fn for each exclusive pair until it returns non-zero. */
+int store_exclusion_each(struct store *st, int (*fn)(void *arg, const char *a, const char *b),
+    void *arg);
+/* 0 when roles a and b are mutually exclusive (in either order), SB_ENOTFOUND
+ * when not, SB_EIO when the store cannot be read. */
+int store_exclusive(struct store *st, const char *a, const char *b);
+/* The pairs written at first start: a NULL-terminated list of {a, b}. */
+extern const char *const store_default_exclusions[][2];
 
 int store_image_put(struct store *st, const char *sha_hex, const uint8_t *png, size_t len);
 

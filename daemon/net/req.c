@@ -153,15 +153,18 @@ parse_u64(const char *s, size_t n, uint64_t *out)
 
 /* ---- routes ------------------------------------------------------------- */
 
-struct fixed_route {
-	const char *path;
-	enum req_route_id id;
-	enum req_method method;
-};
-
-static const struct fixed_route fixed_routes[] = {
+/*
+ * Every route of the API, the one list: req_route matches against it and
+ * req_route_list hands it out (seald --list-routes), so that the role x
+ * endpoint matrix test (tests/integration/matrix.sh) can tell when a route
+ * has no row. A pattern is literal text with at most one parameter, "{seal}"
+ * (a seal id) or "{seq}" (a decimal number), standing for one path segment.
+ */
+static const struct req_route_def routes[] = {
 	{ "/v1/health", REQ_HEALTH, REQ_GET },
 	{ "/v1/seals", REQ_SEALS, REQ_GET },
+	{ "/v1/seals/{seal}", REQ_SEAL, REQ_GET },
+	{ "/v1/seals/{seal}/sign", REQ_SIGN, REQ_POST },
 	{ "/v1/sign/batch", REQ_BATCH, REQ_POST },
 	{ "/v1/verify", REQ_VERIFY, REQ_POST },
 	{ "/v1/tsa", REQ_TSA, REQ_POST },
@@ -169,7 +172,18 @@ static const struct fixed_route fixed_routes[] = {
 	{ "/v1/ledger/entries", REQ_ENTRIES, REQ_GET },
 	{ "/v1/ledger/proof/inclusion", REQ_INCLUSION, REQ_GET },
 	{ "/v1/ledger/proof/consistency", REQ_CONSISTENCY, REQ_GET },
+	{ "/v1/evidence/{seq}", REQ_EVIDENCE, REQ_GET },
+	{ "/v1/units", REQ_UNITS, REQ_GET },
+	{ "/v1/principals", REQ_PRINCIPALS, REQ_GET },
+	{ "/v1/roles", REQ_ROLES, REQ_GET },
 };
+
+const struct req_route_def *
+req_route_list(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
+}
 
 static int
 not_found(struct req_err *e)
@@ -177,70 +191,73 @@ not_found(struct req_err *e)
 	return fail(e, 404, "not_found", "no such path");
 }
 
-/* /v1/seals/{id} and /v1/seals/{id}/sign; rest is what follows "/v1/seals/". */
+/*
+ * Does path match pattern? 1 when it does, with the parameter's segment in
+ * *seg (*seglen bytes; 0 when the pattern has none); 0 when not. A segment
+ * is never empty and never holds '/'.
+ */
 static int
-route_seal(const char *rest, struct req_route *r, struct req_err *e)
+route_match(const char *pattern, const char *path, const char **seg, size_t *seglen)
 {
-	const char *slash = strchr(rest, '/');
-	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+	const char *open = strchr(pattern, '{'), *close, *rest;
+	size_t pre;
 
-	if (slash == NULL) {
-		r->id = REQ_SEAL;
-		r->method = REQ_GET;
-	} else if (strcmp(slash, "/sign") == 0) {
-		r->id = REQ_SIGN;
-		r->method = REQ_POST;
-	} else {
-		return not_found(e);
-	}
-	if (n == 0)
-		return not_found(e);
-	if (!req_seal_id_ok(rest, n))
-		return fail(e, 400, "bad_request",
-		    "seal id in the path: must be 1-63 characters of A-Z a-z 0-9 . _ -");
-	memcpy(r->seal, rest, n);
-	r->seal[n] = '\0';
-	return 0;
+	*seg = NULL;
+	*seglen = 0;
+	if (open == NULL)
+		return strcmp(pattern, path) == 0;
+	close = strchr(open, '}');
+	pre = (size_t)(open - pattern);
+	if (close == NULL || strncmp(pattern, path, pre) != 0)
+		return 0;
+	*seg = path + pre;
+	*seglen = strcspn(*seg, "/");
+	rest = *seg + *seglen;
+	return *seglen > 0 && strcmp(close + 1, rest) == 0;
 }
 
+/* The parameter of a matched route, checked and kept in r. */
 static int
-route_evidence(const char *rest, struct req_route *r, struct req_err *e)
+route_param(const char *pattern, const char *seg, size_t n, struct req_route *r,
+    struct req_err *e)
 {
-	size_t n = strlen(rest);
-
-	if (n == 0 || strchr(rest, '/') != NULL)
-		return not_found(e);
-	if (parse_u64(rest, n, &r->seq) != 0)
+	if (seg == NULL)
+		return 0;
+	if (strstr(pattern, "{seal}") != NULL) {
+		if (!req_seal_id_ok(seg, n))
+			return fail(e, 400, "bad_request",
+			    "seal id in the path: must be 1-63 characters of A-Z a-z 0-9 . _ -");
+		memcpy(r->seal, seg, n);
+		r->seal[n] = '\0';
+		return 0;
+	}
+	if (parse_u64(seg, n, &r->seq) != 0)
 		return fail(e, 400, "bad_request",
 		    "sequence number in the path: must be a decimal number");
-	r->id = REQ_EVIDENCE;
-	r->method = REQ_GET;
 	return 0;
 }
 
 int
 req_route(const char *path, enum req_method method, struct req_route *r, struct req_err *e)
 {
-	int rc = -1;
+	const struct req_route_def *d = NULL;
+	const char *seg = NULL;
+	size_t n = 0, i;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	if (path == NULL || strnlen(path, REQ_PATH_MAX + 1) > REQ_PATH_MAX)
 		return not_found(e);
-	for (size_t i = 0; i < sizeof(fixed_routes) / sizeof(fixed_routes[0]); i++) {
-		if (strcmp(path, fixed_routes[i].path) == 0) {
-			r->id = fixed_routes[i].id;
-			r->method = fixed_routes[i].method;
-			rc = 0;
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (route_match(routes[i].pattern, path, &seg, &n)) {
+			d = &routes[i];
 			break;
 		}
-	}
-	if (rc != 0 && strncmp(path, "/v1/seals/", 10) == 0)
-		rc = route_seal(path + 10, r, e);
-	else if (rc != 0 && strncmp(path, "/v1/evidence/", 13) == 0)
-		rc = route_evidence(path + 13, r, e);
-	else if (rc != 0)
+	if (d == NULL)
 		return not_found(e);
-	if (rc != 0)
+	r->id = d->id;
+	r->method = d->method;
+	if ((rc = route_param(d->pattern, seg, n, r, e)) != 0)
 		return rc;
 	if (method != r->method)
 		return fail(e, 405, "method_not_allowed", "use %s for this path",

@@ -57,6 +57,9 @@ enum req_route_id {
 	REQ_INCLUSION,
 	REQ_CONSISTENCY,
 	REQ_EVIDENCE,
+	REQ_UNITS,
+	REQ_PRINCIPALS,
+	REQ_ROLES,
 };
 
 struct req_route {
@@ -65,6 +68,16 @@ struct req_route {
 	char seal[MSG_ID_MAX];		/* REQ_SEAL, REQ_SIGN: from the path */
 	uint64_t seq;			/* REQ_EVIDENCE: from the path */
 };
+
+/* One route of the API: a path pattern ("/v1/seals/{seal}/sign"), its id, its method. */
+struct req_route_def {
+	const char *pattern;
+	enum req_route_id id;
+	enum req_method method;
+};
+
+/* Every route the net worker answers, the one list req_route matches against. */
+const struct req_route_def *req_route_list(size_t *n);
 
 /*
  * Which route path (the raw path of the request URI, not decoded) names, for

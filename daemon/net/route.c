@@ -609,6 +609,9 @@ route_dispatch(struct route_ctx *x)
 	switch (x->r.id) {
 	case REQ_SEALS: route_ident_only(x, MSG_SEALS_LIST); break;
 	case REQ_STH: route_ident_only(x, MSG_LEDGER_STH); break;
+	case REQ_UNITS: route_ident_only(x, MSG_UNITS_LIST); break;
+	case REQ_PRINCIPALS: route_ident_only(x, MSG_PRINCIPALS_LIST); break;
+	case REQ_ROLES: route_ident_only(x, MSG_ROLES_LIST); break;
 	case REQ_SEAL: route_seal_get(x); break;
 	case REQ_SIGN: route_sign(x); break;
 	case REQ_BATCH: route_batch(x); break;

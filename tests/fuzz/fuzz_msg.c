@@ -4,7 +4,8 @@
  * what the net worker and sealadm read back. Properties: no crash, no leak,
  * no read past the body; a body that decodes re-encodes and decodes to the
  * same bytes; a decoded on_behalf_of is empty or a principal name, and an
- * ADM_PRINCIPAL_ADD holds at most MSG_ACT_FOR_MAX may_act_for names.
+ * ADM_PRINCIPAL_ADD holds at most MSG_ACT_FOR_MAX may_act_for names and
+ * MSG_ROLES_MAX role assignments.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,14 +25,16 @@ roundtrip(struct ipc_msg *m)
 		struct msg_verify v; struct msg_tsa t; struct msg_ledger_entries le;
 		struct msg_proof p; struct msg_evidence e; struct msg_reply r;
 		struct msg_sign_result sr; struct adm_unseal u; struct adm_seal_create sc;
-		struct adm_principal_add pa; struct adm_grant_add ga;
+		struct adm_principal_add pa; struct adm_grant_add ga; struct adm_unit_add ua;
+		struct adm_role_assign ra;
 	} v;
 	struct ipc_msg again;
 	int rc, enc = -1;
 
 	memset(&v, 0, sizeof(v));
 	switch (m->type) {
-	case MSG_SEALS_LIST: case MSG_LEDGER_STH:
+	case MSG_SEALS_LIST: case MSG_LEDGER_STH: case MSG_UNITS_LIST: case MSG_PRINCIPALS_LIST:
+	case MSG_ROLES_LIST:
 		if ((rc = msg_ident_only_dec(m, &v.io)) == 0)
 			enc = msg_ident_only_enc(&again, m->type, m->id, &v.io);
 		break;
@@ -76,13 +79,20 @@ roundtrip(struct ipc_msg *m)
 		break;
 	case ADM_PRINCIPAL_ADD:
 		if ((rc = adm_principal_add_dec(m, &v.pa)) == 0) {
-			if (v.pa.n_may_act_for > MSG_ACT_FOR_MAX)
+			if (v.pa.n_may_act_for > MSG_ACT_FOR_MAX || v.pa.n_roles > MSG_ROLES_MAX)
 				abort();
 			enc = adm_principal_add_enc(&again, m->id, &v.pa);
 		}
 		break;
 	case ADM_GRANT_ADD:
 		if ((rc = adm_grant_add_dec(m, &v.ga)) == 0) enc = adm_grant_add_enc(&again, m->id, &v.ga);
+		break;
+	case ADM_UNIT_ADD:
+		if ((rc = adm_unit_add_dec(m, &v.ua)) == 0) enc = adm_unit_add_enc(&again, m->id, &v.ua);
+		break;
+	case ADM_ROLE_ASSIGN:
+		if ((rc = adm_role_assign_dec(m, &v.ra)) == 0)
+			enc = adm_role_assign_enc(&again, m->id, &v.ra);
 		break;
 	default:
 		return;
@@ -107,7 +117,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		MSG_SEALS_LIST, MSG_SEAL_GET, MSG_SIGN, MSG_VERIFY, MSG_TSA, MSG_LEDGER_STH,
 		MSG_LEDGER_ENTRIES, MSG_PROOF_INCLUSION, MSG_PROOF_CONSISTENCY, MSG_EVIDENCE,
 		MSG_REPLY, MSG_SIGN_RESULT, ADM_UNSEAL, ADM_SEAL_CREATE, ADM_PRINCIPAL_ADD,
-		ADM_GRANT_ADD,
+		ADM_GRANT_ADD, MSG_UNITS_LIST, MSG_PRINCIPALS_LIST, MSG_ROLES_LIST, ADM_UNIT_ADD,
+		ADM_ROLE_ASSIGN,
 	};
 	struct ipc_msg m;
 

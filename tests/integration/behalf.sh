@@ -48,7 +48,7 @@ $A seal create --id demo-seal --name "Demo Co. official seal" --type official \
 	$A grant add --seal demo-seal --principal bob >/dev/null ||
 	nok "seal and grants for demo-erp and bob"
 curl $C -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
-grep -qE '"action":"principal.add","actor":"admin:uid=[0-9]+","cert_sha256":"[0-9a-f]+","may_act_for":\["alice","zed"\],"principal":"demo-erp"' "$T/led.json" &&
+grep -qE '"action":"principal.add","actor":"admin:uid=[0-9]+","cert_sha256":"[0-9a-f]+","kind":"person","may_act_for":\["alice","zed"\],"principal":"demo-erp"' "$T/led.json" &&
 	ok "the ledger records whom a principal may act for, with its registration" ||
 	nok "principal.add entry with may_act_for ($(grep -o '"action":"principal.add"[^}]*' "$T/led.json"))"
 n=$(grep -o '"action":"principal.add"' "$T/led.json" | wc -l)

@@ -95,6 +95,88 @@ test_principal_add_bounds(void)
 	ipc_msg_free(&m);
 }
 
+static void
+test_principal_add_roles(void)
+{
+	struct adm_principal_add v, d;
+	struct ipc_msg m;
+
+	fill_add(&v, 1);
+	snprintf(v.kind, sizeof(v.kind), "application");
+	snprintf(v.unit, sizeof(v.unit), "sub-1");
+	for (size_t i = 0; i < MSG_ROLES_MAX; i++) {
+		snprintf(v.roles[i], sizeof(v.roles[i]), "role-%zu", i);
+		if (i % 2 == 0)
+			snprintf(v.role_units[i], sizeof(v.role_units[i]), "unit-%zu", i);
+	}
+	v.n_roles = MSG_ROLES_MAX;
+	CHECK_RC(adm_principal_add_enc(&m, 9, &v), 0);
+	memset(&d, 0x55, sizeof(d));
+	CHECK_RC(adm_principal_add_dec(&m, &d), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(d.kind, "application");
+	CHECK_STR(d.unit, "sub-1");
+	CHECK(d.n_roles == MSG_ROLES_MAX);
+	for (size_t i = 0; i < MSG_ROLES_MAX; i++) {
+		CHECK_STR(d.roles[i], v.roles[i]);
+		CHECK_STR(d.role_units[i], v.role_units[i]);
+	}
+	v.n_roles = MSG_ROLES_MAX + 1;
+	CHECK_RC(adm_principal_add_enc(&m, 9, &v), SB_ELIMIT);
+	/* By hand: a role count past the bound; then a body that stops before the roles. */
+	ipc_msg_init(&m, ADM_PRINCIPAL_ADD, 9);
+	CHECK_RC(ipc_put_str(&m, "erp"), 0);
+	CHECK_RC(ipc_put_bytes(&m, "PEM", 3), 0);
+	CHECK_RC(ipc_put_u16(&m, 0), 0);
+	CHECK_RC(ipc_put_str(&m, "person"), 0);
+	CHECK_RC(ipc_put_str(&m, ""), 0);
+	CHECK_RC(ipc_put_u16(&m, MSG_ROLES_MAX + 1), 0);
+	for (int i = 0; i <= MSG_ROLES_MAX; i++) {
+		CHECK_RC(ipc_put_str(&m, "requester"), 0);
+		CHECK_RC(ipc_put_str(&m, ""), 0);
+	}
+	CHECK_RC(adm_principal_add_dec(&m, &d), SB_EINVAL);
+	ipc_msg_free(&m);
+	ipc_msg_init(&m, ADM_PRINCIPAL_ADD, 9);
+	CHECK_RC(ipc_put_str(&m, "erp"), 0);
+	CHECK_RC(ipc_put_bytes(&m, "PEM", 3), 0);
+	CHECK_RC(ipc_put_u16(&m, 0), 0);
+	CHECK_RC(adm_principal_add_dec(&m, &d), SB_EINVAL);
+	ipc_msg_free(&m);
+}
+
+static void
+test_unit_and_role_messages(void)
+{
+	struct adm_unit_add u = { "sub-1", "Subsidiary One", "group" }, ud;
+	struct adm_role_assign r = { "alice", "approver", "" }, rd;
+	struct ipc_msg m;
+
+	CHECK_RC(adm_unit_add_enc(&m, 3, &u), 0);
+	CHECK_RC(adm_unit_add_dec(&m, &ud), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(ud.id, "sub-1");
+	CHECK_STR(ud.name, "Subsidiary One");
+	CHECK_STR(ud.parent, "group");
+	CHECK_RC(adm_role_assign_enc(&m, 3, &r), 0);
+	CHECK_RC(adm_role_assign_dec(&m, &rd), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(rd.principal, "alice");
+	CHECK_STR(rd.role, "approver");
+	CHECK_STR(rd.unit, "");
+	/* A role name over 31 bytes, and a body cut short. */
+	ipc_msg_init(&m, ADM_ROLE_ASSIGN, 3);
+	CHECK_RC(ipc_put_str(&m, "alice"), 0);
+	CHECK_RC(ipc_put_str(&m, "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"), 0);
+	CHECK_RC(ipc_put_str(&m, ""), 0);
+	CHECK_RC(adm_role_assign_dec(&m, &rd), SB_EINVAL);
+	ipc_msg_free(&m);
+	ipc_msg_init(&m, ADM_UNIT_ADD, 3);
+	CHECK_RC(ipc_put_str(&m, "sub-1"), 0);
+	CHECK_RC(adm_unit_add_dec(&m, &ud), SB_EINVAL);
+	ipc_msg_free(&m);
+}
+
 /* A sign message whose ident's on_behalf_of is written by hand. */
 static void
 sign_with_behalf(struct ipc_msg *m, const char *behalf)
@@ -142,6 +224,8 @@ main(void)
 {
 	RUN(test_principal_name_rule, "principal names are [A-Za-z0-9._@-]{1,63}");
 	RUN(test_principal_add_round_trip, "ADM_PRINCIPAL_ADD carries 0..32 may_act_for names through encode/decode");
+	RUN(test_principal_add_roles, "ADM_PRINCIPAL_ADD carries kind, unit and 0..16 role assignments; a count past 16 or a body without them is refused");
+	RUN(test_unit_and_role_messages, "ADM_UNIT_ADD and ADM_ROLE_ASSIGN round-trip; a role name over 31 or a short body is refused");
 	RUN(test_principal_add_bounds, "ADM_PRINCIPAL_ADD: too many names, a short list, a name over 63 or no list are refused");
 	RUN(test_ident_on_behalf_of_rule, "ident: on_behalf_of is empty or a principal name, else encode and decode refuse it");
 	return check_done();

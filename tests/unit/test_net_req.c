@@ -63,6 +63,34 @@ test_route_every_path(void)
 	CHECK(r.seq == UINT64_MAX);
 }
 
+/* The route list is the table req_route matches: each pattern, its
+ * parameter filled in, routes to its own id and method, and the list holds
+ * the fifteen routes of docs/API.md once each. */
+static void
+test_route_list_is_the_table(void)
+{
+	size_t n, i, j;
+	const struct req_route_def *d = req_route_list(&n);
+	struct req_route r;
+	char path[REQ_PATH_MAX + 1];
+
+	CHECK(n == 15);
+	for (i = 0; i < n; i++) {
+		const char *open = strchr(d[i].pattern, '{');
+		const char *close = open ? strchr(open, '}') : NULL;
+
+		if (open == NULL)
+			snprintf(path, sizeof(path), "%s", d[i].pattern);
+		else
+			snprintf(path, sizeof(path), "%.*s%s%s", (int)(open - d[i].pattern),
+			    d[i].pattern, strncmp(open, "{seq}", 5) == 0 ? "7" : "s-1", close + 1);
+		CHECK_RC(req_route(path, d[i].method, &r, &e), 0);
+		CHECK(r.id == d[i].id && r.method == d[i].method);
+		for (j = 0; j < i; j++)
+			CHECK(d[j].id != d[i].id && strcmp(d[j].pattern, d[i].pattern) != 0);
+	}
+}
+
 static void
 test_route_unknown_paths_are_404(void)
 {
@@ -760,6 +788,7 @@ int
 main(void)
 {
 	RUN(test_route_every_path, "route: every API path and method maps to its route");
+	RUN(test_route_list_is_the_table, "route: seald --list-routes' list is the table paths are matched against, each route once");
 	RUN(test_route_unknown_paths_are_404, "route: unknown, trailing-slash and over-long paths are 404 not_found");
 	RUN(test_route_wrong_method_is_405_with_the_allowed_one, "route: a wrong method is 405 and names the allowed one");
 	RUN(test_route_bad_seal_id_or_seq_is_400, "route: a bad seal id or sequence number in the path is 400");
