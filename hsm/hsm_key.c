@@ -24,6 +24,7 @@
 
 #include "../lib/err.h"
 #include "../lib/log.h"
+#include "../lib/ossl.h"
 #include "hsm_int.h"
 
 /* DER OIDs, as CKA_EC_PARAMS holds them (namedCurve). */
@@ -616,22 +617,11 @@ hsm_sign_pkey(struct hsm *h, EVP_PKEY *pk, const EVP_MD *md, const uint8_t *dgst
 	return rc;
 }
 
-static const EVP_MD *
-hsm_md(int md_nid)
-{
-	switch (md_nid) {
-	case NID_sha256: return EVP_sha256();
-	case NID_sha384: return EVP_sha384();
-	case NID_sha512: return EVP_sha512();
-	}
-	return NULL;
-}
-
 int
 hsm_sign(struct hsm *h, const uint8_t *id, size_t id_len, int md_nid,
     const uint8_t *dgst, size_t dlen, uint8_t *sig, size_t *siglen)
 {
-	const EVP_MD *md = hsm_md(md_nid);
+	const EVP_MD *md = ossl_sha2(md_nid);
 	EVP_PKEY *pk;
 	int rc;
 

@@ -1,6 +1,8 @@
 #include <stdio.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 
 #include "err.h"
 #include "log.h"
@@ -23,4 +25,15 @@ ossl_fail(const char *module, const char *what)
 	log_err("%s: %s: %s", module, what, buf);
 	ERR_clear_error();
 	return SB_ECRYPTO;
+}
+
+const EVP_MD *
+ossl_sha2(int md_nid)
+{
+	switch (md_nid) {
+	case NID_sha256: return EVP_sha256();
+	case NID_sha384: return EVP_sha384();
+	case NID_sha512: return EVP_sha512();
+	}
+	return NULL;
 }

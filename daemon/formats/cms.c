@@ -31,17 +31,6 @@ struct cades {
 	struct sd_signer sd;
 };
 
-static const EVP_MD *
-cms_md_of(int md_nid)
-{
-	switch (md_nid) {
-	case NID_sha256: return EVP_sha256();
-	case NID_sha384: return EVP_sha384();
-	case NID_sha512: return EVP_sha512();
-	}
-	return NULL;
-}
-
 /* The digest md of an octet string. */
 static int
 cms_hash(const EVP_MD *md, const ASN1_OCTET_STRING *s, uint8_t *out, size_t *len)
@@ -65,7 +54,7 @@ cades_new(struct hsm *h, const uint8_t *key_id, size_t id_len, X509 *signer,
 	if (out != NULL)
 		*out = NULL;
 	if (h == NULL || key_id == NULL || signer == NULL || out == NULL ||
-	    cms_md_of(md_nid) == NULL)
+	    ossl_sha2(md_nid) == NULL)
 		return SB_EINVAL;
 	if (chain != NULL && sk_X509_num(chain) > CMS_CHAIN_MAX)
 		return SB_ELIMIT;
@@ -145,7 +134,7 @@ cms_sign_digest(struct hsm *h, const uint8_t *key_id, size_t id_len,
     X509 *signer, STACK_OF(X509) *chain, int md_nid, const uint8_t *digest,
     size_t dlen, struct tsa *tsa, uint8_t **der, size_t *der_len)
 {
-	const EVP_MD *md = cms_md_of(md_nid);
+	const EVP_MD *md = ossl_sha2(md_nid);
 	struct cades *c;
 	int rc;
 
@@ -327,7 +316,7 @@ cms_token_verify(CMS_SignerInfo *si, CMS_ContentInfo *cms, X509_STORE *trust,
 	int ok = 0;
 
 	snprintf(err, errlen, "cannot check the signature-time-stamp");
-	md = cms_md_of(OBJ_obj2nid(TS_MSG_IMPRINT_get_algo(
+	md = ossl_sha2(OBJ_obj2nid(TS_MSG_IMPRINT_get_algo(
 	    TS_TST_INFO_get_msg_imprint(t->tst))->algorithm));
 	if (md == NULL) {
 		snprintf(err, errlen, "timestamp imprint algorithm is not SHA-256/384/512");
@@ -466,7 +455,7 @@ cms_verify_digest(const uint8_t *der, size_t len, int md_nid,
     const uint8_t *digest, size_t dlen, X509_STORE *trust,
     struct cms_verify_result *out)
 {
-	const EVP_MD *md = cms_md_of(md_nid);
+	const EVP_MD *md = ossl_sha2(md_nid);
 	const unsigned char *p = der;
 	CMS_ContentInfo *cms;
 	int rc;

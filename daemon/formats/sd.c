@@ -134,17 +134,6 @@ blob_take(struct sd_blob *b, const struct dw *w, size_t end)
 	return 0;
 }
 
-static const EVP_MD *
-sd_md_of(int md_nid)
-{
-	switch (md_nid) {
-	case NID_sha256: return EVP_sha256();
-	case NID_sha384: return EVP_sha384();
-	case NID_sha512: return EVP_sha512();
-	}
-	return NULL;
-}
-
 int
 sd_attribute(int nid, const uint8_t *value, size_t vlen, uint8_t **der, size_t *der_len)
 {
@@ -375,7 +364,7 @@ sd_signer_init(struct sd_signer *s, struct hsm *h, const uint8_t *key_id,
     size_t id_len, X509 *cert, STACK_OF(X509) *chain, int md_nid,
     int content_nid, int ess_md_nid, int ess_issuer_serial)
 {
-	const EVP_MD *ess_md = sd_md_of(ess_md_nid != 0 ? ess_md_nid : md_nid);
+	const EVP_MD *ess_md = ossl_sha2(ess_md_nid != 0 ? ess_md_nid : md_nid);
 	uint8_t *scratch;
 	struct dw w;
 	int rc;
@@ -384,7 +373,7 @@ sd_signer_init(struct sd_signer *s, struct hsm *h, const uint8_t *key_id,
 		return SB_EINVAL;
 	memset(s, 0, sizeof(*s));
 	if (h == NULL || key_id == NULL || id_len == 0 || id_len > HSM_ID_MAX ||
-	    cert == NULL || sd_md_of(md_nid) == NULL || ess_md == NULL ||
+	    cert == NULL || ossl_sha2(md_nid) == NULL || ess_md == NULL ||
 	    OBJ_nid2obj(content_nid) == NULL)
 		return SB_EINVAL;
 	if (sk_X509_num(chain) >= SD_CERTS_MAX)
@@ -395,7 +384,7 @@ sd_signer_init(struct sd_signer *s, struct hsm *h, const uint8_t *key_id,
 	memcpy(s->id, key_id, id_len);
 	s->id_len = id_len;
 	s->md_nid = md_nid;
-	s->md = sd_md_of(md_nid);
+	s->md = ossl_sha2(md_nid);
 	s->content_nid = content_nid;
 	if (!sd_epoch(X509_get0_notBefore(cert), &s->not_before) ||
 	    !sd_epoch(X509_get0_notAfter(cert), &s->not_after)) {
@@ -610,7 +599,7 @@ sd_tstinfo(const struct sd_tst *t, int md_nid, const uint8_t *imprint,
     size_t len, const uint8_t *serial, size_t serial_len, time_t sec, int millis,
     uint8_t **der, size_t *der_len)
 {
-	const EVP_MD *md = sd_md_of(md_nid);
+	const EVP_MD *md = ossl_sha2(md_nid);
 	uint8_t tv[24], *b;
 	size_t cap, tlen, mark;
 	struct dw w;

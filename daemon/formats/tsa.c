@@ -63,22 +63,11 @@ tsa_clock_synced(void)
 	return st != -1 && st != TIME_ERROR && !(tx.status & STA_UNSYNC);
 }
 
-static const EVP_MD *
-tsa_md_of(int md_nid)
-{
-	switch (md_nid) {
-	case NID_sha256: return EVP_sha256();
-	case NID_sha384: return EVP_sha384();
-	case NID_sha512: return EVP_sha512();
-	}
-	return NULL;
-}
-
 int
 tsa_new(struct hsm *h, const uint8_t *key_id, size_t id_len, X509 *cert,
     STACK_OF(X509) *chain, const char *policy_oid, struct tsa **out)
 {
-	EVP_PKEY *pub = NULL;
+	EVP_PKEY *pub;
 	struct tsa *t;
 	int rc;
 
@@ -94,17 +83,7 @@ tsa_new(struct hsm *h, const uint8_t *key_id, size_t id_len, X509 *cert,
 		    "(needs a critical timeStamping EKU)");
 		return SB_EINVAL;
 	}
-	if ((rc = hsm_key_public(h, key_id, id_len, &pub)) != 0) {
-		log_err("tsa: key: %s (%s)", sb_strerror(rc), hsm_error(h));
-		return rc;
-	}
-	rc = X509_get0_pubkey(cert) != NULL && EVP_PKEY_eq(pub, X509_get0_pubkey(cert)) == 1;
-	EVP_PKEY_free(pub);
-	ERR_clear_error();
-	if (!rc) {
-		log_err("tsa: the certificate is not the HSM key's");
-		return SB_EINVAL;
-	}
+	/* That cert is key_id's is checked by sd_signer_init below. */
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return SB_ENOMEM;
 	t->h = h;
@@ -122,7 +101,10 @@ tsa_new(struct hsm *h, const uint8_t *key_id, size_t id_len, X509 *cert,
 		return SB_ENOMEM;
 	}
 	t->cert = cert;
-	pub = X509_get0_pubkey(cert);
+	if ((pub = X509_get0_pubkey(cert)) == NULL) {
+		tsa_free(t);
+		return SB_EINVAL;
+	}
 	t->md = EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC && EVP_PKEY_get_bits(pub) == 384 ?
 	    EVP_sha384() : EVP_sha256();
 	/* RFC 5816: signing-certificate-v2 with SHA-256, without issuerSerial,
@@ -347,7 +329,7 @@ int
 tsa_stamp(struct tsa *t, int md_nid, const uint8_t *imprint, size_t len,
     uint8_t **token_der, size_t *token_len)
 {
-	const EVP_MD *md = tsa_md_of(md_nid);
+	const EVP_MD *md = ossl_sha2(md_nid);
 	uint8_t serial[TSA_SERIAL_BYTES], dg[EVP_MAX_MD_SIZE], *tst = NULL;
 	struct sd_sig *sig = NULL;
 	struct timespec now;
