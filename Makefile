@@ -13,7 +13,7 @@ VERSION := 0.1.0
 DEB_PKGS := make gcc clang libclang-rt-14-dev pkg-config \
 	libssl-dev openssl libp11-dev softhsm2 opensc \
 	libyaml-dev libjansson-dev libgfshare-dev liblmdb-dev \
-	libevent-dev libseccomp-dev curl \
+	libevent-dev libseccomp-dev curl jq lmdb-utils \
 	valgrind util-linux
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Werror

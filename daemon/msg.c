@@ -236,6 +236,72 @@ msg_evidence_dec(struct ipc_msg *m, struct msg_evidence *v)
 }
 
 int
+msg_request_file_enc(struct ipc_msg *m, uint32_t id, const struct msg_request_file *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_REQUEST_FILE, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_str(m, v->kind));
+	PUT(ipc_put_str(m, v->seal));
+	PUT(ipc_put_str(m, v->reason));
+	return enc_done(m, rc);
+}
+
+int
+msg_request_file_dec(struct ipc_msg *m, struct msg_request_file *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_str(m, v->kind, sizeof(v->kind)));
+	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
+	GET(ipc_get_str(m, v->reason, sizeof(v->reason)));
+	return ipc_get_end(m);
+}
+
+int
+msg_requests_list_enc(struct ipc_msg *m, uint32_t id, const struct msg_requests_list *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_REQUESTS_LIST, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_str(m, v->state));
+	PUT(ipc_put_str(m, v->kind));
+	return enc_done(m, rc);
+}
+
+int
+msg_requests_list_dec(struct ipc_msg *m, struct msg_requests_list *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_str(m, v->state, sizeof(v->state)));
+	GET(ipc_get_str(m, v->kind, sizeof(v->kind)));
+	return ipc_get_end(m);
+}
+
+int
+msg_request_act_enc(struct ipc_msg *m, uint16_t type, uint32_t id,
+    const struct msg_request_act *v)
+{
+	int rc;
+
+	ipc_msg_init(m, type, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_u64(m, v->request));
+	PUT(ipc_put_str(m, v->reason));
+	return enc_done(m, rc);
+}
+
+int
+msg_request_act_dec(struct ipc_msg *m, struct msg_request_act *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_u64(m, &v->request));
+	GET(ipc_get_str(m, v->reason, sizeof(v->reason)));
+	return ipc_get_end(m);
+}
+
+int
 msg_reply_enc(struct ipc_msg *m, uint32_t id, const struct msg_reply *v)
 {
 	int rc = 0;

@@ -39,7 +39,7 @@
 #define MSG_ACT_FOR_MAX 32	/* persons one principal may act on behalf of */
 #define MSG_ROLES_MAX 16	/* role assignments carried by one ADM_PRINCIPAL_ADD */
 #define MSG_ROLE_MAX 32		/* a role name */
-#define MSG_KIND_MAX 16		/* "person", "application" */
+#define MSG_KIND_MAX 16		/* "person", "application"; a request's kind or state */
 
 enum msg_type {
 	/* net worker -> monitor */
@@ -57,6 +57,11 @@ enum msg_type {
 	MSG_UNITS_LIST,			/* ident only */
 	MSG_PRINCIPALS_LIST,		/* ident only */
 	MSG_ROLES_LIST,			/* ident only */
+	MSG_REQUEST_FILE,
+	MSG_REQUESTS_LIST,
+	MSG_REQUEST_GET,		/* struct msg_request_act */
+	MSG_REQUEST_APPROVE,		/* struct msg_request_act */
+	MSG_REQUEST_REJECT,		/* struct msg_request_act */
 	/* monitor -> net worker, and monitor -> sealadm */
 	MSG_REPLY = 100,
 	MSG_SIGN_RESULT,
@@ -128,6 +133,29 @@ struct msg_proof {
 struct msg_evidence {
 	struct msg_ident who;
 	uint64_t seq;
+};
+
+/* POST /v1/requests: file a request (docs/policy.md, "Requests"). */
+struct msg_request_file {
+	struct msg_ident who;
+	char kind[MSG_KIND_MAX];	/* freeze, unfreeze, deactivate */
+	char seal[MSG_ID_MAX];
+	char reason[MSG_NAME_MAX];	/* 1..255 bytes of UTF-8 without controls */
+};
+
+/* GET /v1/requests: "" for a filter not given. */
+struct msg_requests_list {
+	struct msg_ident who;
+	char state[MSG_KIND_MAX];
+	char kind[MSG_KIND_MAX];
+};
+
+/* GET, approve, reject one request: "r-N" is request N (>= 1). reason: ""
+ * except for a rejection, where it is 1..255 bytes of UTF-8. */
+struct msg_request_act {
+	struct msg_ident who;
+	uint64_t request;
+	char reason[MSG_NAME_MAX];
 };
 
 struct msg_reply {
@@ -217,6 +245,14 @@ int msg_proof_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct ms
 int msg_proof_dec(struct ipc_msg *m, struct msg_proof *v);
 int msg_evidence_enc(struct ipc_msg *m, uint32_t id, const struct msg_evidence *v);
 int msg_evidence_dec(struct ipc_msg *m, struct msg_evidence *v);
+int msg_request_file_enc(struct ipc_msg *m, uint32_t id, const struct msg_request_file *v);
+int msg_request_file_dec(struct ipc_msg *m, struct msg_request_file *v);
+int msg_requests_list_enc(struct ipc_msg *m, uint32_t id, const struct msg_requests_list *v);
+int msg_requests_list_dec(struct ipc_msg *m, struct msg_requests_list *v);
+/* type: MSG_REQUEST_GET, MSG_REQUEST_APPROVE or MSG_REQUEST_REJECT */
+int msg_request_act_enc(struct ipc_msg *m, uint16_t type, uint32_t id,
+    const struct msg_request_act *v);
+int msg_request_act_dec(struct ipc_msg *m, struct msg_request_act *v);
 int msg_reply_enc(struct ipc_msg *m, uint32_t id, const struct msg_reply *v);
 int msg_reply_dec(struct ipc_msg *m, struct msg_reply *v);
 int msg_sign_result_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign_result *v);

@@ -101,6 +101,10 @@ static const struct cfg_key keys[] = {
 	{ .name = "sign.batch_max", .type = CFG_UINT, .def_uint = 100,
 	  .lo = 1, .hi = 1000, .off = OFF(sign.batch_max) },
 
+	{ .name = "requests", .type = CFG_SECTION },
+	{ .name = "requests.ttl_hours", .type = CFG_UINT, .def_uint = 168,
+	  .lo = 1, .hi = 8760, .off = OFF(requests.ttl_hours) },
+
 	{ .name = "net", .type = CFG_SECTION },
 	{ .name = "net.user", .type = CFG_STRING, .def_str = "nobody",
 	  .lo = 1, .hi = 32, .off = OFF(net.user) },

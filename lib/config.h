@@ -70,6 +70,10 @@ struct config {
 		unsigned batch_max;	/* items per POST /v1/sign/batch; default 100 */
 	} sign;
 	struct {
+		unsigned ttl_hours;	/* a pending request expires after this; default
+					   168 (a week); 1..8760 */
+	} requests;
+	struct {
 		char *user;		/* net worker's user when seald starts as root;
 					   default "nobody" */
 		char *chroot;		/* its empty root; default state_dir/netroot */

@@ -39,6 +39,12 @@ static const char usage_text[] =
 "  ledger verify [--audit-cert PEM | --trust PEM]  recompute and check the ledger\n"
 "  evidence SEQ [-o bundle.json]                   evidence bundle of a signature\n"
 "  verify-evidence --trust PEM bundle.json         check a bundle offline\n"
+"  request file --kind K --seal ID --reason TEXT   file a request (freeze, unfreeze,\n"
+"                                                  deactivate)\n"
+"  request list [--state S] [--kind K]             the requests you may see\n"
+"  request show ID                                 one request (ID: r-N)\n"
+"  request approve ID                              approve it\n"
+"  request reject ID --reason TEXT                 reject it\n"
 "\n"
 "Settings not given come from $SEALCTL_CONFIG or ~/.config/sealbox/client.yaml.\n"
 "Exit status: 0 done or valid, 1 failed or invalid, 2 usage or configuration error.\n";
@@ -250,6 +256,7 @@ static const struct {
 	{ "ledger", cmd_ledger },
 	{ "evidence", cmd_evidence },
 	{ "verify-evidence", cmd_verify_evidence },
+	{ "request", cmd_request },
 };
 
 int

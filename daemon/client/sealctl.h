@@ -2,7 +2,7 @@
  * sealctl — the command-line client's shared state and helpers (ctl_*) and
  * its commands (cmd_*), one file per group: cmd_seal.c (sign, verify, seals,
  * health), cmd_tsa.c (timestamp), cmd_ledger.c (ledger, evidence,
- * verify-evidence). main() is in sealctl.c.
+ * verify-evidence), cmd_request.c (requests). main() is in sealctl.c.
  *
  * A command returns the process's exit status (SEALCTL_EXIT_*). It prints
  * its results on stdout and its errors on stderr as "sealctl: ...". Text
@@ -68,5 +68,6 @@ int cmd_timestamp(struct ctl *c, int argc, char **argv);
 int cmd_ledger(struct ctl *c, int argc, char **argv);
 int cmd_evidence(struct ctl *c, int argc, char **argv);
 int cmd_verify_evidence(struct ctl *c, int argc, char **argv);
+int cmd_request(struct ctl *c, int argc, char **argv);
 
 #endif

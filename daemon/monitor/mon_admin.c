@@ -61,8 +61,8 @@ entry(struct mon *mon, const char *action)
  * between the two leaves an entry for a change that was not made, which the
  * next administrator sees and which grants nothing.
  */
-static int
-ledgered_change(struct mon *mon, json_t *e, int (*apply)(void *), void *arg)
+int
+mon_ledgered_change(struct mon *mon, json_t *e, int (*apply)(void *), void *arg)
 {
 	uint8_t leaf[32];
 	uint64_t seq;
@@ -431,7 +431,7 @@ mon_adm_seal_create(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	sa.mon = mon;
 	sa.s = &s;
 	sa.v = &v;
-	rc = s.cert_pem == NULL ? SB_ENOMEM : ledgered_change(mon, e, seal_store, &sa);
+	rc = s.cert_pem == NULL ? SB_ENOMEM : mon_ledgered_change(mon, e, seal_store, &sa);
 	if (rc != 0) {
 		if (s.cert_pem == NULL)
 			json_decref(e);
@@ -680,7 +680,7 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	}
 	pa.mon = mon;
 	pa.p = &p;
-	if ((rc = ledgered_change(mon, e, principal_store, &pa)) == SB_EEXIST)
+	if ((rc = mon_ledgered_change(mon, e, principal_store, &pa)) == SB_EEXIST)
 		return mon_reply_err(reply, m->id, 409, "exists",
 		    "the name or the certificate is already registered");
 	if (rc != 0)
@@ -730,7 +730,7 @@ mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	}
 	ga.mon = mon;
 	ga.v = &v;
-	if ((rc = ledgered_change(mon, e, grant_store, &ga)) != 0)
+	if ((rc = mon_ledgered_change(mon, e, grant_store, &ga)) != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
 	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "seal", v.seal,
 	    "principal", v.principal));
@@ -789,7 +789,7 @@ mon_adm_unit_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	}
 	ua.mon = mon;
 	ua.u = &u;
-	if ((rc = ledgered_change(mon, e, unit_store, &ua)) == SB_EEXIST)
+	if ((rc = mon_ledgered_change(mon, e, unit_store, &ua)) == SB_EEXIST)
 		return mon_reply_err(reply, m->id, 409, "exists", "unit '%s' exists", v.id);
 	if (rc != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
@@ -867,7 +867,7 @@ mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	}
 	pa.mon = mon;
 	pa.p = &p;
-	if ((rc = ledgered_change(mon, e, principal_update, &pa)) != 0)
+	if ((rc = mon_ledgered_change(mon, e, principal_update, &pa)) != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
 	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:o*}", "principal", p.name,
 	    "roles", roles_json(&p)));

@@ -76,6 +76,9 @@ int mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_units_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_principals_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_roles_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_request_file(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_requests_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_request_act(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 
 int mon_adm_status(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_unseal(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
@@ -93,9 +96,15 @@ int mon_reply_err(struct ipc_msg *reply, uint32_t id, uint16_t status, const cha
 char *mon_b64(const uint8_t *p, size_t n);		/* malloc'd */
 void mon_hex(const uint8_t *p, size_t n, char *out);	/* out: 2n+1 */
 char *mon_pem(X509 *cert);				/* malloc'd */
-/* Ledger an entry (fields of the caller plus "actor"); on failure records the
- * ledger fault. */
+/* Ledger an entry (fields of the caller plus "actor"; consumed, NULL gives
+ * SB_EINVAL); on failure records the ledger fault. */
 int mon_ledger(struct mon *mon, json_t *entry, uint64_t *seq, uint8_t leaf[32]);
+/*
+ * Ledger e (consumed), then apply(arg): a change takes effect only once its
+ * entry is durable. When apply fails, a copy of e with "result":
+ * "failed:..." and "of_seq" is ledgered too. SB_ENOMEM when e is NULL.
+ */
+int mon_ledgered_change(struct mon *mon, json_t *e, int (*apply)(void *), void *arg);
 /* Record or clear a fault ("" clears). */
 void mon_fault(struct mon *mon, char *slot, const char *reason);
 /* 1 when unsealed. */
@@ -142,6 +151,11 @@ int policy_role_ok(const char *role);
 int policy_roles_conflict(struct mon *mon, const struct store_principal *p, char *a, char *b,
     size_t len);
 int policy_may_sign(struct mon *mon, const struct store_principal *p, const struct store_seal *s);
+/* 1 when p is active and holds role over a unit whose subtree holds unit. */
+int policy_holds(struct mon *mon, const struct store_principal *p, const char *role,
+    const char *unit);
+/* 1 when p sees every request (secadmin, auditor, business-auditor). */
+int policy_sees_all_requests(const struct store_principal *p);
 /* May p see unit (and what belongs to it)? 0 when it may, SB_EPERM when not. */
 int policy_may_see_unit(struct mon *mon, const struct store_principal *p, const char *unit);
 /* {"roles": [names], "exclusive": [[a, b], ...]}: new reference, or NULL with

@@ -105,6 +105,8 @@ mon_ledger(struct mon *mon, json_t *entry, uint64_t *seq, uint8_t leaf[32])
 	char why[MON_REASON_MAX] = "";
 	struct ledger_stats st;
 
+	/* Consumed, as every caller assumes: ledger_append keeps no reference. */
+	json_decref(entry);
 	if (rc != 0) {
 		/* LMDB's reason ("No space left on device") says more than SB_EIO's. */
 		ledger_stats(mon->ledger, &st);

@@ -60,6 +60,11 @@ static const struct mon_route net_routes[] = {
 	{ MSG_UNITS_LIST, mon_units_list },
 	{ MSG_PRINCIPALS_LIST, mon_principals_list },
 	{ MSG_ROLES_LIST, mon_roles_list },
+	{ MSG_REQUEST_FILE, mon_request_file },
+	{ MSG_REQUESTS_LIST, mon_requests_list },
+	{ MSG_REQUEST_GET, mon_request_act },
+	{ MSG_REQUEST_APPROVE, mon_request_act },
+	{ MSG_REQUEST_REJECT, mon_request_act },
 };
 
 static const struct mon_route admin_routes[] = {

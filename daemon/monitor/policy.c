@@ -78,6 +78,20 @@ static const struct policy_endpoint {
 	{ MSG_PRINCIPALS_LIST, "GET /v1/principals", R_SYSADMIN | R_SECADMIN | R_AUDITOR |
 	    R_SEAL_ADMIN | R_BIZ_AUDITOR },
 	{ MSG_ROLES_LIST, "GET /v1/roles", R_ALL },
+	/*
+	 * Requests (this slice: the seal state changes). The custodian and the
+	 * secadmin file and decide them; the auditors read them; the sysadmin
+	 * gets nothing (their contents are business data). Which requests a
+	 * caller sees, and whether it may decide one, is mon_req.c's, through
+	 * policy_holds below.
+	 */
+	{ MSG_REQUEST_FILE, "POST /v1/requests", R_SECADMIN | R_SEAL_ADMIN },
+	{ MSG_REQUESTS_LIST, "GET /v1/requests", R_SECADMIN | R_AUDITOR | R_SEAL_ADMIN |
+	    R_BIZ_AUDITOR },
+	{ MSG_REQUEST_GET, "GET /v1/requests/{request}", R_SECADMIN | R_AUDITOR |
+	    R_SEAL_ADMIN | R_BIZ_AUDITOR },
+	{ MSG_REQUEST_APPROVE, "POST /v1/requests/{request}/approve", R_SECADMIN | R_SEAL_ADMIN },
+	{ MSG_REQUEST_REJECT, "POST /v1/requests/{request}/reject", R_SECADMIN | R_SEAL_ADMIN },
 };
 
 int
@@ -169,6 +183,25 @@ unit_below(struct mon *mon, const char *unit, const char *root)
 		snprintf(cur, sizeof(cur), "%s", u.parent);
 	}
 	return 0;
+}
+
+int
+policy_holds(struct mon *mon, const struct store_principal *p, const char *role,
+    const char *unit)
+{
+	if (strcmp(p->state, "active") != 0)
+		return 0;
+	for (size_t i = 0; i < p->n_roles; i++)
+		if (strcmp(p->roles[i].role, role) == 0 && unit_below(mon, unit, p->roles[i].unit))
+			return 1;
+	return 0;
+}
+
+int
+policy_sees_all_requests(const struct store_principal *p)
+{
+	return strcmp(p->state, "active") == 0 &&
+	    (role_bits(p) & (R_SECADMIN | R_AUDITOR | R_BIZ_AUDITOR)) != 0;
 }
 
 int

@@ -19,6 +19,11 @@
  *   policy/sigs        "c" || seal certificate SHA-256 -> seal id (which seal
  *                      made a signature; the signature-to-entry index is
  *                      the ledger's own, written in the entry's commit)
+ *   policy/requests    request number (8 bytes, big-endian, so that key order
+ *                      is filing order) -> the request as JSON (its fields
+ *                      are mon_req.c's; docs/policy.md lists them)
+ *   policy/pending     seal id -> number of its pending request (8 bytes):
+ *                      at most one per seal, written with the request
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -32,13 +37,14 @@
 #include "store.h"
 
 enum { DB_PRINCIPALS, DB_CERTS, DB_SEALS, DB_GRANTS, DB_IMAGES, DB_SIGS, DB_UNITS,
-	DB_EXCLUSIVE, DB_N };
+	DB_EXCLUSIVE, DB_REQUESTS, DB_PENDING, DB_N };
 
 _Static_assert(DB_N == STORE_DBS, "STORE_DBS counts the named databases");
 
 static const char *const store_db_names[DB_N] = {
 	"policy/principals", "policy/certs", "policy/seals", "policy/grants",
 	"policy/images", "policy/sigs", "policy/units", "policy/exclusive",
+	"policy/requests", "policy/pending",
 };
 
 /*
@@ -888,4 +894,160 @@ int
 store_image_put(struct store *st, const char *sha_hex, const uint8_t *png, size_t len)
 {
 	return store_put(st, DB_IMAGES, sha_hex, strlen(sha_hex), png, len, 0);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void
+request_key(uint64_t n, uint8_t key[8])
+{
+	for (int i = 7; i >= 0; i--, n >>= 8)
+		key[i] = (uint8_t)n;
+}
+
+int
+store_request_last(struct store *st, uint64_t *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int mrc;
+
+	*n = 0;
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DB_REQUESTS], &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, "cursor");
+	}
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (mrc == 0 && k.mv_size == 8)
+		for (size_t i = 0; i < 8; i++)
+			*n = (*n << 8) | ((const uint8_t *)k.mv_data)[i];
+	else if (mrc == 0)
+		mrc = MDB_CORRUPTED;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return mrc == MDB_NOTFOUND ? 0 : store_rc(mrc, "policy/requests");
+}
+
+int
+store_request_get(struct store *st, uint64_t n, char **text)
+{
+	uint8_t key[8];
+
+	request_key(n, key);
+	return store_get(st, DB_REQUESTS, key, sizeof(key), text, NULL);
+}
+
+/* The seal record of id with its state set to state, as new text. */
+static int
+seal_restate(MDB_txn *txn, struct store *st, const char *id, const char *state, char **out)
+{
+	MDB_val k = { strlen(id), (void *)id }, v;
+	json_t *o;
+	int mrc;
+
+	*out = NULL;
+	if ((mrc = mdb_get(txn, st->dbi[DB_SEALS], &k, &v)) != 0)
+		return store_rc(mrc, "policy/seals");
+	if ((o = json_loadb(v.mv_data, v.mv_size, 0, NULL)) == NULL || !json_is_object(o)) {
+		json_decref(o);
+		return SB_EIO;
+	}
+	if (json_object_set_new(o, "state", json_string(state)) == 0)
+		*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return *out == NULL ? SB_ENOMEM : 0;
+}
+
+int
+store_request_pending(struct store *st, const char *seal, uint64_t *n)
+{
+	size_t len = 0;
+	char *v;
+	int rc;
+
+	*n = 0;
+	if ((rc = store_get(st, DB_PENDING, seal, strlen(seal), &v, &len)) != 0)
+		return rc;
+	if (len != 8)
+		rc = SB_EIO;
+	for (size_t i = 0; rc == 0 && i < 8; i++)
+		*n = (*n << 8) | (uint8_t)v[i];
+	free(v);
+	return rc;
+}
+
+int
+store_request_put(struct store *st, const struct store_request_write *w)
+{
+	MDB_val k, v;
+	MDB_txn *txn;
+	uint8_t key[8];
+	char *sealtext = NULL;
+	int mrc, rc;
+
+	request_key(w->n, key);
+	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if (w->seal != NULL && (rc = seal_restate(txn, st, w->seal, w->seal_state,
+	    &sealtext)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	k.mv_size = sizeof(key);
+	k.mv_data = key;
+	v.mv_size = strlen(w->text);
+	v.mv_data = (void *)w->text;
+	mrc = mdb_put(txn, st->dbi[DB_REQUESTS], &k, &v, w->add ? MDB_NOOVERWRITE : 0);
+	if (mrc == 0 && sealtext != NULL) {
+		k.mv_size = strlen(w->seal);
+		k.mv_data = (void *)w->seal;
+		v.mv_size = strlen(sealtext);
+		v.mv_data = sealtext;
+		mrc = mdb_put(txn, st->dbi[DB_SEALS], &k, &v, 0);
+	}
+	if (mrc == 0 && w->pending_seal != NULL) {
+		k.mv_size = strlen(w->pending_seal);
+		k.mv_data = (void *)w->pending_seal;
+		v.mv_size = sizeof(key);
+		v.mv_data = key;
+		if (w->pending)
+			mrc = mdb_put(txn, st->dbi[DB_PENDING], &k, &v, MDB_NOOVERWRITE);
+		else if ((mrc = mdb_get(txn, st->dbi[DB_PENDING], &k, &v)) == MDB_NOTFOUND)
+			mrc = 0;	/* the seal has no pending request */
+		else if (mrc == 0 && v.mv_size == sizeof(key) && memcmp(v.mv_data, key, 8) == 0)
+			mrc = mdb_del(txn, st->dbi[DB_PENDING], &k, NULL);
+		/* else another request is the seal's pending one: leave it */
+	}
+	free(sealtext);
+	if (mrc != 0) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, "policy/requests");
+	}
+	return store_rc(mdb_txn_commit(txn), "commit");
+}
+
+int
+store_request_each(struct store *st, int (*fn)(void *arg, const char *text, size_t len),
+    void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int mrc, rc = 0, n = 0;
+
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DB_REQUESTS], &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, "cursor");
+	}
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST); mrc == 0 && rc == 0 &&
+	    n < STORE_SEALS_MAX; mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV), n++)
+		rc = fn(arg, v.mv_data, v.mv_size);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * store — the monitor's policy records: org units, principals (with their
  * kind, unit and role assignments), mutually exclusive role pairs, seals,
- * grants and seal images. Named databases in the
+ * grants, seal images and requests. Named databases in the
  * ledger's LMDB environment (one environment, as the design asks), each
  * record a small JSON object.
  *
@@ -17,7 +17,7 @@
 
 #include <lmdb.h>
 
-#define STORE_DBS 8		/* named databases store_open opens */
+#define STORE_DBS 10		/* named databases store_open opens */
 #define STORE_ID_MAX 64
 #define STORE_NAME_MAX 256
 #define STORE_SEALS_MAX 10000	/* store_seal_list stops there */
@@ -114,6 +114,36 @@ int store_exclusion_each(struct store *st, int (*fn)(void *arg, const char *a, c
 int store_exclusive(struct store *st, const char *a, const char *b);
 /* The pairs written at first start: a NULL-terminated list of {a, b}. */
 extern const char *const store_default_exclusions[][2];
+
+/*
+ * Requests: numbered from 1 in filing order, each record JSON text whose
+ * fields are mon_req.c's business, and an index of each seal's pending
+ * request. store_request_last: the highest number (0 when there is none).
+ * store_request_get: a malloc'd NUL-terminated copy (free()), SB_ENOTFOUND
+ * when there is none. store_request_pending: the number of seal's pending
+ * request, SB_ENOTFOUND when it has none. store_request_each calls fn with
+ * each record, newest first, at most STORE_SEALS_MAX of them, until it
+ * returns non-zero (returned); the text is LMDB's, valid only during the
+ * call. Errors also SB_EIO (LMDB), SB_ENOMEM.
+ */
+struct store_request_write {
+	uint64_t n;
+	const char *text;		/* the record */
+	int add;			/* SB_EEXIST when n is taken */
+	const char *seal;		/* not NULL: set this seal's state... */
+	const char *seal_state;		/* ...to this (SB_ENOTFOUND: no such seal) */
+	const char *pending_seal;	/* not NULL: index n as this seal's pending
+					   request (pending 1: SB_EEXIST when it has
+					   one), or drop it (pending 0) */
+	int pending;
+};
+int store_request_last(struct store *st, uint64_t *n);
+int store_request_get(struct store *st, uint64_t n, char **text);
+int store_request_pending(struct store *st, const char *seal, uint64_t *n);
+/* All of w in one transaction: every part or none. */
+int store_request_put(struct store *st, const struct store_request_write *w);
+int store_request_each(struct store *st, int (*fn)(void *arg, const char *text, size_t len),
+    void *arg);
 
 int store_image_put(struct store *st, const char *sha_hex, const uint8_t *png, size_t len);
 

@@ -158,7 +158,9 @@ parse_u64(const char *s, size_t n, uint64_t *out)
  * req_route_list hands it out (seald --list-routes), so that the role x
  * endpoint matrix test (tests/integration/matrix.sh) can tell when a route
  * has no row. A pattern is literal text with at most one parameter, "{seal}"
- * (a seal id) or "{seq}" (a decimal number), standing for one path segment.
+ * (a seal id), "{seq}" (a decimal number) or "{request}" ("r-" and a
+ * number from 1), standing for one path segment. A path may appear twice,
+ * once per method.
  */
 static const struct req_route_def routes[] = {
 	{ "/v1/health", REQ_HEALTH, REQ_GET },
@@ -176,6 +178,11 @@ static const struct req_route_def routes[] = {
 	{ "/v1/units", REQ_UNITS, REQ_GET },
 	{ "/v1/principals", REQ_PRINCIPALS, REQ_GET },
 	{ "/v1/roles", REQ_ROLES, REQ_GET },
+	{ "/v1/requests", REQ_REQUEST_FILE, REQ_POST },
+	{ "/v1/requests", REQ_REQUESTS, REQ_GET },
+	{ "/v1/requests/{request}", REQ_REQUEST, REQ_GET },
+	{ "/v1/requests/{request}/approve", REQ_REQUEST_APPROVE, REQ_POST },
+	{ "/v1/requests/{request}/reject", REQ_REQUEST_REJECT, REQ_POST },
 };
 
 const struct req_route_def *
@@ -231,6 +238,13 @@ route_param(const char *pattern, const char *seg, size_t n, struct req_route *r,
 		r->seal[n] = '\0';
 		return 0;
 	}
+	if (strstr(pattern, "{request}") != NULL) {
+		if (n < 3 || memcmp(seg, "r-", 2) != 0 || parse_u64(seg + 2, n - 2, &r->seq) != 0 ||
+		    r->seq == 0)
+			return fail(e, 400, "bad_request",
+			    "request id in the path: must be r- and a number from 1");
+		return 0;
+	}
 	if (parse_u64(seg, n, &r->seq) != 0)
 		return fail(e, 400, "bad_request",
 		    "sequence number in the path: must be a decimal number");
@@ -242,27 +256,39 @@ req_route(const char *path, enum req_method method, struct req_route *r, struct 
 {
 	const struct req_route_def *d = NULL;
 	const char *seg = NULL;
+	unsigned methods = 0;
 	size_t n = 0, i;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	if (path == NULL || strnlen(path, REQ_PATH_MAX + 1) > REQ_PATH_MAX)
 		return not_found(e);
+	/* The route of this path and method; else any of this path, for the 405. */
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (route_match(routes[i].pattern, path, &seg, &n)) {
-			d = &routes[i];
-			break;
+			methods |= routes[i].method;
+			if (d == NULL || routes[i].method == method)
+				d = &routes[i];
 		}
 	if (d == NULL)
 		return not_found(e);
+	(void)route_match(d->pattern, path, &seg, &n);	/* its parameter */
 	r->id = d->id;
-	r->method = d->method;
+	r->method = (enum req_method)methods;
 	if ((rc = route_param(d->pattern, seg, n, r, e)) != 0)
 		return rc;
-	if (method != r->method)
+	if (method != d->method)
 		return fail(e, 405, "method_not_allowed", "use %s for this path",
-		    r->method == REQ_GET ? "GET" : "POST");
+		    req_methods_text(methods));
 	return 0;
+}
+
+const char *
+req_methods_text(unsigned methods)
+{
+	if (methods == (REQ_GET | REQ_POST))
+		return "GET, POST";
+	return methods == REQ_GET ? "GET" : "POST";
 }
 
 /* ---- query strings ------------------------------------------------------ */
@@ -465,6 +491,51 @@ b64_decode(const char *s, size_t n, int pad, uint8_t *out, size_t *outlen, EVP_M
 		done += take;
 	}
 	*outlen = total;
+	return 0;
+}
+
+/* 1 when s (n bytes) is 1..15 bytes of [a-z]: a request's kind or state. */
+static int
+word_ok(const char *s, size_t n)
+{
+	if (n < 1 || n > MSG_KIND_MAX - 1)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 'a' || s[i] > 'z')
+			return 0;
+	return 1;
+}
+
+int
+req_query_requests(const char *query, struct msg_requests_list *v, struct req_err *e)
+{
+	const char *p = query;
+	char q[48];
+
+	memset(v->state, 0, sizeof(v->state));
+	memset(v->kind, 0, sizeof(v->kind));
+	while (p != NULL && query != NULL && *query != '\0') {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t nlen = eq ? (size_t)(eq - p) : len;
+		char *dst;
+
+		if (nlen == 5 && memcmp(p, "state", 5) == 0)
+			dst = v->state;
+		else if (nlen == 4 && memcmp(p, "kind", 4) == 0)
+			dst = v->kind;
+		else
+			return fail(e, 400, "bad_query", "unknown parameter '%s'",
+			    quote(p, nlen, q, sizeof(q)));
+		if (dst[0] != '\0')
+			return fail(e, 400, "bad_query", "%.*s: given twice", (int)nlen, p);
+		if (eq == NULL || !word_ok(eq + 1, len - nlen - 1))
+			return fail(e, 400, "bad_query", "%.*s: must be 1-15 letters a-z",
+			    (int)nlen, p);
+		memcpy(dst, eq + 1, len - nlen - 1);
+		p = amp ? amp + 1 : NULL;
+	}
 	return 0;
 }
 
@@ -796,6 +867,88 @@ req_verify(const void *body, size_t len, struct msg_verify *v, uint8_t **cms, st
 	v->cms = buf;
 	v->cms_len = outlen;
 	return 0;
+}
+
+/* obj's key: a reason, 1..255 bytes of UTF-8 without controls, into dst. */
+static int
+get_reason(json_t *obj, char *dst, struct req_err *e)
+{
+	const char *s;
+	size_t n;
+
+	if (get_string(obj, "reason", 1, "", &s, &n, e) != 0)
+		return SB_EINVAL;
+	if (!req_document_name_ok(s, n))
+		return fail(e, 400, "bad_request",
+		    "reason: must be 1-255 bytes of UTF-8 without control characters");
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int
+req_request_file(const void *body, size_t len, struct msg_request_file *v, struct req_err *e)
+{
+	static const char *const keys[] = { "kind", "seal", "reason", NULL };
+	const char *s;
+	size_t n;
+	json_t *j;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if (load_object(body, len, &j, e) != 0)
+		return SB_EINVAL;
+	rc = only_keys(j, keys, "", e);
+	if (rc == 0 && (rc = get_string(j, "kind", 1, "", &s, &n, e)) == 0) {
+		if (word_ok(s, n))
+			memcpy(v->kind, s, n);
+		else
+			rc = fail(e, 400, "bad_request", "kind: must be 1-15 letters a-z");
+	}
+	if (rc == 0 && (rc = get_string(j, "seal", 1, "", &s, &n, e)) == 0) {
+		if (req_seal_id_ok(s, n))
+			memcpy(v->seal, s, n);
+		else
+			rc = fail(e, 400, "bad_request",
+			    "seal: must be 1-63 characters of A-Z a-z 0-9 . _ -");
+	}
+	if (rc == 0)
+		rc = get_reason(j, v->reason, e);
+	json_decref(j);
+	return rc == 0 ? 0 : SB_EINVAL;
+}
+
+int
+req_request_reject(const void *body, size_t len, struct msg_request_act *v, struct req_err *e)
+{
+	static const char *const keys[] = { "reason", NULL };
+	json_t *j;
+	int rc;
+
+	memset(v->reason, 0, sizeof(v->reason));
+	if (load_object(body, len, &j, e) != 0)
+		return SB_EINVAL;
+	rc = only_keys(j, keys, "", e);
+	if (rc == 0)
+		rc = get_reason(j, v->reason, e);
+	json_decref(j);
+	return rc == 0 ? 0 : SB_EINVAL;
+}
+
+int
+req_request_approve(const void *body, size_t len, struct req_err *e)
+{
+	static const char *const keys[] = { NULL };
+	json_t *j;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	if (load_object(body, len, &j, e) != 0)
+		return SB_EINVAL;
+	rc = only_keys(j, keys, "", e);
+	json_decref(j);
+	return rc == 0 ? 0 : SB_EINVAL;
 }
 
 int

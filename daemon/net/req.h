@@ -60,13 +60,19 @@ enum req_route_id {
 	REQ_UNITS,
 	REQ_PRINCIPALS,
 	REQ_ROLES,
+	REQ_REQUEST_FILE,
+	REQ_REQUESTS,
+	REQ_REQUEST,
+	REQ_REQUEST_APPROVE,
+	REQ_REQUEST_REJECT,
 };
 
 struct req_route {
 	enum req_route_id id;
-	enum req_method method;		/* the method this path accepts */
+	enum req_method method;		/* the methods this path accepts (bits) */
 	char seal[MSG_ID_MAX];		/* REQ_SEAL, REQ_SIGN: from the path */
-	uint64_t seq;			/* REQ_EVIDENCE: from the path */
+	uint64_t seq;			/* REQ_EVIDENCE: from the path; the
+					   request's number for REQ_REQUEST* */
 };
 
 /* One route of the API: a path pattern ("/v1/seals/{seal}/sign"), its id, its method. */
@@ -75,6 +81,9 @@ struct req_route_def {
 	enum req_route_id id;
 	enum req_method method;
 };
+
+/* "GET", "POST" or "GET, POST": for a 405's message and Allow header. */
+const char *req_methods_text(unsigned methods);
 
 /* Every route the net worker answers, the one list req_route matches against. */
 const struct req_route_def *req_route_list(size_t *n);
@@ -137,6 +146,26 @@ int req_batch(const void *body, size_t len, unsigned batch_max, struct msg_sign 
  */
 int req_verify(const void *body, size_t len, struct msg_verify *v, uint8_t **cms,
     struct req_err *e);
+
+/*
+ * GET /v1/requests: state and kind, both optional, each 1..15 bytes of
+ * [a-z] (which values exist is the monitor's to say); "" when absent.
+ * 400 bad_query otherwise.
+ */
+int req_query_requests(const char *query, struct msg_requests_list *v, struct req_err *e);
+
+/*
+ * POST /v1/requests: {"kind", "seal", "reason"}, all three required strings:
+ * kind 1..15 bytes of [a-z], seal a seal id, reason 1..255 bytes of UTF-8
+ * without controls. No other key. 400 bad_json / bad_request otherwise.
+ */
+int req_request_file(const void *body, size_t len, struct msg_request_file *v,
+    struct req_err *e);
+/* POST /v1/requests/{request}/reject: {"reason"}, as for filing. */
+int req_request_reject(const void *body, size_t len, struct msg_request_act *v,
+    struct req_err *e);
+/* POST /v1/requests/{request}/approve: no body, or the empty object {}. */
+int req_request_approve(const void *body, size_t len, struct req_err *e);
 
 /* POST /v1/tsa: a body of 1..MSG_TSQ_MAX bytes (413 too_large above it). */
 int req_tsa(size_t len, struct req_err *e);

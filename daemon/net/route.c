@@ -585,10 +585,63 @@ route_ledger(struct route_ctx *x)
 	route_forward(x->n, x->c, x->req, &m, enc);
 }
 
+/* The requests' routes (docs/API.md, "Requests"): each into its message. */
+static void
+route_requests(struct route_ctx *x)
+{
+	struct msg_request_file f;
+	struct msg_requests_list l = { .who = x->who };
+	struct msg_request_act a = { .who = x->who, .request = x->r.seq };
+	uint32_t id = mlink_next_id(x->n->link);
+	struct req_err e;
+	struct ipc_msg m;
+	int rc = 0;
+
+	switch (x->r.id) {
+	case REQ_REQUESTS:
+		if (req_query_requests(x->query, &l, &e) != 0)
+			goto bad;
+		rc = msg_requests_list_enc(&m, id, &l);
+		break;
+	case REQ_REQUEST:
+		rc = msg_request_act_enc(&m, MSG_REQUEST_GET, id, &a);
+		break;
+	case REQ_REQUEST_APPROVE:
+		/* No body needed: then no Content-Type either. */
+		if (evbuffer_get_length(evhttp_request_get_input_buffer(x->req)) != 0 &&
+		    route_body(x, "application/json") != 0)
+			return;
+		if (req_request_approve(x->body, x->body_len, &e) != 0)
+			goto bad;
+		rc = msg_request_act_enc(&m, MSG_REQUEST_APPROVE, id, &a);
+		break;
+	case REQ_REQUEST_REJECT:
+		if (route_body(x, "application/json") != 0)
+			return;
+		if (req_request_reject(x->body, x->body_len, &a, &e) != 0)
+			goto bad;
+		rc = msg_request_act_enc(&m, MSG_REQUEST_REJECT, id, &a);
+		break;
+	default:	/* REQ_REQUEST_FILE */
+		if (route_body(x, "application/json") != 0)
+			return;
+		if (req_request_file(x->body, x->body_len, &f, &e) != 0)
+			goto bad;
+		f.who = x->who;
+		rc = msg_request_file_enc(&m, id, &f);
+		break;
+	}
+	route_forward(x->n, x->c, x->req, &m, rc);
+	return;
+bad:
+	route_req_error(x->req, &e);
+}
+
 static int
 route_takes_query(enum req_route_id id)
 {
-	return id == REQ_ENTRIES || id == REQ_INCLUSION || id == REQ_CONSISTENCY;
+	return id == REQ_ENTRIES || id == REQ_INCLUSION || id == REQ_CONSISTENCY ||
+	    id == REQ_REQUESTS;
 }
 
 static void
@@ -617,6 +670,11 @@ route_dispatch(struct route_ctx *x)
 	case REQ_BATCH: route_batch(x); break;
 	case REQ_VERIFY: route_verify(x); break;
 	case REQ_TSA: route_tsa(x); break;
+	case REQ_REQUEST_FILE:
+	case REQ_REQUESTS:
+	case REQ_REQUEST:
+	case REQ_REQUEST_APPROVE:
+	case REQ_REQUEST_REJECT: route_requests(x); break;
 	default: route_ledger(x); break;
 	}
 }
@@ -656,7 +714,7 @@ route_request(struct evhttp_request *req, void *arg)
 	if (req_route(uri ? evhttp_uri_get_path(uri) : NULL, route_method(req), &x.r, &e) != 0) {
 		if (e.status == 405)
 			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-			    x.r.method == REQ_GET ? "GET" : "POST");
+			    req_methods_text(x.r.method));
 		route_req_error(req, &e);
 		return;
 	}

@@ -26,7 +26,8 @@ roundtrip(struct ipc_msg *m)
 		struct msg_proof p; struct msg_evidence e; struct msg_reply r;
 		struct msg_sign_result sr; struct adm_unseal u; struct adm_seal_create sc;
 		struct adm_principal_add pa; struct adm_grant_add ga; struct adm_unit_add ua;
-		struct adm_role_assign ra;
+		struct adm_role_assign ra; struct msg_request_file rf;
+		struct msg_requests_list rl; struct msg_request_act rq;
 	} v;
 	struct ipc_msg again;
 	int rc, enc = -1;
@@ -94,6 +95,18 @@ roundtrip(struct ipc_msg *m)
 		if ((rc = adm_role_assign_dec(m, &v.ra)) == 0)
 			enc = adm_role_assign_enc(&again, m->id, &v.ra);
 		break;
+	case MSG_REQUEST_FILE:
+		if ((rc = msg_request_file_dec(m, &v.rf)) == 0)
+			enc = msg_request_file_enc(&again, m->id, &v.rf);
+		break;
+	case MSG_REQUESTS_LIST:
+		if ((rc = msg_requests_list_dec(m, &v.rl)) == 0)
+			enc = msg_requests_list_enc(&again, m->id, &v.rl);
+		break;
+	case MSG_REQUEST_GET: case MSG_REQUEST_APPROVE: case MSG_REQUEST_REJECT:
+		if ((rc = msg_request_act_dec(m, &v.rq)) == 0)
+			enc = msg_request_act_enc(&again, m->type, m->id, &v.rq);
+		break;
 	default:
 		return;
 	}
@@ -118,7 +131,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		MSG_LEDGER_ENTRIES, MSG_PROOF_INCLUSION, MSG_PROOF_CONSISTENCY, MSG_EVIDENCE,
 		MSG_REPLY, MSG_SIGN_RESULT, ADM_UNSEAL, ADM_SEAL_CREATE, ADM_PRINCIPAL_ADD,
 		ADM_GRANT_ADD, MSG_UNITS_LIST, MSG_PRINCIPALS_LIST, MSG_ROLES_LIST, ADM_UNIT_ADD,
-		ADM_ROLE_ASSIGN,
+		ADM_ROLE_ASSIGN, MSG_REQUEST_FILE, MSG_REQUESTS_LIST, MSG_REQUEST_GET,
+		MSG_REQUEST_APPROVE, MSG_REQUEST_REJECT,
 	};
 	struct ipc_msg m;
 

@@ -1,8 +1,9 @@
 /*
  * fuzz_request_json: the net worker's request validation (daemon/net/req.c)
  * over arbitrary bytes. The first byte picks what the rest is: a sign body,
- * a batch body, a verify body, a ledger query string, a path, or a
- * Content-Type value.
+ * a batch body, a verify body, a ledger query string, a path, a
+ * Content-Type value, a request's body (file, reject, approve) or the
+ * requests list's query string.
  *
  * Properties: no crash, no leak, no undefined behaviour; a refusal always
  * carries a 4xx status and a code, and its error body builds; an accepted
@@ -172,14 +173,67 @@ fuzz_path(uint8_t sel, const uint8_t *p, size_t n)
 	enum req_method m = (sel & 1) ? REQ_POST : (sel & 2) ? REQ_OTHER : REQ_GET;
 
 	if (req_route(path, m, &r, &e) == 0) {
-		if (r.method != m)
-			abort();
+		if ((r.method & m) == 0)
+			abort();	/* r.method: every method of the path */
 		if ((r.id == REQ_SEAL || r.id == REQ_SIGN) && !req_seal_id_ok(r.seal, strlen(r.seal)))
 			abort();
 	} else {
 		refused(&e);
 	}
 	free(path);
+}
+
+/* Bodies and the query of the requests' routes. */
+static void
+fuzz_requests(int which, const uint8_t *p, size_t n)
+{
+	struct msg_request_file f, fd;
+	struct msg_request_act a = { 0 }, ad;
+	struct msg_requests_list l = { 0 }, ld;
+	struct req_err e = { 0 };
+	struct ipc_msg m;
+	char *q;
+	int rc;
+
+	switch (which) {
+	case 0:
+		if ((rc = req_request_file(p, n, &f, &e)) != 0)
+			break;
+		if (!req_seal_id_ok(f.seal, strlen(f.seal)) || f.kind[0] == '\0' ||
+		    !req_document_name_ok(f.reason, strlen(f.reason)))
+			abort();
+		if (msg_request_file_enc(&m, 1, &f) != 0 || msg_request_file_dec(&m, &fd) != 0 ||
+		    strcmp(fd.reason, f.reason) != 0 || strcmp(fd.kind, f.kind) != 0)
+			abort();
+		ipc_msg_free(&m);
+		break;
+	case 1:
+		if ((rc = req_request_reject(p, n, &a, &e)) != 0)
+			break;
+		if (!req_document_name_ok(a.reason, strlen(a.reason)))
+			abort();
+		if (msg_request_act_enc(&m, MSG_REQUEST_REJECT, 1, &a) != 0 ||
+		    msg_request_act_dec(&m, &ad) != 0 || strcmp(ad.reason, a.reason) != 0)
+			abort();
+		ipc_msg_free(&m);
+		break;
+	case 2:
+		rc = req_request_approve(p, n, &e);
+		break;
+	default:
+		q = cstr(p, n);
+		rc = req_query_requests(q, &l, &e);
+		free(q);
+		if (rc != 0)
+			break;
+		if (msg_requests_list_enc(&m, 1, &l) != 0 || msg_requests_list_dec(&m, &ld) != 0 ||
+		    strcmp(ld.state, l.state) != 0 || strcmp(ld.kind, l.kind) != 0)
+			abort();
+		ipc_msg_free(&m);
+		break;
+	}
+	if (rc != 0)
+		refused(&e);
 }
 
 static void
@@ -209,7 +263,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2: fuzz_verify(data, size); break;
 	case 3: case 4: case 5: case 6: fuzz_query(sel % 10 - 3, data, size); break;
 	case 7: case 8: fuzz_path(sel / 10, data, size); break;
-	default: fuzz_ctype(data, size); break;
+	default:	/* 9: a Content-Type; 19, 29, 39, 49...: the requests' inputs */
+		if ((sel / 10) % 5 == 0)
+			fuzz_ctype(data, size);
+		else
+			fuzz_requests((sel / 10) % 5 - 1, data, size);
+		break;
 	}
 	return 0;
 }

@@ -140,6 +140,8 @@ printf '{"digest":{"alg":"sha256","value":"%s"},"cms":"%s"}' "$sha" "$cms" >"$T/
 printf '{"items":[{"seal":"demo-seal","digest":{"alg":"sha256","value":"%s"},"document_name":"b.txt"}]}' \
 	"$sha" >"$T/batch.json"
 sign_body "$sha" matrix.txt >"$T/sign.json"
+echo '{"kind":"freeze","seal":"no-such-seal","reason":"matrix"}' >"$T/file.json"
+echo '{"reason":"matrix"}' >"$T/reject.json"
 openssl ts -query -data "$doc" -sha256 -cert -out "$T/q.tsq" 2>/dev/null
 sleep 1.2	# a tree head covering the signature
 
@@ -161,6 +163,12 @@ request() {
 	"GET /v1/units") echo "/v1/units" ;;
 	"GET /v1/principals") echo "/v1/principals" ;;
 	"GET /v1/roles") echo "/v1/roles" ;;
+	# Requests: a seal and a request no one can see, so that no row changes anything.
+	"POST /v1/requests") echo "/v1/requests -H Content-Type:application/json --data-binary @$T/file.json" ;;
+	"GET /v1/requests") echo "/v1/requests" ;;
+	"GET /v1/requests/{request}") echo "/v1/requests/r-999999" ;;
+	"POST /v1/requests/{request}/approve") echo "/v1/requests/r-999999/approve" ;;
+	"POST /v1/requests/{request}/reject") echo "/v1/requests/r-999999/reject -H Content-Type:application/json --data-binary @$T/reject.json" ;;
 	*) return 1 ;;
 	esac
 }

@@ -177,6 +177,63 @@ test_unit_and_role_messages(void)
 	ipc_msg_free(&m);
 }
 
+/* The requests' messages: each field through encode/decode; a reason
+ * over 255 bytes, a trailing byte and a short body refused. */
+static void
+test_request_messages(void)
+{
+	struct msg_request_file f = { .kind = "deactivate", .seal = "s1" }, fd;
+	struct msg_requests_list l = { .state = "pending", .kind = "freeze" }, ld;
+	struct msg_request_act a = { .request = 42, .reason = "still in use" }, ad;
+	struct ipc_msg m;
+	char big[300];
+
+	memset(f.who.cert_sha256, 7, sizeof(f.who.cert_sha256));
+	memset(f.reason, 'r', sizeof(f.reason) - 1);
+	CHECK_RC(msg_request_file_enc(&m, 3, &f), 0);
+	CHECK_RC(msg_request_file_dec(&m, &fd), 0);
+	ipc_msg_free(&m);
+	CHECK(memcmp(fd.who.cert_sha256, f.who.cert_sha256, 32) == 0);
+	CHECK_STR(fd.kind, "deactivate");
+	CHECK_STR(fd.seal, "s1");
+	CHECK(strlen(fd.reason) == 255);
+	CHECK_RC(msg_requests_list_enc(&m, 3, &l), 0);
+	CHECK_RC(msg_requests_list_dec(&m, &ld), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(ld.state, "pending");
+	CHECK_STR(ld.kind, "freeze");
+	CHECK_RC(msg_request_act_enc(&m, MSG_REQUEST_REJECT, 3, &a), 0);
+	CHECK(m.type == MSG_REQUEST_REJECT);
+	CHECK_RC(msg_request_act_dec(&m, &ad), 0);
+	CHECK(ad.request == 42);
+	CHECK_STR(ad.reason, "still in use");
+	/* One byte more is refused. */
+	CHECK_RC(ipc_put_u8(&m, 0), 0);
+	m.rpos = 0;
+	CHECK_RC(msg_request_act_dec(&m, &ad), SB_EINVAL);
+	ipc_msg_free(&m);
+	/* A reason of 256 bytes, written by hand. */
+	memset(big, 'x', 256);
+	big[256] = '\0';
+	ipc_msg_init(&m, MSG_REQUEST_FILE, 3);
+	CHECK_RC(ipc_put_bytes(&m, f.who.cert_sha256, 32), 0);
+	CHECK_RC(ipc_put_str(&m, ""), 0);
+	CHECK_RC(ipc_put_str(&m, ""), 0);
+	CHECK_RC(ipc_put_str(&m, "freeze"), 0);
+	CHECK_RC(ipc_put_str(&m, "s1"), 0);
+	CHECK_RC(ipc_put_str(&m, big), 0);
+	CHECK_RC(msg_request_file_dec(&m, &fd), SB_EINVAL);
+	ipc_msg_free(&m);
+	/* A list message cut short. */
+	ipc_msg_init(&m, MSG_REQUESTS_LIST, 3);
+	CHECK_RC(ipc_put_bytes(&m, f.who.cert_sha256, 32), 0);
+	CHECK_RC(ipc_put_str(&m, ""), 0);
+	CHECK_RC(ipc_put_str(&m, ""), 0);
+	CHECK_RC(ipc_put_str(&m, "pending"), 0);
+	CHECK_RC(msg_requests_list_dec(&m, &ld), SB_EINVAL);
+	ipc_msg_free(&m);
+}
+
 /* A sign message whose ident's on_behalf_of is written by hand. */
 static void
 sign_with_behalf(struct ipc_msg *m, const char *behalf)
@@ -227,6 +284,7 @@ main(void)
 	RUN(test_principal_add_roles, "ADM_PRINCIPAL_ADD carries kind, unit and 0..16 role assignments; a count past 16 or a body without them is refused");
 	RUN(test_unit_and_role_messages, "ADM_UNIT_ADD and ADM_ROLE_ASSIGN round-trip; a role name over 31 or a short body is refused");
 	RUN(test_principal_add_bounds, "ADM_PRINCIPAL_ADD: too many names, a short list, a name over 63 or no list are refused");
+	RUN(test_request_messages, "requests' messages round-trip; a reason over 255 bytes, a trailing byte or a short body is refused");
 	RUN(test_ident_on_behalf_of_rule, "ident: on_behalf_of is empty or a principal name, else encode and decode refuse it");
 	return check_done();
 }

@@ -12,6 +12,7 @@
 
 #define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
 #define DIG(alg, val) "{\"alg\":\"" alg "\",\"value\":\"" val "\"}"
+#define J(s) (s), strlen(s)
 
 static struct req_err e;
 
@@ -50,6 +51,11 @@ test_route_every_path(void)
 		{ "/v1/ledger/proof/inclusion", REQ_GET, REQ_INCLUSION },
 		{ "/v1/ledger/proof/consistency", REQ_GET, REQ_CONSISTENCY },
 		{ "/v1/evidence/42", REQ_GET, REQ_EVIDENCE },
+		{ "/v1/requests", REQ_POST, REQ_REQUEST_FILE },
+		{ "/v1/requests", REQ_GET, REQ_REQUESTS },
+		{ "/v1/requests/r-3", REQ_GET, REQ_REQUEST },
+		{ "/v1/requests/r-3/approve", REQ_POST, REQ_REQUEST_APPROVE },
+		{ "/v1/requests/r-3/reject", REQ_POST, REQ_REQUEST_REJECT },
 	};
 	struct req_route r;
 
@@ -65,7 +71,8 @@ test_route_every_path(void)
 
 /* The route list is the table req_route matches: each pattern, its
  * parameter filled in, routes to its own id and method, and the list holds
- * the fifteen routes of docs/API.md once each. */
+ * the twenty routes of docs/API.md once each (a path twice only with two
+ * methods). */
 static void
 test_route_list_is_the_table(void)
 {
@@ -74,7 +81,7 @@ test_route_list_is_the_table(void)
 	struct req_route r;
 	char path[REQ_PATH_MAX + 1];
 
-	CHECK(n == 15);
+	CHECK(n == 20);
 	for (i = 0; i < n; i++) {
 		const char *open = strchr(d[i].pattern, '{');
 		const char *close = open ? strchr(open, '}') : NULL;
@@ -83,11 +90,13 @@ test_route_list_is_the_table(void)
 			snprintf(path, sizeof(path), "%s", d[i].pattern);
 		else
 			snprintf(path, sizeof(path), "%.*s%s%s", (int)(open - d[i].pattern),
-			    d[i].pattern, strncmp(open, "{seq}", 5) == 0 ? "7" : "s-1", close + 1);
+			    d[i].pattern, strncmp(open, "{seq}", 5) == 0 ? "7" :
+			    strncmp(open, "{request}", 9) == 0 ? "r-1" : "s-1", close + 1);
 		CHECK_RC(req_route(path, d[i].method, &r, &e), 0);
-		CHECK(r.id == d[i].id && r.method == d[i].method);
+		CHECK(r.id == d[i].id && (r.method & d[i].method) != 0);
 		for (j = 0; j < i; j++)
-			CHECK(d[j].id != d[i].id && strcmp(d[j].pattern, d[i].pattern) != 0);
+			CHECK(d[j].id != d[i].id && (strcmp(d[j].pattern, d[i].pattern) != 0 ||
+			    d[j].method != d[i].method));
 	}
 }
 
@@ -129,6 +138,74 @@ test_route_wrong_method_is_405_with_the_allowed_one(void)
 	CHECK(e.status == 405 && r.method == REQ_POST);
 	CHECK_RC(req_route("/v1/tsa", REQ_OTHER, &r, &e), SB_EINVAL);
 	CHECK(e.status == 405 && r.method == REQ_POST);
+}
+
+/* The requests' routes: two methods on one path, r-N ids, the list's
+ * filters, and the bodies of filing, rejecting and approving. */
+static void
+test_requests_routes_and_bodies(void)
+{
+	static const char *const bad_ids[] = { "/v1/requests/7", "/v1/requests/r-",
+	    "/v1/requests/r-0", "/v1/requests/r-x", "/v1/requests/R-1",
+	    "/v1/requests/r-18446744073709551616", "/v1/requests/r--1" };
+	static const char *const bad_q[] = { "state=", "state=Pending", "unit=x",
+	    "state=a&state=b", "kind=freeze&", "state=abcdefghijklmnop", "state" };
+	static const char *const bad_file[] = {
+		"{\"kind\":\"freeze\",\"seal\":\"s1\"}",
+		"{\"kind\":\"freeze\",\"seal\":\"s1\",\"reason\":\"\"}",
+		"{\"kind\":\"freeze\",\"seal\":\"s 1\",\"reason\":\"x\"}",
+		"{\"kind\":\"Freeze\",\"seal\":\"s1\",\"reason\":\"x\"}",
+		"{\"kind\":\"freeze\",\"seal\":\"s1\",\"reason\":\"x\",\"at\":1}",
+		"{\"kind\":\"freeze\",\"seal\":\"s1\",\"reason\":\"a\\nb\"}",
+		"{\"kind\":\"freeze\",\"seal\":\"s1\",\"reason\":7}",
+	};
+	struct msg_request_file f;
+	struct msg_request_act a;
+	struct msg_requests_list l;
+	struct req_route r;
+	char big[400];
+
+	CHECK_RC(req_route("/v1/requests", REQ_OTHER, &r, &e), SB_EINVAL);
+	CHECK(e.status == 405 && r.method == (REQ_GET | REQ_POST));
+	CHECK_STR(req_methods_text(r.method), "GET, POST");
+	CHECK_RC(req_route("/v1/requests/r-42/reject", REQ_POST, &r, &e), 0);
+	CHECK(r.id == REQ_REQUEST_REJECT && r.seq == 42);
+	CHECK_RC(req_route("/v1/requests/r-42/approve", REQ_GET, &r, &e), SB_EINVAL);
+	CHECK(e.status == 405);
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+		CHECK_RC(req_route(bad_ids[i], REQ_GET, &r, &e), SB_EINVAL);
+		CHECK(e.status == 400);
+	}
+	CHECK_RC(req_query_requests(NULL, &l, &e), 0);
+	CHECK(l.state[0] == '\0' && l.kind[0] == '\0');
+	CHECK_RC(req_query_requests("kind=unfreeze&state=pending", &l, &e), 0);
+	CHECK_STR(l.state, "pending");
+	CHECK_STR(l.kind, "unfreeze");
+	for (size_t i = 0; i < sizeof(bad_q) / sizeof(bad_q[0]); i++) {
+		CHECK_RC(req_query_requests(bad_q[i], &l, &e), SB_EINVAL);
+		CHECK(e.status == 400);
+		CHECK_STR(e.code, "bad_query");
+	}
+	CHECK_RC(req_request_file(J("{\"kind\":\"deactivate\",\"seal\":\"s1\","
+	    "\"reason\":\"\u5370 closed\"}"), &f, &e), 0);
+	CHECK_STR(f.kind, "deactivate");
+	CHECK_STR(f.seal, "s1");
+	CHECK_STR(f.reason, "\xe5\x8d\xb0 closed");
+	for (size_t i = 0; i < sizeof(bad_file) / sizeof(bad_file[0]); i++) {
+		CHECK_RC(req_request_file(J(bad_file[i]), &f, &e), SB_EINVAL);
+		CHECK(e.status == 400);
+	}
+	snprintf(big, sizeof(big), "{\"reason\":\"%0256d\"}", 0);
+	CHECK_RC(req_request_reject(J(big), &a, &e), SB_EINVAL);
+	big[strlen(big) - 3] = '\0';
+	strcat(big, "\"}");
+	CHECK_RC(req_request_reject(J(big), &a, &e), 0);
+	CHECK(strlen(a.reason) == 255);
+	CHECK_RC(req_request_reject(J("{}"), &a, &e), SB_EINVAL);
+	CHECK_RC(req_request_approve(NULL, 0, &e), 0);
+	CHECK_RC(req_request_approve(J("{}"), &e), 0);
+	CHECK_RC(req_request_approve(J("{\"x\":1}"), &e), SB_EINVAL);
+	CHECK_RC(req_request_approve(J("[]"), &e), SB_EINVAL);
 }
 
 static void
@@ -791,6 +868,7 @@ main(void)
 	RUN(test_route_list_is_the_table, "route: seald --list-routes' list is the table paths are matched against, each route once");
 	RUN(test_route_unknown_paths_are_404, "route: unknown, trailing-slash and over-long paths are 404 not_found");
 	RUN(test_route_wrong_method_is_405_with_the_allowed_one, "route: a wrong method is 405 and names the allowed one");
+	RUN(test_requests_routes_and_bodies, "requests: GET and POST on one path, r-N ids, strict filters and bodies");
 	RUN(test_route_bad_seal_id_or_seq_is_400, "route: a bad seal id or sequence number in the path is 400");
 	RUN(test_seal_id_rule, "seal ids are [A-Za-z0-9._-]{1,63}");
 	RUN(test_query_none, "query: paths without parameters refuse any");

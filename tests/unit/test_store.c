@@ -1,4 +1,4 @@
-/* daemon/monitor/store: units, principals' kind/unit/roles, exclusive role pairs. */
+/* daemon/monitor/store: units, principals' kind/unit/roles, exclusive role pairs, requests. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +138,89 @@ test_old_record_reads_as_requester(void)
 	mdb_env_close(env);
 }
 
+struct collect {
+	char ids[64];
+};
+
+static int
+collect_one(void *arg, const char *text, size_t len)
+{
+	struct collect *c = arg;
+
+	strncat(c->ids, text, len < 8 ? len : 8);
+	return 0;
+}
+
+/* store_request_put with the record only, or with a pending index change. */
+static int
+put(struct store *st, uint64_t n, const char *text, int add, const char *pending_seal,
+    int pending)
+{
+	struct store_request_write w = { .n = n, .text = text, .add = add,
+	    .pending_seal = pending_seal, .pending = pending };
+
+	return store_request_put(st, &w);
+}
+
+static void
+test_requests(void)
+{
+	struct store_seal s = { .id = "s1", .name = "n", .type = "official", .key_type = "ec-p256",
+	    .unit = "group", .state = "frozen" }, got;
+	struct store_request_write w = { .n = 10, .text = "{done}", .seal = "s1",
+	    .seal_state = "active", .pending_seal = "s1", .pending = 0 };
+	struct collect c = { "" };
+	struct store *st;
+	MDB_env *env;
+	uint64_t n;
+	char *text;
+
+	CHECK(env_open(&env) == 0);
+	CHECK_RC(store_open(env, &st), 0);
+	s.cert_pem = strdup("PEM");
+	CHECK_RC(store_seal_add(st, &s), 0);
+	CHECK_RC(store_request_last(st, &n), 0);
+	CHECK(n == 0);
+	CHECK_RC(store_request_get(st, 1, &text), SB_ENOTFOUND);
+	/* Numbered keys sort numerically; each lists newest first. */
+	CHECK_RC(put(st, 256, "{r-256}", 1, NULL, 0), 0);
+	CHECK_RC(put(st, 2, "{r-2}...", 1, NULL, 0), 0);
+	CHECK_RC(put(st, 10, "{r-10}..", 1, "s1", 1), 0);
+	CHECK_RC(put(st, 10, "{again}", 1, NULL, 0), SB_EEXIST);
+	CHECK_RC(store_request_last(st, &n), 0);
+	CHECK(n == 256);
+	CHECK_RC(store_request_each(st, collect_one, &c), 0);
+	CHECK_STR(c.ids, "{r-256}{r-10}..{r-2}...");
+	/* One pending request per seal; settling another one leaves it. */
+	CHECK_RC(store_request_pending(st, "s1", &n), 0);
+	CHECK(n == 10);
+	CHECK_RC(put(st, 11, "{r-11}", 1, "s1", 1), SB_EEXIST);
+	CHECK_RC(store_request_get(st, 11, &text), SB_ENOTFOUND);
+	CHECK_RC(put(st, 2, "{r-2}", 0, "s1", 0), 0);
+	CHECK_RC(store_request_pending(st, "s1", &n), 0);
+	CHECK(n == 10);
+	/* The record, the seal's new state and the index change together... */
+	CHECK_RC(store_request_put(st, &w), 0);
+	CHECK_RC(store_request_get(st, 10, &text), 0);
+	CHECK_STR(text, "{done}");
+	free(text);
+	CHECK_RC(store_request_pending(st, "s1", &n), SB_ENOTFOUND);
+	CHECK_RC(store_seal_get(st, "s1", &got), 0);
+	CHECK_STR(got.state, "active");
+	CHECK_STR(got.cert_pem, "PEM");
+	store_seal_clear(&got);
+	/* ...or not at all: a seal that is not there leaves the record as it was. */
+	w.text = "{lost}";
+	w.seal = "nope";
+	CHECK_RC(store_request_put(st, &w), SB_ENOTFOUND);
+	CHECK_RC(store_request_get(st, 10, &text), 0);
+	CHECK_STR(text, "{done}");
+	free(text);
+	store_seal_clear(&s);
+	store_close(st);
+	mdb_env_close(env);
+}
+
 int
 main(void)
 {
@@ -148,6 +231,7 @@ main(void)
 	RUN(test_first_start_defaults, "store: the root unit and the default exclusive pairs exist from first start, in either order");
 	RUN(test_principal_roles_round_trip, "store: a principal's kind, unit and roles are kept; more than 16 roles are refused");
 	RUN(test_old_record_reads_as_requester, "store: a record made before roles reads as a person in the root unit holding requester; a malformed roles member is an error");
+	RUN(test_requests, "store: requests listed newest first; one pending per seal; a record, its seal's new state and the pending index are written together or not at all");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 1;

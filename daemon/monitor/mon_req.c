@@ -1,0 +1,670 @@
+/*
+ * Requests — DESIGN's workflow objects: a change that takes effect only when
+ * the principals its rule names have approved it. This slice has the seal
+ * state changes: `freeze` (a loss report: executed as it is filed, by the
+ * seal's custodian or a secadmin), `unfreeze` and `deactivate` (each needs a
+ * seal-admin over the seal's unit and a secadmin, both other than the
+ * requester). docs/policy.md ("Requests") is the reference.
+ *
+ * Every step (filing, approval, rejection, execution, expiry) is a ledger
+ * entry, committed before the record (and the seal) changes: a crash between
+ * the two leaves an entry for a step that was not taken, never a step
+ * without an entry. Expiry is evaluated whenever a request is read or acted
+ * on. One lock orders all request changes: numbering, and a record read,
+ * changed and written back, must not interleave.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../lib/err.h"
+#include "../../lib/log.h"
+#include "mon_int.h"
+
+#define REQ_LIST_MAX 200	/* requests in one GET /v1/requests: the newest */
+/* A list looks at the newest STORE_SEALS_MAX requests at most (store.h). */
+
+static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct req_kind {
+	const char *name;
+	const char *from[2];	/* the seal states it applies to */
+	const char *to;		/* the seal state it sets */
+	int immediate;		/* executed as it is filed */
+};
+
+static const struct req_kind kinds[] = {
+	{ "freeze", { "active", NULL }, "frozen", 1 },
+	{ "unfreeze", { "frozen", NULL }, "active", 0 },
+	{ "deactivate", { "active", "frozen" }, "deactivated", 0 },
+};
+
+static const char *const states[] = { "pending", "approved", "executed", "rejected", "expired" };
+
+static const struct req_kind *
+kind_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+static int
+state_ok(const char *s)
+{
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(states[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+kind_applies(const struct req_kind *k, const char *seal_state)
+{
+	for (size_t i = 0; i < 2 && k->from[i] != NULL; i++)
+		if (strcmp(k->from[i], seal_state) == 0)
+			return 1;
+	return 0;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* ---- the rule ------------------------------------------------------------ */
+
+/* The default rule of a kind over unit: [{"role","unit","count"}, ...]. */
+static json_t *
+rule_json(const struct req_kind *k, const char *unit)
+{
+	if (k->immediate)
+		return json_array();
+	return json_pack("[{s:s,s:s,s:i},{s:s,s:s,s:i}]",
+	    "role", "seal-admin", "unit", unit, "count", 1,
+	    "role", "secadmin", "unit", unit, "count", 1);
+}
+
+/* Approvals of o given under the role of rule slot. */
+static json_int_t
+slot_filled(const json_t *o, const json_t *slot)
+{
+	json_t *a;
+	size_t i;
+	json_int_t n = 0;
+
+	json_array_foreach(json_object_get(o, "approvals"), i, a)
+		if (strcmp(str(a, "role"), str(slot, "role")) == 0)
+			n++;
+	return n;
+}
+
+static int
+slot_open(const json_t *o, const json_t *slot)
+{
+	return slot_filled(o, slot) < json_integer_value(json_object_get(slot, "count"));
+}
+
+/* The rule slot p may fill now, or NULL; *holds: p holds a role of any slot. */
+static json_t *
+slot_for(struct mon *mon, const struct store_principal *p, const json_t *o, int *holds)
+{
+	json_t *slot, *pick = NULL;
+	size_t i;
+
+	*holds = 0;
+	json_array_foreach(json_object_get(o, "rule"), i, slot) {
+		if (!policy_holds(mon, p, str(slot, "role"), str(slot, "unit")))
+			continue;
+		*holds = 1;
+		if (pick == NULL && slot_open(o, slot))
+			pick = slot;
+	}
+	return pick;
+}
+
+/* "seal-admin over sub-1 and secadmin over sub-1": the slots still open. */
+static void
+still_needed(const json_t *o, char *out, size_t len)
+{
+	json_t *slot;
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	json_array_foreach(json_object_get(o, "rule"), i, slot) {
+		if (!slot_open(o, slot) || n >= len)
+			continue;
+		n += (size_t)snprintf(out + n, len - n, "%s%s over %s", n ? " and " : "",
+		    str(slot, "role"), str(slot, "unit"));
+	}
+}
+
+static int
+complete(const json_t *o)
+{
+	json_t *slot;
+	size_t i;
+
+	json_array_foreach(json_object_get(o, "rule"), i, slot)
+		if (slot_open(o, slot))
+			return 0;
+	return 1;
+}
+
+/* Requests p sees: its own, those of the seals it is custodian of, those it
+ * may decide; the secadmin and both auditors see all. */
+static int
+visible(struct mon *mon, const struct store_principal *p, const json_t *o)
+{
+	int holds;
+
+	if (policy_sees_all_requests(p) || strcmp(str(o, "requester"), p->name) == 0 ||
+	    policy_holds(mon, p, "seal-admin", str(o, "unit")))
+		return 1;
+	(void)slot_for(mon, p, o, &holds);
+	return holds;
+}
+
+/* ---- storing, after the ledger ------------------------------------------- */
+
+/* Request o (number n) as it is to be written; w's seal and pending fields
+ * are the caller's to set. */
+struct save {
+	struct mon *mon;
+	const json_t *o;
+	struct store_request_write w;
+};
+
+static void
+save_init(struct save *sv, struct mon *mon, uint64_t n, const json_t *o)
+{
+	memset(sv, 0, sizeof(*sv));
+	sv->mon = mon;
+	sv->o = o;
+	sv->w.n = n;
+}
+
+/* The request leaves pending: drop it from its seal's pending index. */
+static void
+save_settled(struct save *sv)
+{
+	sv->w.pending_seal = str(sv->o, "seal");
+	sv->w.pending = 0;
+}
+
+static int
+save_apply(void *arg)
+{
+	struct save *sv = arg;
+	char *text = json_dumps(sv->o, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	if (text == NULL)
+		return SB_ENOMEM;
+	sv->w.text = text;
+	rc = store_request_put(sv->mon->store, &sv->w);
+	free(text);
+	return rc;
+}
+
+/* A ledger entry for request o: action, actor, request id, and more fields. */
+static json_t *
+entry(const char *action, const char *actor, const json_t *o)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "action", action, "actor", actor,
+	    "request", str(o, "id"), "kind", str(o, "kind"), "seal", str(o, "seal"));
+}
+
+static int
+unavailable(struct ipc_msg *reply, uint32_t id, int rc)
+{
+	return mon_reply_err(reply, id, 503, "ledger_unavailable",
+	    "the request could not be recorded: %s", sb_strerror(rc));
+}
+
+/* Expire o (request n) when it is pending past its time: ledgered, saved. */
+static int
+expire_due(struct mon *mon, uint64_t n, json_t *o)
+{
+	json_int_t exp = json_integer_value(json_object_get(o, "expires"));
+	struct save sv;
+
+	if (strcmp(str(o, "state"), "pending") != 0 || now_ms() < exp)
+		return 0;
+	json_object_set_new(o, "state", json_string("expired"));
+	save_init(&sv, mon, n, o);
+	save_settled(&sv);
+	return mon_ledgered_change(mon, entry("request.expire", "monitor", o), save_apply, &sv);
+}
+
+/* Request n into *o (new reference); SB_ENOTFOUND, or another SB_*. */
+static int
+load(struct mon *mon, uint64_t n, json_t **o)
+{
+	char *text;
+	int rc;
+
+	*o = NULL;
+	if ((rc = store_request_get(mon->store, n, &text)) != 0)
+		return rc;
+	*o = json_loads(text, 0, NULL);
+	free(text);
+	return *o != NULL && json_is_object(*o) ? 0 : SB_EIO;
+}
+
+/* ---- filing -------------------------------------------------------------- */
+
+static json_t *
+request_new(struct mon *mon, uint64_t n, const struct req_kind *k,
+    const struct msg_request_file *v, const struct store_principal *p,
+    const struct store_seal *s)
+{
+	char id[32];
+	long long now = now_ms();
+
+	snprintf(id, sizeof(id), "r-%" PRIu64, n);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o,s:[],s:s,s:I,s:I}",
+	    "id", id, "kind", k->name, "requester", p->name, "seal", s->id, "unit", s->unit,
+	    "reason", v->reason, "payload", "from", s->state, "to", k->to,
+	    "rule", rule_json(k, s->unit), "approvals", "state", "pending",
+	    "created", (json_int_t)now,
+	    "expires", (json_int_t)(now + (long long)mon->cfg->requests.ttl_hours * 3600000));
+}
+
+/* Record o (request n): filed, and for a freeze executed at once. */
+static int
+file_record(struct mon *mon, uint64_t n, json_t *o, const struct req_kind *k, const char *actor)
+{
+	json_t *e = entry("request.file", actor, o);
+	struct save sv;
+	uint64_t seq;
+	uint8_t leaf[32];
+	int rc;
+
+	if (e != NULL) {
+		json_object_set_new(e, "reason", json_string(str(o, "reason")));
+		json_object_set(e, "rule", json_object_get(o, "rule"));
+	}
+	save_init(&sv, mon, n, o);
+	sv.w.add = 1;
+	if (!k->immediate) {
+		sv.w.pending_seal = str(o, "seal");
+		sv.w.pending = 1;
+		return mon_ledgered_change(mon, e, save_apply, &sv);
+	}
+	if (e == NULL)
+		return SB_ENOMEM;
+	if ((rc = mon_ledger(mon, e, &seq, leaf)) != 0)
+		return rc;
+	json_object_set_new(o, "state", json_string("executed"));
+	json_object_set_new(o, "executed", json_integer((json_int_t)now_ms()));
+	sv.w.seal = str(o, "seal");
+	sv.w.seal_state = k->to;
+	e = entry("request.execute", actor, o);
+	if (e != NULL)
+		json_object_set(e, "payload", json_object_get(o, "payload"));
+	return mon_ledgered_change(mon, e, save_apply, &sv);
+}
+
+/*
+ * One pending request per seal: 0 when seal has none (one past its time is
+ * expired first); 1 when it has, with the 409 in reply; SB_* on failure.
+ */
+static int
+pending_other(struct mon *mon, const char *seal, uint32_t id, struct ipc_msg *reply)
+{
+	uint64_t pn;
+	json_t *o;
+	int rc;
+
+	if ((rc = store_request_pending(mon->store, seal, &pn)) != 0)
+		return rc == SB_ENOTFOUND ? 0 : rc;
+	if ((rc = load(mon, pn, &o)) != 0)
+		return rc;
+	if ((rc = expire_due(mon, pn, o)) == 0 && strcmp(str(o, "state"), "pending") == 0)
+		rc = mon_reply_err(reply, id, 409, "request_pending", "request r-%" PRIu64
+		    " on seal '%s' is pending: decide it first", pn, seal) == 0 ? 1 : SB_ENOMEM;
+	json_decref(o);
+	return rc;
+}
+
+static int
+file_locked(struct mon *mon, const struct msg_request_file *v, const struct req_kind *k,
+    const struct store_principal *p, const struct store_seal *s, uint32_t id,
+    struct ipc_msg *reply)
+{
+	uint64_t last;
+	json_t *o;
+	int rc;
+
+	if (!kind_applies(k, s->state))
+		return mon_reply_err(reply, id, 409, "seal_state", "seal '%s' is %s: %s applies "
+		    "to a seal that is %s%s%s", s->id, s->state, k->name, k->from[0],
+		    k->from[1] ? " or " : "", k->from[1] ? k->from[1] : "");
+	if (!k->immediate && (rc = pending_other(mon, s->id, id, reply)) != 0)
+		return rc > 0 ? 0 : rc == SB_ENOMEM ? rc : unavailable(reply, id, rc);
+	if ((rc = store_request_last(mon->store, &last)) != 0)
+		return unavailable(reply, id, rc);
+	if ((o = request_new(mon, last + 1, k, v, p, s)) == NULL)
+		return SB_ENOMEM;
+	if ((rc = file_record(mon, last + 1, o, k, p->name)) != 0) {
+		json_decref(o);
+		return unavailable(reply, id, rc);
+	}
+	log_info("monitor: request %s (%s of seal %s) filed by %s", str(o, "id"), k->name,
+	    s->id, p->name);
+	return mon_reply_json(reply, id, 201, o);
+}
+
+int
+mon_request_file(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct msg_request_file v;
+	struct store_principal p;
+	struct store_seal s;
+	const struct req_kind *k;
+	int rc;
+
+	if (msg_request_file_dec(m, &v) != 0)
+		return SB_EINVAL;
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
+		return 0;
+	if ((rc = mon_require_ready(mon, m->id, reply)) != 0)
+		return rc == SB_ESTATE ? 0 : rc;
+	if ((k = kind_find(v.kind)) == NULL)
+		return mon_reply_err(reply, m->id, 400, "unknown_kind",
+		    "kind must be freeze, unfreeze or deactivate");
+	if (v.reason[0] == '\0')
+		return mon_reply_err(reply, m->id, 400, "bad_request", "reason: missing");
+	/* Seal requests are the custodian's (seal-admin over the seal's unit) or
+	 * a secadmin's; to anyone else the seal does not exist. */
+	rc = store_seal_get(mon->store, v.seal, &s);
+	if (rc != 0 && rc != SB_ENOTFOUND)
+		return unavailable(reply, m->id, rc);
+	if (rc == SB_ENOTFOUND || (!policy_holds(mon, &p, "seal-admin", s.unit) &&
+	    !policy_holds(mon, &p, "secadmin", s.unit))) {
+		if (rc == 0)
+			store_seal_clear(&s);
+		return mon_reply_err(reply, m->id, 404, "unknown_seal",
+		    "no seal '%s' is visible to you", v.seal);
+	}
+	pthread_mutex_lock(&req_lock);
+	rc = file_locked(mon, &v, k, &p, &s, m->id, reply);
+	pthread_mutex_unlock(&req_lock);
+	store_seal_clear(&s);
+	return rc;
+}
+
+/* ---- listing ------------------------------------------------------------- */
+
+/* The callback only collects (newest first), so that the read transaction
+ * stays short; expiry, which writes, and the filters come after. */
+struct list_ctx {
+	json_t *all;
+};
+
+static int
+list_one(void *arg, const char *text, size_t len)
+{
+	struct list_ctx *c = arg;
+	json_t *o = json_loadb(text, len, 0, NULL);
+
+	if (o == NULL)
+		return SB_EIO;
+	return json_array_append_new(c->all, o) == 0 ? 0 : SB_ENOMEM;
+}
+
+static int
+matches(const json_t *o, const struct msg_requests_list *v)
+{
+	return (v->state[0] == '\0' || strcmp(str(o, "state"), v->state) == 0) &&
+	    (v->kind[0] == '\0' || strcmp(str(o, "kind"), v->kind) == 0);
+}
+
+/* The newest REQ_LIST_MAX requests p sees that match v into out; *more: 1
+ * when there were more. */
+static int
+list_locked(struct mon *mon, const struct msg_requests_list *v,
+    const struct store_principal *p, json_t *out, int *more)
+{
+	struct list_ctx c = { json_array() };
+	json_t *o;
+	size_t i;
+	int rc;
+
+	*more = 0;
+	if (c.all == NULL)
+		return SB_ENOMEM;
+	if ((rc = store_request_each(mon->store, list_one, &c)) != 0) {
+		json_decref(c.all);
+		return rc;
+	}
+	json_array_foreach(c.all, i, o) {
+		const char *id = str(o, "id");
+
+		if (!visible(mon, p, o))
+			continue;
+		if (strncmp(id, "r-", 2) == 0 &&
+		    (rc = expire_due(mon, strtoull(id + 2, NULL, 10), o)) != 0)
+			break;
+		if (!matches(o, v))
+			continue;
+		if (json_array_size(out) == REQ_LIST_MAX) {
+			*more = 1;
+			break;
+		}
+		if (json_array_append(out, o) != 0) {
+			rc = SB_ENOMEM;
+			break;
+		}
+	}
+	json_decref(c.all);
+	return rc;
+}
+
+int
+mon_requests_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct msg_requests_list v;
+	struct store_principal p;
+	json_t *out;
+	int more, rc;
+
+	if (msg_requests_list_dec(m, &v) != 0)
+		return SB_EINVAL;
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
+		return 0;
+	if ((rc = mon_require_ready(mon, m->id, reply)) != 0)
+		return rc == SB_ESTATE ? 0 : rc;
+	if ((v.state[0] != '\0' && !state_ok(v.state)) ||
+	    (v.kind[0] != '\0' && kind_find(v.kind) == NULL))
+		return mon_reply_err(reply, m->id, 400, "bad_query",
+		    "state or kind: not one of docs/policy.md's");
+	if ((out = json_array()) == NULL)
+		return SB_ENOMEM;
+	pthread_mutex_lock(&req_lock);
+	rc = list_locked(mon, &v, &p, out, &more);
+	pthread_mutex_unlock(&req_lock);
+	if (rc != 0) {
+		json_decref(out);
+		return rc == SB_ENOMEM ? rc : unavailable(reply, m->id, rc);
+	}
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:o,s:b}", "requests", out,
+	    "more", more));
+}
+
+/* ---- deciding ------------------------------------------------------------ */
+
+static int
+not_pending(const json_t *o, uint32_t id, struct ipc_msg *reply)
+{
+	return mon_reply_err(reply, id, 409, "request_not_pending", "request %s is %s",
+	    str(o, "id"), str(o, "state"));
+}
+
+static int
+approve(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p, uint32_t id,
+    struct ipc_msg *reply)
+{
+	const struct req_kind *k = kind_find(str(o, "kind"));
+	struct save sv;
+	struct store_seal s;
+	json_t *slot, *a, *e;
+	char need[256];
+	uint64_t seq;
+	uint8_t leaf[32];
+	size_t i;
+	int holds, rc;
+
+	if (strcmp(str(o, "state"), "pending") != 0)
+		return not_pending(o, id, reply);
+	if (strcmp(str(o, "requester"), p->name) == 0)
+		return mon_reply_err(reply, id, 403, "self_approval",
+		    "'%s' filed request %s and cannot approve it", p->name, str(o, "id"));
+	json_array_foreach(json_object_get(o, "approvals"), i, a)
+		if (strcmp(str(a, "principal"), p->name) == 0)
+			return mon_reply_err(reply, id, 409, "already_approved",
+			    "'%s' has already approved request %s", p->name, str(o, "id"));
+	if (k == NULL)
+		return mon_reply_err(reply, id, 500, "internal", "request of an unknown kind");
+	if ((slot = slot_for(mon, p, o, &holds)) == NULL) {
+		still_needed(o, need, sizeof(need));
+		return mon_reply_err(reply, id, 403, "cannot_approve", "request %s still needs "
+		    "an approval by %s; '%s' holds none of those roles", str(o, "id"), need,
+		    p->name);
+	}
+	if (json_array_append_new(json_object_get(o, "approvals"), json_pack("{s:s,s:s,s:I}",
+	    "principal", p->name, "role", str(slot, "role"), "time", (json_int_t)now_ms())) != 0)
+		return SB_ENOMEM;
+	e = entry("request.approve", p->name, o);
+	if (e != NULL)
+		json_object_set_new(e, "role", json_string(str(slot, "role")));
+	save_init(&sv, mon, n, o);
+	if (!complete(o)) {
+		if ((rc = mon_ledgered_change(mon, e, save_apply, &sv)) != 0)
+			return unavailable(reply, id, rc);
+		return mon_reply_json(reply, id, 200, json_incref(o));
+	}
+	/* The last approval: the change is made now, if the seal still allows it. */
+	if ((rc = store_seal_get(mon->store, str(o, "seal"), &s)) != 0) {
+		json_decref(e);
+		return unavailable(reply, id, rc);
+	}
+	rc = kind_applies(k, s.state);
+	store_seal_clear(&s);
+	if (!rc) {
+		json_decref(e);
+		return mon_reply_err(reply, id, 409, "seal_state", "seal '%s' is no longer in a "
+		    "state %s applies to", str(o, "seal"), k->name);
+	}
+	if (e == NULL)
+		return SB_ENOMEM;
+	json_object_set_new(e, "state", json_string("approved"));
+	if ((rc = mon_ledger(mon, e, &seq, leaf)) != 0)
+		return unavailable(reply, id, rc);
+	json_object_set_new(o, "state", json_string("executed"));
+	json_object_set_new(o, "executed", json_integer((json_int_t)now_ms()));
+	sv.w.seal = str(o, "seal");
+	sv.w.seal_state = k->to;
+	save_settled(&sv);
+	e = entry("request.execute", p->name, o);
+	if (e != NULL)
+		json_object_set(e, "payload", json_object_get(o, "payload"));
+	if ((rc = mon_ledgered_change(mon, e, save_apply, &sv)) != 0)
+		return unavailable(reply, id, rc);
+	log_info("monitor: request %s executed: seal %s is %s", str(o, "id"), str(o, "seal"),
+	    k->to);
+	return mon_reply_json(reply, id, 200, json_incref(o));
+}
+
+static int
+reject(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p,
+    const char *reason, uint32_t id, struct ipc_msg *reply)
+{
+	struct save sv;
+	json_t *e;
+	int holds, rc;
+
+	if (strcmp(str(o, "state"), "pending") != 0)
+		return not_pending(o, id, reply);
+	(void)slot_for(mon, p, o, &holds);
+	if (!holds && strcmp(str(o, "requester"), p->name) != 0)
+		return mon_reply_err(reply, id, 403, "cannot_approve", "only its requester or a "
+		    "principal who may approve it may reject request %s", str(o, "id"));
+	if (reason[0] == '\0')
+		return mon_reply_err(reply, id, 400, "bad_request", "reason: missing");
+	json_object_set_new(o, "state", json_string("rejected"));
+	json_object_set_new(o, "rejection", json_pack("{s:s,s:s,s:I}", "principal", p->name,
+	    "reason", reason, "time", (json_int_t)now_ms()));
+	e = entry("request.reject", p->name, o);
+	if (e != NULL)
+		json_object_set_new(e, "reason", json_string(reason));
+	save_init(&sv, mon, n, o);
+	save_settled(&sv);
+	if ((rc = mon_ledgered_change(mon, e, save_apply, &sv)) != 0)
+		return unavailable(reply, id, rc);
+	return mon_reply_json(reply, id, 200, json_incref(o));
+}
+
+static int
+act_locked(struct mon *mon, uint16_t type, const struct msg_request_act *v,
+    const struct store_principal *p, uint32_t id, struct ipc_msg *reply)
+{
+	json_t *o;
+	int rc;
+
+	rc = v->request == 0 ? SB_ENOTFOUND : load(mon, v->request, &o);
+	if (rc == 0 && !visible(mon, p, o)) {
+		json_decref(o);
+		rc = SB_ENOTFOUND;
+	}
+	if (rc == SB_ENOTFOUND)
+		return mon_reply_err(reply, id, 404, "unknown_request",
+		    "no request r-%" PRIu64 " is visible to you", v->request);
+	if (rc != 0 || (rc = expire_due(mon, v->request, o)) != 0) {
+		json_decref(o);
+		return unavailable(reply, id, rc);
+	}
+	if (type == MSG_REQUEST_APPROVE)
+		rc = approve(mon, v->request, o, p, id, reply);
+	else if (type == MSG_REQUEST_REJECT)
+		rc = reject(mon, v->request, o, p, v->reason, id, reply);
+	else
+		rc = mon_reply_json(reply, id, 200, json_incref(o));
+	json_decref(o);
+	return rc;
+}
+
+int
+mon_request_act(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct msg_request_act v;
+	struct store_principal p;
+	int rc;
+
+	if (msg_request_act_dec(m, &v) != 0)
+		return SB_EINVAL;
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
+		return 0;
+	if ((rc = mon_require_ready(mon, m->id, reply)) != 0)
+		return rc == SB_ESTATE ? 0 : rc;
+	pthread_mutex_lock(&req_lock);
+	rc = act_locked(mon, m->type, &v, &p, m->id, reply);
+	pthread_mutex_unlock(&req_lock);
+	return rc;
+}
