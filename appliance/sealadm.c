@@ -230,6 +230,18 @@ cmd_unseal(const struct opts *o)
 	return rc;
 }
 
+/* Copy s into dst (len bytes) or say that it does not fit. */
+static int
+fits(char *dst, size_t len, const char *s, const char *what)
+{
+	if (strlen(s) >= len) {
+		fprintf(stderr, "sealadm: %s: at most %zu characters\n", what, len - 1);
+		return -1;
+	}
+	snprintf(dst, len, "%s", s);
+	return 0;
+}
+
 static int
 cmd_seal_create(const struct opts *o)
 {
@@ -247,29 +259,21 @@ cmd_seal_create(const struct opts *o)
 	}
 	if (read_file(o->image, MSG_IMAGE_MAX, 0, &img, &len) != 0)
 		return 1;
-	snprintf(v.id, sizeof(v.id), "%s", o->id ? o->id : "");
-	snprintf(v.name, sizeof(v.name), "%s", o->name);
-	snprintf(v.type, sizeof(v.type), "%s", o->type);
-	snprintf(v.key_type, sizeof(v.key_type), "%s", o->key);
-	snprintf(v.unit, sizeof(v.unit), "%s", o->unit);
+	/* A value cut short could name another seal or unit: refuse it. */
+	if (fits(v.id, sizeof(v.id), o->id ? o->id : "", "--id") != 0 ||
+	    fits(v.name, sizeof(v.name), o->name, "--name") != 0 ||
+	    fits(v.type, sizeof(v.type), o->type, "--type") != 0 ||
+	    fits(v.key_type, sizeof(v.key_type), o->key, "--key") != 0 ||
+	    fits(v.unit, sizeof(v.unit), o->unit, "--unit") != 0) {
+		free(img);
+		return 2;
+	}
 	v.image = img;
 	v.image_len = len;
 	rc = adm_seal_create_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	free(img);
 	return rc;
-}
-
-/* Copy s into dst (len bytes) or say that it does not fit. */
-static int
-fits(char *dst, size_t len, const char *s, const char *what)
-{
-	if (strlen(s) >= len) {
-		fprintf(stderr, "sealadm: %s: at most %zu characters\n", what, len - 1);
-		return -1;
-	}
-	snprintf(dst, len, "%s", s);
-	return 0;
 }
 
 /* --kind, --unit and each --role ROLE[@UNIT] into v; the monitor checks their meaning. */
@@ -358,8 +362,10 @@ cmd_grant_add(const struct opts *o)
 		return 2;
 	}
 	memset(&v, 0, sizeof(v));
-	snprintf(v.seal, sizeof(v.seal), "%s", o->seal);
-	snprintf(v.principal, sizeof(v.principal), "%s", o->principal);
+	/* A name cut short could grant another principal: refuse it. */
+	if (fits(v.seal, sizeof(v.seal), o->seal, "--seal") != 0 ||
+	    fits(v.principal, sizeof(v.principal), o->principal, "--principal") != 0)
+		return 2;
 	rc = adm_grant_add_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	return rc;

@@ -47,6 +47,14 @@ $A seal create --id demo-seal --name "Demo Co. official seal" --type official \
 	$A grant add --seal demo-seal --principal demo-erp >/dev/null &&
 	$A grant add --seal demo-seal --principal bob >/dev/null ||
 	nok "seal and grants for demo-erp and bob"
+# A name cut to fit would name another principal: sealadm refuses it instead.
+long=demo-erp$(printf 'x%.0s' $(seq 60))
+expect "grant add refuses a --principal longer than a name can be, before asking seald" 2 \
+	"^sealadm: --principal: at most 63 characters" -- \
+	$A grant add --seal demo-seal --principal "$long"
+expect "seal create refuses a --unit longer than a unit id can be" 2 \
+	"^sealadm: --unit: at most 63 characters" -- \
+	$A seal create --name N --type official --key ec-p256 --image "$D/stamp.png" --unit "$long"
 curl $C -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
 grep -qE '"action":"principal.add","actor":"admin:uid=[0-9]+","cert_sha256":"[0-9a-f]+","kind":"person","may_act_for":\["alice","zed"\],"principal":"demo-erp"' "$T/led.json" &&
 	ok "the ledger records whom a principal may act for, with its registration" ||
