@@ -16,6 +16,7 @@
 #include "../../hsm/hsm.h"
 #include "../../lib/err.h"
 #include "../../lib/log.h"
+#include "../filter.h"
 #include "mon_sandbox.h"
 
 /*
@@ -85,22 +86,6 @@ static const char *const mon_allow[] = {
 static const char *const mon_deny_eacces[] = {
 	"socket", "connect", NULL
 };
-
-static int
-rule_names(scmp_filter_ctx f, uint32_t action, const char *const *names)
-{
-	for (; *names != NULL; names++) {
-		int nr = seccomp_syscall_resolve_name(*names);
-
-		if (nr == __NR_SCMP_ERROR)
-			continue;	/* not on this architecture */
-		if (seccomp_rule_add(f, action, nr, 0) != 0) {
-			log_err("monitor: seccomp: cannot add a rule for %s", *names);
-			return -1;
-		}
-	}
-	return 0;
-}
 
 /* One rule "allow nr when argument arg == value". */
 static int
@@ -185,19 +170,13 @@ fail:
 int
 mon_sandbox_enter(const struct config *cfg, char *module_err, size_t len)
 {
-	const char *mode = getenv("SEALD_SECCOMP");
-	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
-	scmp_filter_ctx f;
+	/* Every thread at once: the workers, reader, admin, tree-head and the
+	 * ledger's committer all exist by now. */
+	static const struct filter_spec spec = {
+		"monitor", mon_allow, mon_deny_eacces, rule_args, 1
+	};
 	int rc;
 
-	if (mode != NULL && strcmp(mode, "log") == 0) {
-		deflt = SCMP_ACT_LOG;
-		log_warn("monitor: SEALD_SECCOMP=log: forbidden system calls are only logged; "
-		    "for debugging, never in production");
-	} else if (mode != NULL && *mode != '\0') {
-		log_err("monitor: SEALD_SECCOMP=%.16s: the only value is 'log'", mode);
-		return SB_ECONFIG;
-	}
 	module_err[0] = '\0';
 	if (hsm_module_pin(cfg->hsm.module) != 0) {
 		snprintf(module_err, len, "%s", hsm_error(NULL));
@@ -206,28 +185,5 @@ mon_sandbox_enter(const struct config *cfg, char *module_err, size_t len)
 	}
 	if ((rc = drop_sys_time()) != 0)
 		return rc;
-	if ((f = seccomp_init(deflt)) == NULL) {
-		/* Log mode enforces nothing, so a missing seccomp (valgrind) costs nothing. */
-		if (deflt == SCMP_ACT_LOG) {
-			log_warn("monitor: seccomp is not available here; running without a filter");
-			return 0;
-		}
-		log_err("monitor: seccomp_init failed");
-		return SB_EIO;
-	}
-	rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 1);
-	/* Every thread at once: the workers, reader, admin, tree-head and the
-	 * ledger's committer all exist by now. */
-	if (rc == 0)
-		rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
-	if (rc == 0)
-		rc = rule_names(f, SCMP_ACT_ALLOW, mon_allow);
-	if (rc == 0)
-		rc = rule_names(f, SCMP_ACT_ERRNO(EACCES), mon_deny_eacces);
-	if (rc == 0)
-		rc = rule_args(f);
-	if (rc == 0 && (rc = seccomp_load(f)) != 0)
-		log_err("monitor: seccomp_load: %s", strerror(-rc));
-	seccomp_release(f);
-	return rc == 0 ? 0 : SB_EIO;
+	return filter_load(&spec);
 }

@@ -16,6 +16,7 @@
 
 #include "../../lib/err.h"
 #include "../../lib/log.h"
+#include "../filter.h"
 #include "sandbox.h"
 
 /*
@@ -43,22 +44,6 @@ static const char *const sandbox_allow[] = {
 static const char *const sandbox_deny_eacces[] = {
 	"open", "openat", "openat2", "socket", "connect", NULL
 };
-
-static int
-rule_names(scmp_filter_ctx f, uint32_t action, const char *const *names)
-{
-	for (; *names != NULL; names++) {
-		int nr = seccomp_syscall_resolve_name(*names);
-
-		if (nr == __NR_SCMP_ERROR)
-			continue;	/* not on this architecture */
-		if (seccomp_rule_add(f, action, nr, 0) != 0) {
-			log_err("net: seccomp: cannot add a rule for %s", *names);
-			return -1;
-		}
-	}
-	return 0;
-}
 
 static int
 rule_args(scmp_filter_ctx f)
@@ -89,39 +74,11 @@ rule_args(scmp_filter_ctx f)
 static int
 sandbox_seccomp(void)
 {
-	const char *mode = getenv("SEALD_SECCOMP");
-	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
-	scmp_filter_ctx f;
-	int rc;
+	static const struct filter_spec spec = {
+		"net", sandbox_allow, sandbox_deny_eacces, rule_args, 0
+	};
 
-	if (mode != NULL && strcmp(mode, "log") == 0) {
-		deflt = SCMP_ACT_LOG;
-		log_warn("net: SEALD_SECCOMP=log: forbidden system calls are only logged; "
-		    "for debugging, never in production");
-	} else if (mode != NULL && *mode != '\0') {
-		log_err("net: SEALD_SECCOMP=%.16s: the only value is 'log'", mode);
-		return SB_ECONFIG;
-	}
-	if ((f = seccomp_init(deflt)) == NULL) {
-		/* Log mode enforces nothing, so a missing seccomp (valgrind) costs nothing. */
-		if (deflt == SCMP_ACT_LOG) {
-			log_warn("net: seccomp is not available here; running without a filter");
-			return 0;
-		}
-		log_err("net: seccomp_init failed");
-		return SB_EIO;
-	}
-	rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 1);
-	if (rc == 0)
-		rc = rule_names(f, SCMP_ACT_ALLOW, sandbox_allow);
-	if (rc == 0)
-		rc = rule_names(f, SCMP_ACT_ERRNO(EACCES), sandbox_deny_eacces);
-	if (rc == 0)
-		rc = rule_args(f);
-	if (rc == 0 && (rc = seccomp_load(f)) != 0)
-		log_err("net: seccomp_load: %s", strerror(-rc));
-	seccomp_release(f);
-	return rc == 0 ? 0 : SB_EIO;
+	return filter_load(&spec);
 }
 
 /* The chroot must not be changeable by the user we become (OpenSSH's rule). */
