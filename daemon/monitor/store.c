@@ -108,19 +108,20 @@ store_rc(int mrc, const char *what)
 	return SB_EIO;
 }
 
+/* "a NUL b": the key of a grant (seal, principal) or of a role pair. */
+static size_t
+two_key(const char *a, const char *b, char *key, size_t len)
+{
+	int n = snprintf(key, len, "%s%c%s", a, '\0', b);
+
+	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+}
+
+/* A role pair's key, the same whichever order the two come in. */
 static size_t
 pair_key(const char *a, const char *b, char *key, size_t len)
 {
-	int n;
-
-	if (strcmp(a, b) > 0) {
-		const char *t = a;
-
-		a = b;
-		b = t;
-	}
-	n = snprintf(key, len, "%s%c%s", a, '\0', b);
-	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+	return strcmp(a, b) > 0 ? two_key(b, a, key, len) : two_key(a, b, key, len);
 }
 
 /*
@@ -339,6 +340,22 @@ store_get(struct store *st, int db, const void *k, size_t kl, char **v, size_t *
 		if (vl != NULL)
 			*vl = val.mv_size;
 	}
+	mdb_txn_abort(txn);
+	return store_rc(mrc, store_db_names[db]);
+}
+
+/* 0 when key is in db, SB_ENOTFOUND when not: nothing is copied (a grant
+ * is looked up on every signature). */
+static int
+store_has(struct store *st, int db, const void *k, size_t kl)
+{
+	MDB_val key = { kl, (void *)k }, val;
+	MDB_txn *txn;
+	int mrc;
+
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	mrc = mdb_get(txn, st->dbi[db], &key, &val);
 	mdb_txn_abort(txn);
 	return store_rc(mrc, store_db_names[db]);
 }
@@ -698,19 +715,11 @@ store_seal_clear(struct store_seal *s)
 
 /* ---- grants and images ---------------------------------------------------- */
 
-static size_t
-grant_key(const char *seal, const char *principal, char *key, size_t len)
-{
-	int n = snprintf(key, len, "%s%c%s", seal, '\0', principal);
-
-	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
-}
-
 int
 store_grant_add(struct store *st, const char *seal, const char *principal)
 {
 	char key[2 * STORE_ID_MAX + 2];
-	size_t n = grant_key(seal, principal, key, sizeof(key));
+	size_t n = two_key(seal, principal, key, sizeof(key));
 
 	return n == 0 ? SB_EINVAL : store_put(st, DB_GRANTS, key, n, "", 0, MDB_NOOVERWRITE);
 }
@@ -718,15 +727,10 @@ store_grant_add(struct store *st, const char *seal, const char *principal)
 int
 store_grant_has(struct store *st, const char *seal, const char *principal)
 {
-	char key[2 * STORE_ID_MAX + 2], *v;
-	size_t n = grant_key(seal, principal, key, sizeof(key));
-	int rc;
+	char key[2 * STORE_ID_MAX + 2];
+	size_t n = two_key(seal, principal, key, sizeof(key));
 
-	if (n == 0)
-		return SB_ENOTFOUND;
-	rc = store_get(st, DB_GRANTS, key, n, &v, NULL);
-	free(v);
-	return rc;
+	return n == 0 ? SB_ENOTFOUND : store_has(st, DB_GRANTS, key, n);
 }
 
 /* ---- units and exclusive role pairs -------------------------------------- */
@@ -879,15 +883,10 @@ store_exclusion_each(struct store *st, int (*fn)(void *arg, const char *a, const
 int
 store_exclusive(struct store *st, const char *a, const char *b)
 {
-	char key[2 * STORE_ROLE_MAX + 2], *v;
+	char key[2 * STORE_ROLE_MAX + 2];
 	size_t n = pair_key(a, b, key, sizeof(key));
-	int rc;
 
-	if (n == 0)
-		return SB_ENOTFOUND;
-	rc = store_get(st, DB_EXCLUSIVE, key, n, &v, NULL);
-	free(v);
-	return rc;
+	return n == 0 ? SB_ENOTFOUND : store_has(st, DB_EXCLUSIVE, key, n);
 }
 
 int
