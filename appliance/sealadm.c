@@ -7,7 +7,10 @@
  *   sealadm ... seal create --name N --type T --key K --image stamp.png --unit U [--id ID]
  *   sealadm ... principal add --cert client.pem --name N [--may-act-for PERSON]...
  *                 [--kind person|application] [--unit U] [--role ROLE[@UNIT]]...
- *   sealadm ... grant add --seal ID --principal N
+ *   sealadm ... grant add --seal ID --principal N [--doc-types A,B] [--per-day N]
+ *                 [--per-month N] [--from ISO] [--to ISO] [--hours 09-18]
+ *                 [--days mon-fri] [--approval K:GROUP] [--confirm none|totp]
+ *                 [--apps APP,APP]
  *   sealadm ... unit add --id ID --name N --parent P
  *   sealadm ... role assign --principal N --role R [--unit U]
  *   sealadm ... role list
@@ -20,11 +23,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -46,6 +51,9 @@ struct opts {
 	const char *roles[MSG_ROLES_MAX];	/* --role, in order */
 	size_t n_roles;
 	int roles_over;
+	/* grant add's conditions */
+	const char *doc_types, *per_day, *per_month, *from, *to, *hours, *days, *approval;
+	const char *confirm, *apps;
 };
 
 static void
@@ -61,7 +69,10 @@ usage(FILE *f)
 	    "      (PERSON: a principal name NAME may sign on behalf of; at most %d.\n"
 	    "       ROLE over the subtree of UNIT, default the principal's unit; at most %d;\n"
 	    "       no --role: requester. --unit: default the root unit, \"group\")\n"
-	    "  grant add --seal ID --principal NAME\n"
+	    "  grant add --seal ID --principal NAME [--doc-types TYPE,...] [--per-day N]\n"
+	    "      [--per-month N] [--from ISO] [--to ISO] [--hours HH-HH[,..]]\n"
+	    "      [--days mon-fri[,..]] [--approval K:GROUP] [--confirm none|totp]\n"
+	    "      [--apps APP,...]  (times and hours in UTC; every condition optional)\n"
 	    "  unit add --id ID --name NAME --parent UNIT\n"
 	    "  role assign --principal NAME --role ROLE [--unit UNIT]\n"
 	    "      (ROLE over the subtree of UNIT, default the principal's unit)\n"
@@ -350,6 +361,182 @@ cmd_principal_add(const struct opts *o)
 	return rc;
 }
 
+/* ---- grant add's conditions: the console's words into the message -------- */
+
+/* A comma-separated list into up to MSG_GRANT_LIST_MAX slots of width bytes. */
+static int
+grant_list(const char *arg, const char *what, char *dst, size_t width, uint16_t *n)
+{
+	const char *p = arg;
+
+	*n = 0;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+
+		if (len == 0 || len >= width || *n == MSG_GRANT_LIST_MAX) {
+			fprintf(stderr, "sealadm: %s: at most %d names of 1 to %zu characters, "
+			    "comma-separated\n", what, MSG_GRANT_LIST_MAX, width - 1);
+			return -1;
+		}
+		memcpy(dst + *n * width, p, len);
+		dst[*n * width + len] = '\0';
+		(*n)++;
+		p += len;
+		if (*p == ',' && *++p == '\0') {
+			fprintf(stderr, "sealadm: %s: a trailing comma\n", what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+grant_number(const char *arg, const char *what, uint32_t *v)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 || n > UINT32_MAX) {
+		fprintf(stderr, "sealadm: %s: a number 0..%u (0: unlimited)\n", what, UINT32_MAX);
+		return -1;
+	}
+	*v = (uint32_t)n;
+	return 0;
+}
+
+/* "2026-01-31" (midnight) or "2026-01-31T09:30:00Z", UTC. */
+static int
+grant_time(const char *arg, const char *what, uint64_t *v)
+{
+	struct tm tm = { 0 };
+	const char *end;
+	time_t t;
+
+	end = strptime(arg, "%Y-%m-%d", &tm);
+	if (end != NULL && *end == 'T')
+		end = strptime(end + 1, "%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0' || (t = timegm(&tm)) <= 0) {
+		fprintf(stderr, "sealadm: %s: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n", what);
+		return -1;
+	}
+	*v = (uint64_t)t;
+	return 0;
+}
+
+/* "09-18" (09:00 to 18:00), "22-06", "08-12,13-17": hour bits, UTC. */
+static int
+grant_hours(const char *arg, uint32_t *mask)
+{
+	const char *p = arg;
+	int a, b, n;
+
+	*mask = 0;
+	while (*p != '\0') {
+		if (sscanf(p, "%2d-%2d%n", &a, &b, &n) != 2 || a < 0 || a > 23 || b < 1 ||
+		    b > 24 || a == b || (p[n] != ',' && p[n] != '\0')) {
+			fprintf(stderr, "sealadm: --hours: HH-HH[,HH-HH...], 00..24, UTC "
+			    "(09-18 is 09:00 to 18:00)\n");
+			return -1;
+		}
+		for (int h = a; h != b; h = (h + 1) % 24) {
+			*mask |= 1u << h;
+			if (b == 24 && h == 23)
+				break;
+		}
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+static int
+day_index(const char *s, size_t n)
+{
+	static const char *const names[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+
+	for (int i = 0; i < 7; i++)
+		if (n == 3 && strncmp(s, names[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+/* "mon-fri", "sat,sun", "fri-mon": day bits, bit 0 Monday. */
+static int
+grant_days(const char *arg, uint8_t *mask)
+{
+	const char *p = arg;
+
+	*mask = 0;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ","), dash = strcspn(p, "-");
+		int a, b;
+
+		if (dash < len) {
+			a = day_index(p, dash);
+			b = day_index(p + dash + 1, len - dash - 1);
+		} else {
+			a = b = day_index(p, len);
+		}
+		if (a < 0 || b < 0 || (p[len] == ',' && p[len + 1] == '\0')) {
+			fprintf(stderr, "sealadm: --days: mon..sun, ranges and lists "
+			    "(mon-fri, sat,sun)\n");
+			return -1;
+		}
+		for (int d = a;; d = (d + 1) % 7) {
+			*mask |= (uint8_t)(1u << d);
+			if (d == b)
+				break;
+		}
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+/* "K:GROUP", "none". */
+static int
+grant_approval(const char *arg, struct adm_grant_add *v)
+{
+	char *end;
+	unsigned long k;
+
+	if (strcmp(arg, "none") == 0)
+		return 0;
+	k = strtoul(arg, &end, 10);
+	if (arg[0] < '1' || arg[0] > '9' || *end != ':' || k > 255 ||
+	    fits(v->approval_group, sizeof(v->approval_group), end + 1, "--approval") != 0 ||
+	    end[1] == '\0') {
+		fprintf(stderr, "sealadm: --approval: K:GROUP (1 <= K <= 255) or none\n");
+		return -1;
+	}
+	v->approval_k = (uint8_t)k;
+	return 0;
+}
+
+static int
+grant_options(const struct opts *o, struct adm_grant_add *v)
+{
+	if ((o->doc_types && grant_list(o->doc_types, "--doc-types", &v->doc_types[0][0],
+	    MSG_DOCTYPE_MAX, &v->n_doc_types) != 0) ||
+	    (o->apps && grant_list(o->apps, "--apps", &v->apps[0][0], MSG_ID_MAX,
+	    &v->n_apps) != 0) ||
+	    (o->per_day && grant_number(o->per_day, "--per-day", &v->per_day) != 0) ||
+	    (o->per_month && grant_number(o->per_month, "--per-month", &v->per_month) != 0) ||
+	    (o->from && grant_time(o->from, "--from", &v->valid_from) != 0) ||
+	    (o->to && grant_time(o->to, "--to", &v->valid_to) != 0) ||
+	    (o->hours && grant_hours(o->hours, &v->hours) != 0) ||
+	    (o->days && grant_days(o->days, &v->days) != 0) ||
+	    (o->approval && grant_approval(o->approval, v) != 0))
+		return -1;
+	if (o->confirm && strcmp(o->confirm, "none") != 0 && strcmp(o->confirm, "totp") != 0) {
+		fprintf(stderr, "sealadm: --confirm: none or totp\n");
+		return -1;
+	}
+	if (o->confirm)
+		snprintf(v->confirm, sizeof(v->confirm), "%s", o->confirm);
+	return 0;
+}
+
 static int
 cmd_grant_add(const struct opts *o)
 {
@@ -364,7 +551,8 @@ cmd_grant_add(const struct opts *o)
 	memset(&v, 0, sizeof(v));
 	/* A name cut short could grant another principal: refuse it. */
 	if (fits(v.seal, sizeof(v.seal), o->seal, "--seal") != 0 ||
-	    fits(v.principal, sizeof(v.principal), o->principal, "--principal") != 0)
+	    fits(v.principal, sizeof(v.principal), o->principal, "--principal") != 0 ||
+	    grant_options(o, &v) != 0)
 		return 2;
 	rc = adm_grant_add_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
 	ipc_msg_free(&m);
@@ -448,6 +636,11 @@ parse(int argc, char **argv, struct opts *o)
 		{ "seal", 1, NULL, 'S' }, { "principal", 1, NULL, 'p' },
 		{ "may-act-for", 1, NULL, 'A' }, { "kind", 1, NULL, 'K' },
 		{ "role", 1, NULL, 'R' }, { "parent", 1, NULL, 'P' },
+		{ "doc-types", 1, NULL, 1001 }, { "per-day", 1, NULL, 1002 },
+		{ "per-month", 1, NULL, 1003 }, { "from", 1, NULL, 1004 },
+		{ "to", 1, NULL, 1005 }, { "hours", 1, NULL, 1006 }, { "days", 1, NULL, 1007 },
+		{ "approval", 1, NULL, 1008 }, { "confirm", 1, NULL, 1009 },
+		{ "apps", 1, NULL, 1010 },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -480,6 +673,16 @@ parse(int argc, char **argv, struct opts *o)
 			else
 				o->roles_over = 1;
 			break;
+		case 1001: o->doc_types = optarg; break;
+		case 1002: o->per_day = optarg; break;
+		case 1003: o->per_month = optarg; break;
+		case 1004: o->from = optarg; break;
+		case 1005: o->to = optarg; break;
+		case 1006: o->hours = optarg; break;
+		case 1007: o->days = optarg; break;
+		case 1008: o->approval = optarg; break;
+		case 1009: o->confirm = optarg; break;
+		case 1010: o->apps = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}

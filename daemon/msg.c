@@ -108,6 +108,40 @@ msg_seal_get_dec(struct ipc_msg *m, struct msg_seal_get *v)
 }
 
 int
+msg_seal_image_enc(struct ipc_msg *m, uint32_t id, const struct msg_seal_get *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_SEAL_IMAGE, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_str(m, v->seal));
+	return enc_done(m, rc);
+}
+
+int
+msg_pdf_sealed_enc(struct ipc_msg *m, uint32_t id, const struct msg_pdf_sealed *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_PDF_SEALED, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_u64(m, v->seq));
+	PUT(ipc_put_bytes(m, v->output_sha256, sizeof(v->output_sha256)));
+	PUT(ipc_put_u64(m, v->output_len));
+	return enc_done(m, rc);
+}
+
+int
+msg_pdf_sealed_dec(struct ipc_msg *m, struct msg_pdf_sealed *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_u64(m, &v->seq));
+	GET(ipc_get_fixed(m, v->output_sha256, sizeof(v->output_sha256)));
+	GET(ipc_get_u64(m, &v->output_len));
+	return ipc_get_end(m);
+}
+
+int
 msg_sign_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign *v)
 {
 	int rc;
@@ -118,17 +152,46 @@ msg_sign_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign *v)
 	PUT(ipc_put_u16(m, v->md_nid));
 	PUT(v->digest_len > MSG_DIGEST_MAX ? SB_EINVAL : ipc_put_bytes(m, v->digest, v->digest_len));
 	PUT(ipc_put_str(m, v->document_name));
+	PUT(ipc_put_str(m, v->document_type));
+	PUT(ipc_put_str(m, v->otp));
+	PUT(ipc_put_str(m, v->approval));
+	PUT(ipc_put_u8(m, v->profile));
+	if (v->profile == MSG_PROFILE_PADES) {
+		PUT(ipc_put_bytes(m, v->pdf.input_sha256, sizeof(v->pdf.input_sha256)));
+		PUT(ipc_put_u32(m, v->pdf.page));
+		PUT(ipc_put_u32(m, v->pdf.x));
+		PUT(ipc_put_u32(m, v->pdf.y));
+		PUT(ipc_put_u32(m, v->pdf.w));
+		PUT(ipc_put_u32(m, v->pdf.h));
+		PUT(ipc_put_str(m, v->pdf.reason));
+	}
 	return enc_done(m, rc);
 }
 
 int
 msg_sign_dec(struct ipc_msg *m, struct msg_sign *v)
 {
+	memset(v, 0, sizeof(*v));
 	GET(ident_get(m, &v->who));
 	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
 	GET(ipc_get_u16(m, &v->md_nid));
 	GET(digest_get(m, v->digest, &v->digest_len));
 	GET(ipc_get_str(m, v->document_name, sizeof(v->document_name)));
+	GET(ipc_get_str(m, v->document_type, sizeof(v->document_type)));
+	GET(ipc_get_str(m, v->otp, sizeof(v->otp)));
+	GET(ipc_get_str(m, v->approval, sizeof(v->approval)));
+	GET(ipc_get_u8(m, &v->profile));
+	if (v->profile > MSG_PROFILE_PADES)
+		return SB_EINVAL;
+	if (v->profile == MSG_PROFILE_PADES) {
+		GET(ipc_get_fixed(m, v->pdf.input_sha256, sizeof(v->pdf.input_sha256)));
+		GET(ipc_get_u32(m, &v->pdf.page));
+		GET(ipc_get_u32(m, &v->pdf.x));
+		GET(ipc_get_u32(m, &v->pdf.y));
+		GET(ipc_get_u32(m, &v->pdf.w));
+		GET(ipc_get_u32(m, &v->pdf.h));
+		GET(ipc_get_str(m, v->pdf.reason, sizeof(v->pdf.reason)));
+	}
 	return ipc_get_end(m);
 }
 
@@ -174,6 +237,31 @@ msg_tsa_dec(struct ipc_msg *m, struct msg_tsa *v)
 	return ipc_get_end(m);
 }
 
+/*
+ * The filters of a ledger listing: "" or a seal id ([A-Za-z0-9._-], as the
+ * net worker checks it), "" or a principal name, from_ms < to_ms. Both
+ * sides hold them to it, so the monitor never sees another.
+ */
+static int
+entries_filters_ok(const struct msg_ledger_entries *v)
+{
+	size_t n = strnlen(v->seal, sizeof(v->seal));
+
+	if (n == sizeof(v->seal))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v->seal[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	n = strnlen(v->principal, sizeof(v->principal));
+	if (n == sizeof(v->principal) || (n > 0 && !msg_principal_ok(v->principal, n)))
+		return 0;
+	return v->from_ms < v->to_ms;
+}
+
 int
 msg_ledger_entries_enc(struct ipc_msg *m, uint32_t id, const struct msg_ledger_entries *v)
 {
@@ -183,6 +271,11 @@ msg_ledger_entries_enc(struct ipc_msg *m, uint32_t id, const struct msg_ledger_e
 	rc = ident_put(m, &v->who);
 	PUT(ipc_put_u64(m, v->start));
 	PUT(ipc_put_u32(m, v->count));
+	PUT(entries_filters_ok(v) ? 0 : SB_EINVAL);
+	PUT(ipc_put_str(m, v->seal));
+	PUT(ipc_put_str(m, v->principal));
+	PUT(ipc_put_u64(m, v->from_ms));
+	PUT(ipc_put_u64(m, v->to_ms));
 	return enc_done(m, rc);
 }
 
@@ -192,6 +285,12 @@ msg_ledger_entries_dec(struct ipc_msg *m, struct msg_ledger_entries *v)
 	GET(ident_get(m, &v->who));
 	GET(ipc_get_u64(m, &v->start));
 	GET(ipc_get_u32(m, &v->count));
+	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
+	GET(ipc_get_str(m, v->principal, sizeof(v->principal)));
+	GET(ipc_get_u64(m, &v->from_ms));
+	GET(ipc_get_u64(m, &v->to_ms));
+	if (!entries_filters_ok(v))
+		return SB_EINVAL;
 	return ipc_get_end(m);
 }
 
@@ -298,6 +397,36 @@ msg_request_act_dec(struct ipc_msg *m, struct msg_request_act *v)
 	GET(ident_get(m, &v->who));
 	GET(ipc_get_u64(m, &v->request));
 	GET(ipc_get_str(m, v->reason, sizeof(v->reason)));
+	return ipc_get_end(m);
+}
+
+/* "" or 6..8 ASCII digits. */
+static int
+otp_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n == 0 || (n >= 6 && n <= 8 && strspn(s, "0123456789") == n);
+}
+
+int
+msg_totp_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct msg_totp *v)
+{
+	int rc;
+
+	ipc_msg_init_secret(m, type, id);
+	rc = otp_ok(v->otp) ? ident_put(m, &v->who) : SB_EINVAL;
+	PUT(ipc_put_str(m, v->otp));
+	return enc_done(m, rc);
+}
+
+int
+msg_totp_dec(struct ipc_msg *m, struct msg_totp *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_str(m, v->otp, sizeof(v->otp)));
+	if (!otp_ok(v->otp))
+		return SB_EINVAL;
 	return ipc_get_end(m);
 }
 
@@ -445,14 +574,68 @@ adm_grant_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_grant_add *v)
 	ipc_msg_init(m, ADM_GRANT_ADD, id);
 	PUT(ipc_put_str(m, v->seal));
 	PUT(ipc_put_str(m, v->principal));
+	PUT(v->n_doc_types > MSG_GRANT_LIST_MAX ? SB_ELIMIT : ipc_put_u16(m, v->n_doc_types));
+	for (size_t i = 0; rc == 0 && i < v->n_doc_types; i++)
+		PUT(ipc_put_str(m, v->doc_types[i]));
+	PUT(ipc_put_u32(m, v->per_day));
+	PUT(ipc_put_u32(m, v->per_month));
+	PUT(ipc_put_u64(m, v->valid_from));
+	PUT(ipc_put_u64(m, v->valid_to));
+	PUT(ipc_put_u32(m, v->hours));
+	PUT(ipc_put_u8(m, v->days));
+	PUT(ipc_put_u8(m, v->approval_k));
+	PUT(ipc_put_str(m, v->approval_group));
+	PUT(ipc_put_str(m, v->confirm));
+	PUT(v->n_apps > MSG_GRANT_LIST_MAX ? SB_ELIMIT : ipc_put_u16(m, v->n_apps));
+	for (size_t i = 0; rc == 0 && i < v->n_apps; i++)
+		PUT(ipc_put_str(m, v->apps[i]));
 	return enc_done(m, rc);
 }
 
 int
 adm_grant_add_dec(struct ipc_msg *m, struct adm_grant_add *v)
 {
+	memset(v, 0, sizeof(*v));
 	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
 	GET(ipc_get_str(m, v->principal, sizeof(v->principal)));
+	GET(ipc_get_u16(m, &v->n_doc_types));
+	if (v->n_doc_types > MSG_GRANT_LIST_MAX)
+		return SB_EINVAL;
+	for (size_t i = 0; i < v->n_doc_types; i++)
+		GET(ipc_get_str(m, v->doc_types[i], sizeof(v->doc_types[i])));
+	GET(ipc_get_u32(m, &v->per_day));
+	GET(ipc_get_u32(m, &v->per_month));
+	GET(ipc_get_u64(m, &v->valid_from));
+	GET(ipc_get_u64(m, &v->valid_to));
+	GET(ipc_get_u32(m, &v->hours));
+	GET(ipc_get_u8(m, &v->days));
+	GET(ipc_get_u8(m, &v->approval_k));
+	GET(ipc_get_str(m, v->approval_group, sizeof(v->approval_group)));
+	GET(ipc_get_str(m, v->confirm, sizeof(v->confirm)));
+	GET(ipc_get_u16(m, &v->n_apps));
+	if (v->n_apps > MSG_GRANT_LIST_MAX)
+		return SB_EINVAL;
+	for (size_t i = 0; i < v->n_apps; i++)
+		GET(ipc_get_str(m, v->apps[i], sizeof(v->apps[i])));
+	return ipc_get_end(m);
+}
+
+int
+msg_grants_list_enc(struct ipc_msg *m, uint32_t id, const struct msg_grants_list *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_GRANTS_LIST, id);
+	rc = ident_put(m, &v->who);
+	PUT(ipc_put_str(m, v->seal));
+	return enc_done(m, rc);
+}
+
+int
+msg_grants_list_dec(struct ipc_msg *m, struct msg_grants_list *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
 	return ipc_get_end(m);
 }
 

@@ -62,6 +62,14 @@ enum msg_type {
 	MSG_REQUEST_GET,		/* struct msg_request_act */
 	MSG_REQUEST_APPROVE,		/* struct msg_request_act */
 	MSG_REQUEST_REJECT,		/* struct msg_request_act */
+	MSG_TOTP_ENROL,			/* struct msg_totp; otp "" unless replacing */
+	MSG_TOTP_CONFIRM,		/* struct msg_totp */
+	MSG_TOTP_VERIFY,		/* struct msg_totp */
+	/* PDF sealing: numbered apart so that rows added above never move them */
+	MSG_SEAL_IMAGE = 40,		/* struct msg_seal_get: the seal's PNG, to sign with */
+	MSG_PDF_SEALED = 41,		/* struct msg_pdf_sealed */
+	MSG_STATS = 42,			/* ident only: GET /v1/stats */
+	MSG_GRANTS_LIST = 43,		/* struct msg_grants_list: GET /v1/grants */
 	/* monitor -> net worker, and monitor -> sealadm */
 	MSG_REPLY = 100,
 	MSG_SIGN_RESULT,
@@ -94,6 +102,23 @@ struct msg_seal_get {
 	char seal[MSG_ID_MAX];
 };
 
+/* Signature profiles of MSG_SIGN. */
+enum msg_profile {
+	MSG_PROFILE_CADES = 0,		/* detached CAdES-B-T with signing-time */
+	MSG_PROFILE_PADES = 1,		/* PAdES-B-T: no signing-time; digest of the ByteRange */
+};
+
+#define MSG_DOCTYPE_MAX 32	/* a grant's document type: [a-z0-9_-]{1,31} */
+#define MSG_OTP_MAX 16		/* a one-time code: 6-8 digits */
+
+/* Where a PDF seal goes (MSG_PROFILE_PADES only); points are 1/100 pt. */
+struct msg_pdf {
+	uint8_t input_sha256[32];	/* the document as received */
+	uint32_t page;			/* 1-based; 0 for a cross-page seal */
+	uint32_t x, y, w, h;		/* centipoints from the page's lower left */
+	char reason[MSG_NAME_MAX];	/* /Reason; "" for none */
+};
+
 struct msg_sign {
 	struct msg_ident who;
 	char seal[MSG_ID_MAX];
@@ -101,6 +126,22 @@ struct msg_sign {
 	uint8_t digest[MSG_DIGEST_MAX];
 	size_t digest_len;		/* must match md_nid: checked by the monitor */
 	char document_name[MSG_NAME_MAX];
+	char document_type[MSG_DOCTYPE_MAX];	/* "" when the caller named none */
+	char otp[MSG_OTP_MAX];		/* one-time code for confirm: totp; "" if none */
+	char approval[MSG_ID_MAX];	/* id of an approved `use` request; "" if none */
+	uint8_t profile;		/* enum msg_profile */
+	struct msg_pdf pdf;		/* meaningful for MSG_PROFILE_PADES */
+};
+
+/*
+ * After a PAdES MSG_SIGN: the sealed PDF the net worker made with the CMS of
+ * ledger entry seq, by its SHA-256, to be ledgered before the PDF leaves.
+ */
+struct msg_pdf_sealed {
+	struct msg_ident who;
+	uint64_t seq;			/* the sign entry */
+	uint8_t output_sha256[32];
+	uint64_t output_len;
 };
 
 struct msg_verify {
@@ -118,10 +159,19 @@ struct msg_tsa {
 	size_t query_len;
 };
 
+/*
+ * GET /v1/ledger/entries: entries from seq start on, at most count of them
+ * that match every filter given (docs/ledger.md, "Filters"): "" and 0 /
+ * UINT64_MAX for a filter not given. to_ms is exclusive.
+ */
 struct msg_ledger_entries {
 	struct msg_ident who;
 	uint64_t start;
 	uint32_t count;
+	char seal[MSG_ID_MAX];		/* "" or a seal id */
+	char principal[MSG_ID_MAX];	/* "" or a principal name: actor or on_behalf_of */
+	uint64_t from_ms;		/* entry time >= from_ms (unix ms); 0: no bound */
+	uint64_t to_ms;			/* entry time < to_ms; UINT64_MAX: no bound */
 };
 
 /* Inclusion: a = seq, b = tree size (0: current). Consistency: a = first, b = second. */
@@ -156,6 +206,14 @@ struct msg_request_act {
 	struct msg_ident who;
 	uint64_t request;
 	char reason[MSG_NAME_MAX];
+};
+
+/* POST /v1/principals/me/totp[/confirm|/verify]: the caller's own TOTP
+ * (docs/policy.md, "Intent confirmation (TOTP)"). otp: "" (enrol only) or
+ * 6-8 ASCII digits: the decoder refuses anything else. */
+struct msg_totp {
+	struct msg_ident who;
+	char otp[MSG_OTP_MAX];
 };
 
 struct msg_reply {
@@ -204,9 +262,30 @@ struct adm_principal_add {
 	char role_units[MSG_ROLES_MAX][MSG_ID_MAX];
 };
 
+#define MSG_GRANT_LIST_MAX 16	/* document types, or applications, of one grant */
+
+/* A grant and its conditions (docs/policy.md, "Grants and quotas"). Every
+ * zero or empty condition is "no limit". */
 struct adm_grant_add {
 	char seal[MSG_ID_MAX];
 	char principal[MSG_ID_MAX];
+	uint16_t n_doc_types;		/* 0..MSG_GRANT_LIST_MAX; 0: any type */
+	char doc_types[MSG_GRANT_LIST_MAX][MSG_DOCTYPE_MAX];
+	uint32_t per_day, per_month;	/* uses per UTC day / month; 0: unlimited */
+	uint64_t valid_from, valid_to;	/* Unix seconds; 0: open */
+	uint32_t hours;			/* bit h (0..23): hour h UTC allowed; 0: any */
+	uint8_t days;			/* bit d: 0 Monday .. 6 Sunday; 0: any */
+	uint8_t approval_k;		/* 0: no approval; else K of approval_group */
+	char approval_group[MSG_ID_MAX];
+	char confirm[MSG_KIND_MAX];	/* "none" (or "") or "totp" */
+	uint16_t n_apps;		/* 0..MSG_GRANT_LIST_MAX; 0: any application */
+	char apps[MSG_GRANT_LIST_MAX][MSG_ID_MAX];
+};
+
+/* MSG_GRANTS_LIST: the grants the caller may see, of one seal ("": all). */
+struct msg_grants_list {
+	struct msg_ident who;
+	char seal[MSG_ID_MAX];
 };
 
 struct adm_unit_add {
@@ -232,6 +311,10 @@ int msg_ident_only_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const stru
 int msg_ident_only_dec(struct ipc_msg *m, struct msg_ident_only *v);
 int msg_seal_get_enc(struct ipc_msg *m, uint32_t id, const struct msg_seal_get *v);
 int msg_seal_get_dec(struct ipc_msg *m, struct msg_seal_get *v);
+/* MSG_SEAL_IMAGE: the body of MSG_SEAL_GET; decoded with msg_seal_get_dec. */
+int msg_seal_image_enc(struct ipc_msg *m, uint32_t id, const struct msg_seal_get *v);
+int msg_pdf_sealed_enc(struct ipc_msg *m, uint32_t id, const struct msg_pdf_sealed *v);
+int msg_pdf_sealed_dec(struct ipc_msg *m, struct msg_pdf_sealed *v);
 int msg_sign_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign *v);
 int msg_sign_dec(struct ipc_msg *m, struct msg_sign *v);
 int msg_verify_enc(struct ipc_msg *m, uint32_t id, const struct msg_verify *v);
@@ -253,6 +336,10 @@ int msg_requests_list_dec(struct ipc_msg *m, struct msg_requests_list *v);
 int msg_request_act_enc(struct ipc_msg *m, uint16_t type, uint32_t id,
     const struct msg_request_act *v);
 int msg_request_act_dec(struct ipc_msg *m, struct msg_request_act *v);
+/* type: MSG_TOTP_ENROL, MSG_TOTP_CONFIRM or MSG_TOTP_VERIFY; made with
+ * ipc_msg_init_secret (the code is short-lived, but still a credential). */
+int msg_totp_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct msg_totp *v);
+int msg_totp_dec(struct ipc_msg *m, struct msg_totp *v);
 int msg_reply_enc(struct ipc_msg *m, uint32_t id, const struct msg_reply *v);
 int msg_reply_dec(struct ipc_msg *m, struct msg_reply *v);
 int msg_sign_result_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign_result *v);
@@ -265,6 +352,8 @@ int adm_principal_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_princ
 int adm_principal_add_dec(struct ipc_msg *m, struct adm_principal_add *v);
 int adm_grant_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_grant_add *v);
 int adm_grant_add_dec(struct ipc_msg *m, struct adm_grant_add *v);
+int msg_grants_list_enc(struct ipc_msg *m, uint32_t id, const struct msg_grants_list *v);
+int msg_grants_list_dec(struct ipc_msg *m, struct msg_grants_list *v);
 int adm_unit_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_unit_add *v);
 int adm_unit_add_dec(struct ipc_msg *m, struct adm_unit_add *v);
 int adm_role_assign_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign *v);

@@ -101,6 +101,14 @@ static const struct cfg_key keys[] = {
 	{ .name = "sign.batch_max", .type = CFG_UINT, .def_uint = 100,
 	  .lo = 1, .hi = 1000, .off = OFF(sign.batch_max) },
 
+	{ .name = "pdf", .type = CFG_SECTION },
+	{ .name = "pdf.max_size", .type = CFG_UINT, .def_uint = 32 * 1024 * 1024,
+	  .lo = 1024, .hi = 256 * 1024 * 1024, .off = OFF(pdf.max_size) },
+	{ .name = "pdf.max_objects", .type = CFG_UINT, .def_uint = 100000,
+	  .lo = 16, .hi = 10000000, .off = OFF(pdf.max_objects) },
+	{ .name = "pdf.location", .type = CFG_STRING,
+	  .lo = 1, .hi = 200, .off = OFF(pdf.location) },
+
 	{ .name = "requests", .type = CFG_SECTION },
 	{ .name = "requests.ttl_hours", .type = CFG_UINT, .def_uint = 168,
 	  .lo = 1, .hi = 8760, .off = OFF(requests.ttl_hours) },

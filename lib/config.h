@@ -70,6 +70,12 @@ struct config {
 		unsigned batch_max;	/* items per POST /v1/sign/batch; default 100 */
 	} sign;
 	struct {
+		unsigned max_size;	/* bytes of one PDF to seal; default 32 MiB;
+					   1 KiB..256 MiB */
+		unsigned max_objects;	/* objects in it; default 100000 */
+		char *location;		/* the signature's /Location; NULL: none */
+	} pdf;
+	struct {
 		unsigned ttl_hours;	/* a pending request expires after this; default
 					   168 (a week); 1..8760 */
 	} requests;

@@ -60,6 +60,16 @@ if [ ! -f "$RUN/state/custody.json" ]; then
 		--out-dir "$RUN/clients/demo" "$S1" "$S2"
 	"$B/sealprov" revoke --config "$CFG" "$S1" "$S2"
 	"$B/tools/mkstamp" "$RUN/stamp.png" 240
+	# A one-page contract to try PDF sealing on (qpdf writes its xref).
+	s="BT /F1 18 Tf 72 760 Td (Demo contract) Tj 0 -30 Td (Signed for Demo Co.:) Tj ET"
+	printf '%s\n' "%PDF-1.7" "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj" \
+		"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj" \
+		"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >> endobj" \
+		"4 0 obj << /Length ${#s} >> stream" "$s" "endstream endobj" \
+		"5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj" \
+		"trailer << /Root 1 0 R /Size 6 >>" "%%EOF" >"$RUN/contract.raw"
+	qpdf "$RUN/contract.raw" "$RUN/contract.pdf" 2>/dev/null || [ -s "$RUN/contract.pdf" ]
+	rm -f "$RUN/contract.raw"
 	cp "$RUN/state/ca.pem" "$RUN/ca.pem"
 	cat >"$RUN/client.yaml" <<EOC
 server: 127.0.0.1:8443
@@ -96,6 +106,8 @@ Seal a file with sealctl:
     export SEALCTL_CONFIG=$RUN/client.yaml
     $B/sealctl sign --seal demo-seal README.md        # writes README.md.p7s
     $B/sealctl verify README.md README.md.p7s
+    $B/sealctl sign-pdf --seal demo-seal --x 380 --y 620 --width 120 $RUN/contract.pdf
+    pdfsig $RUN/contract-sealed.pdf                  # trust the CA: docs/pdf.md
 
 Seal a file with curl:
     cd $RUN
@@ -104,6 +116,9 @@ Seal a file with curl:
     curl \$C -H 'Content-Type: application/json' \\
       -d "{\"digest\":{\"alg\":\"sha256\",\"value\":\"\$sha\"},\"document_name\":\"README.md\"}" \\
       https://127.0.0.1:8443/v1/seals/demo-seal/sign
+    curl \$C -H 'Content-Type: application/pdf' --data-binary @contract.pdf -o sealed.pdf \\
+      -H 'Sealbox-Options: {"document_name":"contract.pdf","x":380,"y":620,"width":120}' \\
+      https://127.0.0.1:8443/v1/seals/demo-seal/sign-pdf
 
 Check the appliance: $B/sealadm --config $CFG status
 EOM

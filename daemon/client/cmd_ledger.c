@@ -111,16 +111,40 @@ get_page(struct ctl *c, unsigned long long start, unsigned long long count, json
 	return 0;
 }
 
+/* value, percent-encoded but for RFC 3986's unreserved characters, after path. */
+static int
+query_add(char *path, size_t len, const char *name, const char *value)
+{
+	size_t n = strlen(path);
+
+	n += (size_t)snprintf(path + n, n < len ? len - n : 0, "&%s=", name);
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0' && n < len; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			n += (size_t)snprintf(path + n, len - n, "%c", *p);
+		else
+			n += (size_t)snprintf(path + n, len - n, "%%%02X", *p);
+	}
+	return n < len ? 0 : -1;
+}
+
 static int
 ledger_entries_cmd(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "start", required_argument, NULL, 's' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "seal", required_argument, NULL, 'S' },
+		{ "principal", required_argument, NULL, 'p' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *filter[4] = { NULL, NULL, NULL, NULL };	/* seal, principal, from, to */
+	static const char *const fname[4] = { "seal", "principal", "from", "to" };
 	unsigned long long start = 0, count = 100;
-	json_t *resp, *items, *it;
+	char path[PATH_BUF * 4];
+	json_t *resp, *items, *it, *next;
 	size_t i;
 	int ch, rc;
 
@@ -130,13 +154,26 @@ ledger_entries_cmd(struct ctl *c, int argc, char **argv)
 		if (ch == 'n' && ctl_parse_u64(optarg, &count) == 0 && count >= 1 &&
 		    count <= PAGE)
 			continue;
-		return ctl_usage("ledger entries: --start N (0 or more), --count M (1 to %d)",
-		    PAGE);
+		if (ch == 'S' || ch == 'p' || ch == 'f' || ch == 't') {
+			filter[ch == 'S' ? 0 : ch == 'p' ? 1 : ch == 'f' ? 2 : 3] = optarg;
+			continue;
+		}
+		return ctl_usage("ledger entries: --start N (0 or more), --count M (1 to %d), "
+		    "--seal ID, --principal NAME, --from TIME, --to TIME", PAGE);
 	}
 	if (optind != argc)
 		return ctl_usage("ledger entries: unexpected argument");
-	if ((rc = get_page(c, start, count, &resp, &items)) != 0)
+	snprintf(path, sizeof(path), "/v1/ledger/entries?start=%llu&count=%llu", start, count);
+	for (int f = 0; f < 4; f++)
+		if (filter[f] != NULL && query_add(path, sizeof(path), fname[f], filter[f]) != 0)
+			return ctl_usage("ledger entries: --%s is too long", fname[f]);
+	if ((rc = ctl_call_json(c, "GET", path, NULL, &resp)) != 0)
 		return rc;
+	if (!json_is_array(items = json_object_get(resp, "entries"))) {
+		ctl_err("the appliance's answer has no entries list");
+		json_decref(resp);
+		return SEALCTL_EXIT_FAIL;
+	}
 	json_array_foreach(items, i, it) {
 		uint8_t *e = NULL;
 		size_t n;
@@ -153,6 +190,11 @@ ledger_entries_cmd(struct ctl *c, int argc, char **argv)
 		putchar('\n');
 		free(e);
 	}
+	/* Where to go on, on stderr: stdout stays one entry a line. */
+	next = json_object_get(resp, "next");
+	if (json_is_true(json_object_get(resp, "more")) && json_is_integer(next))
+		fprintf(stderr, "sealctl: more entries may match: go on with --start %lld\n",
+		    (long long)json_integer_value(next));
 	json_decref(resp);
 	return SEALCTL_EXIT_OK;
 }

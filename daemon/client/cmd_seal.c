@@ -60,9 +60,12 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "on-behalf-of", required_argument, NULL, 'b' },
+		{ "otp", required_argument, NULL, 'O' },
+		{ "document-type", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *seal = NULL, *name = NULL, *out = NULL, *behalf = NULL, *file, *cms_b64;
+	const char *otp = NULL, *dtype = NULL;
 	char path[PATH_BUF], outbuf[PATH_BUF], err[512], *enc, *base = NULL;
 	json_t *body = NULL, *resp = NULL, *dg;
 	unsigned long long seq;
@@ -76,6 +79,8 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'o': out = optarg; break;
 		case 'b': behalf = optarg; break;
+		case 'O': otp = optarg; break;
+		case 'T': dtype = optarg; break;
 		default: return ctl_usage("sign: bad option");
 		}
 	}
@@ -115,8 +120,9 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 	free(enc);
 	if ((dg = digest_of(file)) == NULL)
 		goto out;
-	body = json_pack("{sO ss s:s*}", "digest", dg, "document_name", name,
-	    "on_behalf_of", behalf);
+	/* Their characters are the appliance's to check (400 bad_request). */
+	body = json_pack("{sO ss s:s* s:s* s:s*}", "digest", dg, "document_name", name,
+	    "on_behalf_of", behalf, "otp", otp, "document_type", dtype);
 	json_decref(dg);
 	if (body == NULL)
 		goto out;

@@ -64,6 +64,7 @@ struct http {
 	int conn_used;			/* a request has completed on it */
 	int conn_closed;		/* the server closed it */
 	int server_spoke;		/* a TLS record came from the server */
+	const char *xname, *xvalue;	/* one more request header (http_set_header) */
 };
 
 struct req_state {
@@ -196,6 +197,7 @@ http_response_clear(struct http_response *r)
 	if (r == NULL)
 		return;
 	free(r->content_type);
+	free(r->ledger_seq);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 }
@@ -405,6 +407,11 @@ on_done(struct evhttp_request *req, void *arg)
 		st->rc = SB_ENOMEM;
 		return;
 	}
+	ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Sealbox-Ledger-Seq");
+	if (ct != NULL && (st->resp->ledger_seq = strdup(ct)) == NULL) {
+		st->rc = SB_ENOMEM;
+		return;
+	}
 	in = evhttp_request_get_input_buffer(req);
 	n = evbuffer_get_length(in);
 	if (n > st->h->max_body) {
@@ -461,6 +468,7 @@ request_once(struct http *h, enum evhttp_cmd_type cmd, const char *path,
 	    evhttp_add_header(hdr, "User-Agent", "sealctl/" SB_VERSION) != 0 ||
 	    evhttp_add_header(hdr, "Accept", "application/json") != 0 ||
 	    (content_type != NULL && evhttp_add_header(hdr, "Content-Type", content_type) != 0) ||
+	    (h->xname != NULL && evhttp_add_header(hdr, h->xname, h->xvalue) != 0) ||
 	    (len > 0 && evbuffer_add(evhttp_request_get_output_buffer(req), body, len) != 0)) {
 		evhttp_request_free(req);
 		return SB_ENOMEM;
@@ -491,6 +499,13 @@ request_once(struct http *h, enum evhttp_cmd_type cmd, const char *path,
 		http_response_clear(resp);
 	}
 	return st.rc;
+}
+
+void
+http_set_header(struct http *h, const char *name, const char *value)
+{
+	h->xname = value != NULL ? name : NULL;
+	h->xvalue = value;
 }
 
 int

@@ -49,6 +49,7 @@ struct http_response {
 	char *content_type;	/* NULL when absent */
 	uint8_t *body;		/* malloc'd, NUL-ended (NUL not counted) */
 	size_t len;
+	char *ledger_seq;	/* the Sealbox-Ledger-Seq header; NULL when absent */
 };
 
 /* Loads the certificate, key and CA; connects on the first request. */
@@ -66,5 +67,12 @@ int http_request(struct http *h, const char *method, const char *path,
     struct http_response *resp, char *err, size_t errlen);
 
 void http_response_clear(struct http_response *r);
+
+/*
+ * One more header on the requests that follow (name and value are the
+ * caller's and must stay valid: no copy is made); a NULL value removes it.
+ * evhttp refuses a value with CR or LF (the request then fails).
+ */
+void http_set_header(struct http *h, const char *name, const char *value);
 
 #endif

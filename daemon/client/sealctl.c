@@ -30,12 +30,20 @@ static const char usage_text[] =
 "commands:\n"
 "  sign --seal ID [--name DOCNAME] [-o OUT] FILE   seal FILE; writes FILE.p7s\n"
 "       [--on-behalf-of PERSON]                    ... for PERSON (a principal name)\n"
+"       [--otp CODE] [--document-type T]           ... with a one-time code; of type T\n"
+"  sign-pdf --seal ID --x X --y Y --width W       seal a PDF (PAdES-B-T) with the seal's\n"
+"       [--page N] [--height H] [--reason TEXT]    image at (X, Y) points from the page's\n"
+"       [--name DOCNAME] [--on-behalf-of PERSON]   lower left; writes FILE-sealed.pdf\n"
+"       [--otp CODE] [--document-type T] [-o OUT]\n"
+"       [--cross-page] FILE.pdf                    ... or cut across every page's right edge\n"
 "  verify FILE SIGNATURE                           ask the appliance to verify\n"
 "  seals                                           list the seals you may use\n"
 "  health                                          the appliance's state\n"
 "  timestamp [--trust PEM] [-o OUT] FILE           RFC 3161 timestamp; FILE.tsr\n"
 "  ledger sth                                      the latest signed tree head\n"
-"  ledger entries [--start N] [--count M]          ledger entries\n"
+"  ledger entries [--start N] [--count M]          ledger entries; filters:\n"
+"       [--seal ID] [--principal NAME]             ... of a seal, by or for a principal\n"
+"       [--from TIME] [--to TIME]                  ... in [from, to) (RFC 3339, UTC)\n"
 "  ledger verify [--audit-cert PEM | --trust PEM]  recompute and check the ledger\n"
 "  evidence SEQ [-o bundle.json]                   evidence bundle of a signature\n"
 "  verify-evidence --trust PEM bundle.json         check a bundle offline\n"
@@ -45,6 +53,14 @@ static const char usage_text[] =
 "  request show ID                                 one request (ID: r-N)\n"
 "  request approve ID                              approve it\n"
 "  request reject ID --reason TEXT                 reject it\n"
+"  stats                                           seals, uses, custodians, pending\n"
+"  grants [--seal ID]                              grants you may see, with conditions\n"
+"                                                  requests in your scope\n"
+"  totp enrol [CODE]                               enrol your TOTP secret (prints the\n"
+"                                                  otpauth:// URI once; CODE: a current\n"
+"                                                  code, to replace a confirmed secret)\n"
+"  totp confirm CODE                               activate it with its first code\n"
+"  totp verify CODE                                check (and use up) a code\n"
 "\n"
 "Settings not given come from $SEALCTL_CONFIG or ~/.config/sealbox/client.yaml.\n"
 "Exit status: 0 done or valid, 1 failed or invalid, 2 usage or configuration error.\n";
@@ -201,6 +217,7 @@ ctl_call(struct ctl *c, const char *method, const char *path,
 	memset(resp, 0, sizeof(*resp));
 	if ((rc = ctl_connect(c)) != 0)
 		return rc;
+	http_set_header(c->http, c->xname, c->xvalue);
 	rc = http_request(c->http, method, path, content_type, body, len, resp, err,
 	    sizeof(err));
 	if (rc != 0) {
@@ -249,6 +266,7 @@ static const struct {
 	int (*fn)(struct ctl *, int, char **);
 } commands[] = {
 	{ "sign", cmd_sign },
+	{ "sign-pdf", cmd_sign_pdf },
 	{ "verify", cmd_verify },
 	{ "seals", cmd_seals },
 	{ "health", cmd_health },
@@ -257,6 +275,9 @@ static const struct {
 	{ "evidence", cmd_evidence },
 	{ "verify-evidence", cmd_verify_evidence },
 	{ "request", cmd_request },
+	{ "stats", cmd_stats },
+	{ "grants", cmd_grants },
+	{ "totp", cmd_totp },
 };
 
 int

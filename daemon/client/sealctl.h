@@ -33,6 +33,8 @@ struct ctl {
 	/* Loaded on first use by ctl_connect. */
 	struct clientcfg *cfg;
 	struct http *http;
+	/* One more request header for ctl_call (sign-pdf's options); NULL: none. */
+	const char *xname, *xvalue;
 };
 
 /* "sealctl: " + message on stderr. */
@@ -60,6 +62,7 @@ int ctl_parse_u64(const char *s, unsigned long long *v);
 /* Unix milliseconds as "2026-11-22T03:00:00.123Z" into buf (32 bytes). */
 const char *ctl_time_ms(unsigned long long ms, char buf[32]);
 
+int cmd_sign_pdf(struct ctl *c, int argc, char **argv);
 int cmd_sign(struct ctl *c, int argc, char **argv);
 int cmd_verify(struct ctl *c, int argc, char **argv);
 int cmd_seals(struct ctl *c, int argc, char **argv);
@@ -69,5 +72,9 @@ int cmd_ledger(struct ctl *c, int argc, char **argv);
 int cmd_evidence(struct ctl *c, int argc, char **argv);
 int cmd_verify_evidence(struct ctl *c, int argc, char **argv);
 int cmd_request(struct ctl *c, int argc, char **argv);
+int cmd_stats(struct ctl *c, int argc, char **argv);
+int cmd_grants(struct ctl *c, int argc, char **argv);
+
+int cmd_totp(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -89,6 +89,13 @@ int
 cades_sign(const struct cades *c, const uint8_t *digest, size_t dlen,
     struct tsa *tsa, uint8_t **der, size_t *der_len)
 {
+	return cades_sign_profile(c, CADES_CADES, digest, dlen, tsa, der, der_len);
+}
+
+int
+cades_sign_profile(const struct cades *c, enum cades_profile profile,
+    const uint8_t *digest, size_t dlen, struct tsa *tsa, uint8_t **der, size_t *der_len)
+{
 	uint8_t imprint[EVP_MAX_MD_SIZE], *token = NULL, *attr = NULL;
 	size_t tlen = 0, alen = 0;
 	unsigned int ilen = 0;
@@ -112,7 +119,8 @@ cades_sign(const struct cades *c, const uint8_t *digest, size_t dlen,
 	}
 	if ((sig = malloc(sizeof(*sig))) == NULL)
 		return SB_ENOMEM;
-	if ((rc = sd_sign(&c->sd, now, digest, dlen, sig)) != 0)
+	if ((rc = sd_sign(&c->sd, profile == CADES_PADES ? SD_NO_SIGNING_TIME : now, digest,
+	    dlen, sig)) != 0)
 		log_err("cms: signing with the seal key: %s (%s)", sb_strerror(rc),
 		    hsm_error(c->sd.h));
 	else if (tsa != NULL) {

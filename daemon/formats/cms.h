@@ -77,6 +77,14 @@ void cades_free(struct cades *c);
 int cades_md(const struct cades *c);
 int cades_sign(const struct cades *c, const uint8_t *digest, size_t dlen,
     struct tsa *tsa, uint8_t **der, size_t *der_len);
+/*
+ * cades_sign with a profile: CADES_PADES leaves signing-time out of the
+ * signed attributes (PAdES baseline, ETSI EN 319 142-1: the time is the
+ * PDF's /M and the signature-time-stamp); CADES_CADES is cades_sign.
+ */
+enum cades_profile { CADES_CADES = 0, CADES_PADES = 1 };
+int cades_sign_profile(const struct cades *c, enum cades_profile profile,
+    const uint8_t *digest, size_t dlen, struct tsa *tsa, uint8_t **der, size_t *der_len);
 
 /* Why a CMS is not valid; cms_reason_code() gives the API's stable text. */
 enum cms_reason {

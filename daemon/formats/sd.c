@@ -452,33 +452,38 @@ sd_sign(const struct sd_signer *s, time_t signing_time, const uint8_t *content_d
 {
 	uint8_t a_time[64], a_md[128], tv[24], dg[EVP_MAX_MD_SIZE];
 	struct sd_blob part[4];
-	size_t total = 0, tlen;
+	size_t total = 0, tlen, n = 0;
 	unsigned char *q;
 	unsigned int dn = 0;
 
 	if (s == NULL || s->md == NULL || content_digest == NULL || out == NULL ||
 	    len != (size_t)EVP_MD_get_size(s->md) || len > sizeof(a_md) - 32)
 		return SB_EINVAL;
-	if ((tlen = sd_time(signing_time, -1, tv)) == 0)
-		return SB_EINVAL;
-	part[0] = s->attr_ct;
-	part[1].p = a_time;
-	part[1].len = sd_attr_tlv(a_time, sizeof(a_time), NID_pkcs9_signingTime, -1, tv, tlen);
-	part[2].p = a_md;
-	part[2].len = sd_attr_tlv(a_md, sizeof(a_md), NID_pkcs9_messageDigest,
+	part[n++] = s->attr_ct;
+	if (signing_time != SD_NO_SIGNING_TIME) {
+		if ((tlen = sd_time(signing_time, -1, tv)) == 0)
+			return SB_EINVAL;
+		part[n].p = a_time;
+		part[n].len = sd_attr_tlv(a_time, sizeof(a_time), NID_pkcs9_signingTime, -1,
+		    tv, tlen);
+		if (part[n++].len == 0)
+			return SB_ECRYPTO;
+	}
+	part[n].p = a_md;
+	part[n].len = sd_attr_tlv(a_md, sizeof(a_md), NID_pkcs9_messageDigest,
 	    V_ASN1_OCTET_STRING, content_digest, len);
-	part[3] = s->attr_scv2;
-	if (part[1].len == 0 || part[2].len == 0)
+	if (part[n++].len == 0)
 		return SB_ECRYPTO;
-	qsort(part, 4, sizeof(part[0]), blob_cmp);
-	for (int i = 0; i < 4; i++)
+	part[n++] = s->attr_scv2;
+	qsort(part, n, sizeof(part[0]), blob_cmp);
+	for (size_t i = 0; i < n; i++)
 		total += part[i].len;
 	if (total + 8 > sizeof(out->attrs))
 		return SB_ELIMIT;
 	q = out->attrs;
 	ASN1_put_object(&q, 1, (int)total, V_ASN1_SET, V_ASN1_UNIVERSAL);
 	out->attrs_hdr = (size_t)(q - out->attrs);
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < n; i++) {
 		memcpy(q, part[i].p, part[i].len);
 		q += part[i].len;
 	}

@@ -98,11 +98,13 @@ void sd_signer_clear(struct sd_signer *s);
 int sd_signer_valid_at(const struct sd_signer *s, time_t t);
 
 /*
- * Sign: the signed attributes with signing_time and content_digest (the
+ * Sign: the signed attributes with signing_time (SD_NO_SIGNING_TIME leaves
+ * the attribute out, as PAdES baseline requires) and content_digest (the
  * message-digest, s->md's length: SB_EINVAL otherwise) into out, and the
  * HSM's signature over them. Errors: SB_EINVAL, SB_ELIMIT, and hsm_sign's
  * (SB_EHSM, SB_EHSM_NOLOGIN, SB_ENOTFOUND, SB_ECRYPTO).
  */
+#define SD_NO_SIGNING_TIME ((time_t)-1)
 int sd_sign(const struct sd_signer *s, time_t signing_time,
     const uint8_t *content_digest, size_t len, struct sd_sig *out);
 

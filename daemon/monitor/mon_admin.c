@@ -690,9 +690,16 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	    "kind", p.kind, "unit", p.unit, "roles", roles_json(&p)));
 }
 
+/* An answered refusal: 1, or the encoder's error. */
+static int
+refused_adm(int rc)
+{
+	return rc != 0 ? rc : 1;
+}
+
 struct grant_store_arg {
 	struct mon *mon;
-	const struct adm_grant_add *v;
+	const struct store_grant *g;
 };
 
 static int
@@ -700,7 +707,74 @@ grant_store(void *arg)
 {
 	struct grant_store_arg *a = arg;
 
-	return store_grant_add(a->mon->store, a->v->seal, a->v->principal);
+	return store_grant_put(a->mon->store, a->g);
+}
+
+/* 1 when s is a document type: [a-z0-9_-]{1,31}, as the net worker requires. */
+static int
+doc_type_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < STORE_DOCTYPE_MAX &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* v's conditions into g, checked; 0, or the refusal was answered (1). */
+static int
+grant_conditions(struct mon *mon, const struct adm_grant_add *v, struct store_grant *g,
+    uint32_t id, struct ipc_msg *reply)
+{
+	struct store_principal a;
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	snprintf(g->seal, sizeof(g->seal), "%s", v->seal);
+	snprintf(g->principal, sizeof(g->principal), "%s", v->principal);
+	for (size_t i = 0; i < v->n_doc_types; i++) {
+		if (!doc_type_ok(v->doc_types[i]))
+			return refused_adm(mon_reply_err(reply, id, 400, "bad_request", "document "
+			    "type '%s': 1-31 characters of a-z 0-9 _ -", v->doc_types[i]));
+		snprintf(g->doc_types[i], sizeof(g->doc_types[i]), "%s", v->doc_types[i]);
+	}
+	g->n_doc_types = v->n_doc_types;
+	for (size_t i = 0; i < v->n_apps; i++) {
+		if (!valid_id(v->apps[i], MSG_ID_MAX, 1))
+			return refused_adm(mon_reply_err(reply, id, 400, "bad_request",
+			    "application names are 1 to 63 of A-Z a-z 0-9 . _ - @"));
+		if ((rc = store_principal_get(mon->store, v->apps[i], &a)) != 0 ||
+		    strcmp(a.kind, "application") != 0)
+			return refused_adm(mon_reply_err(reply, id, 404, "unknown_principal",
+			    "no application '%s'", v->apps[i]));
+		snprintf(g->apps[i], sizeof(g->apps[i]), "%s", v->apps[i]);
+	}
+	g->n_apps = v->n_apps;
+	if (v->valid_from > INT64_MAX || v->valid_to > INT64_MAX ||
+	    (v->valid_from != 0 && v->valid_to != 0 && v->valid_from >= v->valid_to))
+		return refused_adm(mon_reply_err(reply, id, 400, "bad_request",
+		    "the grant must be valid from a time before it is valid to"));
+	if (v->hours >= (1u << 24) || v->days >= 128)
+		return refused_adm(mon_reply_err(reply, id, 400, "bad_request",
+		    "hours are 0-23 and days mon-sun"));
+	if ((v->approval_k == 0) != (v->approval_group[0] == '\0') ||
+	    (v->approval_group[0] != '\0' && !valid_id(v->approval_group, MSG_ID_MAX, 0)))
+		return refused_adm(mon_reply_err(reply, id, 400, "bad_request", "approval is "
+		    "K (1-255) of a group named with 1 to 63 of A-Z a-z 0-9 . _ -"));
+	if (v->confirm[0] != '\0' && strcmp(v->confirm, "none") != 0 &&
+	    strcmp(v->confirm, "totp") != 0)
+		return refused_adm(mon_reply_err(reply, id, 400, "bad_request",
+		    "confirm is none or totp"));
+	g->per_day = v->per_day;
+	g->per_month = v->per_month;
+	g->valid_from = (long long)v->valid_from;
+	g->valid_to = (long long)v->valid_to;
+	g->hours = v->hours;
+	g->days = v->days;
+	g->approval_k = v->approval_k;
+	snprintf(g->approval_group, sizeof(g->approval_group), "%s", v->approval_group);
+	snprintf(g->confirm, sizeof(g->confirm), "%s",
+	    strcmp(v->confirm, "totp") == 0 ? "totp" : "none");
+	return 0;
 }
 
 int
@@ -710,7 +784,10 @@ mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	struct grant_store_arg ga;
 	struct store_principal p;
 	struct store_seal s;
-	json_t *e;
+	struct store_grant g;
+	json_t *e, *cond;
+	const char *k;
+	json_t *x;
 	int rc;
 
 	if (adm_grant_add_dec(m, &v) != 0)
@@ -724,16 +801,21 @@ mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (store_grant_has(mon->store, v.seal, v.principal) == 0)
 		return mon_reply_err(reply, m->id, 409, "exists", "'%s' already has a grant "
 		    "for '%s'", v.principal, v.seal);
-	if ((e = entry(mon, "grant.add")) != NULL) {
-		json_object_set_new(e, "seal", json_string(v.seal));
-		json_object_set_new(e, "principal", json_string(v.principal));
-	}
+	if ((rc = grant_conditions(mon, &v, &g, m->id, reply)) != 0)
+		return rc < 0 ? rc : 0;
+	/* The grant as GET /v1/grants shows it, every condition, is the entry. */
+	if ((cond = mon_grant_json(&g)) == NULL)
+		return SB_ENOMEM;
+	if ((e = entry(mon, "grant.add")) != NULL)
+		json_object_foreach(cond, k, x)
+			json_object_set(e, k, x);
 	ga.mon = mon;
-	ga.v = &v;
-	if ((rc = mon_ledgered_change(mon, e, grant_store, &ga)) != 0)
+	ga.g = &g;
+	if ((rc = mon_ledgered_change(mon, e, grant_store, &ga)) != 0) {
+		json_decref(cond);
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "seal", v.seal,
-	    "principal", v.principal));
+	}
+	return mon_reply_json(reply, m->id, 200, cond);
 }
 
 /* ---- units and roles ------------------------------------------------------ */

@@ -67,6 +67,8 @@ int mon_health(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_seals_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_seal_get(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_seal_image(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_pdf_sealed(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_tsa(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_ledger_sth(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
@@ -172,5 +174,102 @@ int policy_may_act_for(struct mon *mon, const struct store_principal *actor, con
 /* Unseal completion (mon_admin.c): load the appliance's keys; SB_* and why. */
 int mon_open_appliance(struct mon *mon, struct hsm *h, char *why, size_t len);
 void mon_close_appliance(struct mon *mon);
+
+/* Ledger filters and statistics (mon_stats.c). */
+#define MON_SCAN_MAX 10000		/* ledger entries one filtered listing reads */
+#define MON_STATS_SCAN_MAX 50000	/* ledger entries GET /v1/stats reads for uses */
+/*
+ * The entries of v's page that p may see (docs/ledger.md, "Filters"): a new
+ * array of ledger_entry_json objects in *arr, at most v->count; *next the
+ * sequence number to go on from; *more 0 when the scan reached the end of
+ * the ledger. Reads at most MON_SCAN_MAX entries. 0, or SB_EIO / SB_ENOMEM.
+ */
+int mon_entries_page(struct mon *mon, const struct store_principal *p,
+    const struct msg_ledger_entries *v, json_t **arr, uint64_t *next, int *more);
+int mon_stats(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+
+/* Grants with conditions and quotas (policy.c, mon_grant.c; docs/policy.md,
+ * "Grants and quotas"). Times are UTC. */
+struct policy_grant_result {
+	struct store_grant g;		/* the grant that applies; g.principal holds it */
+	int need_otp;			/* confirm: totp: the code in the request must be
+					   checked (that check is the TOTP code's) */
+	uint16_t status;		/* a refusal: its HTTP status, code, message */
+	char code[MSG_CODE_MAX];
+	char message[MSG_TEXT_MAX];
+};
+/*
+ * The conditions of the grant under which actor signs v at now (Unix
+ * seconds): the person's grant when v is on behalf of one who holds a grant
+ * on the seal, else actor's own. Nothing is counted. 0 to go on (r->g the
+ * grant, r->need_otp); SB_EPERM with r's refusal (not_granted,
+ * grant_not_yet_valid, grant_expired, application_not_allowed,
+ * document_type_not_allowed, outside_hours, approval_required,
+ * otp_required); another SB_* when the store cannot be read.
+ */
+int policy_grant_check(struct mon *mon, const struct store_principal *actor,
+    const struct msg_sign *v, long long now, struct policy_grant_result *r);
+/*
+ * Take one use of r->g's quota (store_quota_take: checked and counted in one
+ * transaction). 0; SB_EPERM with r's refusal 429 quota_exceeded (the limit,
+ * the count and when it resets); another SB_* when the store fails.
+ */
+int policy_quota_take(struct mon *mon, struct policy_grant_result *r, long long now);
+/* Text forms (mon_grant.c): hours "09-18[,..]" or "any", days "mon-fri[,..]"
+ * or "any", a time as RFC 3339 UTC; and a grant as GET /v1/grants shows it. */
+void mon_grant_hours(uint32_t mask, char *out, size_t len);
+void mon_grant_days(uint8_t mask, char *out, size_t len);
+void mon_grant_time(long long t, char *out, size_t len);
+json_t *mon_grant_json(const struct store_grant *g);
+int mon_grants_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+
+/*
+ * Intent confirmation with TOTP (mon_totp.c; docs/policy.md, "Intent
+ * confirmation (TOTP)"). The handlers answer MSG_TOTP_ENROL, _CONFIRM and
+ * _VERIFY for the calling person.
+ */
+int mon_totp_enrol(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_totp_confirm(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_totp_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+
+#define MON_TOTP_SECRET_LEN 20		/* RFC 4226's recommended 160 bits */
+#define MON_TOTP_INVALID SB_EPERM	/* 403 otp_invalid */
+#define MON_TOTP_REPLAYED SB_EEXIST	/* 403 otp_replayed */
+#define MON_TOTP_NOT_ENROLLED SB_ENOTFOUND	/* 403 otp_not_enrolled */
+
+/*
+ * For the sign path: 0 when otp is principal's valid code now (a window of
+ * one 30 s step either side) and its time step is later than the last one
+ * accepted; the step is then recorded in the same atomic write, so a code is
+ * accepted once, also under concurrency. Else MON_TOTP_INVALID,
+ * MON_TOTP_REPLAYED or MON_TOTP_NOT_ENROLLED (none, or not confirmed yet):
+ * answer 403 with mon_totp_code(rc) and why; any other SB_* (SB_ESTATE:
+ * sealed; SB_EHSM, SB_EIO, SB_ECRYPTO: a record that does not open) is a
+ * fault: 503 with why. Nothing is ledgered here: the caller's entry is.
+ */
+int mon_totp_check(struct mon *mon, const char *principal, const char *otp, char *why,
+    size_t whylen);
+/* "otp_invalid", "otp_replayed", "otp_not_enrolled"; "totp_unavailable" else. */
+const char *mon_totp_code(int rc);
+
+/* A TOTP record opened (secret memory: secret_alloc it). */
+struct mon_totp_rec {
+	int active;			/* 0: enrolled, waiting for its first code */
+	uint64_t last;			/* time step of the last code accepted; 0: none */
+	uint8_t secret[MON_TOTP_SECRET_LEN];
+};
+/* Make sure the token holds the TOTP sealing key (made on first use). */
+int mon_totp_key(struct hsm *h);
+/* Seal r for principal into out (*len: room, at least 61; then the length). */
+int mon_totp_seal(struct hsm *h, const char *principal, const struct mon_totp_rec *r,
+    uint8_t *out, size_t *len);
+/* Open a sealed record; SB_ECRYPTO when it is malformed, altered, of another
+ * principal or of another key (r is wiped then). */
+int mon_totp_open(struct hsm *h, const char *principal, const uint8_t *in, size_t len,
+    struct mon_totp_rec *r);
+/* The replay rule alone: 0 and *counter when otp is valid at now and later
+ * than r->last; MON_TOTP_INVALID, MON_TOTP_REPLAYED. */
+int mon_totp_accept(const struct mon_totp_rec *r, const char *otp, time_t now,
+    uint64_t *counter);
 
 #endif

@@ -207,8 +207,10 @@ mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct msg_ledger_entries v;
 	struct store_principal p;
-	json_t *arr = NULL;
-	int rc;
+	json_t *arr = NULL, *last;
+	uint64_t next;
+	size_t got;
+	int rc, more;
 
 	if (msg_ledger_entries_dec(m, &v) != 0)
 		return SB_EINVAL;
@@ -219,11 +221,19 @@ mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (v.count == 0 || v.count > LEDGER_LIST_MAX)
 		return mon_reply_err(reply, m->id, 400, "bad_query",
 		    "count must be 1 to %d", LEDGER_LIST_MAX);
-	if ((rc = ledger_entries(mon->ledger, v.start, v.count, &arr)) != 0)
+	/* Filters and the caller's scope: mon_stats.c. */
+	if ((rc = mon_entries_page(mon, &p, &v, &arr, &next, &more)) != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s",
 		    sb_strerror(rc));
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:o}", "entries",
-	    entries_within_budget(arr)));
+	got = json_array_size(arr);
+	arr = entries_within_budget(arr);
+	if (json_array_size(arr) < got) {	/* go on after the last entry that fit */
+		last = json_array_get(arr, json_array_size(arr) - 1);
+		next = (uint64_t)json_integer_value(json_object_get(last, "seq")) + 1;
+		more = 1;
+	}
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:o,s:I,s:b}", "entries", arr,
+	    "next", (json_int_t)next, "more", more));
 }
 
 static json_t *

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -123,6 +124,20 @@ mon_seal_get(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	return rc;
 }
 
+/* A PAdES seal's entry says so, and where in which PDF it went. */
+static int
+pdf_entry(json_t *e, const struct msg_sign *v)
+{
+	char in[65];
+
+	mon_hex(v->pdf.input_sha256, sizeof(v->pdf.input_sha256), in);
+	return json_object_set_new(e, "profile", json_string("pades")) != 0 ||
+	    json_object_set_new(e, "pdf", json_pack("{s:{s:s,s:s},s:i,s:[f,f,f,f],s:s}",
+	    "input_digest", "alg", "sha256", "value", in, "page", (int)v->pdf.page,
+	    "rect", v->pdf.x / 100.0, v->pdf.y / 100.0, v->pdf.w / 100.0, v->pdf.h / 100.0,
+	    "reason", v->pdf.reason)) != 0 ? SB_ENOMEM : 0;
+}
+
 /* The ledger entry of one sign request, refused or not. */
 static json_t *
 sign_entry(const struct msg_sign *v, const char *actor, const char *result,
@@ -138,6 +153,10 @@ sign_entry(const struct msg_sign *v, const char *actor, const char *result,
 	    "document_name", v->document_name, "document_digest",
 	    "alg", md_name(v->md_nid) ? md_name(v->md_nid) : "unknown", "value", dg,
 	    "result", result);
+	if (e != NULL && v->profile == MSG_PROFILE_PADES && pdf_entry(e, v) != 0) {
+		json_decref(e);
+		return NULL;
+	}
 	if (e != NULL && cms != NULL) {
 		/* The CMS itself goes into the entry: durable in the same commit,
 		 * and the evidence bundle is built from the ledger alone. */
@@ -201,11 +220,54 @@ sign_check_behalf(struct mon *mon, const struct msg_sign *v, uint32_t id,
 	return refused(sign_refuse(mon, v, p->name, id, reply, 403, "not_on_behalf", text));
 }
 
+/* 1 when v is on behalf of a person who holds a grant on its seal: the
+ * application carries the person's grant (policy_grant_check decides). */
+static int
+sign_person_granted(struct mon *mon, const struct msg_sign *v)
+{
+	return v->who.on_behalf_of[0] != '\0' &&
+	    store_grant_has(mon->store, v->seal, v->who.on_behalf_of) == 0;
+}
+
+/* A refusal of policy_grant_check or policy_quota_take, ledgered; or 503. */
+static int
+sign_grant_refuse(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_t id,
+    struct ipc_msg *reply, int rc, const struct policy_grant_result *gr)
+{
+	if (rc == SB_EPERM)
+		return refused(sign_refuse(mon, v, actor, id, reply, gr->status, gr->code,
+		    gr->message));
+	return refused(sign_refuse(mon, v, actor, id, reply, 503, "ledger_unavailable",
+	    "the policy store cannot be read or written; retry later"));
+}
+
+/*
+ * The grant wants the person's one-time code (confirm: totp): the person on
+ * whose behalf an application seals, else the caller. A code is used up
+ * here, whatever follows.
+ */
+static int
+sign_check_otp(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_t id,
+    struct ipc_msg *reply)
+{
+	const char *person = v->who.on_behalf_of[0] != '\0' ? v->who.on_behalf_of : actor;
+	char why[MSG_TEXT_MAX];
+	int rc = mon_totp_check(mon, person, v->otp, why, sizeof(why));
+
+	if (rc == 0)
+		return 0;
+	if (rc == MON_TOTP_INVALID || rc == MON_TOTP_REPLAYED || rc == MON_TOTP_NOT_ENROLLED)
+		return refused(sign_refuse(mon, v, actor, id, reply, 403, mon_totp_code(rc), why));
+	return refused(sign_refuse(mon, v, actor, id, reply, 503, mon_totp_code(rc), why));
+}
+
 /* Checks before signing; 0 to go on, else the refusal was answered. */
 static int
 sign_check(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_t id,
     struct ipc_msg *reply, struct store_seal *s, const struct store_principal *p)
 {
+	struct policy_grant_result gr;
+	long long now = (long long)time(NULL);
 	char text[MSG_TEXT_MAX];
 	int rc;
 
@@ -219,10 +281,14 @@ sign_check(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_
 		snprintf(text, sizeof(text), "no seal '%s' is visible to you", v->seal);
 		return refused(sign_refuse(mon, v, actor, id, reply, 404, "unknown_seal", text));
 	}
-	if (policy_may_sign(mon, p, s) != 0) {
+	if (policy_may_sign(mon, p, s) != 0 && !sign_person_granted(mon, v)) {
 		snprintf(text, sizeof(text), "'%s' has no grant to use seal '%s'", p->name, v->seal);
 		return refused(sign_refuse(mon, v, actor, id, reply, 403, "not_granted", text));
 	}
+	/* The grant's conditions; a one-time code, when gr.need_otp, is checked
+	 * last but for the quota. */
+	if ((rc = policy_grant_check(mon, p, v, now, &gr)) != 0)
+		return sign_grant_refuse(mon, v, actor, id, reply, rc, &gr);
 	if (strcmp(s->state, "active") != 0) {
 		snprintf(text, sizeof(text), "seal '%s' is %s", v->seal, s->state);
 		return refused(sign_refuse(mon, v, actor, id, reply, 409, "seal_not_active", text));
@@ -230,6 +296,13 @@ sign_check(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_
 	if (!tsa_time_ok(mon->tsa))
 		return refused(sign_refuse(mon, v, actor, id, reply, 503, "clock_unsynchronized",
 		    "the clock is not synchronised: no seal is made until it is"));
+	if (gr.need_otp && (rc = sign_check_otp(mon, v, actor, id, reply)) != 0)
+		return rc;
+	/* Last: a use is counted only when nothing else refuses it. Checked and
+	 * counted in one LMDB write transaction; a signature that then fails
+	 * at the HSM still counts (docs/policy.md, "Grants and quotas"). */
+	if ((rc = policy_quota_take(mon, &gr, now)) != 0)
+		return sign_grant_refuse(mon, v, actor, id, reply, rc, &gr);
 	return 0;
 }
 
@@ -264,8 +337,8 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return rc < 0 ? rc : 0;
 	}
 	if ((rc = mon_signer_get(mon, &s, v.md_nid, &signer)) == 0)
-		rc = cades_sign(mon_signer_cades(signer), v.digest, v.digest_len, mon->tsa,
-		    &cms, &cms_len);
+		rc = cades_sign_profile(mon_signer_cades(signer), v.profile == MSG_PROFILE_PADES ?
+		    CADES_PADES : CADES_CADES, v.digest, v.digest_len, mon->tsa, &cms, &cms_len);
 	mon_signer_put(signer);
 	store_seal_clear(&s);
 	if (rc != 0) {

@@ -50,6 +50,8 @@ static const struct mon_route net_routes[] = {
 	{ MSG_SEALS_LIST, mon_seals_list },
 	{ MSG_SEAL_GET, mon_seal_get },
 	{ MSG_SIGN, mon_sign },
+	{ MSG_SEAL_IMAGE, mon_seal_image },
+	{ MSG_PDF_SEALED, mon_pdf_sealed },
 	{ MSG_VERIFY, mon_verify },
 	{ MSG_TSA, mon_tsa },
 	{ MSG_LEDGER_STH, mon_ledger_sth },
@@ -65,6 +67,11 @@ static const struct mon_route net_routes[] = {
 	{ MSG_REQUEST_GET, mon_request_act },
 	{ MSG_REQUEST_APPROVE, mon_request_act },
 	{ MSG_REQUEST_REJECT, mon_request_act },
+	{ MSG_STATS, mon_stats },
+	{ MSG_GRANTS_LIST, mon_grants_list },
+	{ MSG_TOTP_ENROL, mon_totp_enrol },
+	{ MSG_TOTP_CONFIRM, mon_totp_confirm },
+	{ MSG_TOTP_VERIFY, mon_totp_verify },
 };
 
 static const struct mon_route admin_routes[] = {
@@ -472,8 +479,8 @@ mon_open(struct mon *mon)
 	 * grows as it is written), and never resized while seald runs: LMDB
 	 * forbids a resize while any transaction is open, and the policy store
 	 * opens its own. A full map fails closed (503 ledger_unavailable). */
-	struct ledger_opts lo = { .extra_dbs = STORE_DBS, .map_size = MON_MAP_SIZE,
-		.map_size_max = 0 };
+	struct ledger_opts lo = { .extra_dbs = STORE_DBS + STORE_TOTP_DBS,
+		.map_size = MON_MAP_SIZE, .map_size_max = 0 };
 	char dir[4096], msg[512] = "";
 	uint64_t bad = 0;
 	int rc;

@@ -11,12 +11,15 @@
  *
  * Role assignments are scoped to a unit subtree; in this slice only the root
  * unit exists to assign over, and no endpoint answers per unit yet, so the
- * call check takes every role a principal holds, wherever. Grant conditions,
- * quotas, approvals and per-unit scoping come with the rest of issue 4;
- * callers stay as they are.
+ * call check takes every role a principal holds, wherever. A grant's
+ * conditions and its quota (policy_grant_check, policy_quota_take) are
+ * checked when signing; approvals and per-unit scoping of seals come with the
+ * rest of issue 4.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../lib/err.h"
 #include "mon_int.h"
@@ -66,7 +69,11 @@ static const struct policy_endpoint {
 } endpoints[] = {
 	{ MSG_SEALS_LIST, "GET /v1/seals", R_BUSINESS },
 	{ MSG_SEAL_GET, "GET /v1/seals/{seal}", R_BUSINESS },
-	{ MSG_SIGN, "POST /v1/seals/{seal}/sign, POST /v1/sign/batch", R_REQUESTER },
+	{ MSG_SIGN, "POST /v1/seals/{seal}/sign, POST /v1/sign/batch, "
+	    "POST /v1/seals/{seal}/sign-pdf", R_REQUESTER },
+	/* The image is read as the seal is (GET /v1/seals/{seal}); sealing is MSG_SIGN's. */
+	{ MSG_SEAL_IMAGE, "POST /v1/seals/{seal}/sign-pdf", R_BUSINESS },
+	{ MSG_PDF_SEALED, "POST /v1/seals/{seal}/sign-pdf", R_REQUESTER },
 	{ MSG_VERIFY, "POST /v1/verify", R_AUDITOR | R_BUSINESS },
 	{ MSG_TSA, "POST /v1/tsa", R_BUSINESS & ~R_BIZ_AUDITOR },
 	{ MSG_LEDGER_STH, "GET /v1/ledger/sth", R_ALL },
@@ -92,6 +99,30 @@ static const struct policy_endpoint {
 	    R_SEAL_ADMIN | R_BIZ_AUDITOR },
 	{ MSG_REQUEST_APPROVE, "POST /v1/requests/{request}/approve", R_SECADMIN | R_SEAL_ADMIN },
 	{ MSG_REQUEST_REJECT, "POST /v1/requests/{request}/reject", R_SECADMIN | R_SEAL_ADMIN },
+	/*
+	 * Seal statistics: counts, custodians, uses per day and month, pending
+	 * requests; no document names or digests. The auditors and seal-admins
+	 * see their scope (mon_stats.c); the secadmin, who sets the policy these
+	 * counts describe, sees all; the sysadmin gets nothing (invariant 5).
+	 */
+	{ MSG_STATS, "GET /v1/stats", R_SECADMIN | R_AUDITOR | R_SEAL_ADMIN | R_BIZ_AUDITOR },
+	/*
+	 * Grants and their conditions are policy, and who may seal with which
+	 * seal is business data: the secadmin (who sets it) and the auditors
+	 * read them all, a seal-admin those of its units' seals (mon_grant.c);
+	 * the sysadmin gets nothing (invariant 5).
+	 */
+	{ MSG_GRANTS_LIST, "GET /v1/grants", R_SECADMIN | R_AUDITOR | R_SEAL_ADMIN |
+	    R_BIZ_AUDITOR },
+	/*
+	 * Intent confirmation (mon_totp.c): a person's own TOTP secret. The
+	 * business roles that change or use seals; the appliance roles and the
+	 * business-auditor never seal or approve a use, so they have nothing
+	 * to confirm. An application is refused by the handler (not_a_person).
+	 */
+	{ MSG_TOTP_ENROL, "POST /v1/principals/me/totp", R_BUSINESS & ~R_BIZ_AUDITOR },
+	{ MSG_TOTP_CONFIRM, "POST /v1/principals/me/totp/confirm", R_BUSINESS & ~R_BIZ_AUDITOR },
+	{ MSG_TOTP_VERIFY, "POST /v1/principals/me/totp/verify", R_BUSINESS & ~R_BIZ_AUDITOR },
 };
 
 int
@@ -301,4 +332,175 @@ policy_may_act_for(struct mon *mon, const struct store_principal *actor, const c
 	if ((rc = store_principal_get(mon->store, person, &p)) != 0)
 		return rc;
 	return strcmp(p.state, "active") == 0 ? 0 : SB_ENOTFOUND;
+}
+
+/* ---- grant conditions and quotas (docs/policy.md, "Grants and quotas") ---- */
+
+static int
+grant_refuse(struct policy_grant_result *r, uint16_t status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+grant_refuse(struct policy_grant_result *r, uint16_t status, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	r->status = status;
+	snprintf(r->code, sizeof(r->code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	return SB_EPERM;
+}
+
+/* "a, b, c" of a grant's list. */
+static void
+grant_list(const char *src, size_t width, size_t n, char *out, size_t len)
+{
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && k < len; i++)
+		k += (size_t)snprintf(out + k, len - k, "%s%s", i ? ", " : "", src + i * width);
+}
+
+static int
+in_list(const char *src, size_t width, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(src + i * width, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The grant that applies: the person's when an application acts on behalf
+ * of one who holds a grant on the seal (the application carries it), else
+ * the caller's own. */
+static int
+grant_find(struct mon *mon, const struct store_principal *actor, const struct msg_sign *v,
+    struct store_grant *g)
+{
+	int rc;
+
+	if (v->who.on_behalf_of[0] != '\0') {
+		rc = store_grant_get(mon->store, v->seal, v->who.on_behalf_of, g);
+		if (rc != SB_ENOTFOUND)
+			return rc;
+	}
+	return store_grant_get(mon->store, v->seal, actor->name, g);
+}
+
+/* Validity, then the hours of day and days of week, at now (UTC). */
+static int
+grant_when(const struct store_grant *g, long long now, struct policy_grant_result *r)
+{
+	char t[32], hours[128], days[64];
+	time_t tt = (time_t)now;
+	struct tm tm;
+	int wd;
+
+	if (g->valid_from != 0 && now < g->valid_from) {
+		mon_grant_time(g->valid_from, t, sizeof(t));
+		return grant_refuse(r, 403, "grant_not_yet_valid", "the grant of '%s' on seal "
+		    "'%s' is valid from %s", g->principal, g->seal, t);
+	}
+	if (g->valid_to != 0 && now >= g->valid_to) {
+		mon_grant_time(g->valid_to, t, sizeof(t));
+		return grant_refuse(r, 403, "grant_expired", "the grant of '%s' on seal '%s' "
+		    "expired at %s", g->principal, g->seal, t);
+	}
+	if (gmtime_r(&tt, &tm) == NULL)
+		return SB_EINVAL;
+	wd = (tm.tm_wday + 6) % 7;	/* bit 0 is Monday */
+	if ((g->hours == 0 || (g->hours & (1u << tm.tm_hour))) &&
+	    (g->days == 0 || (g->days & (1u << wd))))
+		return 0;
+	mon_grant_hours(g->hours, hours, sizeof(hours));
+	mon_grant_days(g->days, days, sizeof(days));
+	return grant_refuse(r, 403, "outside_hours", "the grant of '%s' on seal '%s' allows "
+	    "sealing at hours %s UTC on days %s; it is now %02d:%02d UTC on a %s", g->principal,
+	    g->seal, hours, days, tm.tm_hour, tm.tm_min,
+	    (const char *[]){ "mon", "tue", "wed", "thu", "fri", "sat", "sun" }[wd]);
+}
+
+int
+policy_grant_check(struct mon *mon, const struct store_principal *actor,
+    const struct msg_sign *v, long long now, struct policy_grant_result *r)
+{
+	struct store_grant *g = &r->g;
+	char list[STORE_GRANT_LIST_MAX * STORE_ID_MAX];
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = grant_find(mon, actor, v, g)) == SB_ENOTFOUND)
+		return grant_refuse(r, 403, "not_granted", "'%s' has no grant to use seal '%s'",
+		    actor->name, v->seal);
+	if (rc != 0)
+		return rc;
+	if ((rc = grant_when(g, now, r)) != 0)
+		return rc;
+	if (g->n_apps > 0 && !in_list(&g->apps[0][0], STORE_ID_MAX, g->n_apps, actor->name)) {
+		grant_list(&g->apps[0][0], STORE_ID_MAX, g->n_apps, list, sizeof(list));
+		return grant_refuse(r, 403, "application_not_allowed", "the grant of '%s' on "
+		    "seal '%s' may be used only through %s, not through '%s'", g->principal,
+		    g->seal, list, actor->name);
+	}
+	if (g->n_doc_types > 0 && !in_list(&g->doc_types[0][0], STORE_DOCTYPE_MAX,
+	    g->n_doc_types, v->document_type)) {
+		grant_list(&g->doc_types[0][0], STORE_DOCTYPE_MAX, g->n_doc_types, list,
+		    sizeof(list));
+		if (v->document_type[0] == '\0')
+			return grant_refuse(r, 403, "document_type_not_allowed", "the grant of "
+			    "'%s' on seal '%s' allows document types %s only, and the request "
+			    "names none (\"document_type\")", g->principal, g->seal, list);
+		return grant_refuse(r, 403, "document_type_not_allowed", "the grant of '%s' on "
+		    "seal '%s' allows document types %s only, not '%s'", g->principal, g->seal,
+		    list, v->document_type);
+	}
+	/* Approved uses come with `use` requests (a later slice): until then a
+	 * grant that needs approval cannot be used, and says so. */
+	if (g->approval_k > 0 && v->approval[0] == '\0')
+		return grant_refuse(r, 403, "approval_required", "the grant of '%s' on seal '%s' "
+		    "requires the approval of %u of group '%s' for each use", g->principal,
+		    g->seal, g->approval_k, g->approval_group);
+	r->need_otp = strcmp(g->confirm, "totp") == 0;
+	if (r->need_otp && v->otp[0] == '\0')
+		return grant_refuse(r, 403, "otp_required", "the grant of '%s' on seal '%s' "
+		    "requires the signer's current one-time code (\"otp\") with each use",
+		    g->principal, g->seal);
+	return 0;
+}
+
+int
+policy_quota_take(struct mon *mon, struct policy_grant_result *r, long long now)
+{
+	const struct store_grant *g = &r->g;
+	struct store_quota q;
+	char t[32];
+	time_t tt = (time_t)now, reset;
+	struct tm tm;
+	int rc;
+
+	rc = store_quota_take(mon->store, g->seal, g->principal, now, g->per_day, g->per_month, &q);
+	if (rc != SB_ELIMIT)
+		return rc;
+	if (gmtime_r(&tt, &tm) == NULL)
+		return SB_EINVAL;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	if (q.over == 'd') {
+		tm.tm_mday++;
+	} else {
+		tm.tm_mday = 1;
+		tm.tm_mon++;
+	}
+	reset = timegm(&tm);	/* normalises the day or month that ran over */
+	mon_grant_time((long long)reset, t, sizeof(t));
+	if (q.over == 'd')
+		return grant_refuse(r, 429, "quota_exceeded", "the grant of '%s' on seal '%s' "
+		    "allows %u uses per day (UTC) and %u are used; it resets at %s",
+		    g->principal, g->seal, g->per_day, q.day, t);
+	return grant_refuse(r, 429, "quota_exceeded", "the grant of '%s' on seal '%s' allows "
+	    "%u uses per month (UTC) and %u are used; it resets at %s", g->principal, g->seal,
+	    g->per_month, q.month, t);
 }

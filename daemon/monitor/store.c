@@ -14,7 +14,14 @@
  *   policy/certs       certificate SHA-256 (32 bytes) -> principal name
  *   policy/seals       id -> {"id","name","type","key_type","unit","state",
  *                             "key_id","cert_sha256","image_sha256","created","certificate"}
- *   policy/grants      seal NUL principal -> ""
+ *   policy/grants      seal NUL principal -> the grant's conditions,
+ *                      {"doc_types","per_day","per_month","valid_from",
+ *                      "valid_to","hours","days","approval":{"k","group"},
+ *                      "confirm","apps"}; "" (a grant made before
+ *                      conditions existed) is a grant without any
+ *   policy/quota       seal NUL principal NUL "d"YYYYMMDD or "m"YYYYMM ->
+ *                      uses counted in that UTC day or month (4 bytes,
+ *                      big-endian); a new period is a new key
  *   policy/images      image SHA-256 hex -> PNG bytes
  *   policy/sigs        "c" || seal certificate SHA-256 -> seal id (which seal
  *                      made a signature; the signature-to-entry index is
@@ -26,9 +33,11 @@
  *                      at most one per seal, written with the request
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -37,14 +46,14 @@
 #include "store.h"
 
 enum { DB_PRINCIPALS, DB_CERTS, DB_SEALS, DB_GRANTS, DB_IMAGES, DB_SIGS, DB_UNITS,
-	DB_EXCLUSIVE, DB_REQUESTS, DB_PENDING, DB_N };
+	DB_EXCLUSIVE, DB_REQUESTS, DB_PENDING, DB_QUOTA, DB_N };
 
 _Static_assert(DB_N == STORE_DBS, "STORE_DBS counts the named databases");
 
 static const char *const store_db_names[DB_N] = {
 	"policy/principals", "policy/certs", "policy/seals", "policy/grants",
 	"policy/images", "policy/sigs", "policy/units", "policy/exclusive",
-	"policy/requests", "policy/pending",
+	"policy/requests", "policy/pending", "policy/quota",
 };
 
 /*
@@ -91,6 +100,8 @@ struct store_cached {
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_N];
+	MDB_dbi totp_dbi;		/* store_totp_*: opened on first use */
+	int totp_open;
 	pthread_mutex_t lock;		/* the cache */
 	struct store_cached cache[STORE_CACHE_SLOTS];
 };
@@ -733,6 +744,284 @@ store_grant_has(struct store *st, const char *seal, const char *principal)
 	return n == 0 ? SB_ENOTFOUND : store_has(st, DB_GRANTS, key, n);
 }
 
+/* A list member of a grant record: a JSON array of at most max strings. */
+static int
+grant_list_from_json(const json_t *arr, char *dst, size_t width, size_t max, size_t *n)
+{
+	size_t i;
+	json_t *x;
+
+	*n = 0;
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > max)
+		return SB_EINVAL;
+	json_array_foreach(arr, i, x) {
+		const char *v = json_string_value(x);
+
+		if (v == NULL || strlen(v) == 0 || strlen(v) >= width)
+			return SB_EINVAL;
+		memcpy(dst + i * width, v, strlen(v) + 1);
+	}
+	*n = json_array_size(arr);
+	return 0;
+}
+
+static json_t *
+grant_list_json(const char *src, size_t width, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		if (json_array_append_new(a, json_string(src + i * width)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+char *
+store_grant_text(const struct store_grant *g)
+{
+	json_t *o = json_pack("{s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:s},s:s,s:o*}",
+	    "doc_types", grant_list_json(&g->doc_types[0][0], STORE_DOCTYPE_MAX, g->n_doc_types),
+	    "per_day", (json_int_t)g->per_day, "per_month", (json_int_t)g->per_month,
+	    "valid_from", (json_int_t)g->valid_from, "valid_to", (json_int_t)g->valid_to,
+	    "hours", (json_int_t)g->hours, "days", (json_int_t)g->days,
+	    "approval", "k", (json_int_t)g->approval_k, "group", g->approval_group,
+	    "confirm", g->confirm[0] ? g->confirm : "none",
+	    "apps", grant_list_json(&g->apps[0][0], STORE_ID_MAX, g->n_apps));
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
+/* A non-negative integer member no greater than max; 0 when absent. */
+static int
+jnum(const json_t *o, const char *k, long long max, long long *v)
+{
+	const json_t *x = json_object_get(o, k);
+
+	*v = 0;
+	if (x == NULL)
+		return 0;
+	if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > max)
+		return SB_EINVAL;
+	*v = json_integer_value(x);
+	return 0;
+}
+
+int
+store_grant_parse(const char *text, size_t len, struct store_grant *g)
+{
+	long long pd, pm, from, to, hours, days, k;
+	json_t *o, *ap;
+	int rc;
+
+	memset(&g->n_doc_types, 0, sizeof(*g) - offsetof(struct store_grant, n_doc_types));
+	snprintf(g->confirm, sizeof(g->confirm), "none");
+	if (len == 0)
+		return 0;	/* made before conditions existed: none */
+	if ((o = json_loadb(text, len, 0, NULL)) == NULL || !json_is_object(o)) {
+		json_decref(o);
+		return SB_EINVAL;
+	}
+	ap = json_object_get(o, "approval");
+	rc = grant_list_from_json(json_object_get(o, "doc_types"), &g->doc_types[0][0],
+	    STORE_DOCTYPE_MAX, STORE_GRANT_LIST_MAX, &g->n_doc_types);
+	if (rc == 0)
+		rc = grant_list_from_json(json_object_get(o, "apps"), &g->apps[0][0],
+		    STORE_ID_MAX, STORE_GRANT_LIST_MAX, &g->n_apps);
+	if (rc == 0 && (jnum(o, "per_day", UINT32_MAX, &pd) != 0 ||
+	    jnum(o, "per_month", UINT32_MAX, &pm) != 0 ||
+	    jnum(o, "valid_from", INT64_MAX, &from) != 0 ||
+	    jnum(o, "valid_to", INT64_MAX, &to) != 0 ||
+	    jnum(o, "hours", (1 << 24) - 1, &hours) != 0 || jnum(o, "days", 127, &days) != 0 ||
+	    (ap != NULL && jnum(ap, "k", 255, &k) != 0)))
+		rc = SB_EINVAL;
+	if (rc == 0) {
+		g->per_day = (uint32_t)pd;
+		g->per_month = (uint32_t)pm;
+		g->valid_from = from;
+		g->valid_to = to;
+		g->hours = (uint32_t)hours;
+		g->days = (uint8_t)days;
+		g->approval_k = ap != NULL ? (unsigned)k : 0;
+		if (ap != NULL)
+			jstr(ap, "group", g->approval_group, sizeof(g->approval_group));
+		if (json_object_get(o, "confirm") != NULL)
+			jstr(o, "confirm", g->confirm, sizeof(g->confirm));
+		if (strcmp(g->confirm, "none") != 0 && strcmp(g->confirm, "totp") != 0)
+			rc = SB_EINVAL;
+	}
+	json_decref(o);
+	return rc;
+}
+
+int
+store_grant_put(struct store *st, const struct store_grant *g)
+{
+	char key[2 * STORE_ID_MAX + 2], *text;
+	size_t n = two_key(g->seal, g->principal, key, sizeof(key));
+	int rc;
+
+	if (n == 0)
+		return SB_EINVAL;
+	if ((text = store_grant_text(g)) == NULL)
+		return SB_ENOMEM;
+	rc = store_put(st, DB_GRANTS, key, n, text, strlen(text), MDB_NOOVERWRITE);
+	free(text);
+	return rc;
+}
+
+int
+store_grant_get(struct store *st, const char *seal, const char *principal,
+    struct store_grant *g)
+{
+	char key[2 * STORE_ID_MAX + 2], *text;
+	size_t n = two_key(seal, principal, key, sizeof(key)), len = 0;
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	if (n == 0)
+		return SB_ENOTFOUND;
+	if ((rc = store_get(st, DB_GRANTS, key, n, &text, &len)) != 0)
+		return rc;
+	snprintf(g->seal, sizeof(g->seal), "%s", seal);
+	snprintf(g->principal, sizeof(g->principal), "%s", principal);
+	rc = store_grant_parse(text, len, g);
+	free(text);
+	if (rc != 0)
+		log_err("store: the grant of %s on %s is damaged", principal, seal);
+	return rc != 0 ? SB_EIO : 0;
+}
+
+/* ---- quota counters ------------------------------------------------------- */
+
+/* The counter keys of (seal, principal) at now: its UTC day and month. */
+static int
+quota_keys(const char *seal, const char *principal, long long now, char day[160],
+    size_t *dl, char month[160], size_t *ml)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+	int n;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return SB_EINVAL;
+	n = snprintf(day, 160, "%s%c%s%cd%04d%02d%02d", seal, '\0', principal, '\0',
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	if (n < 0 || n >= 160)
+		return SB_EINVAL;
+	*dl = (size_t)n;
+	memcpy(month, day, *dl);
+	month[*dl - 9] = 'm';		/* "dYYYYMMDD" -> "mYYYYMM" */
+	*ml = *dl - 2;
+	return 0;
+}
+
+static uint32_t
+quota_count(MDB_txn *txn, MDB_dbi dbi, const char *k, size_t kl, int *mrc)
+{
+	MDB_val key = { kl, (void *)k }, val;
+	const uint8_t *b;
+
+	*mrc = mdb_get(txn, dbi, &key, &val);
+	if (*mrc == MDB_NOTFOUND) {
+		*mrc = 0;
+		return 0;
+	}
+	if (*mrc != 0)
+		return 0;
+	if (val.mv_size != 4) {
+		*mrc = MDB_CORRUPTED;
+		return 0;
+	}
+	b = val.mv_data;
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static int
+quota_put(MDB_txn *txn, MDB_dbi dbi, const char *k, size_t kl, uint32_t n)
+{
+	uint8_t b[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+	MDB_val key = { kl, (void *)k }, val = { 4, b };
+
+	return mdb_put(txn, dbi, &key, &val, 0);
+}
+
+/* Read (and, when take, check and count) in txn; SB_ELIMIT when over. */
+static int
+quota_in(MDB_txn *txn, struct store *st, const char *seal, const char *principal,
+    long long now, const uint32_t lim[2], int take, struct store_quota *q)
+{
+	char dk[160], mk[160];
+	size_t dl, ml;
+	int mrc = 0;
+
+	memset(q, 0, sizeof(*q));
+	if (quota_keys(seal, principal, now, dk, &dl, mk, &ml) != 0)
+		return SB_EINVAL;
+	q->day = quota_count(txn, st->dbi[DB_QUOTA], dk, dl, &mrc);
+	if (mrc == 0)
+		q->month = quota_count(txn, st->dbi[DB_QUOTA], mk, ml, &mrc);
+	if (mrc != 0)
+		return store_rc(mrc, "policy/quota");
+	if (!take)
+		return 0;
+	if (lim[0] != 0 && q->day >= lim[0])
+		q->over = 'd';
+	else if (lim[1] != 0 && q->month >= lim[1])
+		q->over = 'm';
+	if (q->over)
+		return SB_ELIMIT;
+	if ((mrc = quota_put(txn, st->dbi[DB_QUOTA], dk, dl, q->day + 1)) != 0 ||
+	    (mrc = quota_put(txn, st->dbi[DB_QUOTA], mk, ml, q->month + 1)) != 0)
+		return store_rc(mrc, "policy/quota");
+	q->day++;
+	q->month++;
+	return 0;
+}
+
+int
+store_quota_take(struct store *st, const char *seal, const char *principal,
+    long long now, uint32_t per_day, uint32_t per_month, struct store_quota *q)
+{
+	const uint32_t lim[2] = { per_day, per_month };
+	MDB_txn *txn;
+	int mrc, rc;
+
+	memset(q, 0, sizeof(*q));
+	if (per_day == 0 && per_month == 0)
+		return 0;
+	/* The check and the count are one write transaction: LMDB lets one
+	 * writer in at a time, so no two takes see the same count. */
+	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((rc = quota_in(txn, st, seal, principal, now, lim, 1, q)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return store_rc(mdb_txn_commit(txn), "commit");
+}
+
+int
+store_quota_get(struct store *st, const char *seal, const char *principal,
+    long long now, struct store_quota *q)
+{
+	const uint32_t lim[2] = { 0, 0 };
+	MDB_txn *txn;
+	int mrc, rc;
+
+	memset(q, 0, sizeof(*q));
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	rc = quota_in(txn, st, seal, principal, now, lim, 0, q);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 /* ---- units and exclusive role pairs -------------------------------------- */
 
 int
@@ -800,6 +1089,7 @@ struct each_arg {
 	int (*unit)(void *arg, const struct store_unit *u);
 	int (*principal)(void *arg, const struct store_principal *p);
 	int (*pair)(void *arg, const char *a, const char *b);
+	int (*grant)(void *arg, const struct store_grant *g);
 	void *arg;
 };
 
@@ -857,6 +1147,37 @@ store_principal_each(struct store *st, int (*fn)(void *arg, const struct store_p
 }
 
 static int
+grant_one(void *a, const MDB_val *k, const MDB_val *v)
+{
+	struct each_arg *e = a;
+	struct store_grant g;
+	const char *key = k->mv_data, *nul;
+	size_t sl;
+
+	memset(&g, 0, sizeof(g));
+	nul = memchr(key, '\0', k->mv_size);
+	if (nul == NULL || (sl = (size_t)(nul - key)) >= sizeof(g.seal) ||
+	    k->mv_size - sl - 1 >= sizeof(g.principal))
+		return SB_EIO;
+	memcpy(g.seal, key, sl);
+	memcpy(g.principal, nul + 1, k->mv_size - sl - 1);
+	if (store_grant_parse(v->mv_data, v->mv_size, &g) != 0) {
+		log_err("store: the grant of %s on %s is damaged", g.principal, g.seal);
+		return SB_EIO;
+	}
+	return e->grant(e->arg, &g);
+}
+
+int
+store_grant_each(struct store *st, int (*fn)(void *arg, const struct store_grant *g),
+    void *arg)
+{
+	struct each_arg e = { .grant = fn, .arg = arg };
+
+	return store_each(st, DB_GRANTS, grant_one, &e);
+}
+
+static int
 pair_one(void *a, const MDB_val *k, const MDB_val *v)
 {
 	struct each_arg *e = a;
@@ -893,6 +1214,16 @@ int
 store_image_put(struct store *st, const char *sha_hex, const uint8_t *png, size_t len)
 {
 	return store_put(st, DB_IMAGES, sha_hex, strlen(sha_hex), png, len, 0);
+}
+
+int
+store_image_get(struct store *st, const char *sha_hex, uint8_t **png, size_t *len)
+{
+	char *v = NULL;
+	int rc = store_get(st, DB_IMAGES, sha_hex, strlen(sha_hex), &v, len);
+
+	*png = (uint8_t *)v;
+	return rc;
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -1049,4 +1380,90 @@ store_request_each(struct store *st, int (*fn)(void *arg, const char *text, size
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+/* ---- TOTP records (daemon/monitor/mon_totp.c) ------------------------------
+ * A database of its own, "policy/totp", opened on first use (its room is
+ * STORE_TOTP_DBS, outside STORE_DBS). The values are sealed by the caller;
+ * the store only keeps bytes and swaps them atomically. */
+
+static pthread_mutex_t totp_open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+totp_dbi(struct store *st, MDB_dbi *dbi)
+{
+	MDB_txn *txn;
+	int mrc = 0;
+
+	pthread_mutex_lock(&totp_open_lock);
+	if (!st->totp_open) {
+		if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) == 0) {
+			mrc = mdb_dbi_open(txn, STORE_TOTP_DB, MDB_CREATE, &st->totp_dbi);
+			mrc = mrc == 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), mrc);
+		}
+		st->totp_open = mrc == 0;
+	}
+	*dbi = st->totp_dbi;
+	pthread_mutex_unlock(&totp_open_lock);
+	return store_rc(mrc, STORE_TOTP_DB);
+}
+
+int
+store_totp_get(struct store *st, const char *name, uint8_t *buf, size_t cap, size_t *len)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int mrc, rc;
+
+	*len = 0;
+	if ((rc = totp_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_get(txn, dbi, &k, &v)) == 0) {
+		if (v.mv_size > cap) {
+			mdb_txn_abort(txn);
+			return SB_ELIMIT;
+		}
+		memcpy(buf, v.mv_data, v.mv_size);
+		*len = v.mv_size;
+	}
+	mdb_txn_abort(txn);
+	return store_rc(mrc, STORE_TOTP_DB);
+}
+
+int
+store_totp_swap(struct store *st, const char *name, const uint8_t *old, size_t oldlen,
+    const uint8_t *rec, size_t len)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int mrc, rc;
+
+	if (len == 0 || len > STORE_TOTP_MAX || k.mv_size == 0 || k.mv_size >= STORE_ID_MAX)
+		return SB_EINVAL;
+	if ((rc = totp_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	mrc = mdb_get(txn, dbi, &k, &v);
+	if (mrc != 0 && mrc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, STORE_TOTP_DB);
+	}
+	/* The record must still be what the caller read (or still absent). */
+	if (old == NULL ? mrc == 0 : mrc != 0 || v.mv_size != oldlen ||
+	    memcmp(v.mv_data, old, oldlen) != 0) {
+		mdb_txn_abort(txn);
+		return SB_ESTATE;
+	}
+	v.mv_size = len;
+	v.mv_data = (void *)rec;
+	if ((mrc = mdb_put(txn, dbi, &k, &v, 0)) != 0) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, STORE_TOTP_DB);
+	}
+	return store_rc(mdb_txn_commit(txn), "commit");
 }

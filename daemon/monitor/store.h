@@ -17,7 +17,7 @@
 
 #include <lmdb.h>
 
-#define STORE_DBS 10		/* named databases store_open opens */
+#define STORE_DBS 11		/* named databases store_open opens */
 #define STORE_ID_MAX 64
 #define STORE_NAME_MAX 256
 #define STORE_SEALS_MAX 10000	/* store_seal_list stops there */
@@ -97,6 +97,65 @@ int store_grant_add(struct store *st, const char *seal, const char *principal);
 /* 0 when granted, SB_ENOTFOUND when not. */
 int store_grant_has(struct store *st, const char *seal, const char *principal);
 
+/*
+ * A grant with its conditions (issue 4, "Grants"). Every limit's zero or
+ * empty value means "no limit", so a grant record written before conditions
+ * existed (an empty value) reads as a grant without any. Times are UTC.
+ * What the conditions mean when signing is policy.c's (policy_grant_check).
+ */
+#define STORE_GRANT_LIST_MAX 16		/* document types, or applications, of one grant */
+#define STORE_DOCTYPE_MAX 32		/* a document type: [a-z0-9_-]{1,31} */
+
+struct store_grant {
+	char seal[STORE_ID_MAX];
+	char principal[STORE_ID_MAX];
+	size_t n_doc_types;		/* 0: any document type */
+	char doc_types[STORE_GRANT_LIST_MAX][STORE_DOCTYPE_MAX];
+	uint32_t per_day, per_month;	/* uses per UTC day / calendar month; 0: unlimited */
+	long long valid_from, valid_to;	/* Unix seconds; 0: open on that side */
+	uint32_t hours;			/* bit h (0..23): h:00-h:59 UTC allowed; 0: any hour */
+	uint8_t days;			/* bit d: 0 Monday .. 6 Sunday; 0: any day */
+	unsigned approval_k;		/* 0: no approval; else K approvals... */
+	char approval_group[STORE_ID_MAX];	/* ...of this group */
+	char confirm[8];		/* "none" or "totp" */
+	size_t n_apps;			/* 0: any application may carry it */
+	char apps[STORE_GRANT_LIST_MAX][STORE_ID_MAX];
+};
+
+/* The grant's conditions as its record's JSON text (malloc'd; NULL: no memory). */
+char *store_grant_text(const struct store_grant *g);
+/* The conditions of a record (len bytes; "" is a grant without conditions)
+ * into g; g's seal and principal are left as they are. SB_EINVAL when the
+ * record is not one (damage). */
+int store_grant_parse(const char *text, size_t len, struct store_grant *g);
+/* Adds g; SB_EEXIST when (seal, principal) already has a grant. */
+int store_grant_put(struct store *st, const struct store_grant *g);
+/* 0 and g filled, SB_ENOTFOUND, SB_EIO (unreadable or damaged record). */
+int store_grant_get(struct store *st, const char *seal, const char *principal,
+    struct store_grant *g);
+/* Calls fn for each grant (seal, then principal order) until it returns
+ * non-zero (returned); at most STORE_SEALS_MAX of them. */
+int store_grant_each(struct store *st, int (*fn)(void *arg, const struct store_grant *g),
+    void *arg);
+
+/*
+ * Quotas: one counter per (grant, UTC day) and per (grant, UTC month) in
+ * policy/quota. store_quota_take checks both and counts one use in the same
+ * write transaction (LMDB has one writer at a time), so concurrent takes
+ * never pass a limit. A limit of 0 is not checked (both 0: nothing is
+ * written). Returns 0 with q the counts after the take; SB_ELIMIT when a
+ * limit is reached (nothing counted; q the counts, q->over 'd' or 'm');
+ * SB_EIO. store_quota_get reads the counts at now without taking.
+ */
+struct store_quota {
+	uint32_t day, month;		/* uses counted in now's day and month */
+	char over;			/* 'd' or 'm': which limit refused; 0 */
+};
+int store_quota_take(struct store *st, const char *seal, const char *principal,
+    long long now, uint32_t per_day, uint32_t per_month, struct store_quota *q);
+int store_quota_get(struct store *st, const char *seal, const char *principal,
+    long long now, struct store_quota *q);
+
 /* 0 and u filled, or SB_ENOTFOUND. */
 int store_unit_get(struct store *st, const char *id, struct store_unit *u);
 /* SB_EEXIST when the id is taken; the parent is the caller's to check. */
@@ -146,6 +205,27 @@ int store_request_each(struct store *st, int (*fn)(void *arg, const char *text, 
     void *arg);
 
 int store_image_put(struct store *st, const char *sha_hex, const uint8_t *png, size_t len);
+/* *png malloc'd (free()); SB_ENOTFOUND when there is none. */
+int store_image_get(struct store *st, const char *sha_hex, uint8_t **png, size_t *len);
 
+
+/*
+ * TOTP records (mon_totp.c): one opaque, caller-sealed value per principal
+ * name in the database STORE_TOTP_DB, which has room of its own in the
+ * environment (STORE_TOTP_DBS, besides STORE_DBS) and is opened on first
+ * use. store_totp_get copies the record into buf (cap bytes; SB_ELIMIT when
+ * it is longer), SB_ENOTFOUND when there is none. store_totp_swap writes rec
+ * in one write transaction when the current record is still old (oldlen
+ * bytes; old NULL: when there is still none), else SB_ESTATE and nothing is
+ * written: two callers that read the same record cannot both replace it
+ * (a one-time code is accepted once). SB_EINVAL for an empty record, one
+ * over STORE_TOTP_MAX or a bad name; SB_EIO (LMDB).
+ */
+#define STORE_TOTP_DB "policy/totp"
+#define STORE_TOTP_DBS 1
+#define STORE_TOTP_MAX 512
+int store_totp_get(struct store *st, const char *name, uint8_t *buf, size_t cap, size_t *len);
+int store_totp_swap(struct store *st, const char *name, const uint8_t *old, size_t oldlen,
+    const uint8_t *rec, size_t len);
 
 #endif

@@ -337,7 +337,9 @@ net_http_setup(struct net *n, int listen_fd)
 		return SB_ENOMEM;
 	evhttp_set_bevcb(n->http, net_bevcb, n);
 	evhttp_set_gencb(n->http, route_request, n);
-	evhttp_set_max_body_size(n->http, (ev_ssize_t)cfg->http.max_body);
+	/* PDFs may be larger than JSON bodies: route.c holds the others to max_body. */
+	evhttp_set_max_body_size(n->http, (ev_ssize_t)(cfg->pdf.max_size > cfg->http.max_body ?
+	    cfg->pdf.max_size : cfg->http.max_body));
 	evhttp_set_max_headers_size(n->http, (ev_ssize_t)cfg->http.max_headers);
 	evhttp_set_timeout(n->http, (int)cfg->http.idle_timeout);
 	/* Methods evhttp does not know get 400 from it; known ones get our 405. */

@@ -167,6 +167,7 @@ static const struct req_route_def routes[] = {
 	{ "/v1/seals", REQ_SEALS, REQ_GET },
 	{ "/v1/seals/{seal}", REQ_SEAL, REQ_GET },
 	{ "/v1/seals/{seal}/sign", REQ_SIGN, REQ_POST },
+	{ "/v1/seals/{seal}/sign-pdf", REQ_SIGN_PDF, REQ_POST },
 	{ "/v1/sign/batch", REQ_BATCH, REQ_POST },
 	{ "/v1/verify", REQ_VERIFY, REQ_POST },
 	{ "/v1/tsa", REQ_TSA, REQ_POST },
@@ -183,6 +184,11 @@ static const struct req_route_def routes[] = {
 	{ "/v1/requests/{request}", REQ_REQUEST, REQ_GET },
 	{ "/v1/requests/{request}/approve", REQ_REQUEST_APPROVE, REQ_POST },
 	{ "/v1/requests/{request}/reject", REQ_REQUEST_REJECT, REQ_POST },
+	{ "/v1/stats", REQ_STATS, REQ_GET },
+	{ "/v1/principals/me/totp", REQ_TOTP_ENROL, REQ_POST },
+	{ "/v1/principals/me/totp/confirm", REQ_TOTP_CONFIRM, REQ_POST },
+	{ "/v1/principals/me/totp/verify", REQ_TOTP_VERIFY, REQ_POST },
+	{ "/v1/grants", REQ_GRANTS, REQ_GET },
 };
 
 const struct req_route_def *
@@ -301,8 +307,27 @@ struct qparam {
 	uint64_t value;
 };
 
+/* A parameter whose value is text, left in str/len for its caller to check. */
+struct qtext {
+	const char *name;
+	const char *str;	/* NULL when not given */
+	size_t len;
+};
+
+static int
+query_parse_text(const char *query, struct qparam *ps, size_t nps, struct qtext *ts,
+    size_t nts, struct req_err *e);
+
 static int
 query_parse(const char *query, struct qparam *ps, size_t nps, struct req_err *e)
+{
+	return query_parse_text(query, ps, nps, NULL, 0, e);
+}
+
+/* query_parse, and the text parameters ts: each at most once, not empty. */
+static int
+query_parse_text(const char *query, struct qparam *ps, size_t nps, struct qtext *ts,
+    size_t nts, struct req_err *e)
 {
 	const char *p = query;
 	char q[48];
@@ -315,9 +340,24 @@ query_parse(const char *query, struct qparam *ps, size_t nps, struct req_err *e)
 		size_t nlen = eq ? (size_t)(eq - p) : len;
 		struct qparam *qp = NULL;
 
+		struct qtext *qt = NULL;
+
 		for (size_t i = 0; i < nps; i++)
 			if (strlen(ps[i].name) == nlen && memcmp(ps[i].name, p, nlen) == 0)
 				qp = &ps[i];
+		for (size_t i = 0; i < nts; i++)
+			if (strlen(ts[i].name) == nlen && memcmp(ts[i].name, p, nlen) == 0)
+				qt = &ts[i];
+		if (qt != NULL) {
+			if (qt->str != NULL)
+				return fail(e, 400, "bad_query", "%s: given twice", qt->name);
+			if (eq == NULL || len == nlen + 1)
+				return fail(e, 400, "bad_query", "%s: empty", qt->name);
+			qt->str = eq + 1;
+			qt->len = len - nlen - 1;
+			p = amp ? amp + 1 : NULL;
+			continue;
+		}
 		if (qp == NULL)
 			return fail(e, 400, "bad_query", "unknown parameter '%s'",
 			    quote(p, nlen, q, sizeof(q)));
@@ -345,6 +385,128 @@ req_query_none(const char *query, struct req_err *e)
 	return 0;
 }
 
+/* Two hex digits at s, as a byte; -1 when they are not. */
+static int
+hex_byte(const char *s)
+{
+	int v = 0;
+
+	for (int i = 0; i < 2; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* 0 when the len characters at s are digits of a number (into *v) in [lo, hi]. */
+static int
+digits(const char *s, size_t len, unsigned lo, unsigned hi, unsigned *v)
+{
+	*v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (unsigned)(s[i] - '0');
+	}
+	return *v >= lo && *v <= hi ? 0 : -1;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's algorithm). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+int
+req_rfc3339_ms(const char *s, size_t n, uint64_t *ms)
+{
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	unsigned y, mo, d, h, mi, sec, frac = 0, oh = 0, om = 0;
+	size_t i = 19;
+	int64_t t, off = 0;
+
+	/* YYYY-MM-DDTHH:MM:SS: the fixed part (RFC 3339 section 5.6). */
+	if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	    s[13] != ':' || s[16] != ':' ||
+	    digits(s, 4, 1970, 9999, &y) != 0 || digits(s + 5, 2, 1, 12, &mo) != 0 ||
+	    digits(s + 8, 2, 1, mdays[mo - 1], &d) != 0 ||
+	    digits(s + 11, 2, 0, 23, &h) != 0 || digits(s + 14, 2, 0, 59, &mi) != 0 ||
+	    digits(s + 17, 2, 0, 60, &sec) != 0)
+		return SB_EINVAL;
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return SB_EINVAL;
+	if (sec == 60)		/* a leap second: the ledger's clock never shows one */
+		sec = 59;
+	if (s[i] == '.') {	/* fraction: 1-9 digits, kept to the millisecond */
+		size_t k = 0;
+
+		for (i++; i < n && k < 9 && s[i] >= '0' && s[i] <= '9'; i++, k++)
+			if (k < 3)
+				frac = frac * 10 + (unsigned)(s[i] - '0');
+		if (k == 0 || (i < n && s[i] >= '0' && s[i] <= '9'))
+			return SB_EINVAL;
+		for (; k < 3; k++)
+			frac *= 10;
+	}
+	if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z')) {
+		off = 0;
+	} else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':' &&
+	    digits(s + i + 1, 2, 0, 23, &oh) == 0 && digits(s + i + 4, 2, 0, 59, &om) == 0) {
+		off = (int64_t)(oh * 60 + om) * 60;
+		if (s[i] == '-')
+			off = -off;
+	} else {
+		return SB_EINVAL;
+	}
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+	if (t < 0)
+		return SB_EINVAL;
+	*ms = (uint64_t)t * 1000 + frac;
+	return 0;
+}
+
+/* A from= or to= value (percent-encoding allowed) as unix ms; 0 or SB_EINVAL. */
+static int
+query_time(const struct qtext *qt, uint64_t *ms, struct req_err *e)
+{
+	char t[40];
+	size_t n = 0;
+
+	for (size_t i = 0; i < qt->len && n < sizeof(t); i++) {
+		int b = qt->str[i];
+
+		if (b == '%') {
+			if (i + 2 < qt->len && (b = hex_byte(qt->str + i + 1)) >= 0)
+				i += 2;
+			else
+				b = '?';
+		}
+		t[n++] = (char)b;
+	}
+	if (n == sizeof(t) || req_rfc3339_ms(t, n, ms) != 0)
+		return fail(e, 400, "bad_query", "%s: must be an RFC 3339 time such as "
+		    "2026-11-22T08:00:00Z", qt->name);
+	return 0;
+}
+
 int
 req_query_entries(const char *query, struct msg_ledger_entries *v, struct req_err *e)
 {
@@ -352,11 +514,37 @@ req_query_entries(const char *query, struct msg_ledger_entries *v, struct req_er
 		{ "start", 1, 0, UINT64_MAX, 0, 0 },
 		{ "count", 1, 1, REQ_ENTRIES_MAX, 0, 0 },
 	};
+	struct qtext ts[] = {
+		{ "seal", NULL, 0 }, { "principal", NULL, 0 }, { "from", NULL, 0 }, { "to", NULL, 0 },
+	};
 
-	if (query_parse(query, ps, 2, e) != 0)
+	memset(v->seal, 0, sizeof(v->seal));
+	memset(v->principal, 0, sizeof(v->principal));
+	v->from_ms = 0;
+	v->to_ms = UINT64_MAX;
+	if (query_parse_text(query, ps, 2, ts, 4, e) != 0)
 		return SB_EINVAL;
 	v->start = ps[0].value;
 	v->count = (uint32_t)ps[1].value;
+	if (ts[0].str != NULL) {
+		if (!req_seal_id_ok(ts[0].str, ts[0].len))
+			return fail(e, 400, "bad_query",
+			    "seal: must be a seal id, 1-63 characters of A-Z a-z 0-9 . _ -");
+		memcpy(v->seal, ts[0].str, ts[0].len);
+	}
+	if (ts[1].str != NULL) {
+		if (!msg_principal_ok(ts[1].str, ts[1].len))
+			return fail(e, 400, "bad_query",
+			    "principal: must be a principal name, 1-63 characters of "
+			    "A-Z a-z 0-9 . _ - @");
+		memcpy(v->principal, ts[1].str, ts[1].len);
+	}
+	if (ts[2].str != NULL && query_time(&ts[2], &v->from_ms, e) != 0)
+		return SB_EINVAL;
+	if (ts[3].str != NULL && query_time(&ts[3], &v->to_ms, e) != 0)
+		return SB_EINVAL;
+	if (v->from_ms >= v->to_ms)
+		return fail(e, 400, "bad_query", "to: must be later than from");
 	return 0;
 }
 
@@ -708,6 +896,44 @@ get_behalf(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e)
 	return 0;
 }
 
+/* 1 when s (n bytes) is n_min..n_max characters, each of them in set. */
+static int
+chars_ok(const char *s, size_t n, size_t n_min, size_t n_max, const char *set)
+{
+	size_t i;
+
+	if (n < n_min || n > n_max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == '\0' || strchr(set, s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* The optional document_type and otp of obj into v. */
+static int
+get_type_otp(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e)
+{
+	const char *s;
+	size_t n;
+
+	if (get_string(obj, "document_type", 0, path, &s, &n, e) != 0)
+		return SB_EINVAL;
+	if (s != NULL && !chars_ok(s, n, 1, MSG_DOCTYPE_MAX - 1,
+	    "abcdefghijklmnopqrstuvwxyz0123456789_-"))
+		return fail(e, 400, "bad_request",
+		    "%sdocument_type: 1-31 characters of a-z 0-9 _ -", path);
+	if (s != NULL)
+		memcpy(v->document_type, s, n + 1);
+	if (get_string(obj, "otp", 0, path, &s, &n, e) != 0)
+		return SB_EINVAL;
+	if (s != NULL && !chars_ok(s, n, 6, 8, "0123456789"))
+		return fail(e, 400, "bad_request", "%sotp: 6-8 digits", path);
+	if (s != NULL)
+		memcpy(v->otp, s, n + 1);
+	return 0;
+}
+
 /* The sign fields of obj (a body or a batch item) into v; path prefixes messages. */
 static int
 sign_fields(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e)
@@ -727,7 +953,7 @@ sign_fields(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e
 		    "%sdocument_name: 1-255 bytes of UTF-8 without control characters", path);
 	memcpy(v->document_name, name, nn);
 	v->document_name[nn] = '\0';
-	if (get_behalf(obj, path, v, e) != 0)
+	if (get_behalf(obj, path, v, e) != 0 || get_type_otp(obj, path, v, e) != 0)
 		return SB_EINVAL;
 	if (dig != NULL)
 		return get_digest(dig, path, &v->md_nid, v->digest, &v->digest_len, e);
@@ -740,7 +966,7 @@ int
 req_sign(const void *body, size_t len, const char *seal, struct msg_sign *v, struct req_err *e)
 {
 	static const char *const keys[] = { "digest", "document", "document_name",
-	    "on_behalf_of", NULL };
+	    "on_behalf_of", "document_type", "otp", NULL };
 	json_t *j;
 	int rc;
 
@@ -757,11 +983,111 @@ req_sign(const void *body, size_t len, const char *seal, struct msg_sign *v, str
 	return rc;
 }
 
+/* obj[key] as a number in lo..hi; *d unchanged (and 0) when absent. */
+static int
+get_coord(json_t *obj, const char *key, double lo, double hi, double *d, struct req_err *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
+		return fail(e, 400, "bad_request", "%s: a number of points from %g to %g", key,
+		    lo, hi);
+	*d = json_number_value(v);
+	return 0;
+}
+
+/* The placement keys of the sign-pdf options into pl. */
+static int
+pdf_place(json_t *j, struct req_pdf *pl, struct req_err *e)
+{
+	json_t *page = json_object_get(j, "page"), *cross = json_object_get(j, "cross_page");
+	double x = -1, y = -1, w = -1;
+
+	if (page != NULL && (!json_is_integer(page) || json_integer_value(page) < 1 ||
+	    json_integer_value(page) > 100000))
+		return fail(e, 400, "bad_request", "page: an integer from 1");
+	pl->page = page != NULL ? (unsigned)json_integer_value(page) : 1;
+	if (cross != NULL && !json_is_boolean(cross))
+		return fail(e, 400, "bad_request", "cross_page: true or false");
+	pl->cross_page = cross != NULL && json_is_true(cross);
+	if (get_coord(j, "x", 0, REQ_PDF_COORD_MAX, &x, e) != 0 ||
+	    get_coord(j, "y", 0, REQ_PDF_COORD_MAX, &y, e) != 0 ||
+	    get_coord(j, "width", 1, REQ_PDF_COORD_MAX, &w, e) != 0 ||
+	    get_coord(j, "height", 1, REQ_PDF_COORD_MAX, &pl->h, e) != 0)
+		return SB_EINVAL;
+	if ((x < 0 && !pl->cross_page) || y < 0 || w < 0)
+		return fail(e, 400, "bad_request", pl->cross_page ? "y, width: required" :
+		    "x, y, width: required (points from the page's lower left corner)");
+	pl->x = x < 0 ? 0 : x;
+	pl->y = y;
+	pl->w = w;
+	return 0;
+}
+
+/* Points to the message's centipoints. */
+static uint32_t
+centi(double d)
+{
+	return (uint32_t)(d * 100.0 + 0.5);
+}
+
+int
+req_sign_pdf(const char *header, const char *seal, struct msg_sign *v, struct req_pdf *pl,
+    struct req_err *e)
+{
+	static const char *const keys[] = { "document_name", "page", "x", "y", "width",
+	    "height", "cross_page", "reason", "on_behalf_of", "document_type", "otp", NULL };
+	const char *name, *reason;
+	size_t nn, rn;
+	json_t *j;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	memset(pl, 0, sizeof(*pl));
+	if (!req_seal_id_ok(seal, strlen(seal)))
+		return fail(e, 400, "bad_request", "seal id: must be 1-63 of A-Z a-z 0-9 . _ -");
+	if (header == NULL)
+		return fail(e, 400, "bad_request", "the Sealbox-Options header is missing: a "
+		    "JSON object with document_name and where the seal goes");
+	if (load_object(header, strlen(header), &j, e) != 0)
+		return SB_EINVAL;
+	memcpy(v->seal, seal, strlen(seal) + 1);
+	rc = only_keys(j, keys, "", e);
+	if (rc == 0)
+		rc = get_string(j, "document_name", 1, "", &name, &nn, e);
+	if (rc == 0 && !req_document_name_ok(name, nn))
+		rc = fail(e, 400, "bad_request",
+		    "document_name: 1-255 bytes of UTF-8 without control characters");
+	if (rc == 0)
+		rc = get_string(j, "reason", 0, "", &reason, &rn, e);
+	if (rc == 0 && reason != NULL && !req_document_name_ok(reason, rn))
+		rc = fail(e, 400, "bad_request",
+		    "reason: 1-255 bytes of UTF-8 without control characters");
+	if (rc == 0)
+		rc = get_behalf(j, "", v, e) != 0 || get_type_otp(j, "", v, e) != 0 ? SB_EINVAL :
+		    pdf_place(j, pl, e);
+	if (rc == 0) {
+		memcpy(v->document_name, name, nn + 1);
+		if (reason != NULL)
+			memcpy(v->pdf.reason, reason, rn + 1);
+		v->profile = MSG_PROFILE_PADES;
+		v->pdf.page = pl->cross_page ? 0 : pl->page;
+		v->pdf.x = centi(pl->x);
+		v->pdf.y = centi(pl->y);
+		v->pdf.w = centi(pl->w);
+		v->pdf.h = centi(pl->h);
+	}
+	json_decref(j);
+	return rc;
+}
+
 static int
 batch_item(json_t *it, size_t i, struct msg_sign *v, struct req_err *e)
 {
 	static const char *const keys[] = { "seal", "digest", "document", "document_name",
-	    "on_behalf_of", NULL };
+	    "on_behalf_of", "document_type", "otp", NULL };
 	char path[FIELD_MAX];
 	const char *seal;
 	size_t sn;
@@ -931,6 +1257,31 @@ req_request_reject(const void *body, size_t len, struct msg_request_act *v, stru
 	rc = only_keys(j, keys, "", e);
 	if (rc == 0)
 		rc = get_reason(j, v->reason, e);
+	json_decref(j);
+	return rc == 0 ? 0 : SB_EINVAL;
+}
+
+int
+req_totp(const void *body, size_t len, int required, struct msg_totp *v, struct req_err *e)
+{
+	static const char *const keys[] = { "otp", NULL };
+	const char *s = NULL;
+	json_t *j;
+	size_t n = 0;
+	int rc;
+
+	memset(v->otp, 0, sizeof(v->otp));
+	if (len == 0 && !required)
+		return 0;
+	if (load_object(body, len, &j, e) != 0)
+		return SB_EINVAL;
+	rc = only_keys(j, keys, "", e);
+	if (rc == 0)
+		rc = get_string(j, "otp", required, "", &s, &n, e);
+	if (rc == 0 && s != NULL && !chars_ok(s, n, 6, 8, "0123456789"))
+		rc = fail(e, 400, "bad_request", "otp: 6-8 digits");
+	if (rc == 0 && s != NULL)
+		memcpy(v->otp, s, n + 1);
 	json_decref(j);
 	return rc == 0 ? 0 : SB_EINVAL;
 }

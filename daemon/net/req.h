@@ -65,6 +65,12 @@ enum req_route_id {
 	REQ_REQUEST,
 	REQ_REQUEST_APPROVE,
 	REQ_REQUEST_REJECT,
+	REQ_STATS,
+	REQ_SIGN_PDF = 64,	/* apart, so that rows added above never move it */
+	REQ_TOTP_ENROL,
+	REQ_TOTP_CONFIRM,
+	REQ_TOTP_VERIFY,
+	REQ_GRANTS,
 };
 
 struct req_route {
@@ -103,8 +109,17 @@ int req_route(const char *path, enum req_method method, struct req_route *r, str
  * malformed parameter is 400 bad_query. All return 0 or SB_EINVAL.
  */
 int req_query_none(const char *query, struct req_err *e);
-/* start (required), count (required, 1..REQ_ENTRIES_MAX). */
+/* start (required), count (required, 1..REQ_ENTRIES_MAX); optional filters
+ * seal (a seal id), principal (a principal name), from and to (RFC 3339,
+ * percent-encoding allowed; from < to). Filters not given: "", 0, UINT64_MAX. */
 int req_query_entries(const char *query, struct msg_ledger_entries *v, struct req_err *e);
+/*
+ * An RFC 3339 date-time (section 5.6: YYYY-MM-DDTHH:MM:SS, an optional
+ * fraction kept to the millisecond, then Z or +HH:MM / -HH:MM), of n bytes,
+ * as unix milliseconds. Years 1970..9999, real calendar days (leap years); a
+ * leap second :60 counts as :59. 0, or SB_EINVAL (also before 1970 UTC).
+ */
+int req_rfc3339_ms(const char *s, size_t n, uint64_t *ms);
 /* seq (required), tree_size (optional, >= 1; v->b = 0 when absent). */
 int req_query_inclusion(const char *query, struct msg_proof *v, struct req_err *e);
 /* first, second (both required). */
@@ -127,6 +142,26 @@ int req_content_type(const char *header, const char *want, struct req_err *e);
  * unsupported_alg), or SB_ENOMEM (500 internal).
  */
 int req_sign(const void *body, size_t len, const char *seal, struct msg_sign *v,
+    struct req_err *e);
+
+/* Where a PDF seal goes, from the Sealbox-Options header (points). */
+#define REQ_PDF_COORD_MAX 14400.0	/* 200 inches: PDF's largest page side */
+struct req_pdf {
+	unsigned page;			/* 1-based; default 1 */
+	double x, y, w, h;		/* h 0: the image's aspect ratio */
+	int cross_page;			/* slices along every page's right edge */
+};
+
+/*
+ * POST /v1/seals/{seal}/sign-pdf: the options of the header Sealbox-Options,
+ * a JSON object: "document_name" (required), "page", "x", "y", "width",
+ * "height", "cross_page", "reason", and as for req_sign "on_behalf_of",
+ * "document_type", "otp". v is filled as for req_sign but for the digest
+ * (made later, from the PDF) and v->profile is MSG_PROFILE_PADES with
+ * v->pdf's place and reason; *pl gets the placement in points. NULL header:
+ * 400 bad_request. Returns as req_sign.
+ */
+int req_sign_pdf(const char *header, const char *seal, struct msg_sign *v, struct req_pdf *pl,
     struct req_err *e);
 
 /*
@@ -166,6 +201,14 @@ int req_request_reject(const void *body, size_t len, struct msg_request_act *v,
     struct req_err *e);
 /* POST /v1/requests/{request}/approve: no body, or the empty object {}. */
 int req_request_approve(const void *body, size_t len, struct req_err *e);
+
+/*
+ * POST /v1/principals/me/totp (required 0: no body, {} or {"otp"}) and
+ * .../totp/confirm, .../totp/verify (required 1: {"otp"}): otp 6-8 digits
+ * into v->otp ("" when absent). No other key. 400 bad_json / bad_request.
+ */
+int req_totp(const void *body, size_t len, int required, struct msg_totp *v,
+    struct req_err *e);
 
 /* POST /v1/tsa: a body of 1..MSG_TSQ_MAX bytes (413 too_large above it). */
 int req_tsa(size_t len, struct req_err *e);

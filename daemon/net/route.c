@@ -16,6 +16,7 @@
 #include "../../lib/log.h"
 #include "../msg.h"
 #include "net_int.h"
+#include "pdfjob.h"
 #include "req.h"
 #include "tls.h"
 
@@ -23,6 +24,7 @@ enum job_kind {
 	JOB_REPLY,	/* one MSG_REPLY, passed through */
 	JOB_SIGN,	/* one MSG_SIGN_RESULT, as JSON */
 	JOB_BATCH,	/* n MSG_SIGN_RESULTs, as {"results": [...]} */
+	JOB_PDF,	/* MSG_SEAL_IMAGE, MSG_SIGN, MSG_PDF_SEALED in turn: a sealed PDF */
 };
 
 struct job_item {
@@ -39,6 +41,8 @@ struct job {
 	struct job *prev, *next;	/* net->jobs */
 	enum job_kind kind;
 	int failed;			/* sending an item failed: answer 500 */
+	struct pdfjob *pdf;		/* JOB_PDF's document and state */
+	uint64_t pdf_seq;		/* JOB_PDF: the sign entry's sequence number */
 	size_t n, left;
 	struct job_item items[];
 };
@@ -55,6 +59,7 @@ route_reason(int status)
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -139,6 +144,7 @@ job_free(struct job *j)
 		j->next->prev = j->prev;
 	for (size_t i = 0; i < j->n; i++)
 		json_decref(j->items[i].result);
+	pdfjob_free(j->pdf);
 	free(j);
 }
 
@@ -287,6 +293,155 @@ job_on_sign_result(struct job *j, size_t tag, struct ipc_msg *m)
 	return 0;
 }
 
+static int job_cb(void *arg, size_t tag, struct ipc_msg *m);
+
+/* ---- PDF sealing: three messages in turn (daemon/net/pdfjob.h) ------------ */
+
+enum { PDF_IMAGE, PDF_SIGN, PDF_SEALED };
+
+/* The job's next message to the monitor; 0, or the job was answered and freed. */
+static int
+pdf_next(struct job *j, struct ipc_msg *m, int rc, size_t step)
+{
+	struct evhttp_request *req;
+
+	if (rc == 0 && mlink_room(j->net->link) == 0)
+		rc = SB_ELIMIT;
+	if (rc == 0)
+		rc = mlink_send(j->net->link, m, job_cb, j, step);
+	ipc_msg_free(m);
+	if (rc == 0)
+		return 0;
+	if ((req = job_take_req(j)) != NULL) {
+		if (rc == SB_ELIMIT)
+			route_error(req, 503, "busy", "the request queue is full; retry later");
+		else
+			route_error(req, 500, "internal", "the net worker could not queue the request");
+	}
+	job_free(j);
+	return 0;
+}
+
+/* Answer the client with err (a refusal of ours) and end the job. */
+static int
+pdf_refuse(struct job *j, const struct req_err *e)
+{
+	struct evhttp_request *req = job_take_req(j);
+
+	if (req != NULL)
+		route_req_error(req, e);
+	job_free(j);
+	return 0;
+}
+
+/* The monitor's MSG_REPLY for a step: pass a refusal on; 1 if it was one. */
+static int
+pdf_reply_refused(struct job *j, const struct msg_reply *r)
+{
+	struct evhttp_request *req;
+
+	if (r->status == 200)
+		return 0;
+	if ((req = job_take_req(j)) != NULL)
+		route_send(req, r->status, r->content_type, r->body, r->body_len);
+	job_free(j);
+	return 1;
+}
+
+static int
+pdf_on_image(struct job *j, struct ipc_msg *m)
+{
+	struct req_err e;
+	struct msg_reply r;
+	struct ipc_msg out;
+
+	if (m->type != MSG_REPLY || msg_reply_dec(m, &r) != 0 || !ctype_ok(r.content_type))
+		return -1;
+	if (pdf_reply_refused(j, &r))
+		return 0;
+	if (j->req == NULL) {		/* the client went away: stop here */
+		job_free(j);
+		return 0;
+	}
+	if (pdfjob_prepare(j->pdf, r.body, r.body_len, &e) != 0)
+		return pdf_refuse(j, &e);
+	return pdf_next(j, &out, msg_sign_enc(&out, mlink_next_id(j->net->link),
+	    pdfjob_sign_msg(j->pdf)), PDF_SIGN);
+}
+
+static int
+pdf_on_sign(struct job *j, struct ipc_msg *m)
+{
+	struct msg_pdf_sealed s = { .who = pdfjob_sign_msg(j->pdf)->who };
+	struct msg_sign_result r;
+	struct msg_reply rep;
+	struct evhttp_request *req;
+	struct req_err e;
+	struct ipc_msg out;
+	json_t *body;
+
+	if (m->type == MSG_REPLY) {
+		if (msg_reply_dec(m, &rep) != 0 || rep.status < 400 || !ctype_ok(rep.content_type))
+			return -1;
+		(void)pdf_reply_refused(j, &rep);
+		return 0;
+	}
+	if (m->type != MSG_SIGN_RESULT || msg_sign_result_dec(m, &r) != 0 ||
+	    req_sign_result_check(&r) != 0)
+		return -1;
+	if (r.status != 200) {
+		if ((req = job_take_req(j)) != NULL) {
+			body = req_sign_result_json(&r, pdfjob_sign_msg(j->pdf)->seal);
+			job_send_json(req, r.status, body);
+			json_decref(body);
+		}
+		job_free(j);
+		return 0;
+	}
+	if (j->req == NULL) {		/* sealed and ledgered, but nobody to give it to */
+		job_free(j);
+		return 0;
+	}
+	j->pdf_seq = r.seq;
+	if (pdfjob_splice(j->pdf, &r, &s, &e) != 0)
+		return pdf_refuse(j, &e);
+	return pdf_next(j, &out, msg_pdf_sealed_enc(&out, mlink_next_id(j->net->link), &s),
+	    PDF_SEALED);
+}
+
+static int
+pdf_on_sealed(struct job *j, struct ipc_msg *m)
+{
+	struct evhttp_request *req;
+	struct msg_reply r;
+	const uint8_t *pdf;
+	char seq[24];
+	size_t len = 0;
+
+	if (m->type != MSG_REPLY || msg_reply_dec(m, &r) != 0 || !ctype_ok(r.content_type))
+		return -1;
+	if (pdf_reply_refused(j, &r))
+		return 0;
+	if ((req = job_take_req(j)) != NULL && (pdf = pdfjob_output(j->pdf, &len)) != NULL) {
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)j->pdf_seq);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Sealbox-Ledger-Seq", seq);
+		route_send(req, 200, "application/pdf", pdf, len);
+	}
+	job_free(j);
+	return 0;
+}
+
+static int
+job_on_pdf(struct job *j, size_t tag, struct ipc_msg *m)
+{
+	switch (tag) {
+	case PDF_IMAGE: return pdf_on_image(j, m);
+	case PDF_SIGN: return pdf_on_sign(j, m);
+	case PDF_SEALED: return pdf_on_sealed(j, m);
+	default: return -1;
+	}
+}
+
 /* mlink callback: the monitor answered one message of a job. */
 static int
 job_cb(void *arg, size_t tag, struct ipc_msg *m)
@@ -295,6 +450,8 @@ job_cb(void *arg, size_t tag, struct ipc_msg *m)
 
 	if (j->kind == JOB_REPLY)
 		return job_on_reply(j, m);
+	if (j->kind == JOB_PDF)
+		return job_on_pdf(j, tag, m);
 	return job_on_sign_result(j, tag, m);
 }
 
@@ -416,6 +573,11 @@ route_body(struct route_ctx *x, const char *ctype)
 		return -1;
 	}
 	x->body_len = evbuffer_get_length(in);
+	/* evhttp bounds bodies by the larger of http.max_body and pdf.max_size. */
+	if (strcmp(ctype, "application/pdf") != 0 && x->body_len > x->n->cfg->http.max_body) {
+		route_error(x->req, 413, "too_large", "the body is larger than http.max_body");
+		return -1;
+	}
 	x->body = x->body_len ? evbuffer_pullup(in, -1) : (const uint8_t *)"";
 	if (x->body == NULL) {
 		route_error(x->req, 500, "internal", "out of memory in the net worker");
@@ -477,6 +639,35 @@ route_sign(struct route_ctx *x)
 	}
 	route_sign_who(&v, &x->who);
 	route_sign_items(x->n, x->c, x->req, &v, 1, JOB_SIGN);
+}
+
+/* POST /v1/seals/{seal}/sign-pdf: the first of the job's three messages. */
+static void
+route_sign_pdf(struct route_ctx *x)
+{
+	struct msg_seal_get v = { .who = x->who };
+	struct pdfjob *pj;
+	struct req_err e;
+	struct ipc_msg m;
+	struct job *j;
+
+	if (route_body(x, "application/pdf") != 0)
+		return;
+	if (pdfjob_new(x->n->cfg, x->body, x->body_len, evhttp_find_header(
+	    evhttp_request_get_input_headers(x->req), "Sealbox-Options"), x->r.seal, &pj,
+	    &e) != 0) {
+		route_req_error(x->req, &e);
+		return;
+	}
+	route_sign_who(pdfjob_sign_msg(pj), &x->who);
+	if ((j = job_new(x->n, x->c, x->req, JOB_PDF, 0)) == NULL) {
+		pdfjob_free(pj);
+		route_error(x->req, 500, "internal", "out of memory in the net worker");
+		return;
+	}
+	j->pdf = pj;
+	memcpy(v.seal, x->r.seal, sizeof(v.seal));
+	(void)pdf_next(j, &m, msg_seal_image_enc(&m, mlink_next_id(x->n->link), &v), PDF_IMAGE);
 }
 
 static void
@@ -637,11 +828,68 @@ bad:
 	route_req_error(x->req, &e);
 }
 
+/* The caller's own TOTP (docs/API.md, "TOTP"): enrol, confirm, verify. */
+static void
+route_totp(struct route_ctx *x)
+{
+	struct msg_totp v = { .who = x->who };
+	int required = x->r.id != REQ_TOTP_ENROL;
+	uint16_t type = x->r.id == REQ_TOTP_ENROL ? MSG_TOTP_ENROL :
+	    x->r.id == REQ_TOTP_CONFIRM ? MSG_TOTP_CONFIRM : MSG_TOTP_VERIFY;
+	struct req_err e;
+	struct ipc_msg m;
+	int rc;
+
+	/* Enrolment needs no body: then no Content-Type either. */
+	if ((required || evbuffer_get_length(evhttp_request_get_input_buffer(x->req)) != 0) &&
+	    route_body(x, "application/json") != 0)
+		return;
+	if (req_totp(x->body, x->body_len, required, &v, &e) != 0) {
+		route_req_error(x->req, &e);
+		return;
+	}
+	rc = msg_totp_enc(&m, type, mlink_next_id(x->n->link), &v);
+	explicit_bzero(v.otp, sizeof(v.otp));
+	route_forward(x->n, x->c, x->req, &m, rc);
+}
+
 static int
 route_takes_query(enum req_route_id id)
 {
 	return id == REQ_ENTRIES || id == REQ_INCLUSION || id == REQ_CONSISTENCY ||
-	    id == REQ_REQUESTS;
+	    id == REQ_REQUESTS || id == REQ_GRANTS;
+}
+
+/*
+ * GET /v1/grants[?seal=ID]: the one parameter, a seal id (1 to 63 of
+ * A-Z a-z 0-9 . _ -, as in a path); which grants the caller sees is the
+ * monitor's to say.
+ */
+static void
+route_grants(struct route_ctx *x)
+{
+	struct msg_grants_list v = { .who = x->who };
+	const char *q = x->query, *val;
+	struct ipc_msg m;
+	size_t n;
+
+	if (q != NULL && *q != '\0') {
+		val = strncmp(q, "seal=", 5) == 0 ? q + 5 : NULL;
+		n = val ? strlen(val) : 0;
+		if (val == NULL) {
+			route_error(x->req, 400, "bad_query", "GET /v1/grants takes only seal=ID");
+			return;
+		}
+		if (n == 0 || n >= sizeof(v.seal) || strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789._-") != n) {
+			route_error(x->req, 400, "bad_query",
+			    "seal: 1 to 63 of A-Z a-z 0-9 . _ -");
+			return;
+		}
+		memcpy(v.seal, val, n + 1);
+	}
+	route_forward(x->n, x->c, x->req, &m, msg_grants_list_enc(&m,
+	    mlink_next_id(x->n->link), &v));
 }
 
 static void
@@ -665,8 +913,10 @@ route_dispatch(struct route_ctx *x)
 	case REQ_UNITS: route_ident_only(x, MSG_UNITS_LIST); break;
 	case REQ_PRINCIPALS: route_ident_only(x, MSG_PRINCIPALS_LIST); break;
 	case REQ_ROLES: route_ident_only(x, MSG_ROLES_LIST); break;
+	case REQ_STATS: route_ident_only(x, MSG_STATS); break;
 	case REQ_SEAL: route_seal_get(x); break;
 	case REQ_SIGN: route_sign(x); break;
+	case REQ_SIGN_PDF: route_sign_pdf(x); break;
 	case REQ_BATCH: route_batch(x); break;
 	case REQ_VERIFY: route_verify(x); break;
 	case REQ_TSA: route_tsa(x); break;
@@ -675,6 +925,10 @@ route_dispatch(struct route_ctx *x)
 	case REQ_REQUEST:
 	case REQ_REQUEST_APPROVE:
 	case REQ_REQUEST_REJECT: route_requests(x); break;
+	case REQ_TOTP_ENROL:
+	case REQ_TOTP_CONFIRM:
+	case REQ_TOTP_VERIFY: route_totp(x); break;
+	case REQ_GRANTS: route_grants(x); break;
 	default: route_ledger(x); break;
 	}
 }

@@ -2,8 +2,8 @@
  * fuzz_request_json: the net worker's request validation (daemon/net/req.c)
  * over arbitrary bytes. The first byte picks what the rest is: a sign body,
  * a batch body, a verify body, a ledger query string, a path, a
- * Content-Type value, a request's body (file, reject, approve) or the
- * requests list's query string.
+ * Content-Type value, a request's body (file, reject, approve), the
+ * requests list's query string or sign-pdf's options header.
  *
  * Properties: no crash, no leak, no undefined behaviour; a refusal always
  * carries a 4xx status and a code, and its error body builds; an accepted
@@ -236,6 +236,37 @@ fuzz_requests(int which, const uint8_t *p, size_t n)
 		refused(&e);
 }
 
+/* The Sealbox-Options header of sign-pdf: bounded placement, a PAdES message. */
+static void
+fuzz_pdf_opts(const uint8_t *p, size_t n)
+{
+	char *h = cstr(p, n);
+	struct req_err e = { 0 };
+	struct msg_sign v, d;
+	struct req_pdf pl;
+	struct ipc_msg m;
+
+	if (req_sign_pdf(h, "demo", &v, &pl, &e) != 0) {
+		refused(&e);
+		free(h);
+		return;
+	}
+	if (v.profile != MSG_PROFILE_PADES || pl.page < 1 || pl.x < 0 || pl.y < 0 ||
+	    pl.w < 1 || pl.x > REQ_PDF_COORD_MAX || pl.y > REQ_PDF_COORD_MAX ||
+	    pl.w > REQ_PDF_COORD_MAX || pl.h > REQ_PDF_COORD_MAX ||
+	    !req_document_name_ok(v.document_name, strlen(v.document_name)) ||
+	    (v.pdf.reason[0] != '\0' && !req_document_name_ok(v.pdf.reason, strlen(v.pdf.reason))))
+		abort();
+	v.md_nid = NID_sha256;
+	v.digest_len = 32;
+	if (msg_sign_enc(&m, 1, &v) != 0 || msg_sign_dec(&m, &d) != 0 ||
+	    d.profile != MSG_PROFILE_PADES || d.pdf.x != v.pdf.x || d.pdf.page != v.pdf.page ||
+	    strcmp(d.pdf.reason, v.pdf.reason) != 0)
+		abort();
+	ipc_msg_free(&m);
+	free(h);
+}
+
 static void
 fuzz_ctype(const uint8_t *p, size_t n)
 {
@@ -263,11 +294,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2: fuzz_verify(data, size); break;
 	case 3: case 4: case 5: case 6: fuzz_query(sel % 10 - 3, data, size); break;
 	case 7: case 8: fuzz_path(sel / 10, data, size); break;
-	default:	/* 9: a Content-Type; 19, 29, 39, 49...: the requests' inputs */
-		if ((sel / 10) % 5 == 0)
+	default:	/* 9: a Content-Type; 19, 29, 39, 49: the requests' inputs;
+			 * 59: sign-pdf's options header */
+		if ((sel / 10) % 6 == 0)
 			fuzz_ctype(data, size);
+		else if ((sel / 10) % 6 == 5)
+			fuzz_pdf_opts(data, size);
 		else
-			fuzz_requests((sel / 10) % 5 - 1, data, size);
+			fuzz_requests((sel / 10) % 6 - 1, data, size);
 		break;
 	}
 	return 0;

@@ -163,3 +163,30 @@ appliance_demo_seal() {
 sign_body() {
 	printf '{"digest":{"alg":"sha256","value":"%s"},"document_name":"%s"}' "$1" "${2:-doc.pdf}"
 }
+
+# mkpdf OUT PAGES: a plain PDF of PAGES A4 pages with a line of text each,
+# written by qpdf (so its cross-reference table is right) with a classic xref.
+mkpdf() {
+	local out=$1 n=$2 i p c kids="" font=$((3 + $2 * 2))
+	{
+		echo "%PDF-1.7"
+		echo "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj"
+		for i in $(seq "$n"); do kids="$kids $((3 + (i - 1) * 2)) 0 R"; done
+		echo "2 0 obj << /Type /Pages /Kids [$kids ] /Count $n >> endobj"
+		for i in $(seq "$n"); do
+			p=$((3 + (i - 1) * 2)); c=$((p + 1))
+			echo "$p 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]" \
+				"/Resources << /Font << /F1 $font 0 R >> >> /Contents $c 0 R >> endobj"
+			s="BT /F1 24 Tf 72 700 Td (Contract page $i) Tj ET"
+			echo "$c 0 obj << /Length ${#s} >> stream"
+			echo "$s"
+			echo "endstream endobj"
+		done
+		echo "$font 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj"
+		echo "trailer << /Root 1 0 R /Size $((font + 1)) >>"
+		echo "%%EOF"
+	} >"$out.raw"
+	qpdf --object-streams=disable "$out.raw" "$out" 2>/dev/null
+	rm -f "$out.raw"
+	[ -s "$out" ]
+}

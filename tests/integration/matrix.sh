@@ -140,8 +140,10 @@ printf '{"digest":{"alg":"sha256","value":"%s"},"cms":"%s"}' "$sha" "$cms" >"$T/
 printf '{"items":[{"seal":"demo-seal","digest":{"alg":"sha256","value":"%s"},"document_name":"b.txt"}]}' \
 	"$sha" >"$T/batch.json"
 sign_body "$sha" matrix.txt >"$T/sign.json"
+mkpdf "$T/m.pdf" 1 || nok "a PDF for the sign-pdf rows"
 echo '{"kind":"freeze","seal":"no-such-seal","reason":"matrix"}' >"$T/file.json"
 echo '{"reason":"matrix"}' >"$T/reject.json"
+echo '{"otp":"0000000"}' >"$T/otp.json"
 openssl ts -query -data "$doc" -sha256 -cert -out "$T/q.tsq" 2>/dev/null
 sleep 1.2	# a tree head covering the signature
 
@@ -152,6 +154,7 @@ request() {
 	"GET /v1/seals") echo "/v1/seals" ;;
 	"GET /v1/seals/{seal}") echo "/v1/seals/demo-seal" ;;
 	"POST /v1/seals/{seal}/sign") echo "/v1/seals/demo-seal/sign -H Content-Type:application/json --data-binary @$T/sign.json" ;;
+	"POST /v1/seals/{seal}/sign-pdf") echo "/v1/seals/demo-seal/sign-pdf -H Content-Type:application/pdf -H Sealbox-Options:{\"document_name\":\"m.pdf\",\"x\":10,\"y\":10,\"width\":50} --data-binary @$T/m.pdf" ;;
 	"POST /v1/sign/batch") echo "/v1/sign/batch -H Content-Type:application/json --data-binary @$T/batch.json" ;;
 	"POST /v1/verify") echo "/v1/verify -H Content-Type:application/json --data-binary @$T/verify.json" ;;
 	"POST /v1/tsa") echo "/v1/tsa -H Content-Type:application/timestamp-query --data-binary @$T/q.tsq" ;;
@@ -163,12 +166,18 @@ request() {
 	"GET /v1/units") echo "/v1/units" ;;
 	"GET /v1/principals") echo "/v1/principals" ;;
 	"GET /v1/roles") echo "/v1/roles" ;;
+	"GET /v1/stats") echo "/v1/stats" ;;
+	"GET /v1/grants") echo "/v1/grants" ;;
 	# Requests: a seal and a request no one can see, so that no row changes anything.
 	"POST /v1/requests") echo "/v1/requests -H Content-Type:application/json --data-binary @$T/file.json" ;;
 	"GET /v1/requests") echo "/v1/requests" ;;
 	"GET /v1/requests/{request}") echo "/v1/requests/r-999999" ;;
 	"POST /v1/requests/{request}/approve") echo "/v1/requests/r-999999/approve" ;;
 	"POST /v1/requests/{request}/reject") echo "/v1/requests/r-999999/reject -H Content-Type:application/json --data-binary @$T/reject.json" ;;
+	# TOTP: each person enrols (pending); confirm then fails on the code, verify on the state.
+	"POST /v1/principals/me/totp") echo "/v1/principals/me/totp" ;;
+	"POST /v1/principals/me/totp/confirm") echo "/v1/principals/me/totp/confirm -H Content-Type:application/json --data-binary @$T/otp.json" ;;
+	"POST /v1/principals/me/totp/verify") echo "/v1/principals/me/totp/verify -H Content-Type:application/json --data-binary @$T/otp.json" ;;
 	*) return 1 ;;
 	esac
 }

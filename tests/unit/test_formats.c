@@ -856,6 +856,48 @@ i2d_tst(const void *o, unsigned char **out)
 	return i2d_TS_TST_INFO((TS_TST_INFO *)o, out);
 }
 
+/* PAdES: the same seal without signing-time, for each key type. */
+static void
+test_cms_pades_profile(void)
+{
+	for (int k = 0; k < 4; k++) {
+		struct cms_verify_result res;
+		struct cades *c = NULL;
+		uint8_t *der = NULL, dg[EVP_MAX_MD_SIZE];
+		CMS_ContentInfo *cms = NULL;
+		CMS_SignerInfo *si;
+		size_t len = 0, dlen = hash(seal_types[k].md_nid, DOC, strlen(DOC), dg);
+		int ok;
+
+		if (seal_cert[k] == NULL)
+			continue;
+		CHECK_RC(cades_new(H, seal_id[k], HSM_ID_LEN, seal_cert[k], NULL,
+		    seal_types[k].md_nid, &c), 0);
+		ok = cades_sign_profile(c, CADES_PADES, dg, dlen, T, &der, &len) == 0 &&
+		    (cms = parse_cms(der, len)) != NULL;
+		si = ok ? sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0) : NULL;
+		ok = ok && si != NULL && CMS_signed_get_attr_count(si) == 3 &&
+		    has_nid(si, 1, NID_pkcs9_contentType) &&
+		    has_nid(si, 1, NID_pkcs9_messageDigest) &&
+		    !has_nid(si, 1, NID_pkcs9_signingTime) &&
+		    has_nid(si, 1, NID_id_smime_aa_signingCertificateV2) &&
+		    CMS_unsigned_get_attr_count(si) == 1 &&
+		    has_nid(si, 0, NID_id_smime_aa_timeStampToken);
+		/* Our verifier and OpenSSL's accept it; the time is the token's. */
+		ok = ok && verify_doc(k, der, len, trust, &res) == 0 && res.valid &&
+		    !res.has_signing_time && res.has_timestamp && time_near_now(res.timestamp_time);
+		if (ok)
+			cms_verify_result_clear(&res);
+		ok = ok && reencodes(der, len, i2d_cms, cms);
+		CMS_ContentInfo_free(cms);
+		free(der);
+		cades_free(c);
+		if (!ok)
+			printf("#   failed for %s\n", hsm_key_type_name(seal_types[k].type));
+		CHECK(ok);
+	}
+}
+
 static void
 test_der_canonical(void)
 {
@@ -1330,6 +1372,9 @@ main(void)
 	RUN(test_cms_each_key_type, "P-256/SHA-256, P-384/SHA-384, RSA-2048/SHA-256, "
 	    "RSA-3072/SHA-512 seals verify with CMS_verify over the document and with "
 	    "cms_verify_digest; another digest or trust anchor is invalid");
+	RUN(test_cms_pades_profile, "the PAdES profile: content-type, message-digest and "
+	    "signing-certificate-v2 without signing-time, the token, canonical DER, valid, for "
+	    "each key type");
 	RUN(test_der_canonical, "seals, their tokens and TSTInfos are canonical DER: "
 	    "OpenSSL re-encodes each byte for byte, for every key type");
 	RUN(test_sd_time, "signing-time is UTCTime from 1950 to 2049 and GeneralizedTime "

@@ -56,6 +56,7 @@ test_route_every_path(void)
 		{ "/v1/requests/r-3", REQ_GET, REQ_REQUEST },
 		{ "/v1/requests/r-3/approve", REQ_POST, REQ_REQUEST_APPROVE },
 		{ "/v1/requests/r-3/reject", REQ_POST, REQ_REQUEST_REJECT },
+		{ "/v1/stats", REQ_GET, REQ_STATS },
 	};
 	struct req_route r;
 
@@ -71,7 +72,7 @@ test_route_every_path(void)
 
 /* The route list is the table req_route matches: each pattern, its
  * parameter filled in, routes to its own id and method, and the list holds
- * the twenty routes of docs/API.md once each (a path twice only with two
+ * the twenty-six routes of docs/API.md once each (a path twice only with two
  * methods). */
 static void
 test_route_list_is_the_table(void)
@@ -81,7 +82,7 @@ test_route_list_is_the_table(void)
 	struct req_route r;
 	char path[REQ_PATH_MAX + 1];
 
-	CHECK(n == 20);
+	CHECK(n == 26);
 	for (i = 0; i < n; i++) {
 		const char *open = strchr(d[i].pattern, '{');
 		const char *close = open ? strchr(open, '}') : NULL;
@@ -861,6 +862,171 @@ test_error_body_cleans_the_message(void)
 	free(s);
 }
 
+/* ---- ledger filters and RFC 3339 times (GET /v1/ledger/entries, GET /v1/stats) ---- */
+
+static int
+t3339(const char *s, uint64_t *ms)
+{
+	return req_rfc3339_ms(s, strlen(s), ms);
+}
+
+static void
+test_rfc3339_times(void)
+{
+	uint64_t ms;
+
+	CHECK_RC(t3339("1970-01-01T00:00:00Z", &ms), 0);
+	CHECK(ms == 0);
+	CHECK_RC(t3339("2026-11-22T08:00:00Z", &ms), 0);
+	CHECK(ms == 1795334400000ULL);
+	CHECK_RC(t3339("2026-11-22t08:00:00.5z", &ms), 0);
+	CHECK(ms == 1795334400500ULL);
+	CHECK_RC(t3339("2026-11-22T08:00:00.123456789Z", &ms), 0);
+	CHECK(ms == 1795334400123ULL);
+	CHECK_RC(t3339("2026-11-22T16:00:00+08:00", &ms), 0);
+	CHECK(ms == 1795334400000ULL);
+	CHECK_RC(t3339("2026-11-22T03:30:00-04:30", &ms), 0);
+	CHECK(ms == 1795334400000ULL);
+	CHECK_RC(t3339("2024-02-29T00:00:00Z", &ms), 0);
+	CHECK(ms == 1709164800000ULL);
+	CHECK_RC(t3339("2000-02-29T00:00:00Z", &ms), 0);
+	CHECK_RC(t3339("2016-12-31T23:59:60Z", &ms), 0);	/* leap second: :59 */
+	CHECK(ms == 1483228799000ULL);
+	CHECK_RC(t3339("9999-12-31T23:59:59Z", &ms), 0);
+	CHECK(ms == 253402300799000ULL);
+}
+
+static void
+test_rfc3339_refusals(void)
+{
+	static const char *const bad[] = {
+		"", "2026", "2026-11-22", "2026-11-22T08:00Z", "2026-11-22T08:00:00",
+		"2026-11-22 08:00:00Z", "2026-11-22T08:00:00ZZ", "2026-11-22T08:00:00.Z",
+		"2026-11-22T08:00:00.1234567890Z", "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z",
+		"2026-11-31T00:00:00Z", "2026-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
+		"2026-11-00T00:00:00Z", "2026-11-22T24:00:00Z", "2026-11-22T08:60:00Z",
+		"2026-11-22T08:00:61Z", "1969-12-31T23:59:59Z", "1970-01-01T00:00:00+00:01",
+		"+2026-11-22T08:00:00Z", "2026-11-22T08:00:00+0800", "2026-11-22T08:00:00+24:00",
+		"2026-1-22T08:00:00Z", "2026-11-22T08:00:00 Z", "2026-11-22T08:00:0aZ",
+		"10000-01-01T00:00:00Z", "2026-11-22T08:00:00+08:00x",
+	};
+	uint64_t ms = 42;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (t3339(bad[i], &ms) != SB_EINVAL) {
+			printf("#   accepted \"%s\"\n", bad[i]);
+			CHECK(0);
+		}
+	}
+	CHECK(ms == 42);
+	/* n bounds the text: no NUL needed, nothing read past it. */
+	CHECK_RC(req_rfc3339_ms("2026-11-22T08:00:00Zjunk", 20, &ms), 0);
+	CHECK_RC(req_rfc3339_ms("2026-11-22T08:00:00Z", 19, &ms), SB_EINVAL);
+}
+
+static void
+test_query_entries_filters(void)
+{
+	struct msg_ledger_entries v;
+
+	CHECK_RC(req_query_entries("start=0&count=5", &v, &e), 0);
+	CHECK(v.seal[0] == '\0' && v.principal[0] == '\0' && v.from_ms == 0 &&
+	    v.to_ms == UINT64_MAX);
+	CHECK_RC(req_query_entries("seal=s-1&start=3&principal=alice@sub1&count=7"
+	    "&from=2026-11-22T08:00:00Z&to=2026-11-22T09:00:00.250Z", &v, &e), 0);
+	CHECK(v.start == 3 && v.count == 7);
+	CHECK_STR(v.seal, "s-1");
+	CHECK_STR(v.principal, "alice@sub1");
+	CHECK(v.from_ms == 1795334400000ULL && v.to_ms == 1795338000250ULL);
+	/* Percent-encoded colons and offset sign, as form encoders send them. */
+	CHECK_RC(req_query_entries("start=0&count=1&from=2026-11-22T16%3A00%3A00%2B08%3a00", &v,
+	    &e), 0);
+	CHECK(v.from_ms == 1795334400000ULL);
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&seal=a/b", &v, &e), "seal: must be a seal id");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&seal=%41", &v, &e), "seal: must be a seal id");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&seal="
+	    "0123456789012345678901234567890123456789012345678901234567890123", &v, &e), "seal");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&seal=", &v, &e), "seal: empty");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&seal", &v, &e), "seal: empty");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&seal=a&seal=b", &v, &e), "seal: given twice");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&principal=a%20b", &v, &e),
+	    "principal: must be a principal name");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&principal=a&principal=a", &v, &e),
+	    "principal: given twice");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&from=yesterday", &v, &e),
+	    "from: must be an RFC 3339 time");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&to=2026-11-22", &v, &e),
+	    "to: must be an RFC 3339 time");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&to=2026-11-22T08:00:00Z%", &v, &e),
+	    "to: must be an RFC 3339 time");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&from="
+	    "2026-11-22T08:00:00.000000000000000000000000000000Z", &v, &e), "from");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&from=2026-11-22T09:00:00Z"
+	    "&to=2026-11-22T09:00:00Z", &v, &e), "to: must be later than from");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&to=1970-01-01T00:00:00Z", &v, &e),
+	    "to: must be later than from");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&unit=x", &v, &e), "unknown parameter 'unit'");
+	CHECK_BAD_QUERY(req_query_entries("seal=s-1&count=1", &v, &e), "start: missing");
+}
+
+static void
+test_entries_filters_round_trip(void)
+{
+	struct msg_ledger_entries v, w;
+	struct ipc_msg m;
+
+	memset(&v, 0, sizeof(v));	/* the ident: the net worker fills it */
+	CHECK_RC(req_query_entries("start=9&count=1000&seal=official&principal=erp"
+	    "&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", &v, &e), 0);
+	CHECK_RC(msg_ledger_entries_enc(&m, 1, &v), 0);
+	CHECK_RC(msg_ledger_entries_dec(&m, &w), 0);
+	ipc_msg_free(&m);
+	CHECK(w.start == 9 && w.count == 1000 && w.from_ms == v.from_ms && w.to_ms == v.to_ms);
+	CHECK_STR(w.seal, "official");
+	CHECK_STR(w.principal, "erp");
+}
+
+static void
+test_totp_routes_and_bodies(void)
+{
+	struct msg_totp v;
+	struct req_route r;
+
+	CHECK_RC(req_route("/v1/principals/me/totp", REQ_POST, &r, &e), 0);
+	CHECK(r.id == REQ_TOTP_ENROL);
+	CHECK_RC(req_route("/v1/principals/me/totp/confirm", REQ_POST, &r, &e), 0);
+	CHECK(r.id == REQ_TOTP_CONFIRM);
+	CHECK_RC(req_route("/v1/principals/me/totp/verify", REQ_POST, &r, &e), 0);
+	CHECK(r.id == REQ_TOTP_VERIFY);
+	CHECK_RC(req_route("/v1/principals/me/totp", REQ_GET, &r, &e), SB_EINVAL);
+	CHECK(e.status == 405);
+	CHECK_RC(req_route("/v1/principals/bob/totp", REQ_POST, &r, &e), SB_EINVAL);
+	CHECK(e.status == 404);
+	/* Enrolment: no body, {} or a code; confirm and verify need a code. */
+	memset(v.otp, 'x', sizeof(v.otp));
+	CHECK_RC(req_totp(NULL, 0, 0, &v, &e), 0);
+	CHECK_STR(v.otp, "");
+	CHECK_RC(req_totp(J("{}"), 0, &v, &e), 0);
+	CHECK_RC(req_totp(J("{\"otp\":\"123456\"}"), 0, &v, &e), 0);
+	CHECK_STR(v.otp, "123456");
+	CHECK_RC(req_totp(J("{\"otp\":\"12345678\"}"), 1, &v, &e), 0);
+	CHECK_STR(v.otp, "12345678");
+	CHECK_RC(req_totp(NULL, 0, 1, &v, &e), SB_EINVAL);
+	CHECK(e.status == 400);
+	CHECK_RC(req_totp(J("{}"), 1, &v, &e), SB_EINVAL);
+	CHECK_STR(e.code, "bad_request");
+	CHECK_CONTAINS(e.message, "otp");
+	CHECK_RC(req_totp(J("{\"otp\":\"12345\"}"), 1, &v, &e), SB_EINVAL);
+	CHECK_RC(req_totp(J("{\"otp\":\"123456789\"}"), 1, &v, &e), SB_EINVAL);
+	CHECK_RC(req_totp(J("{\"otp\":\"12a456\"}"), 1, &v, &e), SB_EINVAL);
+	CHECK_RC(req_totp(J("{\"otp\":123456}"), 1, &v, &e), SB_EINVAL);
+	CHECK_RC(req_totp(J("{\"otp\":\"123\\u0000456\"}"), 1, &v, &e), SB_EINVAL);
+	CHECK_RC(req_totp(J("{\"otp\":\"123456\",\"x\":1}"), 1, &v, &e), SB_EINVAL);
+	CHECK_RC(req_totp(J("[]"), 0, &v, &e), SB_EINVAL);
+	CHECK_RC(req_totp(J("{"), 0, &v, &e), SB_EINVAL);
+	CHECK_STR(v.otp, "");
+}
+
 int
 main(void)
 {
@@ -898,5 +1064,10 @@ main(void)
 	RUN(test_sign_result_json, "sign results: success and refusal JSON as docs/API.md shows");
 	RUN(test_reply_error_for_a_batch_item, "batch items the monitor refused with an error reply keep its code");
 	RUN(test_error_body_cleans_the_message, "error bodies: escaped JSON, controls and invalid UTF-8 replaced");
+	RUN(test_rfc3339_times, "RFC 3339: Z and numeric offsets, fractions to the ms, leap years and seconds");
+	RUN(test_rfc3339_refusals, "RFC 3339: partial, out-of-range, pre-1970 and malformed times are refused");
+	RUN(test_query_entries_filters, "query: entries filters seal, principal, from, to checked, each named in its 400");
+	RUN(test_entries_filters_round_trip, "query: the filters survive msg encode/decode");
+	RUN(test_totp_routes_and_bodies, "totp: the three routes are POST only; enrol takes no body, {} or a code, confirm and verify a code of 6-8 digits, nothing else");
 	return check_done();
 }

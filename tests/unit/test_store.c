@@ -1,4 +1,5 @@
 /* daemon/monitor/store: units, principals' kind/unit/roles, exclusive role pairs, requests. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,134 @@ test_requests(void)
 	mdb_env_close(env);
 }
 
+static int
+grant_count(void *arg, const struct store_grant *g)
+{
+	(void)g;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_grant_records(void)
+{
+	struct store_grant g, r;
+	struct store *st;
+	MDB_env *env;
+	char *text;
+	int n = 0;
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.seal, sizeof(g.seal), "s1");
+	snprintf(g.principal, sizeof(g.principal), "alice");
+	g.n_doc_types = 2;
+	snprintf(g.doc_types[0], sizeof(g.doc_types[0]), "contract");
+	snprintf(g.doc_types[1], sizeof(g.doc_types[1]), "invoice");
+	g.per_day = 5;
+	g.per_month = 4000000000u;
+	g.valid_from = 1767225600;	/* 2026-01-01 */
+	g.valid_to = 1798761600;
+	g.hours = 0x3fe00;		/* 09-18 */
+	g.days = 0x1f;			/* mon-fri */
+	g.approval_k = 2;
+	snprintf(g.approval_group, sizeof(g.approval_group), "board");
+	snprintf(g.confirm, sizeof(g.confirm), "totp");
+	g.n_apps = STORE_GRANT_LIST_MAX;
+	for (size_t i = 0; i < g.n_apps; i++)
+		snprintf(g.apps[i], sizeof(g.apps[i]), "app-%zu", i);
+	/* Encode and decode: every condition comes back. */
+	CHECK((text = store_grant_text(&g)) != NULL);
+	/* Every condition is overwritten; seal and principal are left alone. */
+	memset(&r, 0, sizeof(r));
+	memset(&r.n_doc_types, 0x55, sizeof(r) - offsetof(struct store_grant, n_doc_types));
+	snprintf(r.seal, sizeof(r.seal), "s1");
+	snprintf(r.principal, sizeof(r.principal), "alice");
+	CHECK_RC(store_grant_parse(text, strlen(text), &r), 0);
+	free(text);
+	CHECK(memcmp(&g, &r, sizeof(g)) == 0);
+	/* A record made before conditions existed is a grant without any. */
+	CHECK_RC(store_grant_parse("", 0, &r), 0);
+	CHECK(r.n_doc_types == 0 && r.per_day == 0 && r.per_month == 0 && r.valid_from == 0 &&
+	    r.valid_to == 0 && r.hours == 0 && r.days == 0 && r.approval_k == 0 &&
+	    r.n_apps == 0);
+	CHECK_STR(r.confirm, "none");
+	CHECK_STR(r.seal, "s1");
+	/* Damage is an error, not a grant without limits. */
+	CHECK_RC(store_grant_parse("{\"per_day\":-1}", 14, &r), SB_EINVAL);
+	CHECK_RC(store_grant_parse("{\"hours\":16777216}", 18, &r), SB_EINVAL);
+	CHECK_RC(store_grant_parse("{\"confirm\":\"sms\"}", 17, &r), SB_EINVAL);
+	CHECK_RC(store_grant_parse("{\"apps\":[1]}", 12, &r), SB_EINVAL);
+	CHECK_RC(store_grant_parse("[", 1, &r), SB_EINVAL);
+	/* Through LMDB, next to an old bare record. */
+	CHECK(env_open(&env) == 0);
+	CHECK_RC(store_open(env, &st), 0);
+	CHECK_RC(store_grant_put(st, &g), 0);
+	CHECK_RC(store_grant_put(st, &g), SB_EEXIST);
+	CHECK_RC(store_grant_add(st, "s1", "bob"), 0);
+	CHECK_RC(store_grant_get(st, "s1", "alice", &r), 0);
+	CHECK(memcmp(&g, &r, sizeof(g)) == 0);
+	CHECK_RC(store_grant_get(st, "s1", "bob", &r), 0);
+	CHECK(r.per_day == 0 && r.n_apps == 0);
+	CHECK_STR(r.principal, "bob");
+	CHECK_RC(store_grant_has(st, "s1", "alice"), 0);
+	CHECK_RC(store_grant_get(st, "s1", "carol", &r), SB_ENOTFOUND);
+	CHECK_RC(store_grant_each(st, grant_count, &n), 0);
+	CHECK(n == 2);
+	CHECK(raw_put(env, "policy/grants", "s2", "{\"per_day\":\"x\"}") == 0);
+	CHECK_RC(store_grant_each(st, grant_count, &n), SB_EIO);
+	store_close(st);
+	mdb_env_close(env);
+}
+
+static void
+test_quota_take(void)
+{
+	const long long t = 1795685400;		/* 2026-11-26T09:30:00Z, a Thursday */
+	struct store_quota q;
+	struct store *st;
+	MDB_env *env;
+
+	CHECK(env_open(&env) == 0);
+	CHECK_RC(store_open(env, &st), 0);
+	/* Unlimited: nothing is counted. */
+	CHECK_RC(store_quota_take(st, "s1", "q", t, 0, 0, &q), 0);
+	CHECK_RC(store_quota_get(st, "s1", "q", t, &q), 0);
+	CHECK(q.day == 0 && q.month == 0);
+	/* Three a day: the fourth is refused and not counted. */
+	for (unsigned i = 1; i <= 3; i++) {
+		CHECK_RC(store_quota_take(st, "s1", "q", t + i, 3, 10, &q), 0);
+		CHECK(q.day == i && q.month == i);
+	}
+	CHECK_RC(store_quota_take(st, "s1", "q", t + 60, 3, 10, &q), SB_ELIMIT);
+	CHECK(q.over == 'd' && q.day == 3 && q.month == 3);
+	CHECK_RC(store_quota_get(st, "s1", "q", t, &q), 0);
+	CHECK(q.day == 3 && q.month == 3);
+	/* Another grant has counters of its own. */
+	CHECK_RC(store_quota_take(st, "s1", "other", t, 3, 10, &q), 0);
+	CHECK(q.day == 1);
+	/* The last second of the day still counts in it; the next day starts at 0. */
+	CHECK_RC(store_quota_take(st, "s1", "q", t + 52199, 3, 10, &q), SB_ELIMIT);
+	CHECK_RC(store_quota_take(st, "s1", "q", t + 52200, 3, 10, &q), 0);
+	CHECK(q.day == 1 && q.month == 4);
+	/* The month's limit: 10 in November over several days... */
+	for (int d = 2; d <= 4; d++)
+		for (int i = 0; i < 3 && q.month < 10; i++)
+			CHECK_RC(store_quota_take(st, "s1", "q", t + d * 86400LL, 3, 10, &q), 0);
+	CHECK(q.month == 10);
+	CHECK_RC(store_quota_take(st, "s1", "q", t + 4 * 86400LL + 3600, 3, 10, &q),
+	    SB_ELIMIT);
+	CHECK(q.over == 'm' && q.month == 10);
+	/* ...and December starts again (2026-12-01T00:00:00Z). */
+	CHECK_RC(store_quota_take(st, "s1", "q", 1796083200, 3, 10, &q), 0);
+	CHECK(q.day == 1 && q.month == 1);
+	/* The counters are in LMDB: a new store over the environment sees them. */
+	store_close(st);
+	CHECK_RC(store_open(env, &st), 0);
+	CHECK_RC(store_quota_take(st, "s1", "q", t + 60, 3, 10, &q), SB_ELIMIT);
+	store_close(st);
+	mdb_env_close(env);
+}
+
 int
 main(void)
 {
@@ -231,6 +360,8 @@ main(void)
 	RUN(test_first_start_defaults, "store: the root unit and the default exclusive pairs exist from first start, in either order");
 	RUN(test_principal_roles_round_trip, "store: a principal's kind, unit and roles are kept; more than 16 roles are refused");
 	RUN(test_old_record_reads_as_requester, "store: a record made before roles reads as a person in the root unit holding requester; a malformed roles member is an error");
+	RUN(test_grant_records, "store: a grant's conditions round-trip through its record and LMDB; an old bare record is a grant without conditions; a damaged one is an error");
+	RUN(test_quota_take, "store: a quota is checked and counted in one transaction, refused at the limit without counting, per grant, and starts again with the next UTC day and month");
 	RUN(test_requests, "store: requests listed newest first; one pending per seal; a record, its seal's new state and the pending index are written together or not at all");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

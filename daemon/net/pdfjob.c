@@ -1,0 +1,155 @@
+/*
+ * pdfjob — the net worker's steps of a PDF sealing (see pdfjob.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+
+#include "../../lib/err.h"
+#include "../formats/pdf.h"
+#include "pdfjob.h"
+
+struct pdfjob {
+	const struct config *cfg;
+	uint8_t *in;			/* the PDF as received */
+	size_t in_len;
+	struct msg_sign sign;
+	struct req_pdf place;
+	struct pdf_prepared out;	/* empty until prepared */
+	int spliced;
+};
+
+static int
+fail(struct req_err *e, int status, const char *code, const char *message)
+{
+	size_t n = strnlen(message, sizeof(e->message) - 1);
+
+	e->status = status;
+	e->code = code;
+	memcpy(e->message, message, n);	/* cut, as req.c's messages are */
+	e->message[n] = '\0';
+	return SB_EINVAL;
+}
+
+int
+pdfjob_new(const struct config *cfg, const uint8_t *pdf, size_t len, const char *opts,
+    const char *seal, struct pdfjob **out, struct req_err *e)
+{
+	struct pdfjob *j;
+	char text[REQ_TEXT_MAX];
+
+	*out = NULL;
+	if (len > cfg->pdf.max_size) {
+		snprintf(text, sizeof(text), "the PDF is larger than pdf.max_size (%u bytes)",
+		    cfg->pdf.max_size);
+		return fail(e, 413, "too_large", text);
+	}
+	if (len == 0)
+		return fail(e, 400, "bad_request", "the body is empty: a PDF is expected");
+	if ((j = calloc(1, sizeof(*j))) == NULL || (j->in = malloc(len)) == NULL) {
+		free(j);
+		fail(e, 500, "internal", "out of memory in the net worker");
+		return SB_ENOMEM;
+	}
+	j->cfg = cfg;
+	memcpy(j->in, pdf, len);
+	j->in_len = len;
+	if (req_sign_pdf(opts, seal, &j->sign, &j->place, e) != 0) {
+		pdfjob_free(j);
+		return SB_EINVAL;
+	}
+	*out = j;
+	return 0;
+}
+
+void
+pdfjob_free(struct pdfjob *j)
+{
+	if (j == NULL)
+		return;
+	pdf_prepared_free(&j->out);
+	free(j->in);
+	free(j);
+}
+
+struct msg_sign *
+pdfjob_sign_msg(struct pdfjob *j)
+{
+	return &j->sign;
+}
+
+/* pdf.c's refusal as ours: its code is copied into static storage by name. */
+static int
+pdf_fail(const struct pdf_err *pe, struct req_err *e)
+{
+	static const char *const codes[] = { "pdf_not_pdf", "pdf_encrypted", "pdf_damaged",
+	    "pdf_too_many_objects", "pdf_certified", "pdf_bad_page", "pdf_bad_placement",
+	    "pdf_bad_image", "pdf_bad_option", "pdf_field_exists", NULL };
+	const char *code = "pdf_internal";
+
+	for (size_t i = 0; codes[i] != NULL; i++)
+		if (strcmp(codes[i], pe->code) == 0)
+			code = codes[i];
+	return fail(e, pe->status >= 400 && pe->status < 600 ? pe->status : 500, code,
+	    pe->message[0] != '\0' ? pe->message : "the PDF could not be prepared");
+}
+
+int
+pdfjob_prepare(struct pdfjob *j, const uint8_t *png, size_t png_len, struct req_err *e)
+{
+	struct pdf_opts o = {
+		.page = j->place.page, .x = j->place.x, .y = j->place.y,
+		.cross_page = j->place.cross_page,
+		.w = j->place.w, .h = j->place.h, .png = png, .png_len = png_len,
+		.reason = j->sign.pdf.reason[0] != '\0' ? j->sign.pdf.reason : NULL,
+		.location = j->cfg->pdf.location, .when = time(NULL),
+		.max_objects = j->cfg->pdf.max_objects,
+	};
+	struct pdf_err pe = { 0 };
+	unsigned int dlen = 0;
+	int rc;
+
+	if ((rc = pdf_prepare(j->in, j->in_len, &o, &j->out, &pe)) != 0)
+		return rc == SB_ENOMEM ? fail(e, 500, "internal", "out of memory in the net "
+		    "worker") : pdf_fail(&pe, e);
+	if (EVP_Digest(j->in, j->in_len, j->sign.pdf.input_sha256, &dlen, EVP_sha256(),
+	    NULL) != 1 || pdf_range_digest(&j->out, EVP_sha256(), j->sign.digest, &dlen) != 0 ||
+	    dlen != 32)
+		return fail(e, 500, "internal", "hashing the PDF failed");
+	j->sign.md_nid = NID_sha256;
+	j->sign.digest_len = 32;
+	return 0;
+}
+
+int
+pdfjob_splice(struct pdfjob *j, const struct msg_sign_result *r, struct msg_pdf_sealed *s,
+    struct req_err *e)
+{
+	unsigned int dlen = 0;
+
+	if (r->status != 200 || r->cms == NULL || j->out.data == NULL)
+		return fail(e, 500, "internal", "no signature to write into the PDF");
+	if (pdf_splice(&j->out, r->cms, r->cms_len) != 0)
+		return fail(e, 500, "internal", "the signature does not fit the room reserved "
+		    "for it in the PDF");
+	if (EVP_Digest(j->out.data, j->out.len, s->output_sha256, &dlen, EVP_sha256(),
+	    NULL) != 1 || dlen != 32)
+		return fail(e, 500, "internal", "hashing the sealed PDF failed");
+	s->seq = r->seq;
+	s->output_len = j->out.len;
+	j->spliced = 1;
+	return 0;
+}
+
+const uint8_t *
+pdfjob_output(const struct pdfjob *j, size_t *len)
+{
+	if (!j->spliced)
+		return NULL;
+	*len = j->out.len;
+	return j->out.data;
+}
