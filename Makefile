@@ -15,7 +15,7 @@ DEB_PKGS := make gcc clang libclang-rt-14-dev pkg-config \
 	libyaml-dev libjansson-dev libgfshare-dev liblmdb-dev \
 	libevent-dev libseccomp-dev curl jq lmdb-utils \
 	libqpdf-dev qpdf libpng-dev zlib1g-dev poppler-utils libnss3-tools \
-	liboath-dev valgrind util-linux
+	liboath-dev libargon2-dev expect valgrind util-linux
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Werror
 HARDEN_CFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -24,7 +24,7 @@ HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
 DEFS := -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DSB_VERSION=\"$(VERSION)\"
 ALL_CFLAGS := -std=c11 $(WARN) $(HARDEN_CFLAGS) $(DEFS) -I. $(CFLAGS)
 ALL_LDFLAGS := $(HARDEN_LDFLAGS) $(LDFLAGS)
-LIBS := -lm -levent -levent_openssl -levent_pthreads -lseccomp -llmdb -lp11 -lssl -lcrypto -lyaml -ljansson -lgfshare -lqpdf -lpng -lz -loath -lpthread -ldl
+LIBS := -lm -levent -levent_openssl -levent_pthreads -lseccomp -llmdb -lp11 -lssl -lcrypto -lyaml -ljansson -lgfshare -lqpdf -lpng -lz -loath -largon2 -lpthread -ldl
 
 LIB_SRC := $(wildcard lib/*.c)
 HSM_SRC := $(wildcard hsm/*.c)

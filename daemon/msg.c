@@ -165,6 +165,11 @@ msg_sign_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign *v)
 		PUT(ipc_put_u32(m, v->pdf.h));
 		PUT(ipc_put_str(m, v->pdf.reason));
 	}
+	if (v->text != NULL) {		/* present: a marker, then the text */
+		PUT(ipc_put_u8(m, 1));
+		PUT(v->text_len > MSG_SIGN_TEXT_MAX ? SB_ELIMIT :
+		    ipc_put_bytes(m, v->text, v->text_len));
+	}
 	return enc_done(m, rc);
 }
 
@@ -191,6 +196,14 @@ msg_sign_dec(struct ipc_msg *m, struct msg_sign *v)
 		GET(ipc_get_u32(m, &v->pdf.w));
 		GET(ipc_get_u32(m, &v->pdf.h));
 		GET(ipc_get_str(m, v->pdf.reason, sizeof(v->pdf.reason)));
+	}
+	if (m->rpos < m->body.len) {	/* the text, when present */
+		uint8_t present;
+
+		GET(ipc_get_u8(m, &present));
+		if (present != 1)
+			return SB_EINVAL;
+		GET(ipc_get_bytes(m, &v->text, &v->text_len, MSG_SIGN_TEXT_MAX));
 	}
 	return ipc_get_end(m);
 }
@@ -344,16 +357,23 @@ msg_request_file_enc(struct ipc_msg *m, uint32_t id, const struct msg_request_fi
 	PUT(ipc_put_str(m, v->kind));
 	PUT(ipc_put_str(m, v->seal));
 	PUT(ipc_put_str(m, v->reason));
+	PUT(ipc_put_u16(m, v->md_nid));
+	PUT(v->digest_len > MSG_DIGEST_MAX ? SB_EINVAL : ipc_put_bytes(m, v->digest, v->digest_len));
+	PUT(ipc_put_str(m, v->document_name));
 	return enc_done(m, rc);
 }
 
 int
 msg_request_file_dec(struct ipc_msg *m, struct msg_request_file *v)
 {
+	memset(v, 0, sizeof(*v));
 	GET(ident_get(m, &v->who));
 	GET(ipc_get_str(m, v->kind, sizeof(v->kind)));
 	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
 	GET(ipc_get_str(m, v->reason, sizeof(v->reason)));
+	GET(ipc_get_u16(m, &v->md_nid));
+	GET(digest_get(m, v->digest, &v->digest_len));
+	GET(ipc_get_str(m, v->document_name, sizeof(v->document_name)));
 	return ipc_get_end(m);
 }
 
@@ -589,6 +609,7 @@ adm_grant_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_grant_add *v)
 	PUT(v->n_apps > MSG_GRANT_LIST_MAX ? SB_ELIMIT : ipc_put_u16(m, v->n_apps));
 	for (size_t i = 0; rc == 0 && i < v->n_apps; i++)
 		PUT(ipc_put_str(m, v->apps[i]));
+	PUT(ipc_put_str(m, v->on_sensitive));
 	return enc_done(m, rc);
 }
 
@@ -617,6 +638,7 @@ adm_grant_add_dec(struct ipc_msg *m, struct adm_grant_add *v)
 		return SB_EINVAL;
 	for (size_t i = 0; i < v->n_apps; i++)
 		GET(ipc_get_str(m, v->apps[i], sizeof(v->apps[i])));
+	GET(ipc_get_str(m, v->on_sensitive, sizeof(v->on_sensitive)));
 	return ipc_get_end(m);
 }
 
@@ -636,6 +658,49 @@ msg_grants_list_dec(struct ipc_msg *m, struct msg_grants_list *v)
 {
 	GET(ident_get(m, &v->who));
 	GET(ipc_get_str(m, v->seal, sizeof(v->seal)));
+	return ipc_get_end(m);
+}
+
+static int
+alerts_ok(const struct msg_alerts *v)
+{
+	size_t n = strnlen(v->kind, sizeof(v->kind));
+
+	if (n == sizeof(v->kind) || v->count < 1 || v->count > 1000)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((v->kind[i] >= 'a' && v->kind[i] <= 'z') || v->kind[i] == '_'))
+			return 0;
+	return v->from_ms < v->to_ms;
+}
+
+int
+msg_alerts_enc(struct ipc_msg *m, uint32_t id, const struct msg_alerts *v)
+{
+	int rc;
+
+	ipc_msg_init(m, MSG_ALERTS, id);
+	rc = ident_put(m, &v->who);
+	PUT(alerts_ok(v) ? 0 : SB_EINVAL);
+	PUT(ipc_put_u64(m, v->start));
+	PUT(ipc_put_u32(m, v->count));
+	PUT(ipc_put_str(m, v->kind));
+	PUT(ipc_put_u64(m, v->from_ms));
+	PUT(ipc_put_u64(m, v->to_ms));
+	return enc_done(m, rc);
+}
+
+int
+msg_alerts_dec(struct ipc_msg *m, struct msg_alerts *v)
+{
+	GET(ident_get(m, &v->who));
+	GET(ipc_get_u64(m, &v->start));
+	GET(ipc_get_u32(m, &v->count));
+	GET(ipc_get_str(m, v->kind, sizeof(v->kind)));
+	GET(ipc_get_u64(m, &v->from_ms));
+	GET(ipc_get_u64(m, &v->to_ms));
+	if (!alerts_ok(v))
+		return SB_EINVAL;
 	return ipc_get_end(m);
 }
 
@@ -682,6 +747,42 @@ adm_role_assign_dec(struct ipc_msg *m, struct adm_role_assign *v)
 }
 
 int
+adm_word_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_word_add *v)
+{
+	int rc = 0;
+
+	ipc_msg_init(m, ADM_WORD_ADD, id);
+	PUT(ipc_put_str(m, v->word));
+	PUT(ipc_put_str(m, v->category));
+	return enc_done(m, rc);
+}
+
+int
+adm_word_add_dec(struct ipc_msg *m, struct adm_word_add *v)
+{
+	GET(ipc_get_str(m, v->word, sizeof(v->word)));
+	GET(ipc_get_str(m, v->category, sizeof(v->category)));
+	return ipc_get_end(m);
+}
+
+int
+adm_word_remove_enc(struct ipc_msg *m, uint32_t id, const struct adm_word_remove *v)
+{
+	int rc = 0;
+
+	ipc_msg_init(m, ADM_WORD_REMOVE, id);
+	PUT(ipc_put_str(m, v->id));
+	return enc_done(m, rc);
+}
+
+int
+adm_word_remove_dec(struct ipc_msg *m, struct adm_word_remove *v)
+{
+	GET(ipc_get_str(m, v->id, sizeof(v->id)));
+	return ipc_get_end(m);
+}
+
+int
 msg_reply_error(struct ipc_msg *m, uint32_t id, uint16_t status, const char *code,
     const char *text)
 {
@@ -701,4 +802,185 @@ msg_reply_error(struct ipc_msg *m, uint32_t id, uint16_t status, const char *cod
 	rc = msg_reply_enc(m, id, &r);
 	free(body);
 	return rc;
+}
+
+/* ---- console admin accounts and sessions (mon_console.c) ----------------- */
+
+int
+msg_admin_user_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > MSG_ADMIN_USER_MAX - 1 || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int
+msg_admin_role_ok(const char *s)
+{
+	return strcmp(s, "sysadmin") == 0 || strcmp(s, "secadmin") == 0 ||
+	    strcmp(s, "auditor") == 0;
+}
+
+int
+msg_text_line_ok(const char *s, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t c = p[i];
+		size_t len, k;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			c &= 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			c &= 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			c &= 0x07;
+		} else
+			return 0;
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i + k] & 0x3f);
+		}
+		if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+		    (c >= 0xd800 && c <= 0xdfff) || (c >= 0x80 && c <= 0x9f))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+int
+msg_passphrase_check(const char *s, const char **why)
+{
+	size_t n = strnlen(s, MSG_PASS_MAX + 1);
+
+	if (n < MSG_PASS_MIN || n > MSG_PASS_MAX) {
+		*why = "a passphrase is 12 to 256 bytes long";
+		return SB_EINVAL;
+	}
+	if (!msg_text_line_ok(s, n)) {
+		*why = "a passphrase is UTF-8 text without control characters";
+		return SB_EINVAL;
+	}
+	return 0;
+}
+
+/* "" or 64 lower-case hex digits. */
+static int
+session_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != 0 && n != MSG_SESSION_MAX - 1)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int
+adm_admin_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_admin_add *v)
+{
+	int rc = session_ok(v->session) ? 0 : SB_EINVAL;
+
+	ipc_msg_init_secret(m, ADM_ADMIN_ADD, id);
+	PUT(ipc_put_str(m, v->session));
+	PUT(ipc_put_str(m, v->user));
+	PUT(ipc_put_str(m, v->role));
+	PUT(ipc_put_str(m, v->pass));
+	return enc_done(m, rc);
+}
+
+int
+adm_admin_add_dec(struct ipc_msg *m, struct adm_admin_add *v)
+{
+	GET(ipc_get_str(m, v->session, sizeof(v->session)));
+	GET(ipc_get_str(m, v->user, sizeof(v->user)));
+	GET(ipc_get_str(m, v->role, sizeof(v->role)));
+	GET(ipc_get_str(m, v->pass, sizeof(v->pass)));
+	if (!session_ok(v->session))
+		return SB_EINVAL;
+	return ipc_get_end(m);
+}
+
+int
+adm_login_enc(struct ipc_msg *m, uint32_t id, const struct adm_login *v)
+{
+	int rc = 0;
+
+	ipc_msg_init_secret(m, ADM_LOGIN, id);
+	PUT(ipc_put_str(m, v->user));
+	PUT(ipc_put_str(m, v->pass));
+	return enc_done(m, rc);
+}
+
+int
+adm_login_dec(struct ipc_msg *m, struct adm_login *v)
+{
+	GET(ipc_get_str(m, v->user, sizeof(v->user)));
+	GET(ipc_get_str(m, v->pass, sizeof(v->pass)));
+	return ipc_get_end(m);
+}
+
+int
+adm_session_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_session *v)
+{
+	int rc = session_ok(v->session) ? 0 : SB_EINVAL;
+
+	ipc_msg_init(m, type, id);
+	PUT(ipc_put_str(m, v->session));
+	return enc_done(m, rc);
+}
+
+int
+adm_session_dec(struct ipc_msg *m, struct adm_session *v)
+{
+	GET(ipc_get_str(m, v->session, sizeof(v->session)));
+	if (!session_ok(v->session))
+		return SB_EINVAL;
+	return ipc_get_end(m);
+}
+
+int
+adm_passwd_enc(struct ipc_msg *m, uint32_t id, const struct adm_passwd *v)
+{
+	int rc = session_ok(v->session) ? 0 : SB_EINVAL;
+
+	ipc_msg_init_secret(m, ADM_PASSWD, id);
+	PUT(ipc_put_str(m, v->session));
+	PUT(ipc_put_str(m, v->old_pass));
+	PUT(ipc_put_str(m, v->new_pass));
+	return enc_done(m, rc);
+}
+
+int
+adm_passwd_dec(struct ipc_msg *m, struct adm_passwd *v)
+{
+	GET(ipc_get_str(m, v->session, sizeof(v->session)));
+	GET(ipc_get_str(m, v->old_pass, sizeof(v->old_pass)));
+	GET(ipc_get_str(m, v->new_pass, sizeof(v->new_pass)));
+	if (!session_ok(v->session))
+		return SB_EINVAL;
+	return ipc_get_end(m);
 }

@@ -70,6 +70,9 @@ enum msg_type {
 	MSG_PDF_SEALED = 41,		/* struct msg_pdf_sealed */
 	MSG_STATS = 42,			/* ident only: GET /v1/stats */
 	MSG_GRANTS_LIST = 43,		/* struct msg_grants_list: GET /v1/grants */
+	MSG_ALERT_REVOKED = 44,		/* struct msg_ident_only: a revoked certificate
+					   was presented (the net worker answered 403) */
+	MSG_ALERTS = 45,		/* struct msg_alerts: GET /v1/alerts */
 	/* monitor -> net worker, and monitor -> sealadm */
 	MSG_REPLY = 100,
 	MSG_SIGN_RESULT,
@@ -82,6 +85,17 @@ enum msg_type {
 	ADM_UNIT_ADD,
 	ADM_ROLE_ASSIGN,
 	ADM_ROLE_LIST,			/* empty body */
+	/* The sensitive-word library (mon_words.c): numbered apart, as above. */
+	ADM_WORD_ADD = 230,		/* struct adm_word_add */
+	ADM_WORD_LIST = 231,		/* empty body */
+	ADM_WORD_REMOVE = 232,		/* struct adm_word_remove */
+	/* Console admin accounts and sessions (mon_console.c): numbered apart. */
+	ADM_ADMIN_ADD = 240,		/* struct adm_admin_add; secret */
+	ADM_LOGIN = 241,		/* struct adm_login; secret */
+	ADM_LOGOUT = 242,		/* struct adm_session */
+	ADM_PASSWD = 243,		/* struct adm_passwd; secret */
+	ADM_SESSION = 244,		/* struct adm_session: who am I; refreshes it */
+	ADM_LEDGER_VERIFY = 245,	/* struct adm_session: an auditor's session */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */
@@ -131,7 +145,16 @@ struct msg_sign {
 	char approval[MSG_ID_MAX];	/* id of an approved `use` request; "" if none */
 	uint8_t profile;		/* enum msg_profile */
 	struct msg_pdf pdf;		/* meaningful for MSG_PROFILE_PADES */
+	/* The document itself when it is text/plain (for the sensitive-word
+	 * check): NULL when the request carried none (a digest, a PDF); else
+	 * text_len (0..MSG_SIGN_TEXT_MAX) bytes, pointing into the message when
+	 * decoded, and into the net worker's own copy (req_sign_text_free) when
+	 * encoded. Encoded after every other field, and only when present. */
+	const uint8_t *text;
+	size_t text_len;
 };
+
+#define MSG_SIGN_TEXT_MAX (256 * 1024)	/* a text/plain document: 413 past it */
 
 /*
  * After a PAdES MSG_SIGN: the sealed PDF the net worker made with the CMS of
@@ -188,9 +211,16 @@ struct msg_evidence {
 /* POST /v1/requests: file a request (docs/policy.md, "Requests"). */
 struct msg_request_file {
 	struct msg_ident who;
-	char kind[MSG_KIND_MAX];	/* freeze, unfreeze, deactivate */
+	char kind[MSG_KIND_MAX];	/* freeze, unfreeze, deactivate, use */
 	char seal[MSG_ID_MAX];
 	char reason[MSG_NAME_MAX];	/* 1..255 bytes of UTF-8 without controls */
+	/* kind use only (else md_nid 0, digest_len 0, document_name ""): the
+	 * document to be sealed, by its digest (checked against md_nid by the
+	 * monitor) and its name (1..255 bytes of UTF-8). */
+	uint16_t md_nid;
+	uint8_t digest[MSG_DIGEST_MAX];
+	size_t digest_len;
+	char document_name[MSG_NAME_MAX];
 };
 
 /* GET /v1/requests: "" for a filter not given. */
@@ -280,12 +310,25 @@ struct adm_grant_add {
 	char confirm[MSG_KIND_MAX];	/* "none" (or "") or "totp" */
 	uint16_t n_apps;		/* 0..MSG_GRANT_LIST_MAX; 0: any application */
 	char apps[MSG_GRANT_LIST_MAX][MSG_ID_MAX];
+	char on_sensitive[MSG_KIND_MAX];	/* "block" (or "") or "approval" */
 };
 
 /* MSG_GRANTS_LIST: the grants the caller may see, of one seal ("": all). */
 struct msg_grants_list {
 	struct msg_ident who;
 	char seal[MSG_ID_MAX];
+};
+
+/* MSG_ALERTS: alert entries of the ledger from seq start on, at most count
+ * of them, of one kind ("": any) with from_ms <= time < to_ms. */
+#define MSG_ALERT_KIND_MAX 24	/* "revoked_certificate" and the other kinds */
+struct msg_alerts {
+	struct msg_ident who;
+	uint64_t start;
+	uint32_t count;			/* 1..1000 */
+	char kind[MSG_ALERT_KIND_MAX];	/* "" or [a-z_]{1,23} */
+	uint64_t from_ms;		/* 0: no bound */
+	uint64_t to_ms;			/* UINT64_MAX: no bound; from_ms < to_ms */
 };
 
 struct adm_unit_add {
@@ -298,6 +341,54 @@ struct adm_role_assign {
 	char principal[MSG_ID_MAX];
 	char role[MSG_ROLE_MAX];
 	char unit[MSG_ID_MAX];		/* "": the principal's unit */
+};
+
+/* The sensitive-word library (docs/policy.md, "Sensitive words"). The
+ * buffers are wider than the rules (a word is 1..64 bytes of UTF-8) so that
+ * the monitor, not the codec, refuses a bad word with a clear message. */
+struct adm_word_add {
+	char word[MSG_NAME_MAX];
+	char category[MSG_NAME_MAX];	/* "" for none */
+};
+
+struct adm_word_remove {
+	char id[MSG_ID_MAX];		/* "w-N" */
+};
+
+/*
+ * Console admin accounts (docs/admin-guide.md). A username is
+ * [a-z][a-z0-9_-]{0,31}; a role sysadmin, secadmin or auditor; a passphrase
+ * 12..256 bytes of UTF-8 without control characters; a session 64 lower-case
+ * hex digits. The codecs hold to the buffer sizes (and a session to its
+ * form); the monitor checks the rest with the msg_admin_* helpers below so
+ * that it can say what is wrong. The messages with a passphrase are made
+ * with ipc_msg_init_secret; wipe the structs after use (secret_alloc them).
+ */
+#define MSG_ADMIN_USER_MAX 33		/* 32 + NUL */
+#define MSG_PASS_MIN 12
+#define MSG_PASS_MAX 256		/* bytes, without the NUL */
+#define MSG_SESSION_MAX 65		/* 64 hex + NUL */
+
+struct adm_admin_add {
+	char session[MSG_SESSION_MAX];	/* "": no session (bootstrap only) */
+	char user[MSG_ADMIN_USER_MAX];
+	char role[MSG_ROLE_MAX];
+	char pass[MSG_PASS_MAX + 1];
+};
+
+struct adm_login {
+	char user[MSG_ADMIN_USER_MAX];
+	char pass[MSG_PASS_MAX + 1];
+};
+
+struct adm_session {
+	char session[MSG_SESSION_MAX];
+};
+
+struct adm_passwd {
+	char session[MSG_SESSION_MAX];
+	char old_pass[MSG_PASS_MAX + 1];
+	char new_pass[MSG_PASS_MAX + 1];
 };
 
 /*
@@ -354,10 +445,36 @@ int adm_grant_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_grant_add
 int adm_grant_add_dec(struct ipc_msg *m, struct adm_grant_add *v);
 int msg_grants_list_enc(struct ipc_msg *m, uint32_t id, const struct msg_grants_list *v);
 int msg_grants_list_dec(struct ipc_msg *m, struct msg_grants_list *v);
+int msg_alerts_enc(struct ipc_msg *m, uint32_t id, const struct msg_alerts *v);
+int msg_alerts_dec(struct ipc_msg *m, struct msg_alerts *v);
 int adm_unit_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_unit_add *v);
 int adm_unit_add_dec(struct ipc_msg *m, struct adm_unit_add *v);
 int adm_role_assign_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign *v);
 int adm_role_assign_dec(struct ipc_msg *m, struct adm_role_assign *v);
+int adm_word_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_word_add *v);
+int adm_word_add_dec(struct ipc_msg *m, struct adm_word_add *v);
+int adm_word_remove_enc(struct ipc_msg *m, uint32_t id, const struct adm_word_remove *v);
+int adm_word_remove_dec(struct ipc_msg *m, struct adm_word_remove *v);
+int adm_admin_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_admin_add *v);
+int adm_admin_add_dec(struct ipc_msg *m, struct adm_admin_add *v);
+int adm_login_enc(struct ipc_msg *m, uint32_t id, const struct adm_login *v);
+int adm_login_dec(struct ipc_msg *m, struct adm_login *v);
+/* type: ADM_LOGOUT, ADM_SESSION or ADM_LEDGER_VERIFY; session "" or 64 hex. */
+int adm_session_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_session *v);
+int adm_session_dec(struct ipc_msg *m, struct adm_session *v);
+int adm_passwd_enc(struct ipc_msg *m, uint32_t id, const struct adm_passwd *v);
+int adm_passwd_dec(struct ipc_msg *m, struct adm_passwd *v);
+
+/* 1 when s is an admin username: [a-z][a-z0-9_-]{0,31}. */
+int msg_admin_user_ok(const char *s);
+/* 1 when s is sysadmin, secadmin or auditor. */
+int msg_admin_role_ok(const char *s);
+/* 1 when s (n bytes) is strict UTF-8 (no overlong forms, surrogates or
+ * values past U+10FFFF) without control characters (C0, DEL, C1). */
+int msg_text_line_ok(const char *s, size_t n);
+/* 0 when s is a passphrase (MSG_PASS_MIN..MSG_PASS_MAX bytes, a text line);
+ * else SB_EINVAL and *why (a static sentence). */
+int msg_passphrase_check(const char *s, const char **why);
 
 /*
  * 1 when s (n bytes) is a principal name: [A-Za-z0-9._@-]{1,63}. The ident

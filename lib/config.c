@@ -105,7 +105,7 @@ static const struct cfg_key keys[] = {
 	{ .name = "pdf.max_size", .type = CFG_UINT, .def_uint = 32 * 1024 * 1024,
 	  .lo = 1024, .hi = 256 * 1024 * 1024, .off = OFF(pdf.max_size) },
 	{ .name = "pdf.max_objects", .type = CFG_UINT, .def_uint = 100000,
-	  .lo = 16, .hi = 10000000, .off = OFF(pdf.max_objects) },
+	  .lo = 16, .hi = 1000000, .off = OFF(pdf.max_objects) },
 	{ .name = "pdf.location", .type = CFG_STRING,
 	  .lo = 1, .hi = 200, .off = OFF(pdf.location) },
 
@@ -122,6 +122,30 @@ static const struct cfg_key keys[] = {
 	{ .name = "monitor", .type = CFG_SECTION },
 	{ .name = "monitor.workers", .type = CFG_UINT, .def_uint = 16,
 	  .lo = 1, .hi = 64, .off = OFF(monitor.workers) },
+
+	{ .name = "alerts", .type = CFG_SECTION },
+	{ .name = "alerts.burst_max", .type = CFG_UINT, .def_uint = 100,
+	  .lo = 1, .hi = 1000000, .off = OFF(alerts.burst_max) },
+	{ .name = "alerts.burst_window", .type = CFG_UINT, .def_uint = 60,
+	  .lo = 1, .hi = 86400, .off = OFF(alerts.burst_window) },
+	{ .name = "alerts.refusals_max", .type = CFG_UINT, .def_uint = 5,
+	  .lo = 1, .hi = 100000, .off = OFF(alerts.refusals_max) },
+	{ .name = "alerts.refusals_window", .type = CFG_UINT, .def_uint = 300,
+	  .lo = 1, .hi = 86400, .off = OFF(alerts.refusals_window) },
+
+	{ .name = "console", .type = CFG_SECTION },
+	{ .name = "console.argon2_t", .type = CFG_UINT, .def_uint = 3,
+	  .lo = 1, .hi = 16, .off = OFF(console.argon2_t) },
+	{ .name = "console.argon2_m_kib", .type = CFG_UINT, .def_uint = 65536,
+	  .lo = 8192, .hi = 1048576, .off = OFF(console.argon2_m_kib) },
+	{ .name = "console.argon2_p", .type = CFG_UINT, .def_uint = 1,
+	  .lo = 1, .hi = 1, .off = OFF(console.argon2_p) },
+	{ .name = "console.max_failures", .type = CFG_UINT, .def_uint = 5,
+	  .lo = 1, .hi = 100, .off = OFF(console.max_failures) },
+	{ .name = "console.lockout_seconds", .type = CFG_UINT, .def_uint = 300,
+	  .lo = 1, .hi = 86400, .off = OFF(console.lockout_seconds) },
+	{ .name = "console.idle_seconds", .type = CFG_UINT, .def_uint = 300,
+	  .lo = 1, .hi = 86400, .off = OFF(console.idle_seconds) },
 };
 
 /* Rules that tie keys together. */

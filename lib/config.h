@@ -87,6 +87,25 @@ struct config {
 	struct {
 		unsigned workers;	/* monitor threads answering requests; default 16 */
 	} monitor;
+	struct {
+		unsigned burst_max;	/* sealings per seal or principal in burst_window
+					   before a burst alert; default 100; 1..1000000 */
+		unsigned burst_window;	/* seconds; default 60; 1..86400 */
+		unsigned refusals_max;	/* refusals of one principal in refusals_window
+					   before an alert; default 5; 1..100000 */
+		unsigned refusals_window; /* seconds; default 300; 1..86400 */
+	} alerts;
+	struct {
+		/* Console admin logins (docs/admin-guide.md). */
+		unsigned argon2_t;	/* argon2id passes; default 3; 1..16 */
+		unsigned argon2_m_kib;	/* argon2id memory, KiB; default 65536; 8192..1048576 */
+		unsigned argon2_p;	/* argon2id lanes; default 1; 1..1 for now (more
+					   would start threads in the sandboxed monitor) */
+		unsigned max_failures;	/* failed logins before a lockout; default 5; 1..100 */
+		unsigned lockout_seconds; /* default 300; 1..86400 */
+		unsigned idle_seconds;	/* a session ends after this long unused; default
+					   300; 1..86400 */
+	} console;
 };
 
 /*

@@ -23,7 +23,6 @@ cmd_grants(struct ctl *c, int argc, char **argv)
 	const char *seal = NULL;
 	char path[32 + GRANT_SEAL_MAX];
 	json_t *out = NULL;
-	char *text;
 	size_t n;
 	int ch, rc;
 
@@ -47,13 +46,5 @@ cmd_grants(struct ctl *c, int argc, char **argv)
 	}
 	if ((rc = ctl_call_json(c, "GET", path, NULL, &out)) != 0)
 		return rc;
-	text = json_dumps(out, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-	json_decref(out);
-	if (text == NULL) {
-		ctl_err("out of memory");
-		return SEALCTL_EXIT_FAIL;
-	}
-	puts(text);
-	free(text);
-	return SEALCTL_EXIT_OK;
+	return ctl_print_json(out);
 }

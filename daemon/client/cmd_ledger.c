@@ -111,23 +111,6 @@ get_page(struct ctl *c, unsigned long long start, unsigned long long count, json
 	return 0;
 }
 
-/* value, percent-encoded but for RFC 3986's unreserved characters, after path. */
-static int
-query_add(char *path, size_t len, const char *name, const char *value)
-{
-	size_t n = strlen(path);
-
-	n += (size_t)snprintf(path + n, n < len ? len - n : 0, "&%s=", name);
-	for (const unsigned char *p = (const unsigned char *)value; *p != '\0' && n < len; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~')
-			n += (size_t)snprintf(path + n, len - n, "%c", *p);
-		else
-			n += (size_t)snprintf(path + n, len - n, "%%%02X", *p);
-	}
-	return n < len ? 0 : -1;
-}
-
 static int
 ledger_entries_cmd(struct ctl *c, int argc, char **argv)
 {
@@ -165,7 +148,7 @@ ledger_entries_cmd(struct ctl *c, int argc, char **argv)
 		return ctl_usage("ledger entries: unexpected argument");
 	snprintf(path, sizeof(path), "/v1/ledger/entries?start=%llu&count=%llu", start, count);
 	for (int f = 0; f < 4; f++)
-		if (filter[f] != NULL && query_add(path, sizeof(path), fname[f], filter[f]) != 0)
+		if (filter[f] != NULL && ctl_query_add(path, sizeof(path), fname[f], filter[f]) != 0)
 			return ctl_usage("ledger entries: --%s is too long", fname[f]);
 	if ((rc = ctl_call_json(c, "GET", path, NULL, &resp)) != 0)
 		return rc;

@@ -22,7 +22,7 @@
 #define PDF_MAX (256 * 1024 * 1024)	/* the appliance's pdf.max_size ceiling */
 
 struct pdf_args {
-	const char *seal, *name, *out, *reason, *behalf, *otp, *dtype, *file;
+	const char *seal, *name, *out, *reason, *behalf, *otp, *dtype, *file, *approval;
 	json_t *opts;
 };
 
@@ -56,6 +56,7 @@ pdf_args(int argc, char **argv, struct pdf_args *a)
 		{ "cross-page", no_argument, NULL, 'C' },
 		{ "otp", required_argument, NULL, 'O' },
 		{ "document-type", required_argument, NULL, 'T' },
+		{ "approval", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch, rc = 0;
@@ -75,6 +76,7 @@ pdf_args(int argc, char **argv, struct pdf_args *a)
 		case 'C': json_object_set_new(a->opts, "cross_page", json_true()); break;
 		case 'O': a->otp = optarg; break;
 		case 'T': a->dtype = optarg; break;
+		case 'A': a->approval = optarg; break;
 		default: return ctl_usage("sign-pdf: bad option");
 		}
 	}
@@ -116,6 +118,8 @@ options_text(struct pdf_args *a, const char *name)
 		json_object_set_new(a->opts, "otp", json_string(a->otp));
 	if (a->dtype != NULL)
 		json_object_set_new(a->opts, "document_type", json_string(a->dtype));
+	if (a->approval != NULL)
+		json_object_set_new(a->opts, "approval", json_string(a->approval));
 	return json_dumps(a->opts, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_SORT_KEYS);
 }
 

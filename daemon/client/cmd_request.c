@@ -5,28 +5,15 @@
  * text from the server reaches the terminal raw.
  */
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "sealctl.h"
 
 #define REQ_PATH 96
-
-static int
-print_json(json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-
-	json_decref(j);
-	if (text == NULL) {
-		ctl_err("out of memory");
-		return SEALCTL_EXIT_FAIL;
-	}
-	puts(text);
-	free(text);
-	return SEALCTL_EXIT_OK;
-}
 
 /* "r-N" into path: fmt with the number; 0 or -1 (not a request id). */
 static int
@@ -47,7 +34,30 @@ call_print(struct ctl *c, const char *method, const char *path, json_t *body)
 	int rc = ctl_call_json(c, method, path, body, &out);
 
 	json_decref(body);
-	return rc != 0 ? rc : print_json(out);
+	return rc != 0 ? rc : ctl_print_json(out);
+}
+
+/* A use request's document: its name (--name, else FILE's base name) and
+ * SHA-256, hashed here; the document itself is not sent. */
+static int
+use_document(json_t *body, const char *file, const char *name)
+{
+	char err[512], hex[65], *copy = NULL;
+	uint8_t d[32];
+	int rc;
+
+	if (codec_sha256_file(file, d, err, sizeof(err)) != 0) {
+		ctl_err("%s", err);
+		return SEALCTL_EXIT_FAIL;
+	}
+	codec_hex(d, sizeof(d), hex);
+	if (name == NULL && (copy = strdup(file)) != NULL)
+		name = basename(copy);
+	rc = name == NULL || json_object_set_new(body, "document_name", json_string(name)) != 0 ||
+	    json_object_set_new(body, "digest", json_pack("{s:s,s:s}", "alg", "sha256",
+	    "value", hex)) != 0;
+	free(copy);
+	return rc ? ctl_usage("request file: --name must be UTF-8") : 0;
 }
 
 static int
@@ -57,11 +67,13 @@ request_file(struct ctl *c, int argc, char **argv)
 		{ "kind", required_argument, NULL, 'k' },
 		{ "seal", required_argument, NULL, 's' },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "document", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *kind = NULL, *seal = NULL, *reason = NULL;
+	const char *kind = NULL, *seal = NULL, *reason = NULL, *doc = NULL, *name = NULL;
 	json_t *body;
-	int ch;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'k')
@@ -70,14 +82,25 @@ request_file(struct ctl *c, int argc, char **argv)
 			seal = optarg;
 		else if (ch == 'r')
 			reason = optarg;
+		else if (ch == 'd')
+			doc = optarg;
+		else if (ch == 'n')
+			name = optarg;
 		else
 			return ctl_usage("request file: bad option");
 	}
 	if (optind != argc || kind == NULL || seal == NULL || reason == NULL)
 		return ctl_usage("request file: expected --kind K --seal ID --reason TEXT");
+	if ((strcmp(kind, "use") == 0) != (doc != NULL) || (name != NULL && doc == NULL))
+		return ctl_usage("request file: --document FILE [--name DOCNAME] is for "
+		    "--kind use, and needed there");
 	if ((body = json_pack("{s:s,s:s,s:s}", "kind", kind, "seal", seal, "reason",
 	    reason)) == NULL)
 		return ctl_usage("request file: --kind, --seal and --reason must be UTF-8");
+	if (doc != NULL && (rc = use_document(body, doc, name)) != 0) {
+		json_decref(body);
+		return rc;
+	}
 	return call_print(c, "POST", "/v1/requests", body);
 }
 

@@ -62,10 +62,11 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 		{ "on-behalf-of", required_argument, NULL, 'b' },
 		{ "otp", required_argument, NULL, 'O' },
 		{ "document-type", required_argument, NULL, 'T' },
+		{ "approval", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *seal = NULL, *name = NULL, *out = NULL, *behalf = NULL, *file, *cms_b64;
-	const char *otp = NULL, *dtype = NULL;
+	const char *otp = NULL, *dtype = NULL, *approval = NULL;
 	char path[PATH_BUF], outbuf[PATH_BUF], err[512], *enc, *base = NULL;
 	json_t *body = NULL, *resp = NULL, *dg;
 	unsigned long long seq;
@@ -81,6 +82,7 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 		case 'b': behalf = optarg; break;
 		case 'O': otp = optarg; break;
 		case 'T': dtype = optarg; break;
+		case 'A': approval = optarg; break;
 		default: return ctl_usage("sign: bad option");
 		}
 	}
@@ -121,8 +123,8 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 	if ((dg = digest_of(file)) == NULL)
 		goto out;
 	/* Their characters are the appliance's to check (400 bad_request). */
-	body = json_pack("{sO ss s:s* s:s* s:s*}", "digest", dg, "document_name", name,
-	    "on_behalf_of", behalf, "otp", otp, "document_type", dtype);
+	body = json_pack("{sO ss s:s* s:s* s:s* s:s*}", "digest", dg, "document_name", name,
+	    "on_behalf_of", behalf, "otp", otp, "document_type", dtype, "approval", approval);
 	json_decref(dg);
 	if (body == NULL)
 		goto out;

@@ -14,7 +14,6 @@ int
 cmd_stats(struct ctl *c, int argc, char **argv)
 {
 	json_t *out = NULL;
-	char *text;
 	int rc;
 
 	(void)argv;
@@ -22,13 +21,5 @@ cmd_stats(struct ctl *c, int argc, char **argv)
 		return ctl_usage("stats: takes no arguments");
 	if ((rc = ctl_call_json(c, "GET", "/v1/stats", NULL, &out)) != 0)
 		return rc;
-	text = json_dumps(out, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-	json_decref(out);
-	if (text == NULL) {
-		ctl_err("out of memory");
-		return SEALCTL_EXIT_FAIL;
-	}
-	puts(text);
-	free(text);
-	return SEALCTL_EXIT_OK;
+	return ctl_print_json(out);
 }

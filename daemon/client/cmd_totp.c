@@ -24,7 +24,6 @@ static int
 totp_call(struct ctl *c, const char *path, const char *code)
 {
 	json_t *body = NULL, *out = NULL;
-	char *text;
 	int rc;
 
 	if (code != NULL && (body = json_pack("{s:s}", "otp", code)) == NULL) {
@@ -35,15 +34,7 @@ totp_call(struct ctl *c, const char *path, const char *code)
 	json_decref(body);
 	if (rc != 0)
 		return rc;
-	text = json_dumps(out, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-	json_decref(out);
-	if (text == NULL) {
-		ctl_err("out of memory");
-		return SEALCTL_EXIT_FAIL;
-	}
-	puts(text);
-	free(text);
-	return SEALCTL_EXIT_OK;
+	return ctl_print_json(out);
 }
 
 int

@@ -31,10 +31,12 @@ static const char usage_text[] =
 "  sign --seal ID [--name DOCNAME] [-o OUT] FILE   seal FILE; writes FILE.p7s\n"
 "       [--on-behalf-of PERSON]                    ... for PERSON (a principal name)\n"
 "       [--otp CODE] [--document-type T]           ... with a one-time code; of type T\n"
+"       [--approval r-N]                           ... under approved use request r-N\n"
 "  sign-pdf --seal ID --x X --y Y --width W       seal a PDF (PAdES-B-T) with the seal's\n"
 "       [--page N] [--height H] [--reason TEXT]    image at (X, Y) points from the page's\n"
 "       [--name DOCNAME] [--on-behalf-of PERSON]   lower left; writes FILE-sealed.pdf\n"
 "       [--otp CODE] [--document-type T] [-o OUT]\n"
+"       [--approval r-N]                           ... under approved use request r-N\n"
 "       [--cross-page] FILE.pdf                    ... or cut across every page's right edge\n"
 "  verify FILE SIGNATURE                           ask the appliance to verify\n"
 "  seals                                           list the seals you may use\n"
@@ -49,6 +51,8 @@ static const char usage_text[] =
 "  verify-evidence --trust PEM bundle.json         check a bundle offline\n"
 "  request file --kind K --seal ID --reason TEXT   file a request (freeze, unfreeze,\n"
 "                                                  deactivate)\n"
+"       --kind use --document FILE [--name DOC]    ... or one use of the seal for FILE\n"
+"                                                  (hashed here; sent by name+digest)\n"
 "  request list [--state S] [--kind K]             the requests you may see\n"
 "  request show ID                                 one request (ID: r-N)\n"
 "  request approve ID                              approve it\n"
@@ -56,6 +60,8 @@ static const char usage_text[] =
 "  stats                                           seals, uses, custodians, pending\n"
 "  grants [--seal ID]                              grants you may see, with conditions\n"
 "                                                  requests in your scope\n"
+"  alerts [--kind K] [--from TIME] [--to TIME]    alerts you may see (--start N,\n"
+"                                                  --count M to page)\n"
 "  totp enrol [CODE]                               enrol your TOTP secret (prints the\n"
 "                                                  otpauth:// URI once; CODE: a current\n"
 "                                                  code, to replace a confirmed secret)\n"
@@ -261,6 +267,37 @@ ctl_call_json(struct ctl *c, const char *method, const char *path, json_t *body,
 	return SEALCTL_EXIT_OK;
 }
 
+int
+ctl_query_add(char *path, size_t len, const char *name, const char *value)
+{
+	size_t n = strlen(path);
+
+	n += (size_t)snprintf(path + n, n < len ? len - n : 0, "&%s=", name);
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0' && n < len; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			n += (size_t)snprintf(path + n, len - n, "%c", *p);
+		else
+			n += (size_t)snprintf(path + n, len - n, "%%%02X", *p);
+	}
+	return n < len ? 0 : -1;
+}
+
+int
+ctl_print_json(json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+
+	json_decref(j);
+	if (text == NULL) {
+		ctl_err("out of memory");
+		return SEALCTL_EXIT_FAIL;
+	}
+	puts(text);
+	free(text);
+	return SEALCTL_EXIT_OK;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct ctl *, int, char **);
@@ -278,6 +315,7 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "grants", cmd_grants },
 	{ "totp", cmd_totp },
+	{ "alerts", cmd_alerts },
 };
 
 int

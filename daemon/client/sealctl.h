@@ -57,6 +57,11 @@ int ctl_call(struct ctl *c, const char *method, const char *path,
 int ctl_call_json(struct ctl *c, const char *method, const char *path,
     json_t *body, json_t **out);
 
+/* "&name=value" appended to path (len bytes), value percent-encoded but for
+ * RFC 3986's unreserved characters; 0, or -1 when it does not fit. */
+int ctl_query_add(char *path, size_t len, const char *name, const char *value);
+/* j (taken) on stdout, indented, non-ASCII escaped; SEALCTL_EXIT_OK or _FAIL. */
+int ctl_print_json(json_t *j);
 /* Parses s as a decimal uint64; 0 or -1. */
 int ctl_parse_u64(const char *s, unsigned long long *v);
 /* Unix milliseconds as "2026-11-22T03:00:00.123Z" into buf (32 bytes). */
@@ -74,6 +79,7 @@ int cmd_verify_evidence(struct ctl *c, int argc, char **argv);
 int cmd_request(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
 int cmd_grants(struct ctl *c, int argc, char **argv);
+int cmd_alerts(struct ctl *c, int argc, char **argv);
 
 int cmd_totp(struct ctl *c, int argc, char **argv);
 

@@ -13,7 +13,7 @@
  *
  * Objects appended, numbered from the old /Size: for each spot (one page,
  * or every page for a cross-page seal) image, soft mask, appearance form,
- * widget and a new version of the page (or its /Annots array); the field
+ * widget and a new version of the page (with a direct /Annots); the field
  * when it is not the widget itself; a new version of the catalog (or its
  * /AcroForm, or the /Fields array); last the signature dictionary, so that
  * the second byte range is only the xref and trailer.
@@ -263,7 +263,9 @@ find_tail(struct pctx *c)
 	int digits = 0;
 
 	scan = c->len < HEAD_SCAN ? c->len : HEAD_SCAN;
-	if ((p = find_last(c->in, scan, "%PDF-")) == NULL)
+	if (c->len >= 5 && memcmp(c->in, "%PDF-", 5) == 0)
+		p = c->in;
+	else if ((p = find_last(c->in, scan, "%PDF-")) == NULL)
 		return fail(c, 422, "pdf_not_pdf", SB_EINVAL,
 		    "the document is not a PDF (no %%PDF- header)");
 	/* Readers disagree on offsets in a file with bytes before its header. */
@@ -278,6 +280,15 @@ find_tail(struct pctx *c)
 		return fail(c, 422, "pdf_damaged", SB_EINVAL,
 		    "the document is damaged or truncated "
 		    "(no startxref and %%%%EOF at its end)");
+	/*
+	 * Strictly "startxref" EOL digits EOL "%%EOF", then only white space:
+	 * a reader that skips a "startxref" it cannot parse (qpdf does, for
+	 * "12.0") would take an earlier one, and describe other objects than
+	 * the ones we checked and append to.
+	 */
+	if (p > c->in && !is_ws(p[-1]))
+		return fail(c, 422, "pdf_damaged", SB_EINVAL,
+		    "the document is damaged (its last startxref is not on a line of its own)");
 	for (p += 9; p < end && is_ws(*p); p++)
 		;
 	for (; p < end && *p >= '0' && *p <= '9' && digits < 12; p++, digits++)
@@ -285,6 +296,16 @@ find_tail(struct pctx *c)
 	if (digits == 0 || digits == 12 || v >= c->len)
 		return fail(c, 422, "pdf_damaged", SB_EINVAL,
 		    "the document is damaged (startxref points outside it)");
+	for (; p < end && is_ws(*p); p++)
+		;
+	if (end - p < 5 || memcmp(p, "%%EOF", 5) != 0)
+		return fail(c, 422, "pdf_damaged", SB_EINVAL,
+		    "the document is damaged (its startxref offset is not followed by %%%%EOF)");
+	for (p += 5; p < end && is_ws(*p); p++)
+		;
+	if (p != end)
+		return fail(c, 422, "pdf_damaged", SB_EINVAL,
+		    "the document is damaged (%zu bytes after its last %%%%EOF)", (size_t)(end - p));
 	c->startxref = v;
 	for (p = c->in + v; p < end && is_ws(*p); p++)
 		;
@@ -732,6 +753,9 @@ put_appearance(struct pctx *c, const struct spot *s)
 
 	n = snprintf(content, sizeof(content),
 	    "q %.4f 0 0 %.4f 0 0 cm /Im0 Do Q\n", w, h);
+	if (n < 0 || (size_t)n >= sizeof(content))
+		return fail(c, 400, "pdf_bad_placement", SB_EINVAL,
+		    "the seal's size is out of range");
 	if ((rc = obj_begin(c, s->id_ap, 0)) != 0)
 		return rc;
 	if ((rc = put(c, "<</Type/XObject/Subtype/Form/BBox[0 0 %.4f %.4f]"
@@ -784,27 +808,45 @@ put_field(struct pctx *c)
 	return put(c, "]>>\nendobj\n");
 }
 
+/* The keys of dictionary d, copied (the iterator is qpdf's, its strings
+ * shared, and it cannot nest); free them with keys_free. */
+static int
+dict_keys(struct pctx *c, qpdf_oh d, char ***out, size_t *n)
+{
+	char **keys = NULL, **nk;
+
+	*n = 0;
+	qpdf_oh_begin_dict_key_iter(c->q, d);
+	while (qpdf_oh_dict_more_keys(c->q)) {
+		if ((nk = realloc(keys, (*n + 1) * sizeof(*keys))) == NULL ||
+		    (nk[*n] = strdup(qpdf_oh_dict_next_key(c->q))) == NULL) {
+			*out = nk ? nk : keys;
+			return fail_mem(c, SB_ENOMEM);
+		}
+		keys = nk;
+		(*n)++;
+	}
+	*out = keys;
+	return 0;
+}
+
+static void
+keys_free(char **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
 /* Every entry of dictionary d but skip1 and skip2, as "/Key value ". */
 static int
 put_entries(struct pctx *c, qpdf_oh d, const char *skip1, const char *skip2)
 {
-	char **keys = NULL, **nk;
+	char **keys = NULL;
 	size_t n = 0, i;
 	qpdf_oh h;
-	int rc = 0;
+	int rc = dict_keys(c, d, &keys, &n);
 
-	/* Keys first: the iterator is qpdf's and its strings are shared. */
-	qpdf_oh_begin_dict_key_iter(c->q, d);
-	while (rc == 0 && qpdf_oh_dict_more_keys(c->q)) {
-		if ((nk = realloc(keys, (n + 1) * sizeof(*keys))) == NULL ||
-		    (nk[n] = strdup(qpdf_oh_dict_next_key(c->q))) == NULL) {
-			keys = nk ? nk : keys;
-			rc = fail_mem(c, SB_ENOMEM);
-			break;
-		}
-		keys = nk;
-		n++;
-	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		if ((skip1 && strcmp(keys[i], skip1) == 0) ||
 		    (skip2 && strcmp(keys[i], skip2) == 0))
@@ -814,9 +856,7 @@ put_entries(struct pctx *c, qpdf_oh d, const char *skip1, const char *skip2)
 		    (rc = put_unparsed(c, qpdf_oh_get_key(c->q, d, keys[i]))) == 0)
 			rc = put_raw(c, " ", 1);
 	}
-	for (i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
+	keys_free(keys, n);
 	return rc;
 }
 
@@ -845,16 +885,18 @@ put_array_plus(struct pctx *c, qpdf_oh a, int id)
 	return put(c, "%d 0 R]\nendobj\n", id);
 }
 
-/* The widget into the page's /Annots: the array object, or a new page. */
-/* The widget into its page's /Annots: the array object, or a new page. */
+/* The widget into its page's /Annots: a new version of the page. */
 static int
 put_annots(struct pctx *c, const struct spot *s)
 {
 	qpdf_oh a = dget(c, s->page, "/Annots");
 	int rc;
 
-	if (qpdf_oh_is_indirect(c->q, a) && qpdf_oh_is_array(c->q, a))
-		return put_array_plus(c, a, s->id_widget);
+	/*
+	 * Always a new page with its own direct /Annots (the old items and the
+	 * widget): an indirect /Annots array may be shared with other pages,
+	 * which would then show the widget too.
+	 */
 	if ((rc = obj_begin(c, qpdf_oh_get_object_id(c->q, s->page),
 	    qpdf_oh_get_generation(c->q, s->page))) != 0 ||
 	    (rc = put_raw(c, "<<", 2)) != 0 ||
@@ -1212,12 +1254,65 @@ build(struct pctx *c)
  * our bug (or a reader disagreement we did not foresee): never hand out a
  * file that does not read back.
  */
+/* Object id's text in session q: a stream's dictionary (its data is the
+ * original bytes), else the object; nested references as "N G R". */
+static const char *
+obj_text(qpdf_data q, int id)
+{
+	qpdf_oh oh = qpdf_get_object_by_id(q, id, 0), d = 0;
+	const char *t;
+
+	if (qpdf_oh_is_stream(q, oh))
+		t = qpdf_oh_unparse_resolved(q, d = qpdf_oh_get_dict(q, oh));
+	else
+		t = qpdf_oh_unparse_resolved(q, oh);
+	if (d != 0)
+		qpdf_oh_release(q, d);
+	qpdf_oh_release(q, oh);
+	return t;
+}
+
+/* 1 when we wrote a new version of object id. */
+static int
+rewritten(const struct pctx *c, int id)
+{
+	for (size_t i = 0; i < c->nent; i++)
+		if (c->ents[i].id == id)
+			return 1;
+	return 0;
+}
+
+/*
+ * Every original object we did not rewrite reads the same after the update
+ * as before. qpdf shows a reference to an object that does not exist as
+ * nothing at all (the key is left out), so a document can hold references
+ * to the numbers our new objects take, and see them come alive: this is
+ * where that shows, whatever the reference's place.
+ */
+static int
+same_objects(struct pctx *c, qpdf_data q)
+{
+	const char *a, *b;
+	int id;
+
+	for (id = 1; id < c->size; id++) {
+		if (rewritten(c, id))
+			continue;
+		a = obj_text(c->q, id);
+		b = obj_text(q, id);
+		if (a == NULL || b == NULL || strcmp(a, b) != 0)
+			return fail(c, 422, "pdf_damaged", SB_EINVAL, "the document is damaged "
+			    "(object %d refers to objects it does not have)", id);
+	}
+	return 0;
+}
+
 static int
 self_check(struct pctx *c)
 {
 	qpdf_data q = qpdf_init();
 	size_t i;
-	int ok;
+	int ok, rc;
 
 	if (q == NULL)
 		return fail_mem(c, SB_ENOMEM);
@@ -1230,7 +1325,11 @@ self_check(struct pctx *c)
 		ok = qpdf_oh_get_type_code(q, qpdf_get_object_by_id(q,
 		    c->ents[i].id, c->ents[i].gen)) > ot_null;
 	ok = ok && !qpdf_has_error(q) && !qpdf_more_warnings(q);
+	rc = ok ? same_objects(c, q) : 0;
+	ok = ok && rc == 0 && !qpdf_has_error(q) && !qpdf_has_error(c->q);
 	qpdf_cleanup(&q);
+	if (rc != 0)
+		return rc;
 	if (!ok)
 		return fail(c, 500, "pdf_internal", SB_EINVAL,
 		    "the sealed document did not read back cleanly");

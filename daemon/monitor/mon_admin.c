@@ -764,6 +764,12 @@ grant_conditions(struct mon *mon, const struct adm_grant_add *v, struct store_gr
 	    strcmp(v->confirm, "totp") != 0)
 		return refused_adm(mon_reply_err(reply, id, 400, "bad_request",
 		    "confirm is none or totp"));
+	if (v->on_sensitive[0] != '\0' && strcmp(v->on_sensitive, "block") != 0 &&
+	    strcmp(v->on_sensitive, "approval") != 0)
+		return refused_adm(mon_reply_err(reply, id, 400, "bad_request",
+		    "on_sensitive is block or approval"));
+	snprintf(g->on_sensitive, sizeof(g->on_sensitive), "%s",
+	    strcmp(v->on_sensitive, "approval") == 0 ? "approval" : "block");
 	g->per_day = v->per_day;
 	g->per_month = v->per_month;
 	g->valid_from = (long long)v->valid_from;

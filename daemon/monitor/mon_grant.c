@@ -97,14 +97,15 @@ mon_grant_json(const struct store_grant *g)
 		snprintf(appr, sizeof(appr), "none");
 	else
 		snprintf(appr, sizeof(appr), "%u of %s", g->approval_k, g->approval_group);
-	return json_pack("{s:s,s:s,s:o,s:I,s:I,s:s?,s:s?,s:s,s:s,s:s,s:s,s:o}",
+	return json_pack("{s:s,s:s,s:o,s:I,s:I,s:s?,s:s?,s:s,s:s,s:s,s:s,s:o,s:s}",
 	    "seal", g->seal, "principal", g->principal,
 	    "doc_types", list_json(&g->doc_types[0][0], STORE_DOCTYPE_MAX, g->n_doc_types),
 	    "per_day", (json_int_t)g->per_day, "per_month", (json_int_t)g->per_month,
 	    "valid_from", g->valid_from ? from : NULL, "valid_to", g->valid_to ? to : NULL,
 	    "hours", hours, "days", days, "approval", appr,
 	    "confirm", g->confirm[0] ? g->confirm : "none",
-	    "apps", list_json(&g->apps[0][0], STORE_ID_MAX, g->n_apps));
+	    "apps", list_json(&g->apps[0][0], STORE_ID_MAX, g->n_apps),
+	    "on_sensitive", g->on_sensitive[0] ? g->on_sensitive : "block");
 }
 
 struct grants_ctx {

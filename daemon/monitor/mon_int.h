@@ -69,6 +69,8 @@ int mon_seal_get(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_seal_image(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_pdf_sealed(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* A PAdES seal of actor ledgered as seq: its MSG_PDF_SEALED may follow, once. */
+void mon_pdf_expect(const struct msg_sign *v, const char *actor, uint64_t seq);
 int mon_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_tsa(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_ledger_sth(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
@@ -177,6 +179,18 @@ void mon_close_appliance(struct mon *mon);
 
 /* Ledger filters and statistics (mon_stats.c). */
 #define MON_SCAN_MAX 10000		/* ledger entries one filtered listing reads */
+
+/*
+ * A filtered listing's walk: the committed entries from *cur up to size in
+ * sequence order, at most MON_SCAN_MAX of them, each ({"seq", "leaf_input",
+ * "entry"}) handed to fn. fn answers MON_SCAN_NEXT (taken: *cur moves past
+ * it), MON_SCAN_LAST (taken, and stop), MON_SCAN_STOP (stop before it: *cur
+ * stays at it) or a negative sb_err (returned). 0, or SB_EIO / SB_ENOMEM /
+ * fn's error.
+ */
+enum { MON_SCAN_NEXT = 0, MON_SCAN_LAST = 1, MON_SCAN_STOP = 2 };
+int mon_ledger_scan(struct mon *mon, uint64_t *cur, uint64_t size,
+    int (*fn)(void *arg, json_t *item), void *arg);
 #define MON_STATS_SCAN_MAX 50000	/* ledger entries GET /v1/stats reads for uses */
 /*
  * The entries of v's page that p may see (docs/ledger.md, "Filters"): a new
@@ -201,14 +215,29 @@ struct policy_grant_result {
 /*
  * The conditions of the grant under which actor signs v at now (Unix
  * seconds): the person's grant when v is on behalf of one who holds a grant
- * on the seal, else actor's own. Nothing is counted. 0 to go on (r->g the
+ * on the seal, else actor's own. need_approval: this use needs an approved
+ * `use` request even when the grant does not ask for one for every use (a
+ * sensitive word matched under on_sensitive: approval). Nothing is counted.
+ * 0 to go on (r->g the
  * grant, r->need_otp); SB_EPERM with r's refusal (not_granted,
  * grant_not_yet_valid, grant_expired, application_not_allowed,
  * document_type_not_allowed, outside_hours, approval_required,
- * otp_required); another SB_* when the store cannot be read.
+ * approval_not_needed, otp_required; the approval itself is the caller's
+ * to check with mon_request_use); another SB_* when the store cannot be read.
  */
 int policy_grant_check(struct mon *mon, const struct store_principal *actor,
-    const struct msg_sign *v, long long now, struct policy_grant_result *r);
+    const struct msg_sign *v, long long now, int need_approval, struct policy_grant_result *r);
+/*
+ * The approved `use` request v->approval (mon_req.c; docs/policy.md,
+ * "Requests"), for actor sealing v under grant r->g: checked (filed by
+ * r->g.principal, on v's seal, approved, not expired, for v's document) and
+ * used up: executed and ledgered, under the requests' lock, so that one
+ * approval seals once. 0; SB_EPERM with r's refusal (approval_unknown,
+ * approval_not_approved, approval_used, approval_other_seal,
+ * document_mismatch); another SB_* when the store or the ledger fails.
+ */
+int mon_request_use(struct mon *mon, const char *actor, const struct msg_sign *v,
+    struct policy_grant_result *r);
 /*
  * Take one use of r->g's quota (store_quota_take: checked and counted in one
  * transaction). 0; SB_EPERM with r's refusal 429 quota_exceeded (the limit,
@@ -252,6 +281,72 @@ int mon_totp_check(struct mon *mon, const char *principal, const char *otp, char
 /* "otp_invalid", "otp_replayed", "otp_not_enrolled"; "totp_unavailable" else. */
 const char *mon_totp_code(int rc);
 
+/*
+ * The sensitive-word library (mon_words.c; docs/policy.md, "Sensitive
+ * words"). mon_words_normalise: the normal form of n bytes of UTF-8 into out
+ * (cap bytes with its NUL; *len without): whitespace, controls and invisible
+ * format characters dropped, ASCII and full-width ASCII folded to lower-case
+ * ASCII. SB_EINVAL when in is not strict UTF-8, SB_ELIMIT when out is too
+ * small. mon_words_check: 0 when word and category may go into the library
+ * (word: 1..STORE_WORD_MAX bytes of UTF-8 without controls, not only
+ * whitespace; category: "" or up to STORE_WORD_CAT_MAX - 1 bytes likewise),
+ * with norm its normal form; else SB_EINVAL and why.
+ */
+int mon_words_normalise(const uint8_t *in, size_t n, char *out, size_t cap, size_t *len);
+int mon_words_check(const char *word, const char *category, char norm[STORE_WORD_MAX + 1],
+    char *why, size_t whylen);
+/* A matcher (Aho-Corasick) over n normal forms, word i being w-ids[i] in
+ * category cats[i] (cats NULL: none). SB_EINVAL (an empty or over-long form),
+ * SB_ELIMIT (over STORE_WORDS_MAX), SB_ENOMEM. Free with mon_words_free
+ * (accepts NULL). */
+struct mon_words_set;
+int mon_words_build(const char *const *norms, const char *const *cats, const uint64_t *ids,
+    size_t n, struct mon_words_set **out);
+void mon_words_free(struct mon_words_set *ws);
+/* Normalises text (n bytes) on the fly and looks for any word in it: 1 and
+ * *word (an index; mon_words_id gives its number) at the first match, 0 for
+ * none, SB_EINVAL when the text is not strict UTF-8. */
+int mon_words_scan(const struct mon_words_set *ws, const uint8_t *text, size_t n, size_t *word);
+uint64_t mon_words_id(const struct mon_words_set *ws, size_t word);
+/* Drop the monitor's cached matcher (after a change to the library). */
+void mon_words_invalidate(void);
+/*
+ * For sign_check: v's text (when it has one: a digest is not checked)
+ * against the library. 0 to go on; else a refusal was answered (1) — 403
+ * sensitive_word, or 403 approval_required when the grant that applies says
+ * on_sensitive: approval; the entry carries "sensitive_word": "w-N", never
+ * the text — or a negative SB_* (the reply could not be made).
+ */
+int mon_sign_check_words(struct mon *mon, const struct msg_sign *v, const char *actor,
+    uint32_t id, struct ipc_msg *reply, int *need_approval);
+int mon_adm_word_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_word_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_word_remove(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* mon_net.c: refuse a sign request as sign_check does, the members of extra
+ * (consumed; NULL for none) added to the ledgered refusal. 1, or the
+ * encoder's error. */
+int mon_sign_refuse_extra(struct mon *mon, const struct msg_sign *v, const char *actor,
+    uint32_t id, struct ipc_msg *reply, uint16_t status, const char *code, const char *text,
+    json_t *extra);
+
+/*
+ * Console admin accounts, logins and sessions (mon_console.c;
+ * docs/admin-guide.md). Sessions live in monitor memory only: a restart
+ * logs everyone out.
+ */
+int mon_adm_admin_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_login(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_logout(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_passwd(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_session(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_ledger_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* The lockout rule alone, for a login attempt at now: 1 (and *left, the
+ * seconds to wait) while a is locked, else 0. */
+int mon_console_locked(const struct store_admin *a, long long now, long long *left);
+/* A failed login of a at now: counted; at max failures the account locks for
+ * lockout seconds and the count starts again. 1 when this failure locked it. */
+int mon_console_failed(struct store_admin *a, long long now, unsigned max, unsigned lockout);
+
 /* A TOTP record opened (secret memory: secret_alloc it). */
 struct mon_totp_rec {
 	int active;			/* 0: enrolled, waiting for its first code */
@@ -271,5 +366,20 @@ int mon_totp_open(struct hsm *h, const char *principal, const uint8_t *in, size_
  * than r->last; MON_TOTP_INVALID, MON_TOTP_REPLAYED. */
 int mon_totp_accept(const struct mon_totp_rec *r, const char *otp, time_t now,
     uint64_t *counter);
+
+/*
+ * Alerts (mon_alert.c; docs/policy.md, "Alerts"). The sign path calls
+ * mon_alert_refusal once per ledgered refusal (seq: its entry) and
+ * mon_alert_sealed once per sealing (seq: its entry); either may ledger an
+ * alert entry before returning. Nothing is returned: an alert that cannot be
+ * ledgered is logged, and the request is answered as it would have been.
+ */
+void mon_alert_refusal(struct mon *mon, const struct msg_sign *v, const char *actor,
+    uint16_t status, const char *code, const char *text, uint64_t seq);
+void mon_alert_sealed(struct mon *mon, const struct msg_sign *v, const char *actor,
+    uint64_t seq);
+/* MSG_ALERT_REVOKED from the net worker, and GET /v1/alerts (MSG_ALERTS). */
+int mon_alert_revoked(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_alerts_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 
 #endif

@@ -153,6 +153,8 @@ sign_entry(const struct msg_sign *v, const char *actor, const char *result,
 	    "document_name", v->document_name, "document_digest",
 	    "alg", md_name(v->md_nid) ? md_name(v->md_nid) : "unknown", "value", dg,
 	    "result", result);
+	if (e != NULL && v->approval[0] != '\0')	/* the use request it executes */
+		json_object_set_new(e, "approval", json_string(v->approval));
 	if (e != NULL && v->profile == MSG_PROFILE_PADES && pdf_entry(e, v) != 0) {
 		json_decref(e);
 		return NULL;
@@ -175,20 +177,34 @@ sign_entry(const struct msg_sign *v, const char *actor, const char *result,
 	return e;
 }
 
-/* Refuse a sign request: ledger the refusal, then answer. */
+/* Refuse a sign request: ledger the refusal (extra's members added to the
+ * entry: consumed, NULL for none), then answer. */
+static int
+sign_refuse_with(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_t id,
+    struct ipc_msg *reply, uint16_t status, const char *code, const char *text, json_t *extra)
+{
+	struct msg_sign_result r = { .status = status };
+	char result[64];
+	json_t *e;
+
+	snprintf(result, sizeof(result), "refused:%s", code);
+	e = sign_entry(v, actor, result, NULL, 0);
+	if (e != NULL && extra != NULL)
+		(void)json_object_update(e, extra);
+	json_decref(extra);
+	/* A refusal that cannot be ledgered is still refused (and raises no alert). */
+	if (mon_ledger(mon, e, &r.seq, r.leaf) == 0)
+		mon_alert_refusal(mon, v, actor, status, code, text, r.seq);
+	snprintf(r.code, sizeof(r.code), "%s", code);
+	snprintf(r.message, sizeof(r.message), "%s", text);
+	return msg_sign_result_enc(reply, id, &r);
+}
+
 static int
 sign_refuse(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_t id,
     struct ipc_msg *reply, uint16_t status, const char *code, const char *text)
 {
-	struct msg_sign_result r = { .status = status };
-	char result[64];
-
-	snprintf(result, sizeof(result), "refused:%s", code);
-	/* A refusal that cannot be ledgered is still refused. */
-	(void)mon_ledger(mon, sign_entry(v, actor, result, NULL, 0), &r.seq, r.leaf);
-	snprintf(r.code, sizeof(r.code), "%s", code);
-	snprintf(r.message, sizeof(r.message), "%s", text);
-	return msg_sign_result_enc(reply, id, &r);
+	return sign_refuse_with(mon, v, actor, id, reply, status, code, text, NULL);
 }
 
 /* A refusal was answered: 1, or the encoder's error. */
@@ -196,6 +212,14 @@ static int
 refused(int rc)
 {
 	return rc != 0 ? rc : 1;
+}
+
+int
+mon_sign_refuse_extra(struct mon *mon, const struct msg_sign *v, const char *actor,
+    uint32_t id, struct ipc_msg *reply, uint16_t status, const char *code, const char *text,
+    json_t *extra)
+{
+	return refused(sign_refuse_with(mon, v, actor, id, reply, status, code, text, extra));
 }
 
 /* A person named with on_behalf_of: p must be allowed to act for them. */
@@ -267,6 +291,7 @@ sign_check(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_
     struct ipc_msg *reply, struct store_seal *s, const struct store_principal *p)
 {
 	struct policy_grant_result gr;
+	int need_approval = 0;
 	long long now = (long long)time(NULL);
 	char text[MSG_TEXT_MAX];
 	int rc;
@@ -285,9 +310,12 @@ sign_check(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_
 		snprintf(text, sizeof(text), "'%s' has no grant to use seal '%s'", p->name, v->seal);
 		return refused(sign_refuse(mon, v, actor, id, reply, 403, "not_granted", text));
 	}
+	/* A text/plain document against the sensitive-word library (mon_words.c). */
+	if ((rc = mon_sign_check_words(mon, v, actor, id, reply, &need_approval)) != 0)
+		return rc;
 	/* The grant's conditions; a one-time code, when gr.need_otp, is checked
 	 * last but for the quota. */
-	if ((rc = policy_grant_check(mon, p, v, now, &gr)) != 0)
+	if ((rc = policy_grant_check(mon, p, v, now, need_approval, &gr)) != 0)
 		return sign_grant_refuse(mon, v, actor, id, reply, rc, &gr);
 	if (strcmp(s->state, "active") != 0) {
 		snprintf(text, sizeof(text), "seal '%s' is %s", v->seal, s->state);
@@ -298,6 +326,9 @@ sign_check(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_
 		    "the clock is not synchronised: no seal is made until it is"));
 	if (gr.need_otp && (rc = sign_check_otp(mon, v, actor, id, reply)) != 0)
 		return rc;
+	/* An approved use request: checked and used up (mon_req.c). */
+	if (v->approval[0] != '\0' && (rc = mon_request_use(mon, actor, v, &gr)) != 0)
+		return sign_grant_refuse(mon, v, actor, id, reply, rc, &gr);
 	/* Last: a use is counted only when nothing else refuses it. Checked and
 	 * counted in one LMDB write transaction; a signature that then fails
 	 * at the HSM still counts (docs/policy.md, "Grants and quotas"). */
@@ -367,6 +398,9 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		    "nothing was sealed", sb_strerror(rc));
 		return msg_sign_result_enc(reply, m->id, &r);
 	}
+	mon_alert_sealed(mon, &v, p.name, r.seq);
+	if (v.profile == MSG_PROFILE_PADES)
+		mon_pdf_expect(&v, p.name, r.seq);
 	r.cms = cms;
 	r.cms_len = cms_len;
 	rc = msg_sign_result_enc(reply, m->id, &r);

@@ -4,7 +4,11 @@
  * state changes: `freeze` (a loss report: executed as it is filed, by the
  * seal's custodian or a secadmin), `unfreeze` and `deactivate` (each needs a
  * seal-admin over the seal's unit and a secadmin, both other than the
- * requester). docs/policy.md ("Requests") is the reference.
+ * requester); and `use`: one sealing of one document (by its digest) under a
+ * grant that needs K approvals of group G, filed by the grant's holder and
+ * approved by K approvers over unit G. An approved use is executed by the
+ * sealing that names it (mon_request_use), once. docs/policy.md
+ * ("Requests") is the reference.
  *
  * Every step (filing, approval, rejection, execution, expiry) is a ledger
  * entry, committed before the record (and the seal) changes: a crash between
@@ -14,10 +18,13 @@
  * changed and written back, must not interleave.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/objects.h>
 
 #include "../../lib/err.h"
 #include "../../lib/log.h"
@@ -31,7 +38,7 @@ static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
 struct req_kind {
 	const char *name;
 	const char *from[2];	/* the seal states it applies to */
-	const char *to;		/* the seal state it sets */
+	const char *to;		/* the seal state it sets; NULL: none (use) */
 	int immediate;		/* executed as it is filed */
 };
 
@@ -39,6 +46,8 @@ static const struct req_kind kinds[] = {
 	{ "freeze", { "active", NULL }, "frozen", 1 },
 	{ "unfreeze", { "frozen", NULL }, "active", 0 },
 	{ "deactivate", { "active", "frozen" }, "deactivated", 0 },
+	/* Approved, it waits for the sealing that names it: that executes it. */
+	{ "use", { "active", NULL }, NULL, 0 },
 };
 
 static const char *const states[] = { "pending", "approved", "executed", "rejected", "expired" };
@@ -89,12 +98,16 @@ str(const json_t *o, const char *key)
 
 /* ---- the rule ------------------------------------------------------------ */
 
-/* The default rule of a kind over unit: [{"role","unit","count"}, ...]. */
+/* The default rule of a kind over unit: [{"role","unit","count"}, ...]; a
+ * use's is its grant's: K approvers over unit G. */
 static json_t *
-rule_json(const struct req_kind *k, const char *unit)
+rule_json(const struct req_kind *k, const char *unit, const struct store_grant *g)
 {
 	if (k->immediate)
 		return json_array();
+	if (k->to == NULL)
+		return json_pack("[{s:s,s:s,s:i}]", "role", "approver", "unit",
+		    g->approval_group, "count", (int)g->approval_k);
 	return json_pack("[{s:s,s:s,s:i},{s:s,s:s,s:i}]",
 	    "role", "seal-admin", "unit", unit, "count", 1,
 	    "role", "secadmin", "unit", unit, "count", 1);
@@ -237,14 +250,25 @@ unavailable(struct ipc_msg *reply, uint32_t id, int rc)
 	    "the request could not be recorded: %s", sb_strerror(rc));
 }
 
-/* Expire o (request n) when it is pending past its time: ledgered, saved. */
+/* A refusal was answered: 1, or the encoder's error. */
+static int
+refused_req(int rc)
+{
+	return rc != 0 ? rc : 1;
+}
+
+/* Expire o (request n) when it is pending past its time, or approved and
+ * unused for a use: ledgered, saved. */
 static int
 expire_due(struct mon *mon, uint64_t n, json_t *o)
 {
 	json_int_t exp = json_integer_value(json_object_get(o, "expires"));
 	struct save sv;
 
-	if (strcmp(str(o, "state"), "pending") != 0 || now_ms() < exp)
+	int approved_use = strcmp(str(o, "kind"), "use") == 0 &&
+	    strcmp(str(o, "state"), "approved") == 0;
+
+	if ((strcmp(str(o, "state"), "pending") != 0 && !approved_use) || now_ms() < exp)
 		return 0;
 	json_object_set_new(o, "state", json_string("expired"));
 	save_init(&sv, mon, n, o);
@@ -269,19 +293,47 @@ load(struct mon *mon, uint64_t n, json_t **o)
 
 /* ---- filing -------------------------------------------------------------- */
 
+static const char *
+md_name(int nid)
+{
+	return nid == NID_sha256 ? "sha256" : nid == NID_sha384 ? "sha384" :
+	    nid == NID_sha512 ? "sha512" : NULL;
+}
+
+static size_t
+md_len(int nid)
+{
+	return nid == NID_sha256 ? 32 : nid == NID_sha384 ? 48 : nid == NID_sha512 ? 64 : 0;
+}
+
+/* What the request changes: a seal state {"from","to"}, or for a use the
+ * document {"document_name","digest":{"alg","value"}}. */
+static json_t *
+payload_json(const struct req_kind *k, const struct msg_request_file *v,
+    const struct store_seal *s)
+{
+	char hex[2 * MSG_DIGEST_MAX + 1];
+
+	if (k->to != NULL)
+		return json_pack("{s:s,s:s}", "from", s->state, "to", k->to);
+	mon_hex(v->digest, v->digest_len, hex);
+	return json_pack("{s:s,s:{s:s,s:s}}", "document_name", v->document_name, "digest",
+	    "alg", md_name(v->md_nid), "value", hex);
+}
+
 static json_t *
 request_new(struct mon *mon, uint64_t n, const struct req_kind *k,
     const struct msg_request_file *v, const struct store_principal *p,
-    const struct store_seal *s)
+    const struct store_seal *s, const struct store_grant *g)
 {
 	char id[32];
 	long long now = now_ms();
 
 	snprintf(id, sizeof(id), "r-%" PRIu64, n);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o,s:[],s:s,s:I,s:I}",
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:[],s:s,s:I,s:I}",
 	    "id", id, "kind", k->name, "requester", p->name, "seal", s->id, "unit", s->unit,
-	    "reason", v->reason, "payload", "from", s->state, "to", k->to,
-	    "rule", rule_json(k, s->unit), "approvals", "state", "pending",
+	    "reason", v->reason, "payload", payload_json(k, v, s),
+	    "rule", rule_json(k, s->unit, g), "approvals", "state", "pending",
 	    "created", (json_int_t)now,
 	    "expires", (json_int_t)(now + (long long)mon->cfg->requests.ttl_hours * 3600000));
 }
@@ -299,12 +351,17 @@ file_record(struct mon *mon, uint64_t n, json_t *o, const struct req_kind *k, co
 	if (e != NULL) {
 		json_object_set_new(e, "reason", json_string(str(o, "reason")));
 		json_object_set(e, "rule", json_object_get(o, "rule"));
+		if (k->to == NULL)
+			json_object_set(e, "payload", json_object_get(o, "payload"));
 	}
 	save_init(&sv, mon, n, o);
 	sv.w.add = 1;
 	if (!k->immediate) {
-		sv.w.pending_seal = str(o, "seal");
-		sv.w.pending = 1;
+		/* A use changes no seal: many may be pending on one. */
+		if (k->to != NULL) {
+			sv.w.pending_seal = str(o, "seal");
+			sv.w.pending = 1;
+		}
 		return mon_ledgered_change(mon, e, save_apply, &sv);
 	}
 	if (e == NULL)
@@ -345,8 +402,8 @@ pending_other(struct mon *mon, const char *seal, uint32_t id, struct ipc_msg *re
 
 static int
 file_locked(struct mon *mon, const struct msg_request_file *v, const struct req_kind *k,
-    const struct store_principal *p, const struct store_seal *s, uint32_t id,
-    struct ipc_msg *reply)
+    const struct store_principal *p, const struct store_seal *s, const struct store_grant *g,
+    uint32_t id, struct ipc_msg *reply)
 {
 	uint64_t last;
 	json_t *o;
@@ -356,11 +413,11 @@ file_locked(struct mon *mon, const struct msg_request_file *v, const struct req_
 		return mon_reply_err(reply, id, 409, "seal_state", "seal '%s' is %s: %s applies "
 		    "to a seal that is %s%s%s", s->id, s->state, k->name, k->from[0],
 		    k->from[1] ? " or " : "", k->from[1] ? k->from[1] : "");
-	if (!k->immediate && (rc = pending_other(mon, s->id, id, reply)) != 0)
+	if (!k->immediate && k->to != NULL && (rc = pending_other(mon, s->id, id, reply)) != 0)
 		return rc > 0 ? 0 : rc == SB_ENOMEM ? rc : unavailable(reply, id, rc);
 	if ((rc = store_request_last(mon->store, &last)) != 0)
 		return unavailable(reply, id, rc);
-	if ((o = request_new(mon, last + 1, k, v, p, s)) == NULL)
+	if ((o = request_new(mon, last + 1, k, v, p, s, g)) == NULL)
 		return SB_ENOMEM;
 	if ((rc = file_record(mon, last + 1, o, k, p->name)) != 0) {
 		json_decref(o);
@@ -371,12 +428,58 @@ file_locked(struct mon *mon, const struct msg_request_file *v, const struct req_
 	return mon_reply_json(reply, id, 201, o);
 }
 
+/*
+ * A use is filed by a principal whose own grant on the seal needs approval
+ * (for every use, or for documents with a sensitive word), for one document: 0 to go on (*g its grant), else the refusal answered
+ * (1) or an SB_* failure. seal_rc: store_seal_get's result.
+ */
+static int
+use_may_file(struct mon *mon, const struct msg_request_file *v,
+    const struct store_principal *p, int seal_rc, const struct store_seal *s,
+    struct store_grant *g, uint32_t id, struct ipc_msg *reply)
+{
+	struct store_unit u;
+	int rc;
+
+	if (md_len(v->md_nid) == 0 || md_len(v->md_nid) != v->digest_len ||
+	    v->document_name[0] == '\0')
+		return refused_req(mon_reply_err(reply, id, 400, "bad_digest", "a use request "
+		    "names its document: document_name, and a digest whose length matches "
+		    "its algorithm"));
+	if (seal_rc == SB_ENOTFOUND)
+		return refused_req(mon_reply_err(reply, id, 404, "unknown_seal",
+		    "no seal '%s' is visible to you", v->seal));
+	if (seal_rc != 0)
+		return refused_req(unavailable(reply, id, seal_rc));
+	if ((rc = store_grant_get(mon->store, v->seal, p->name, g)) == SB_ENOTFOUND)
+		return refused_req(mon_reply_err(reply, id, 403, "not_granted",
+		    "'%s' has no grant to use seal '%s'", p->name, v->seal));
+	if (rc != 0)
+		return refused_req(unavailable(reply, id, rc));
+	/* A grant that wants approval only for documents with a sensitive word:
+	 * one approver over the seal's unit. */
+	if (g->approval_k == 0 && strcmp(g->on_sensitive, "approval") == 0) {
+		g->approval_k = 1;
+		snprintf(g->approval_group, sizeof(g->approval_group), "%s", s->unit);
+	}
+	if (g->approval_k == 0)
+		return refused_req(mon_reply_err(reply, id, 409, "approval_not_needed", "the "
+		    "grant of '%s' on seal '%s' needs no approval: seal without a use request",
+		    p->name, v->seal));
+	if ((rc = store_unit_get(mon->store, g->approval_group, &u)) == SB_ENOTFOUND)
+		return refused_req(mon_reply_err(reply, id, 409, "unknown_unit", "the grant of "
+		    "'%s' on seal '%s' names approval group '%s', which is no unit: no one "
+		    "could approve", p->name, v->seal, g->approval_group));
+	return rc == 0 ? 0 : refused_req(unavailable(reply, id, rc));
+}
+
 int
 mon_request_file(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct msg_request_file v;
 	struct store_principal p;
 	struct store_seal s;
+	struct store_grant g;
 	const struct req_kind *k;
 	int rc;
 
@@ -388,23 +491,36 @@ mon_request_file(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return rc == SB_ESTATE ? 0 : rc;
 	if ((k = kind_find(v.kind)) == NULL)
 		return mon_reply_err(reply, m->id, 400, "unknown_kind",
-		    "kind must be freeze, unfreeze or deactivate");
+		    "kind must be freeze, unfreeze, deactivate or use");
 	if (v.reason[0] == '\0')
 		return mon_reply_err(reply, m->id, 400, "bad_request", "reason: missing");
-	/* Seal requests are the custodian's (seal-admin over the seal's unit) or
-	 * a secadmin's; to anyone else the seal does not exist. */
+	if (k->to != NULL && (v.digest_len != 0 || v.document_name[0] != '\0'))
+		return mon_reply_err(reply, m->id, 400, "bad_request",
+		    "digest, document_name: only for kind use");
+	memset(&g, 0, sizeof(g));
 	rc = store_seal_get(mon->store, v.seal, &s);
-	if (rc != 0 && rc != SB_ENOTFOUND)
+	if (k->to == NULL) {
+		/* A use is the grant holder's. */
+		int u = use_may_file(mon, &v, &p, rc, &s, &g, m->id, reply);
+
+		if (u != 0) {
+			if (rc == 0)
+				store_seal_clear(&s);
+			return u < 0 ? u : 0;
+		}
+	} else if (rc != 0 && rc != SB_ENOTFOUND) {
 		return unavailable(reply, m->id, rc);
-	if (rc == SB_ENOTFOUND || (!policy_holds(mon, &p, "seal-admin", s.unit) &&
+	} else if (rc == SB_ENOTFOUND || (!policy_holds(mon, &p, "seal-admin", s.unit) &&
 	    !policy_holds(mon, &p, "secadmin", s.unit))) {
+		/* Seal requests are the custodian's (seal-admin over the seal's
+		 * unit) or a secadmin's; to anyone else the seal does not exist. */
 		if (rc == 0)
 			store_seal_clear(&s);
 		return mon_reply_err(reply, m->id, 404, "unknown_seal",
 		    "no seal '%s' is visible to you", v.seal);
 	}
 	pthread_mutex_lock(&req_lock);
-	rc = file_locked(mon, &v, k, &p, &s, m->id, reply);
+	rc = file_locked(mon, &v, k, &p, &s, &g, m->id, reply);
 	pthread_mutex_unlock(&req_lock);
 	store_seal_clear(&s);
 	return rc;
@@ -560,6 +676,18 @@ approve(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p,
 			return unavailable(reply, id, rc);
 		return mon_reply_json(reply, id, 200, json_incref(o));
 	}
+	if (k->to == NULL) {
+		/* A use is approved, not executed: the sealing that names it is. */
+		json_object_set_new(o, "state", json_string("approved"));
+		json_object_set_new(o, "approved", json_integer((json_int_t)now_ms()));
+		if (e != NULL)
+			json_object_set_new(e, "state", json_string("approved"));
+		if ((rc = mon_ledgered_change(mon, e, save_apply, &sv)) != 0)
+			return unavailable(reply, id, rc);
+		log_info("monitor: request %s approved: one use of seal %s", str(o, "id"),
+		    str(o, "seal"));
+		return mon_reply_json(reply, id, 200, json_incref(o));
+	}
 	/* The last approval: the change is made now, if the seal still allows it. */
 	if ((rc = store_seal_get(mon->store, str(o, "seal"), &s)) != 0) {
 		json_decref(e);
@@ -666,5 +794,117 @@ mon_request_act(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	pthread_mutex_lock(&req_lock);
 	rc = act_locked(mon, m->type, &v, &p, m->id, reply);
 	pthread_mutex_unlock(&req_lock);
+	return rc;
+}
+
+/* ---- using an approved use ----------------------------------------------- */
+
+static int
+use_refuse(struct policy_grant_result *r, uint16_t status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+use_refuse(struct policy_grant_result *r, uint16_t status, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	r->status = status;
+	snprintf(r->code, sizeof(r->code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	return SB_EPERM;
+}
+
+/* 1 when v presents the document of use request o: for a PDF, the PDF as it
+ * was submitted (its SHA-256); else the digest v is to seal. */
+static int
+same_document(const json_t *o, const struct msg_sign *v)
+{
+	const json_t *d = json_object_get(json_object_get(o, "payload"), "digest");
+	char hex[2 * MSG_DIGEST_MAX + 1];
+
+	if (v->profile == MSG_PROFILE_PADES) {
+		mon_hex(v->pdf.input_sha256, sizeof(v->pdf.input_sha256), hex);
+		return strcmp(str(d, "alg"), "sha256") == 0 && strcmp(str(d, "value"), hex) == 0;
+	}
+	if (md_name(v->md_nid) == NULL || v->digest_len > MSG_DIGEST_MAX)
+		return 0;
+	mon_hex(v->digest, v->digest_len, hex);
+	return strcmp(str(d, "alg"), md_name(v->md_nid)) == 0 &&
+	    strcmp(str(d, "value"), hex) == 0;
+}
+
+/* Check o (request n) for v under r->g and execute it; under req_lock. */
+static int
+use_locked(struct mon *mon, const char *actor, const struct msg_sign *v, uint64_t n,
+    json_t *o, struct policy_grant_result *r)
+{
+	const char *state;
+	struct save sv;
+	json_t *e;
+	int rc;
+
+	/* Someone else's request, or not a use, is as if it did not exist. */
+	if (strcmp(str(o, "kind"), "use") != 0 || strcmp(str(o, "requester"), r->g.principal) != 0)
+		return use_refuse(r, 403, "approval_unknown", "no use request %s of '%s' exists",
+		    v->approval, r->g.principal);
+	if ((rc = expire_due(mon, n, o)) != 0)
+		return rc;
+	state = str(o, "state");
+	if (strcmp(state, "executed") == 0)
+		return use_refuse(r, 409, "approval_used", "request %s has been used: it approved "
+		    "one sealing, of '%s'", v->approval,
+		    str(json_object_get(o, "payload"), "document_name"));
+	if (strcmp(state, "approved") != 0)
+		return use_refuse(r, 403, "approval_not_approved", "request %s is %s, not "
+		    "approved", v->approval, state);
+	if (strcmp(str(o, "seal"), v->seal) != 0)
+		return use_refuse(r, 403, "approval_other_seal", "request %s approves a use of "
+		    "seal '%s', not of '%s'", v->approval, str(o, "seal"), v->seal);
+	if (!same_document(o, v))
+		return use_refuse(r, 403, "document_mismatch", "request %s approves sealing "
+		    "the document '%s' (by its digest); this is another document", v->approval,
+		    str(json_object_get(o, "payload"), "document_name"));
+	json_object_set_new(o, "state", json_string("executed"));
+	json_object_set_new(o, "executed", json_integer((json_int_t)now_ms()));
+	json_object_set_new(o, "executed_by", json_string(actor));
+	e = entry("request.execute", actor, o);
+	if (e != NULL) {
+		json_object_set(e, "payload", json_object_get(o, "payload"));
+		json_object_set_new(e, "document_name", json_string(v->document_name));
+	}
+	save_init(&sv, mon, n, o);
+	if ((rc = mon_ledgered_change(mon, e, save_apply, &sv)) != 0)
+		return rc;
+	log_info("monitor: request %s executed: one use of seal %s by %s", v->approval,
+	    v->seal, actor);
+	return 0;
+}
+
+int
+mon_request_use(struct mon *mon, const char *actor, const struct msg_sign *v,
+    struct policy_grant_result *r)
+{
+	char *end = NULL;
+	uint64_t n = 0;
+	json_t *o = NULL;
+	int rc;
+
+	if (strncmp(v->approval, "r-", 2) == 0 && v->approval[2] >= '1' && v->approval[2] <= '9')
+		n = strtoull(v->approval + 2, &end, 10);
+	if (n == 0 || end == NULL || *end != '\0')
+		return use_refuse(r, 403, "approval_unknown", "'%s' is not a request id",
+		    v->approval);
+	pthread_mutex_lock(&req_lock);
+	rc = load(mon, n, &o);
+	if (rc == SB_ENOTFOUND)
+		rc = use_refuse(r, 403, "approval_unknown", "no use request %s of '%s' exists",
+		    v->approval, r->g.principal);
+	else if (rc == 0)
+		rc = use_locked(mon, actor, v, n, o, r);
+	pthread_mutex_unlock(&req_lock);
+	json_decref(o);
 	return rc;
 }

@@ -174,42 +174,32 @@ page_by_seal(struct mon *mon, struct scope *sc, const struct msg_ledger_entries 
 	return 0;
 }
 
-/* In sequence order, a page of the ledger at a time. */
+/* In sequence order: mon_ledger_scan's step. */
+struct seq_page {
+	struct scope *sc;
+	const struct msg_ledger_entries *v;
+	json_t *arr;
+};
+
+static int
+seq_one(void *arg, json_t *item)
+{
+	struct seq_page *pg = arg;
+
+	if (entry_match(pg->sc, pg->v, item) && json_array_append(pg->arr, item) != 0)
+		return SB_ENOMEM;
+	return json_array_size(pg->arr) == pg->v->count ? MON_SCAN_LAST : MON_SCAN_NEXT;
+}
+
 static int
 page_by_seq(struct mon *mon, struct scope *sc, const struct msg_ledger_entries *v,
     uint64_t size, json_t *arr, uint64_t *cur)
 {
-	size_t scanned = 0, i;
-	json_t *page, *item;
-	int rc;
+	struct seq_page pg = { sc, v, arr };
 
-	while (json_array_size(arr) < v->count && scanned < MON_SCAN_MAX && *cur < size) {
-		uint64_t chunk = size - *cur;
-
-		if (chunk > LEDGER_LIST_MAX)
-			chunk = LEDGER_LIST_MAX;
-		if (chunk > MON_SCAN_MAX - scanned)
-			chunk = MON_SCAN_MAX - scanned;
-		if ((rc = ledger_entries(mon->ledger, *cur, (size_t)chunk, &page)) != 0)
-			return rc;
-		if (json_array_size(page) == 0) {
-			json_decref(page);
-			return SB_EIO;	/* below the committed size: cannot be */
-		}
-		rc = 0;
-		json_array_foreach(page, i, item) {
-			scanned++;
-			*cur = (uint64_t)json_integer_value(json_object_get(item, "seq")) + 1;
-			if (entry_match(sc, v, item) && json_array_append(arr, item) != 0)
-				rc = SB_ENOMEM;
-			if (rc != 0 || json_array_size(arr) == v->count)
-				break;
-		}
-		json_decref(page);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
+	if (json_array_size(arr) >= v->count)
+		return 0;
+	return mon_ledger_scan(mon, cur, size, seq_one, &pg);
 }
 
 int

@@ -297,3 +297,37 @@ mon_signer_get(struct mon *mon, const struct store_seal *s, int md_nid, struct m
 	*out = g;
 	return 0;
 }
+
+int
+mon_ledger_scan(struct mon *mon, uint64_t *cur, uint64_t size,
+    int (*fn)(void *arg, json_t *item), void *arg)
+{
+	size_t scanned = 0, i;
+	json_t *page, *item;
+	int rc = MON_SCAN_NEXT;
+
+	while (rc == MON_SCAN_NEXT && scanned < MON_SCAN_MAX && *cur < size) {
+		uint64_t chunk = size - *cur;
+
+		if (chunk > LEDGER_LIST_MAX)
+			chunk = LEDGER_LIST_MAX;
+		if (chunk > MON_SCAN_MAX - scanned)
+			chunk = MON_SCAN_MAX - scanned;
+		if ((rc = ledger_entries(mon->ledger, *cur, (size_t)chunk, &page)) != 0)
+			return rc;
+		if (json_array_size(page) == 0) {
+			json_decref(page);
+			return SB_EIO;	/* below the committed size: cannot be */
+		}
+		json_array_foreach(page, i, item) {
+			if ((rc = fn(arg, item)) < 0 || rc == MON_SCAN_STOP)
+				break;
+			scanned++;
+			*cur = (uint64_t)json_integer_value(json_object_get(item, "seq")) + 1;
+			if (rc == MON_SCAN_LAST)
+				break;
+		}
+		json_decref(page);
+	}
+	return rc < 0 ? rc : 0;
+}

@@ -69,6 +69,8 @@ static const struct mon_route net_routes[] = {
 	{ MSG_REQUEST_REJECT, mon_request_act },
 	{ MSG_STATS, mon_stats },
 	{ MSG_GRANTS_LIST, mon_grants_list },
+	{ MSG_ALERT_REVOKED, mon_alert_revoked },
+	{ MSG_ALERTS, mon_alerts_list },
 	{ MSG_TOTP_ENROL, mon_totp_enrol },
 	{ MSG_TOTP_CONFIRM, mon_totp_confirm },
 	{ MSG_TOTP_VERIFY, mon_totp_verify },
@@ -83,6 +85,15 @@ static const struct mon_route admin_routes[] = {
 	{ ADM_UNIT_ADD, mon_adm_unit_add },
 	{ ADM_ROLE_ASSIGN, mon_adm_role_assign },
 	{ ADM_ROLE_LIST, mon_adm_role_list },
+	{ ADM_WORD_ADD, mon_adm_word_add },
+	{ ADM_WORD_LIST, mon_adm_word_list },
+	{ ADM_WORD_REMOVE, mon_adm_word_remove },
+	{ ADM_ADMIN_ADD, mon_adm_admin_add },
+	{ ADM_LOGIN, mon_adm_login },
+	{ ADM_LOGOUT, mon_adm_logout },
+	{ ADM_PASSWD, mon_adm_passwd },
+	{ ADM_SESSION, mon_adm_session },
+	{ ADM_LEDGER_VERIFY, mon_adm_ledger_verify },
 };
 
 static mon_handler
@@ -479,7 +490,8 @@ mon_open(struct mon *mon)
 	 * grows as it is written), and never resized while seald runs: LMDB
 	 * forbids a resize while any transaction is open, and the policy store
 	 * opens its own. A full map fails closed (503 ledger_unavailable). */
-	struct ledger_opts lo = { .extra_dbs = STORE_DBS + STORE_TOTP_DBS,
+	struct ledger_opts lo = { .extra_dbs = STORE_DBS + STORE_TOTP_DBS + STORE_WORDS_DBS +
+		STORE_ADMIN_DBS,
 		.map_size = MON_MAP_SIZE, .map_size_max = 0 };
 	char dir[4096], msg[512] = "";
 	uint64_t bad = 0;

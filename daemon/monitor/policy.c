@@ -86,19 +86,22 @@ static const struct policy_endpoint {
 	    R_SEAL_ADMIN | R_BIZ_AUDITOR },
 	{ MSG_ROLES_LIST, "GET /v1/roles", R_ALL },
 	/*
-	 * Requests (this slice: the seal state changes). The custodian and the
-	 * secadmin file and decide them; the auditors read them; the sysadmin
-	 * gets nothing (their contents are business data). Which requests a
-	 * caller sees, and whether it may decide one, is mon_req.c's, through
-	 * policy_holds below.
+	 * Requests (the seal state changes, and `use`). The custodian and the
+	 * secadmin file and decide the state changes; a requester files a `use`
+	 * (and may withdraw it), approvers decide it; the auditors read them;
+	 * the sysadmin gets nothing (their contents are business data). Which
+	 * requests a caller sees, and whether it may file or decide one, is
+	 * mon_req.c's, through policy_holds below.
 	 */
-	{ MSG_REQUEST_FILE, "POST /v1/requests", R_SECADMIN | R_SEAL_ADMIN },
+	{ MSG_REQUEST_FILE, "POST /v1/requests", R_SECADMIN | R_SEAL_ADMIN | R_REQUESTER },
 	{ MSG_REQUESTS_LIST, "GET /v1/requests", R_SECADMIN | R_AUDITOR | R_SEAL_ADMIN |
-	    R_BIZ_AUDITOR },
+	    R_BIZ_AUDITOR | R_APPROVER | R_REQUESTER },
 	{ MSG_REQUEST_GET, "GET /v1/requests/{request}", R_SECADMIN | R_AUDITOR |
-	    R_SEAL_ADMIN | R_BIZ_AUDITOR },
-	{ MSG_REQUEST_APPROVE, "POST /v1/requests/{request}/approve", R_SECADMIN | R_SEAL_ADMIN },
-	{ MSG_REQUEST_REJECT, "POST /v1/requests/{request}/reject", R_SECADMIN | R_SEAL_ADMIN },
+	    R_SEAL_ADMIN | R_BIZ_AUDITOR | R_APPROVER | R_REQUESTER },
+	{ MSG_REQUEST_APPROVE, "POST /v1/requests/{request}/approve", R_SECADMIN |
+	    R_SEAL_ADMIN | R_APPROVER },
+	{ MSG_REQUEST_REJECT, "POST /v1/requests/{request}/reject", R_SECADMIN | R_SEAL_ADMIN |
+	    R_APPROVER | R_REQUESTER },
 	/*
 	 * Seal statistics: counts, custodians, uses per day and month, pending
 	 * requests; no document names or digests. The auditors and seal-admins
@@ -123,6 +126,12 @@ static const struct policy_endpoint {
 	{ MSG_TOTP_ENROL, "POST /v1/principals/me/totp", R_BUSINESS & ~R_BIZ_AUDITOR },
 	{ MSG_TOTP_CONFIRM, "POST /v1/principals/me/totp/confirm", R_BUSINESS & ~R_BIZ_AUDITOR },
 	{ MSG_TOTP_VERIFY, "POST /v1/principals/me/totp/verify", R_BUSINESS & ~R_BIZ_AUDITOR },
+	/*
+	 * Alerts (mon_alert.c): the auditor and the secadmin see all, a
+	 * seal-admin those about its units' seals; no document names or
+	 * digests, but who used which seal how: not the sysadmin's (invariant 5).
+	 */
+	{ MSG_ALERTS, "GET /v1/alerts", R_SECADMIN | R_AUDITOR | R_SEAL_ADMIN },
 };
 
 int
@@ -426,7 +435,7 @@ grant_when(const struct store_grant *g, long long now, struct policy_grant_resul
 
 int
 policy_grant_check(struct mon *mon, const struct store_principal *actor,
-    const struct msg_sign *v, long long now, struct policy_grant_result *r)
+    const struct msg_sign *v, long long now, int need_approval, struct policy_grant_result *r)
 {
 	struct store_grant *g = &r->g;
 	char list[STORE_GRANT_LIST_MAX * STORE_ID_MAX];
@@ -458,17 +467,24 @@ policy_grant_check(struct mon *mon, const struct store_principal *actor,
 		    "seal '%s' allows document types %s only, not '%s'", g->principal, g->seal,
 		    list, v->document_type);
 	}
-	/* Approved uses come with `use` requests (a later slice): until then a
-	 * grant that needs approval cannot be used, and says so. */
-	if (g->approval_k > 0 && v->approval[0] == '\0')
+	/* Each use under a grant that needs approval names an approved `use`
+	 * request ("approval": "r-N"); group G is a unit: K approvers over it. */
+	if ((g->approval_k > 0 || need_approval) && v->approval[0] == '\0')
 		return grant_refuse(r, 403, "approval_required", "the grant of '%s' on seal '%s' "
-		    "requires the approval of %u of group '%s' for each use", g->principal,
-		    g->seal, g->approval_k, g->approval_group);
+		    "requires the approval of %u of group '%s' for each use: file a use "
+		    "request and seal with its id (\"approval\")", g->principal, g->seal,
+		    g->approval_k, g->approval_group);
+	if (g->approval_k == 0 && !need_approval && v->approval[0] != '\0')
+		return grant_refuse(r, 403, "approval_not_needed", "the grant of '%s' on seal "
+		    "'%s' needs no approval; the request names %s", g->principal, g->seal,
+		    v->approval);
 	r->need_otp = strcmp(g->confirm, "totp") == 0;
 	if (r->need_otp && v->otp[0] == '\0')
 		return grant_refuse(r, 403, "otp_required", "the grant of '%s' on seal '%s' "
 		    "requires the signer's current one-time code (\"otp\") with each use",
 		    g->principal, g->seal);
+	/* The approval itself is checked and used up by sign_check, last but
+	 * for the quota (mon_request_use). */
 	return 0;
 }
 

@@ -17,7 +17,8 @@
  *   policy/grants      seal NUL principal -> the grant's conditions,
  *                      {"doc_types","per_day","per_month","valid_from",
  *                      "valid_to","hours","days","approval":{"k","group"},
- *                      "confirm","apps"}; "" (a grant made before
+ *                      "confirm","apps","on_sensitive"} (on_sensitive
+ *                      absent: "block"); "" (a grant made before
  *                      conditions existed) is a grant without any
  *   policy/quota       seal NUL principal NUL "d"YYYYMMDD or "m"YYYYMM ->
  *                      uses counted in that UTC day or month (4 bytes,
@@ -102,6 +103,10 @@ struct store {
 	MDB_dbi dbi[DB_N];
 	MDB_dbi totp_dbi;		/* store_totp_*: opened on first use */
 	int totp_open;
+	MDB_dbi words_dbi;		/* store_word_*: opened on first use */
+	int words_open;
+	MDB_dbi admin_dbi;		/* store_admin_*: opened on first use */
+	int admin_open;
 	pthread_mutex_t lock;		/* the cache */
 	struct store_cached cache[STORE_CACHE_SLOTS];
 };
@@ -783,14 +788,15 @@ grant_list_json(const char *src, size_t width, size_t n)
 char *
 store_grant_text(const struct store_grant *g)
 {
-	json_t *o = json_pack("{s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:s},s:s,s:o*}",
+	json_t *o = json_pack("{s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:s},s:s,s:o*,s:s}",
 	    "doc_types", grant_list_json(&g->doc_types[0][0], STORE_DOCTYPE_MAX, g->n_doc_types),
 	    "per_day", (json_int_t)g->per_day, "per_month", (json_int_t)g->per_month,
 	    "valid_from", (json_int_t)g->valid_from, "valid_to", (json_int_t)g->valid_to,
 	    "hours", (json_int_t)g->hours, "days", (json_int_t)g->days,
 	    "approval", "k", (json_int_t)g->approval_k, "group", g->approval_group,
 	    "confirm", g->confirm[0] ? g->confirm : "none",
-	    "apps", grant_list_json(&g->apps[0][0], STORE_ID_MAX, g->n_apps));
+	    "apps", grant_list_json(&g->apps[0][0], STORE_ID_MAX, g->n_apps),
+	    "on_sensitive", g->on_sensitive[0] ? g->on_sensitive : "block");
 	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
 	json_decref(o);
@@ -821,6 +827,7 @@ store_grant_parse(const char *text, size_t len, struct store_grant *g)
 
 	memset(&g->n_doc_types, 0, sizeof(*g) - offsetof(struct store_grant, n_doc_types));
 	snprintf(g->confirm, sizeof(g->confirm), "none");
+	snprintf(g->on_sensitive, sizeof(g->on_sensitive), "block");
 	if (len == 0)
 		return 0;	/* made before conditions existed: none */
 	if ((o = json_loadb(text, len, 0, NULL)) == NULL || !json_is_object(o)) {
@@ -853,6 +860,11 @@ store_grant_parse(const char *text, size_t len, struct store_grant *g)
 		if (json_object_get(o, "confirm") != NULL)
 			jstr(o, "confirm", g->confirm, sizeof(g->confirm));
 		if (strcmp(g->confirm, "none") != 0 && strcmp(g->confirm, "totp") != 0)
+			rc = SB_EINVAL;
+		if (json_object_get(o, "on_sensitive") != NULL)
+			jstr(o, "on_sensitive", g->on_sensitive, sizeof(g->on_sensitive));
+		if (strcmp(g->on_sensitive, "block") != 0 &&
+		    strcmp(g->on_sensitive, "approval") != 0)
 			rc = SB_EINVAL;
 	}
 	json_decref(o);
@@ -1382,30 +1394,40 @@ store_request_each(struct store *st, int (*fn)(void *arg, const char *text, size
 	return rc;
 }
 
+/* ---- databases opened on first use ---------------------------------------
+ * TOTP records, sensitive words and admin accounts each have a database of
+ * their own, outside STORE_DBS, opened the first time they are needed. */
+
+static pthread_mutex_t lazy_open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+lazy_dbi(struct store *st, const char *name, int *opened, MDB_dbi *slot, MDB_dbi *dbi)
+{
+	MDB_txn *txn;
+	int mrc = 0;
+
+	pthread_mutex_lock(&lazy_open_lock);
+	if (!*opened) {
+		if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) == 0) {
+			mrc = mdb_dbi_open(txn, name, MDB_CREATE, slot);
+			mrc = mrc == 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), mrc);
+		}
+		*opened = mrc == 0;
+	}
+	*dbi = *slot;
+	pthread_mutex_unlock(&lazy_open_lock);
+	return store_rc(mrc, name);
+}
+
 /* ---- TOTP records (daemon/monitor/mon_totp.c) ------------------------------
  * A database of its own, "policy/totp", opened on first use (its room is
  * STORE_TOTP_DBS, outside STORE_DBS). The values are sealed by the caller;
  * the store only keeps bytes and swaps them atomically. */
 
-static pthread_mutex_t totp_open_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static int
 totp_dbi(struct store *st, MDB_dbi *dbi)
 {
-	MDB_txn *txn;
-	int mrc = 0;
-
-	pthread_mutex_lock(&totp_open_lock);
-	if (!st->totp_open) {
-		if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) == 0) {
-			mrc = mdb_dbi_open(txn, STORE_TOTP_DB, MDB_CREATE, &st->totp_dbi);
-			mrc = mrc == 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), mrc);
-		}
-		st->totp_open = mrc == 0;
-	}
-	*dbi = st->totp_dbi;
-	pthread_mutex_unlock(&totp_open_lock);
-	return store_rc(mrc, STORE_TOTP_DB);
+	return lazy_dbi(st, STORE_TOTP_DB, &st->totp_open, &st->totp_dbi, dbi);
 }
 
 int
@@ -1466,4 +1488,435 @@ store_totp_swap(struct store *st, const char *name, const uint8_t *old, size_t o
 		return store_rc(mrc, STORE_TOTP_DB);
 	}
 	return store_rc(mdb_txn_commit(txn), "commit");
+}
+
+/* ---- the sensitive-word library (daemon/monitor/mon_words.c) ----------------
+ * A database of its own, "policy/words", opened on first use (its room is
+ * STORE_WORDS_DBS, outside STORE_DBS):
+ *   "i" || n (8 bytes, big-endian)  -> {"id":"w-n","word","norm","category","created"}
+ *   "n" || normal form              -> n (8 bytes): no two words alike
+ *   "c"                             -> the next n (8 bytes): numbers are never reused
+ */
+
+static int
+words_dbi(struct store *st, MDB_dbi *dbi)
+{
+	return lazy_dbi(st, STORE_WORDS_DB, &st->words_open, &st->words_dbi, dbi);
+}
+
+static void
+word_be(uint64_t n, uint8_t out[8])
+{
+	for (int i = 7; i >= 0; i--, n >>= 8)
+		out[i] = (uint8_t)n;
+}
+
+static uint64_t
+word_unbe(const uint8_t in[8])
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < 8; i++)
+		n = n << 8 | in[i];
+	return n;
+}
+
+/* The next number and the count, inside txn. */
+static int
+words_next_txn(MDB_txn *txn, MDB_dbi dbi, uint64_t *next, size_t *count)
+{
+	MDB_val k = { 1, (void *)"c" }, v;
+	MDB_stat ms;
+	int mrc, have;
+
+	if ((mrc = mdb_get(txn, dbi, &k, &v)) != 0 && mrc != MDB_NOTFOUND)
+		return store_rc(mrc, STORE_WORDS_DB);
+	have = mrc == 0;
+	if (have && v.mv_size != 8)
+		return SB_EIO;
+	*next = have ? word_unbe(v.mv_data) : 1;
+	if ((mrc = mdb_stat(txn, dbi, &ms)) != 0)
+		return store_rc(mrc, STORE_WORDS_DB);
+	*count = (ms.ms_entries - (size_t)have) / 2;
+	return 0;
+}
+
+int
+store_word_next(struct store *st, uint64_t *next, size_t *count)
+{
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int mrc, rc;
+
+	if ((rc = words_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	rc = words_next_txn(txn, dbi, next, count);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static char *
+word_text(const struct store_word *w)
+{
+	char id[32];
+	json_t *o;
+	char *t;
+
+	snprintf(id, sizeof(id), "w-%llu", (unsigned long long)w->n);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "id", id, "word", w->word, "norm", w->norm,
+	    "category", w->category, "created", (json_int_t)w->created_ms);
+	t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	return t;
+}
+
+static int
+word_parse(uint64_t n, const void *text, size_t len, struct store_word *w)
+{
+	json_t *o = json_loadb(text, len, 0, NULL);
+	const char *word, *norm, *cat;
+	int rc = SB_EIO;
+
+	memset(w, 0, sizeof(*w));
+	w->n = n;
+	word = json_string_value(json_object_get(o, "word"));
+	norm = json_string_value(json_object_get(o, "norm"));
+	cat = json_string_value(json_object_get(o, "category"));
+	if (word != NULL && norm != NULL && cat != NULL && strlen(word) <= STORE_WORD_MAX &&
+	    strlen(norm) <= STORE_WORD_MAX && strlen(cat) < STORE_WORD_CAT_MAX) {
+		memcpy(w->word, word, strlen(word) + 1);
+		memcpy(w->norm, norm, strlen(norm) + 1);
+		memcpy(w->category, cat, strlen(cat) + 1);
+		w->created_ms = json_integer_value(json_object_get(o, "created"));
+		rc = 0;
+	}
+	json_decref(o);
+	if (rc != 0)
+		log_err("store: word w-%llu is damaged", (unsigned long long)n);
+	return rc;
+}
+
+int
+store_word_add(struct store *st, const struct store_word *w)
+{
+	uint8_t ik[9] = { 'i' }, nk[1 + STORE_WORD_MAX] = { 'n' }, nb[8], cb[8];
+	size_t nl = strlen(w->norm), count;
+	MDB_val k, v;
+	uint64_t next;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char *text;
+	int mrc, rc;
+
+	if (nl == 0 || nl > STORE_WORD_MAX || w->n == 0 || w->n == UINT64_MAX)
+		return SB_EINVAL;
+	if ((rc = words_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((text = word_text(w)) == NULL)
+		return SB_ENOMEM;
+	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
+		free(text);
+		return store_rc(mrc, "begin");
+	}
+	rc = words_next_txn(txn, dbi, &next, &count);
+	if (rc == 0 && next != w->n)
+		rc = SB_ESTATE;
+	if (rc == 0 && count >= STORE_WORDS_MAX)
+		rc = SB_ELIMIT;
+	word_be(w->n, ik + 1);
+	word_be(w->n, nb);
+	word_be(w->n + 1, cb);
+	memcpy(nk + 1, w->norm, nl);
+	if (rc == 0) {
+		k = (MDB_val){ 1 + nl, nk };
+		v = (MDB_val){ 8, nb };
+		mrc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
+		if (mrc == 0) {
+			k = (MDB_val){ 9, ik };
+			v = (MDB_val){ strlen(text), text };
+			mrc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
+		}
+		if (mrc == 0) {
+			k = (MDB_val){ 1, (void *)"c" };
+			v = (MDB_val){ 8, cb };
+			mrc = mdb_put(txn, dbi, &k, &v, 0);
+		}
+		rc = store_rc(mrc, STORE_WORDS_DB);
+	}
+	free(text);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return store_rc(mdb_txn_commit(txn), "commit");
+}
+
+int
+store_word_get(struct store *st, uint64_t n, struct store_word *w)
+{
+	uint8_t ik[9] = { 'i' };
+	MDB_val k = { 9, ik }, v;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int mrc, rc;
+
+	word_be(n, ik + 1);
+	if ((rc = words_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_get(txn, dbi, &k, &v)) == 0)
+		rc = word_parse(n, v.mv_data, v.mv_size, w);
+	else
+		rc = store_rc(mrc, STORE_WORDS_DB);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_word_find(struct store *st, const char *norm, uint64_t *n)
+{
+	uint8_t nk[1 + STORE_WORD_MAX] = { 'n' };
+	size_t nl = strlen(norm);
+	MDB_val k = { 1 + nl, nk }, v;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int mrc, rc;
+
+	if (nl == 0 || nl > STORE_WORD_MAX)
+		return SB_ENOTFOUND;
+	memcpy(nk + 1, norm, nl);
+	if ((rc = words_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_get(txn, dbi, &k, &v)) == 0 && v.mv_size != 8)
+		rc = SB_EIO;
+	else if (mrc == 0)
+		*n = word_unbe(v.mv_data);
+	else
+		rc = store_rc(mrc, STORE_WORDS_DB);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_word_remove(struct store *st, uint64_t n)
+{
+	uint8_t ik[9] = { 'i' }, nk[1 + STORE_WORD_MAX] = { 'n' };
+	MDB_val k = { 9, ik }, v;
+	struct store_word w;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int mrc, rc;
+
+	word_be(n, ik + 1);
+	if ((rc = words_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_get(txn, dbi, &k, &v)) != 0)
+		rc = store_rc(mrc, STORE_WORDS_DB);
+	else
+		rc = word_parse(n, v.mv_data, v.mv_size, &w);
+	if (rc == 0) {
+		size_t nl = strlen(w.norm);
+		MDB_val kn = { 1 + nl, nk };
+
+		memcpy(nk + 1, w.norm, nl);
+		if ((mrc = mdb_del(txn, dbi, &k, NULL)) == 0)
+			mrc = mdb_del(txn, dbi, &kn, NULL);
+		rc = store_rc(mrc, STORE_WORDS_DB);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return store_rc(mdb_txn_commit(txn), "commit");
+}
+
+int
+store_word_each(struct store *st, int (*fn)(void *arg, const struct store_word *w), void *arg)
+{
+	uint8_t first[9] = { 'i' };
+	MDB_val k = { 9, first }, v;
+	struct store_word w;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	size_t seen = 0;
+	int mrc, rc;
+
+	if ((rc = words_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, STORE_WORDS_DB);
+	}
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && mrc == 0 && seen < STORE_WORDS_MAX) {
+		if (k.mv_size != 9 || ((const uint8_t *)k.mv_data)[0] != 'i')
+			break;
+		if ((rc = word_parse(word_unbe((const uint8_t *)k.mv_data + 1), v.mv_data,
+		    v.mv_size, &w)) == 0)
+			rc = fn(arg, &w);
+		seen++;
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_rc(mrc, STORE_WORDS_DB);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* ---- console admin accounts (daemon/monitor/mon_console.c) ------------------
+ * A database of its own, "admin/accounts", opened on first use (its room is
+ * STORE_ADMIN_DBS, outside STORE_DBS): username -> {"user","role","hash",
+ * "failures","locked_until","created"}. */
+
+static int
+admin_dbi(struct store *st, MDB_dbi *dbi)
+{
+	return lazy_dbi(st, STORE_ADMIN_DB, &st->admin_open, &st->admin_dbi, dbi);
+}
+
+static int
+admin_parse(const void *data, size_t len, struct store_admin *a)
+{
+	json_t *o = json_loadb(data, len, 0, NULL);
+	json_int_t f;
+
+	memset(a, 0, sizeof(*a));
+	if (o == NULL)
+		return SB_EIO;
+	jstr(o, "user", a->user, sizeof(a->user));
+	jstr(o, "role", a->role, sizeof(a->role));
+	jstr(o, "hash", a->hash, sizeof(a->hash));
+	f = json_integer_value(json_object_get(o, "failures"));
+	a->failures = f < 0 || f > UINT32_MAX ? 0 : (uint32_t)f;
+	a->locked_until = (long long)json_integer_value(json_object_get(o, "locked_until"));
+	a->created = (long long)json_integer_value(json_object_get(o, "created"));
+	json_decref(o);
+	return a->user[0] && a->hash[0] ? 0 : SB_EIO;
+}
+
+/* Write a's record in txn; mdb flags as mdb_put's. */
+static int
+admin_write(MDB_txn *txn, MDB_dbi dbi, const struct store_admin *a, unsigned flags)
+{
+	MDB_val k = { strlen(a->user), (void *)a->user }, v;
+	json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I}", "user", a->user, "role", a->role,
+	    "hash", a->hash, "failures", (json_int_t)a->failures,
+	    "locked_until", (json_int_t)a->locked_until, "created", (json_int_t)a->created);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int mrc;
+
+	json_decref(o);
+	if (text == NULL)
+		return SB_ENOMEM;
+	v.mv_size = strlen(text);
+	v.mv_data = text;
+	mrc = mdb_put(txn, dbi, &k, &v, flags);
+	free(text);
+	return store_rc(mrc, STORE_ADMIN_DB);
+}
+
+int
+store_admin_get(struct store *st, const char *user, struct store_admin *a)
+{
+	MDB_val k = { strlen(user), (void *)user }, v;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int mrc, rc;
+
+	if (k.mv_size == 0 || k.mv_size >= sizeof(a->user))
+		return SB_ENOTFOUND;
+	if ((rc = admin_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_get(txn, dbi, &k, &v)) == 0)
+		rc = admin_parse(v.mv_data, v.mv_size, a);
+	else
+		rc = store_rc(mrc, STORE_ADMIN_DB);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int
+admin_count_txn(MDB_txn *txn, MDB_dbi dbi, size_t *n)
+{
+	MDB_stat s;
+	int mrc = mdb_stat(txn, dbi, &s);
+
+	*n = mrc == 0 ? s.ms_entries : 0;
+	return store_rc(mrc, STORE_ADMIN_DB);
+}
+
+int
+store_admin_count(struct store *st, size_t *n)
+{
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int mrc, rc;
+
+	*n = 0;
+	if ((rc = admin_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	rc = admin_count_txn(txn, dbi, n);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Add (new: 1) or replace (new: 0) a's record in one write transaction. */
+static int
+admin_store(struct store *st, const struct store_admin *a, int is_new, int only_if_none)
+{
+	MDB_val k = { strlen(a->user), (void *)a->user }, v;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	size_t n = 0;
+	int mrc, rc;
+
+	if (k.mv_size == 0 || k.mv_size >= sizeof(a->user) || a->hash[0] == '\0')
+		return SB_EINVAL;
+	if ((rc = admin_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if (is_new) {
+		if ((rc = admin_count_txn(txn, dbi, &n)) == 0 && only_if_none && n > 0)
+			rc = SB_EPERM;
+		else if (rc == 0 && n >= STORE_ADMINS_MAX)
+			rc = SB_ELIMIT;
+		if (rc == 0)
+			rc = admin_write(txn, dbi, a, MDB_NOOVERWRITE);
+	} else {
+		if ((rc = store_rc(mdb_get(txn, dbi, &k, &v), STORE_ADMIN_DB)) == 0)
+			rc = admin_write(txn, dbi, a, 0);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return store_rc(mdb_txn_commit(txn), "commit");
+}
+
+int
+store_admin_add(struct store *st, const struct store_admin *a, int only_if_none)
+{
+	return admin_store(st, a, 1, only_if_none);
+}
+
+int
+store_admin_put(struct store *st, const struct store_admin *a)
+{
+	return admin_store(st, a, 0, 0);
 }

@@ -120,6 +120,7 @@ struct store_grant {
 	char confirm[8];		/* "none" or "totp" */
 	size_t n_apps;			/* 0: any application may carry it */
 	char apps[STORE_GRANT_LIST_MAX][STORE_ID_MAX];
+	char on_sensitive[16];		/* a sensitive word in the text: "block" or "approval" */
 };
 
 /* The grant's conditions as its record's JSON text (malloc'd; NULL: no memory). */
@@ -227,5 +228,79 @@ int store_image_get(struct store *st, const char *sha_hex, uint8_t **png, size_t
 int store_totp_get(struct store *st, const char *name, uint8_t *buf, size_t cap, size_t *len);
 int store_totp_swap(struct store *st, const char *name, const uint8_t *old, size_t oldlen,
     const uint8_t *rec, size_t len);
+
+/*
+ * The sensitive-word library (mon_words.c; docs/policy.md, "Sensitive
+ * words"): the database STORE_WORDS_DB, with room of its own in the
+ * environment (STORE_WORDS_DBS, besides STORE_DBS) and opened on first use.
+ * A word has a number n, shown as "w-n", given in order and never reused.
+ * The store keeps what it is given: whether a word is valid and what its
+ * normalised form is, is mon_words.c's. Errors also SB_EIO (LMDB, or a
+ * damaged record), SB_ENOMEM.
+ */
+#define STORE_WORDS_DB "policy/words"
+#define STORE_WORDS_DBS 1
+#define STORE_WORDS_MAX 10000		/* words in the library */
+#define STORE_WORD_MAX 64		/* bytes of a word (and of its normal form) */
+#define STORE_WORD_CAT_MAX 64		/* a category: up to 63 bytes */
+
+struct store_word {
+	uint64_t n;			/* w-n */
+	char word[STORE_WORD_MAX + 1];	/* as the secadmin gave it */
+	char norm[STORE_WORD_MAX + 1];	/* what is matched */
+	char category[STORE_WORD_CAT_MAX];	/* "" for none */
+	long long created_ms;
+};
+/* The number the next word gets (1 for the first) and how many there are. */
+int store_word_next(struct store *st, uint64_t *next, size_t *count);
+/* Adds w in one write transaction: SB_ESTATE when w->n is not the next
+ * number (another add came first), SB_EEXIST when a word has w->norm,
+ * SB_ELIMIT when STORE_WORDS_MAX words exist, SB_EINVAL for an empty norm. */
+int store_word_add(struct store *st, const struct store_word *w);
+/* 0 and *w, or SB_ENOTFOUND. */
+int store_word_get(struct store *st, uint64_t n, struct store_word *w);
+/* The number of the word whose normal form is norm; SB_ENOTFOUND. */
+int store_word_find(struct store *st, const char *norm, uint64_t *n);
+/* SB_ENOTFOUND when there is no word n. */
+int store_word_remove(struct store *st, uint64_t n);
+/* Calls fn for each word in number order until it returns non-zero
+ * (returned); at most STORE_WORDS_MAX of them. */
+int store_word_each(struct store *st, int (*fn)(void *arg, const struct store_word *w),
+    void *arg);
+
+/*
+ * Console admin accounts (mon_console.c; docs/admin-guide.md): the database
+ * STORE_ADMIN_DB, with room of its own in the environment (STORE_ADMIN_DBS,
+ * besides STORE_DBS) and opened on first use. One record per username: its
+ * role, its argon2id encoded hash (never a passphrase), its failed-login
+ * count and the time its lockout ends. The store keeps what it is given:
+ * whether a name, role or hash is valid is mon_console.c's. Errors also
+ * SB_EIO (LMDB, or a record that does not parse).
+ */
+#define STORE_ADMIN_DB "admin/accounts"
+#define STORE_ADMIN_DBS 1
+#define STORE_ADMINS_MAX 32		/* accounts */
+#define STORE_ADMIN_HASH_MAX 256	/* an encoded hash, with its NUL */
+
+struct store_admin {
+	char user[33];			/* [a-z][a-z0-9_-]{0,31} */
+	char role[32];			/* sysadmin, secadmin, auditor */
+	char hash[STORE_ADMIN_HASH_MAX];	/* "$argon2id$v=19$m=...,t=...,p=...$salt$hash" */
+	uint32_t failures;		/* failed logins since the last success or lockout */
+	long long locked_until;		/* Unix seconds; 0: not locked */
+	long long created;		/* Unix seconds */
+};
+
+/* SB_ENOTFOUND when there is no account user. */
+int store_admin_get(struct store *st, const char *user, struct store_admin *a);
+/* How many accounts there are. */
+int store_admin_count(struct store *st, size_t *n);
+/* Add a new account: SB_EEXIST when user has one, SB_ELIMIT past
+ * STORE_ADMINS_MAX, SB_EPERM when only_if_none and any account exists (the
+ * check and the write are one transaction), SB_EINVAL for an empty user or
+ * hash. */
+int store_admin_add(struct store *st, const struct store_admin *a, int only_if_none);
+/* Replace an existing account's record: SB_ENOTFOUND when there is none. */
+int store_admin_put(struct store *st, const struct store_admin *a);
 
 #endif

@@ -402,6 +402,7 @@ net_setup(struct net *n, struct tlsmat *tls, int listen_fd, int monitor_fd)
 		return SB_ENOMEM;
 	if ((rc = mlink_new(n->base, monitor_fd, n->cfg->http.queue_max, &n->link)) != 0)
 		return rc;
+	tls_set_revoked_hook(route_report_revoked, n);
 	return net_http_setup(n, listen_fd);
 }
 

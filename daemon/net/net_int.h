@@ -32,6 +32,10 @@
 struct job;
 struct req_err;
 
+/* PDF sealings in progress at once in one worker; more get 503 busy. Each
+ * holds its document and its sealed copy in memory. */
+#define NET_PDF_JOBS_MAX 8
+
 struct net {
 	const struct config *cfg;
 	struct event_base *base;
@@ -48,6 +52,7 @@ struct net {
 	int stopping;			/* tearing down: no more accounting */
 	unsigned long rejected;		/* connections refused while full */
 	struct job *jobs;		/* every live job, for teardown */
+	unsigned pdf_jobs;		/* PDF sealings in progress (NET_PDF_JOBS_MAX) */
 };
 
 enum conn_state {
@@ -93,5 +98,13 @@ void route_request(struct evhttp_request *req, void *arg);
 void route_orphan(struct job *job);
 /* Free every job (teardown: their pending ids die with the link). */
 void route_free_all(struct net *n);
+/*
+ * A revoked certificate was presented: on a connection made before the CRL
+ * reload (403 certificate_revoked), or in a handshake (tls.c's hook; arg is
+ * the struct net). Tells the monitor (MSG_ALERT_REVOKED), which ledgers a
+ * revoked_certificate alert, at most one per certificate a minute. Best
+ * effort: a full link or a failure drops the report (logged).
+ */
+void route_report_revoked(void *arg, X509 *cert);
 
 #endif

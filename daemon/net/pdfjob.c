@@ -94,6 +94,10 @@ pdf_fail(const struct pdf_err *pe, struct req_err *e)
 	for (size_t i = 0; codes[i] != NULL; i++)
 		if (strcmp(codes[i], pe->code) == 0)
 			code = codes[i];
+	/* The image is the seal's, not the caller's: its configuration is wrong. */
+	if (strcmp(code, "pdf_bad_image") == 0)
+		return fail(e, 409, "bad_seal_image", "the seal's appearance image cannot be "
+		    "used (not a PNG, or over 2048 x 2048 pixels); an administrator must replace it");
 	return fail(e, pe->status >= 400 && pe->status < 600 ? pe->status : 500, code,
 	    pe->message[0] != '\0' ? pe->message : "the PDF could not be prepared");
 }

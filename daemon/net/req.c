@@ -189,6 +189,7 @@ static const struct req_route_def routes[] = {
 	{ "/v1/principals/me/totp/confirm", REQ_TOTP_CONFIRM, REQ_POST },
 	{ "/v1/principals/me/totp/verify", REQ_TOTP_VERIFY, REQ_POST },
 	{ "/v1/grants", REQ_GRANTS, REQ_GET },
+	{ "/v1/alerts", REQ_ALERTS, REQ_GET },
 };
 
 const struct req_route_def *
@@ -542,6 +543,38 @@ req_query_entries(const char *query, struct msg_ledger_entries *v, struct req_er
 	if (ts[2].str != NULL && query_time(&ts[2], &v->from_ms, e) != 0)
 		return SB_EINVAL;
 	if (ts[3].str != NULL && query_time(&ts[3], &v->to_ms, e) != 0)
+		return SB_EINVAL;
+	if (v->from_ms >= v->to_ms)
+		return fail(e, 400, "bad_query", "to: must be later than from");
+	return 0;
+}
+
+int
+req_query_alerts(const char *query, struct msg_alerts *v, struct req_err *e)
+{
+	struct qparam ps[] = {
+		{ "start", 0, 0, UINT64_MAX, 0, 0 },
+		{ "count", 0, 1, REQ_ENTRIES_MAX, 0, 0 },
+	};
+	struct qtext ts[] = { { "kind", NULL, 0 }, { "from", NULL, 0 }, { "to", NULL, 0 } };
+
+	memset(v->kind, 0, sizeof(v->kind));
+	v->from_ms = 0;
+	v->to_ms = UINT64_MAX;
+	if (query_parse_text(query, ps, 2, ts, 3, e) != 0)
+		return SB_EINVAL;
+	v->start = ps[0].seen ? ps[0].value : 0;
+	v->count = ps[1].seen ? (uint32_t)ps[1].value : 100;
+	if (ts[0].str != NULL) {
+		if (ts[0].len >= sizeof(v->kind) ||
+		    strspn(ts[0].str, "abcdefghijklmnopqrstuvwxyz_") < ts[0].len)
+			return fail(e, 400, "bad_query", "kind: must be an alert kind such as "
+			    "outside_hours");
+		memcpy(v->kind, ts[0].str, ts[0].len);
+	}
+	if (ts[1].str != NULL && query_time(&ts[1], &v->from_ms, e) != 0)
+		return SB_EINVAL;
+	if (ts[2].str != NULL && query_time(&ts[2], &v->to_ms, e) != 0)
 		return SB_EINVAL;
 	if (v->from_ms >= v->to_ms)
 		return fail(e, 400, "bad_query", "to: must be later than from");
@@ -934,6 +967,83 @@ get_type_otp(json_t *obj, const char *path, struct msg_sign *v, struct req_err *
 	return 0;
 }
 
+/* The optional approval of obj into v: the id of an approved use request,
+ * "r-" and 1-19 digits. */
+static int
+get_approval(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e)
+{
+	const char *s;
+	size_t n;
+
+	if (get_string(obj, "approval", 0, path, &s, &n, e) != 0)
+		return SB_EINVAL;
+	if (s == NULL)
+		return 0;
+	if (n < 3 || strncmp(s, "r-", 2) != 0 || s[2] == '0' ||
+	    !chars_ok(s + 2, n - 2, 1, 19, "0123456789"))
+		return fail(e, 400, "bad_request", "%sapproval: a request id, r-1, r-2, ...", path);
+	memcpy(v->approval, s, n + 1);
+	return 0;
+}
+
+/*
+ * The optional content_type of obj: "text/plain" keeps the document (doc, dn
+ * bytes of checked base64; NULL when obj gave a digest) decoded in v->text
+ * for the monitor's sensitive-word check: at most MSG_SIGN_TEXT_MAX bytes
+ * (413) of UTF-8 (400). The copy is the caller's: req_sign_text_free.
+ */
+static int
+get_text(json_t *obj, const char *path, const char *doc, size_t dn, struct msg_sign *v,
+    struct req_err *e)
+{
+	const char *ct;
+	size_t cn, tl = 0, i, k;
+	unsigned long cp;
+	uint8_t *t;
+	int pad;
+
+	if (get_string(obj, "content_type", 0, path, &ct, &cn, e) != 0)
+		return SB_EINVAL;
+	if (ct == NULL)
+		return 0;
+	if (cn != 10 || memcmp(ct, "text/plain", 10) != 0)
+		return fail(e, 400, "bad_request", "%scontent_type: only \"text/plain\" (UTF-8); "
+		    "leave it out for other documents", path);
+	if (doc == NULL)
+		return fail(e, 400, "bad_request", "%scontent_type: goes with a document, "
+		    "not with a digest", path);
+	if ((pad = b64_check(doc, dn)) < 0)
+		return fail(e, 400, "bad_request", "%sdocument: not base64", path);
+	if (dn / 4 * 3 - (size_t)pad > MSG_SIGN_TEXT_MAX)
+		return fail(e, 413, "too_large", "%sdocument: a text/plain document is at most "
+		    "%u KiB", path, MSG_SIGN_TEXT_MAX / 1024);
+	if ((t = malloc(dn / 4 * 3 + 1)) == NULL)
+		return oom(e);
+	if (b64_decode(doc, dn, pad, t, &tl, NULL) != 0) {
+		free(t);
+		return fail(e, 400, "bad_request", "%sdocument: not base64", path);
+	}
+	for (i = 0; i < tl; i += k)
+		if ((k = utf8_next(t + i, tl - i, &cp)) == 0) {
+			free(t);
+			return fail(e, 400, "bad_request", "%sdocument: a text/plain document "
+			    "must be UTF-8 (byte %zu is not)", path, i);
+		}
+	v->text = t;
+	v->text_len = tl;
+	return 0;
+}
+
+void
+req_sign_text_free(struct msg_sign *v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		free((void *)(uintptr_t)v[i].text);
+		v[i].text = NULL;
+		v[i].text_len = 0;
+	}
+}
+
 /* The sign fields of obj (a body or a batch item) into v; path prefixes messages. */
 static int
 sign_fields(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e)
@@ -941,6 +1051,7 @@ sign_fields(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e
 	json_t *dig = json_object_get(obj, "digest");
 	const char *doc, *name;
 	size_t dn, nn;
+	int rc;
 
 	if (get_string(obj, "document", 0, path, &doc, &dn, e) != 0)
 		return SB_EINVAL;
@@ -953,11 +1064,13 @@ sign_fields(json_t *obj, const char *path, struct msg_sign *v, struct req_err *e
 		    "%sdocument_name: 1-255 bytes of UTF-8 without control characters", path);
 	memcpy(v->document_name, name, nn);
 	v->document_name[nn] = '\0';
-	if (get_behalf(obj, path, v, e) != 0 || get_type_otp(obj, path, v, e) != 0)
+	if (get_behalf(obj, path, v, e) != 0 || get_type_otp(obj, path, v, e) != 0 ||
+	    get_approval(obj, path, v, e) != 0)
 		return SB_EINVAL;
-	if (dig != NULL)
-		return get_digest(dig, path, &v->md_nid, v->digest, &v->digest_len, e);
-	return hash_document(doc, dn, path, v, e);
+	if ((rc = dig != NULL ? get_digest(dig, path, &v->md_nid, v->digest, &v->digest_len, e) :
+	    hash_document(doc, dn, path, v, e)) != 0)
+		return rc;
+	return get_text(obj, path, doc, dn, v, e);
 }
 
 /* ---- bodies ------------------------------------------------------------- */
@@ -966,7 +1079,7 @@ int
 req_sign(const void *body, size_t len, const char *seal, struct msg_sign *v, struct req_err *e)
 {
 	static const char *const keys[] = { "digest", "document", "document_name",
-	    "on_behalf_of", "document_type", "otp", NULL };
+	    "on_behalf_of", "document_type", "otp", "approval", "content_type", NULL };
 	json_t *j;
 	int rc;
 
@@ -1038,7 +1151,8 @@ req_sign_pdf(const char *header, const char *seal, struct msg_sign *v, struct re
     struct req_err *e)
 {
 	static const char *const keys[] = { "document_name", "page", "x", "y", "width",
-	    "height", "cross_page", "reason", "on_behalf_of", "document_type", "otp", NULL };
+	    "height", "cross_page", "reason", "on_behalf_of", "document_type", "otp",
+	    "approval", NULL };
 	const char *name, *reason;
 	size_t nn, rn;
 	json_t *j;
@@ -1066,8 +1180,8 @@ req_sign_pdf(const char *header, const char *seal, struct msg_sign *v, struct re
 		rc = fail(e, 400, "bad_request",
 		    "reason: 1-255 bytes of UTF-8 without control characters");
 	if (rc == 0)
-		rc = get_behalf(j, "", v, e) != 0 || get_type_otp(j, "", v, e) != 0 ? SB_EINVAL :
-		    pdf_place(j, pl, e);
+		rc = get_behalf(j, "", v, e) != 0 || get_type_otp(j, "", v, e) != 0 ||
+		    get_approval(j, "", v, e) != 0 ? SB_EINVAL : pdf_place(j, pl, e);
 	if (rc == 0) {
 		memcpy(v->document_name, name, nn + 1);
 		if (reason != NULL)
@@ -1087,7 +1201,7 @@ static int
 batch_item(json_t *it, size_t i, struct msg_sign *v, struct req_err *e)
 {
 	static const char *const keys[] = { "seal", "digest", "document", "document_name",
-	    "on_behalf_of", "document_type", "otp", NULL };
+	    "on_behalf_of", "document_type", "otp", "approval", "content_type", NULL };
 	char path[FIELD_MAX];
 	const char *seal;
 	size_t sn;
@@ -1145,6 +1259,7 @@ req_batch(const void *body, size_t len, unsigned batch_max, struct msg_sign **it
 out:
 	json_decref(j);
 	if (rc != 0) {
+		req_sign_text_free(v, cnt);
 		free(v);
 		return rc;
 	}
@@ -1212,10 +1327,39 @@ get_reason(json_t *obj, char *dst, struct req_err *e)
 	return 0;
 }
 
+/* A use request's document (digest and name): required for kind use,
+ * refused for any other kind. */
+static int
+use_fields(json_t *j, struct msg_request_file *v, struct req_err *e)
+{
+	json_t *dig = json_object_get(j, "digest");
+	const char *name;
+	size_t nn;
+
+	if (strcmp(v->kind, "use") != 0) {
+		if (dig != NULL || json_object_get(j, "document_name") != NULL)
+			return fail(e, 400, "bad_request", "digest, document_name: only for "
+			    "kind use");
+		return 0;
+	}
+	if (dig == NULL)
+		return fail(e, 400, "bad_request", "digest: required for kind use (the "
+		    "document to be sealed)");
+	if (get_string(j, "document_name", 1, "", &name, &nn, e) != 0)
+		return SB_EINVAL;
+	if (!req_document_name_ok(name, nn))
+		return fail(e, 400, "bad_request",
+		    "document_name: 1-255 bytes of UTF-8 without control characters");
+	memcpy(v->document_name, name, nn);
+	v->document_name[nn] = '\0';
+	return get_digest(dig, "", &v->md_nid, v->digest, &v->digest_len, e);
+}
+
 int
 req_request_file(const void *body, size_t len, struct msg_request_file *v, struct req_err *e)
 {
-	static const char *const keys[] = { "kind", "seal", "reason", NULL };
+	static const char *const keys[] = { "kind", "seal", "reason", "digest",
+	    "document_name", NULL };
 	const char *s;
 	size_t n;
 	json_t *j;
@@ -1240,6 +1384,8 @@ req_request_file(const void *body, size_t len, struct msg_request_file *v, struc
 	}
 	if (rc == 0)
 		rc = get_reason(j, v->reason, e);
+	if (rc == 0)
+		rc = use_fields(j, v, e);
 	json_decref(j);
 	return rc == 0 ? 0 : SB_EINVAL;
 }

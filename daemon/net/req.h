@@ -71,6 +71,7 @@ enum req_route_id {
 	REQ_TOTP_CONFIRM,
 	REQ_TOTP_VERIFY,
 	REQ_GRANTS,
+	REQ_ALERTS = 80,	/* apart, as REQ_SIGN_PDF */
 };
 
 struct req_route {
@@ -120,6 +121,10 @@ int req_query_entries(const char *query, struct msg_ledger_entries *v, struct re
  * leap second :60 counts as :59. 0, or SB_EINVAL (also before 1970 UTC).
  */
 int req_rfc3339_ms(const char *s, size_t n, uint64_t *ms);
+/* GET /v1/alerts: start (default 0), count (1..REQ_ENTRIES_MAX, default
+ * 100), kind ([a-z_]{1,23}: which kinds exist is the monitor's), from and
+ * to as for req_query_entries. Not given: 0, 100, "", 0, UINT64_MAX. */
+int req_query_alerts(const char *query, struct msg_alerts *v, struct req_err *e);
 /* seq (required), tree_size (optional, >= 1; v->b = 0 when absent). */
 int req_query_inclusion(const char *query, struct msg_proof *v, struct req_err *e);
 /* first, second (both required). */
@@ -137,12 +142,18 @@ int req_content_type(const char *header, const char *want, struct req_err *e);
  * POST /v1/seals/{seal}/sign: {"digest": {"alg", "value"}, "document_name"}
  * or {"document": base64, "document_name"}, each with an optional
  * "on_behalf_of": a principal name (msg_principal_ok) that goes to
- * v->who.on_behalf_of. A document is hashed with SHA-256 here. 0, or
- * SB_EINVAL with e filled (bad_json, bad_request, bad_digest,
- * unsupported_alg), or SB_ENOMEM (500 internal).
+ * v->who.on_behalf_of. A document is hashed with SHA-256 here. With
+ * "content_type": "text/plain" (a document only) the decoded document also
+ * goes to v->text for the sensitive-word check: at most MSG_SIGN_TEXT_MAX
+ * bytes (413 too_large) of UTF-8 (400); free it with req_sign_text_free
+ * (also after a batch). 0, or SB_EINVAL with e filled (bad_json,
+ * bad_request, bad_digest, unsupported_alg, too_large), or SB_ENOMEM (500
+ * internal).
  */
 int req_sign(const void *body, size_t len, const char *seal, struct msg_sign *v,
     struct req_err *e);
+/* Frees the texts of n messages (and NULLs them); v may be NULL. */
+void req_sign_text_free(struct msg_sign *v, size_t n);
 
 /* Where a PDF seal goes, from the Sealbox-Options header (points). */
 #define REQ_PDF_COORD_MAX 14400.0	/* 200 inches: PDF's largest page side */

@@ -144,6 +144,8 @@ job_free(struct job *j)
 		j->next->prev = j->prev;
 	for (size_t i = 0; i < j->n; i++)
 		json_decref(j->items[i].result);
+	if (j->pdf != NULL)
+		j->net->pdf_jobs--;
 	pdfjob_free(j->pdf);
 	free(j);
 }
@@ -639,6 +641,7 @@ route_sign(struct route_ctx *x)
 	}
 	route_sign_who(&v, &x->who);
 	route_sign_items(x->n, x->c, x->req, &v, 1, JOB_SIGN);
+	req_sign_text_free(&v, 1);	/* encoded into the message, or refused */
 }
 
 /* POST /v1/seals/{seal}/sign-pdf: the first of the job's three messages. */
@@ -653,6 +656,10 @@ route_sign_pdf(struct route_ctx *x)
 
 	if (route_body(x, "application/pdf") != 0)
 		return;
+	if (x->n->pdf_jobs >= NET_PDF_JOBS_MAX) {
+		route_error(x->req, 503, "busy", "too many PDFs are being sealed; retry later");
+		return;
+	}
 	if (pdfjob_new(x->n->cfg, x->body, x->body_len, evhttp_find_header(
 	    evhttp_request_get_input_headers(x->req), "Sealbox-Options"), x->r.seal, &pj,
 	    &e) != 0) {
@@ -666,6 +673,8 @@ route_sign_pdf(struct route_ctx *x)
 		return;
 	}
 	j->pdf = pj;
+	x->n->pdf_jobs++;
+	v.who = pdfjob_sign_msg(pj)->who;	/* with the person it acts for, if any */
 	memcpy(v.seal, x->r.seal, sizeof(v.seal));
 	(void)pdf_next(j, &m, msg_seal_image_enc(&m, mlink_next_id(x->n->link), &v), PDF_IMAGE);
 }
@@ -686,6 +695,7 @@ route_batch(struct route_ctx *x)
 	for (size_t i = 0; i < cnt; i++)
 		route_sign_who(&items[i], &x->who);
 	route_sign_items(x->n, x->c, x->req, items, cnt, JOB_BATCH);
+	req_sign_text_free(items, cnt);
 	free(items);
 }
 
@@ -857,7 +867,49 @@ static int
 route_takes_query(enum req_route_id id)
 {
 	return id == REQ_ENTRIES || id == REQ_INCLUSION || id == REQ_CONSISTENCY ||
-	    id == REQ_REQUESTS || id == REQ_GRANTS;
+	    id == REQ_REQUESTS || id == REQ_GRANTS || id == REQ_ALERTS;
+}
+
+/* GET /v1/alerts?start=&count=&kind=&from=&to= (all optional). */
+static void
+route_alerts(struct route_ctx *x)
+{
+	struct msg_alerts v = { .who = x->who };
+	struct ipc_msg m;
+	struct req_err e;
+
+	if (req_query_alerts(x->query, &v, &e) != 0) {
+		route_req_error(x->req, &e);
+		return;
+	}
+	route_forward(x->n, x->c, x->req, &m, msg_alerts_enc(&m, mlink_next_id(x->n->link), &v));
+}
+
+/* The monitor's answer to MSG_ALERT_REVOKED: nothing to do with it. */
+static int
+route_revoked_cb(void *arg, size_t tag, struct ipc_msg *m)
+{
+	(void)arg;
+	(void)tag;
+	(void)m;
+	return 0;
+}
+
+void
+route_report_revoked(void *arg, X509 *cert)
+{
+	struct net *n = arg;
+	struct msg_ident_only v;
+	struct ipc_msg m;
+
+	memset(&v, 0, sizeof(v));
+	if (cert == NULL || tls_cert_ident(cert, &v.who) != 0)
+		return;
+	if (msg_ident_only_enc(&m, MSG_ALERT_REVOKED, mlink_next_id(n->link), &v) != 0)
+		return;
+	if (mlink_send(n->link, &m, route_revoked_cb, NULL, 0) != 0)
+		log_warn("net: could not report a revoked certificate to the monitor");
+	ipc_msg_free(&m);
 }
 
 /*
@@ -929,6 +981,7 @@ route_dispatch(struct route_ctx *x)
 	case REQ_TOTP_CONFIRM:
 	case REQ_TOTP_VERIFY: route_totp(x); break;
 	case REQ_GRANTS: route_grants(x); break;
+	case REQ_ALERTS: route_alerts(x); break;
 	default: route_ledger(x); break;
 	}
 }
@@ -960,6 +1013,8 @@ route_request(struct evhttp_request *req, void *arg)
 	}
 	/* Before anything else: a certificate revoked by a TLS reload gets nothing. */
 	if (net_conn_check(x.n, x.c, &e) != 0) {
+		if (strcmp(e.code, "certificate_revoked") == 0)
+			route_report_revoked(x.n, SSL_get0_peer_certificate(x.c->ssl));
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 		route_req_error(req, &e);
 		return;

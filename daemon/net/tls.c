@@ -250,6 +250,30 @@ tls_load_crl(SSL_CTX *ctx, const struct tlsmat *m, const char *path, STACK_OF(X5
 	return rc;
 }
 
+static tls_revoked_fn tls_revoked_hook;
+static void *tls_revoked_arg;
+
+void
+tls_set_revoked_hook(tls_revoked_fn fn, void *arg)
+{
+	tls_revoked_hook = fn;
+	tls_revoked_arg = arg;
+}
+
+/* The handshake's verdict stands; a revoked client certificate is reported. */
+static int
+tls_verify_cb(int ok, X509_STORE_CTX *sc)
+{
+	X509 *cert;
+
+	if (!ok && tls_revoked_hook != NULL &&
+	    X509_STORE_CTX_get_error(sc) == X509_V_ERR_CERT_REVOKED &&
+	    X509_STORE_CTX_get_error_depth(sc) == 0 &&
+	    (cert = X509_STORE_CTX_get_current_cert(sc)) != NULL)
+		tls_revoked_hook(tls_revoked_arg, cert);
+	return ok;
+}
+
 static int
 tls_ctx_setup(SSL_CTX *ctx, const struct config *cfg, const struct tlsmat *m)
 {
@@ -266,7 +290,7 @@ tls_ctx_setup(SSL_CTX *ctx, const struct config *cfg, const struct tlsmat *m)
 	    (rc = tls_load_key(ctx, m, cfg->tls.key, cfg->tls.certificate)) != 0 ||
 	    (rc = tls_load_cas(ctx, m, cfg->tls.client_ca, &cas)) != 0)
 		goto out;
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tls_verify_cb);
 	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
 	if (m->len[TLSMAT_CRL] > 0 && (rc = tls_load_crl(ctx, m, cfg->tls.crl, cas)) != 0)
 		goto out;

@@ -66,6 +66,15 @@ int tls_peer_cert(SSL *ssl, X509 **cert, const char **why);
  */
 int tls_cert_ident(X509 *cert, struct msg_ident *who);
 
+/*
+ * A hook called from inside a handshake whose client certificate the CRL
+ * revokes, with that certificate (owned by OpenSSL: copy what you keep); the
+ * handshake fails all the same. One hook per process (the net worker sets
+ * it once, for the revoked_certificate alert); NULL: none.
+ */
+typedef void (*tls_revoked_fn)(void *arg, X509 *cert);
+void tls_set_revoked_hook(tls_revoked_fn fn, void *arg);
+
 /* Log OpenSSL's error queue (and empty it), prefixed with what. */
 void tls_log_errors(const char *what);
 

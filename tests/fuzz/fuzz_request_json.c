@@ -67,6 +67,11 @@ check_sign(const struct msg_sign *v)
 	    memcmp(d.digest, v->digest, want) != 0 || strcmp(d.document_name, v->document_name) != 0 ||
 	    strcmp(d.who.on_behalf_of, v->who.on_behalf_of) != 0)
 		abort();
+	/* A text/plain document's text: bounded, and carried whole. */
+	if ((v->text == NULL) != (d.text == NULL) || d.text_len != v->text_len ||
+	    v->text_len > MSG_SIGN_TEXT_MAX ||
+	    (v->text_len > 0 && memcmp(d.text, v->text, v->text_len) != 0))
+		abort();
 	ipc_msg_free(&m);
 }
 
@@ -76,10 +81,12 @@ fuzz_sign(const uint8_t *p, size_t n)
 	struct msg_sign v;
 	struct req_err e = { 0 };
 
-	if (req_sign(p, n, "demo", &v, &e) == 0)
+	if (req_sign(p, n, "demo", &v, &e) == 0) {
 		check_sign(&v);
-	else
+		req_sign_text_free(&v, 1);
+	} else {
 		refused(&e);
+	}
 }
 
 static void
@@ -97,6 +104,7 @@ fuzz_batch(const uint8_t *p, size_t n)
 		abort();
 	for (size_t i = 0; i < cnt; i++)
 		check_sign(&items[i]);
+	req_sign_text_free(items, cnt);
 	free(items);
 }
 

@@ -8,23 +8,12 @@
 # the conditions to those who may see them and 403 to the sysadmin.
 . "$(dirname "$0")/lib.sh"
 
-D=$T/a
-mkdir -p "$D"
-appliance_provision "$D" || { nok "a development appliance can be provisioned"; exit 1; }
-seald_start "$D" || { nok "seald starts"; cat "$D/seald.log"; exit 1; }
-appliance_unseal "$D" || { nok "unseal"; exit 1; }
-A="$BIN/sealadm --config $D/seald.yaml"
-S1=$D/shares/sbx-test-share-1.txt
-S2=$D/shares/sbx-test-share-2.txt
+appliance_up "$T/a"
 
 # app, app2: applications that seal (both may act for alice); alice: a person;
 # sa1: seal-admin of sub-1 (where the seals are); sa2: seal-admin of sub-2;
 # sec, aud, baud, ops: secadmin, auditor, business-auditor, sysadmin.
-for who in app app2 alice sa1 sa2 sec aud baud ops; do
-	"$BIN/sealprov" enrol --config "$D/seald.yaml" --cn "$who" --out-dir "$D/clients/$who" \
-		"$S1" "$S2" >/dev/null 2>&1 || nok "enrol a certificate for $who"
-done
-cert() { echo "$D/clients/$1/client.pem"; }
+enrol_clients app app2 alice sa1 sa2 sec aud baud ops
 SEALS="s-doc s-hours s-days s-future s-past s-apps s-appr s-otp s-quota s-month s-old"
 {
 	$A unit add --id sub-1 --name "Subsidiary One" --parent group &&

@@ -159,6 +159,33 @@ appliance_demo_seal() {
 	$A grant add --seal demo-seal --principal demo-erp >/dev/null
 }
 
+# appliance_up DIR [YAML_EXTRA]: an appliance provisioned, started and
+# unsealed in DIR; sets A (sealadm), S1 and S2 (two admins' share files).
+# Ends the script when that fails.
+appliance_up() {
+	D=$1
+	mkdir -p "$D"
+	appliance_provision "$D" "${2:-}" || { nok "a development appliance can be provisioned"; exit 1; }
+	seald_start "$D" || { nok "seald starts"; cat "$D/seald.log"; exit 1; }
+	appliance_unseal "$D" || { nok "unseal"; exit 1; }
+	A="$BIN/sealadm --config $D/seald.yaml"
+	S1=$D/shares/sbx-test-share-1.txt
+	S2=$D/shares/sbx-test-share-2.txt
+}
+
+# enrol_clients WHO...: a client certificate for each WHO in $D/clients/WHO.
+enrol_clients() {
+	local who
+	for who in "$@"; do
+		"$BIN/sealprov" enrol --config "$D/seald.yaml" --cn "$who" --out-dir "$D/clients/$who" \
+			"$D/shares/sbx-test-share-1.txt" "$D/shares/sbx-test-share-2.txt" >/dev/null 2>&1 ||
+			nok "enrol a certificate for $who"
+	done
+}
+
+# cert WHO: the client certificate of WHO (enrol_clients).
+cert() { echo "$D/clients/$1/client.pem"; }
+
 # sign_body HEX [NAME]: the JSON body of a sign request for a sha256 digest.
 sign_body() {
 	printf '{"digest":{"alg":"sha256","value":"%s"},"document_name":"%s"}' "$1" "${2:-doc.pdf}"

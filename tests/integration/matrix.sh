@@ -168,6 +168,7 @@ request() {
 	"GET /v1/roles") echo "/v1/roles" ;;
 	"GET /v1/stats") echo "/v1/stats" ;;
 	"GET /v1/grants") echo "/v1/grants" ;;
+	"GET /v1/alerts") echo "/v1/alerts?count=5" ;;
 	# Requests: a seal and a request no one can see, so that no row changes anything.
 	"POST /v1/requests") echo "/v1/requests -H Content-Type:application/json --data-binary @$T/file.json" ;;
 	"GET /v1/requests") echo "/v1/requests" ;;

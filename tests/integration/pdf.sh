@@ -7,17 +7,9 @@
 # bad documents get 422 and the daemon keeps serving.
 . "$(dirname "$0")/lib.sh"
 
-D=$T/a
-mkdir -p "$D"
-if ! appliance_provision "$D" "pdf:
+appliance_up "$T/a" "pdf:
   location: Head office, Beijing
-  max_size: 200000"; then
-	nok "a development appliance can be provisioned"
-	exit 1
-fi
-seald_start "$D" || { nok "seald starts"; cat "$D/seald.log"; exit 1; }
-appliance_unseal "$D" || { nok "unseal"; exit 1; }
-A="$BIN/sealadm --config $D/seald.yaml"
+  max_size: 200000"
 # A seal image whose pixels are easy to tell: left quarter transparent, rest red.
 "$BIN/tools/pdfsign" mkpng "$D/red.png" 200 100 || nok "a test image"
 $A principal add --cert "$D/clients/demo/client.pem" --name demo-erp >/dev/null &&
@@ -232,13 +224,25 @@ st=$(sign_pdf "$T/classic.pdf" "$T/ok.pdf" "$O")
 	nok "sealing after the bad documents ($st)"
 
 # A principal without a grant on the seal does not see it: 404, as GET /v1/seals/{seal}.
-"$BIN/sealprov" enrol --config "$D/seald.yaml" --cn carol --out-dir "$D/clients/carol" \
-	"$D/shares/sbx-test-share-1.txt" "$D/shares/sbx-test-share-2.txt" >/dev/null 2>&1 &&
-	$A principal add --cert "$D/clients/carol/client.pem" --name carol >/dev/null ||
+enrol_clients carol
+$A principal add --cert "$D/clients/carol/client.pem" --name carol >/dev/null ||
 	nok "carol is a principal"
 st=$(curl --silent --cert "$D/clients/carol/client.pem" --key "$D/clients/carol/client.key" \
 	--cacert "$D/state/ca.pem" -o "$T/x.json" -w '%{http_code}' -H 'Content-Type: application/pdf' \
 	-H "Sealbox-Options: $O" --data-binary "@$T/classic.pdf" "$URL/v1/seals/demo-seal/sign-pdf")
 [ "$st" = 404 ] && jq -e '.error.code == "unknown_seal"' "$T/x.json" >/dev/null &&
 	ok "a principal without a grant: 404 unknown_seal" || nok "no grant: $st $(head -c 200 "$T/x.json")"
+# An application with no grant of its own seals a PDF for a person who has one.
+enrol_clients dan oa
+$A principal add --cert "$D/clients/dan/client.pem" --name dan >/dev/null &&
+	$A principal add --cert "$D/clients/oa/client.pem" --name oa --kind application \
+		--may-act-for dan >/dev/null &&
+	$A grant add --seal demo-seal --principal dan >/dev/null || nok "dan, oa and dan's grant"
+st=$(curl --silent --cert "$D/clients/oa/client.pem" --key "$D/clients/oa/client.key" \
+	--cacert "$D/state/ca.pem" -o "$T/oa.pdf" -w '%{http_code}' -H 'Content-Type: application/pdf' \
+	-H 'Sealbox-Options: {"document_name":"leave.pdf","x":10,"y":10,"width":50,"on_behalf_of":"dan"}' \
+	--data-binary "@$T/classic.pdf" "$URL/v1/seals/demo-seal/sign-pdf")
+[ "$st" = 200 ] && pdfsig_ok "$T/oa.pdf" 1 &&
+	ok "an application seals a PDF on behalf of a person who holds the grant" ||
+	nok "on behalf of dan: $st $(head -c 200 "$T/oa.pdf")"
 exit 0

@@ -105,8 +105,8 @@ check "a second request on s1 while r-2 is pending is refused (409 request_pendi
 	409 request_pending sec POST /v1/requests "$(file deactivate s1 "end it")"
 check "the requester cannot approve its own request (403 self_approval)" 403 self_approval \
 	sa2 POST /v1/requests/r-2/approve
-check "an approver (a role the rule does not need) cannot approve (403 forbidden_role)" \
-	403 forbidden_role appr POST /v1/requests/r-2/approve
+check "an approver (a role the rule does not need) neither sees nor approves it (404 unknown_request)" \
+	404 unknown_request appr POST /v1/requests/r-2/approve
 check "a custodian of another unit does not see r-2 (404 unknown_request)" 404 unknown_request \
 	sa-other POST /v1/requests/r-2/approve
 check "the auditor cannot approve (403 forbidden_role)" 403 forbidden_role \

@@ -10,25 +10,14 @@
 # `ledger entries --seal/--principal/--from/--to` and `stats`.
 . "$(dirname "$0")/lib.sh"
 
-D=$T/a
-mkdir -p "$D"
-appliance_provision "$D" || { nok "a development appliance can be provisioned"; exit 1; }
-seald_start "$D" || { nok "seald starts"; cat "$D/seald.log"; exit 1; }
-appliance_unseal "$D" || { nok "unseal"; exit 1; }
-A="$BIN/sealadm --config $D/seald.yaml"
-S1=$D/shares/sbx-test-share-1.txt
-S2=$D/shares/sbx-test-share-2.txt
+appliance_up "$T/a"
 
 # app1, app2: the applications that seal with s1 (sub1) and s2 (sub2); alice:
 # a person of sub1 app1 seals for; baud1: business-auditor of sub1; sa1, sa2:
 # seal-admins of sub1 and sub2; hq: business-auditor of the group; aud:
 # auditor; sec: secadmin; ops: sysadmin.
 WHO="app1 app2 alice baud1 sa1 sa2 hq aud sec ops"
-for who in $WHO; do
-	"$BIN/sealprov" enrol --config "$D/seald.yaml" --cn "$who" --out-dir "$D/clients/$who" \
-		"$S1" "$S2" >/dev/null 2>&1 || nok "enrol a certificate for $who"
-done
-cert() { echo "$D/clients/$1/client.pem"; }
+enrol_clients $WHO
 {
 	$A unit add --id sub1 --name "Subsidiary One" --parent group &&
 	$A unit add --id sub2 --name "Subsidiary Two" --parent group &&

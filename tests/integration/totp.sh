@@ -16,21 +16,10 @@
 . "$(dirname "$0")/lib.sh"
 
 TOTP=$BIN/tools/totp
-D=$T/a
-mkdir -p "$D"
-appliance_provision "$D" || { nok "a development appliance can be provisioned"; exit 1; }
-seald_start "$D" || { nok "seald starts"; cat "$D/seald.log"; exit 1; }
-appliance_unseal "$D" || { nok "unseal"; exit 1; }
-A="$BIN/sealadm --config $D/seald.yaml"
-S1=$D/shares/sbx-test-share-1.txt
-S2=$D/shares/sbx-test-share-2.txt
+appliance_up "$T/a"
 
 WHO="alice bob carol dave app ops aud baud"
-for who in $WHO; do
-	"$BIN/sealprov" enrol --config "$D/seald.yaml" --cn "$who" --out-dir "$D/clients/$who" \
-		"$S1" "$S2" >/dev/null 2>&1 || nok "enrol a certificate for $who"
-done
-cert() { echo "$D/clients/$1/client.pem"; }
+enrol_clients $WHO
 {
 	$A principal add --cert "$(cert alice)" --name alice --role requester &&
 	$A principal add --cert "$(cert bob)" --name bob --role approver &&
@@ -247,9 +236,8 @@ check "after a restart the records open with the token's key: carol's next code 
 # ---- sealing under a grant with confirm: totp ---------------------------------
 # erin, a requester with a grant that wants her code with each sealing; the
 # application app seals on her behalf with the code she gives it.
-"$BIN/sealprov" enrol --config "$D/seald.yaml" --cn erin --out-dir "$D/clients/erin" \
-	"$S1" "$S2" >/dev/null 2>&1 &&
-	$A principal add --cert "$(cert erin)" --name erin --role requester >/dev/null &&
+enrol_clients erin
+$A principal add --cert "$(cert erin)" --name erin --role requester >/dev/null &&
 	$A principal add --cert "$D/clients/demo/client.pem" --name demo-erp --kind application \
 		--role requester --may-act-for erin >/dev/null &&
 	$A seal create --id otp-seal --name "Confirmed seal" --type finance --key ec-p256 \

@@ -197,6 +197,28 @@ test_request_messages(void)
 	CHECK_STR(fd.kind, "deactivate");
 	CHECK_STR(fd.seal, "s1");
 	CHECK(strlen(fd.reason) == 255);
+	CHECK(fd.digest_len == 0 && fd.md_nid == 0 && fd.document_name[0] == '\0');
+	/* A use request carries the document's digest and name. */
+	snprintf(f.kind, sizeof(f.kind), "use");
+	f.md_nid = NID_sha256;
+	f.digest_len = 32;
+	memset(f.digest, 0xab, 32);
+	memset(f.document_name, 'n', sizeof(f.document_name) - 1);
+	CHECK_RC(msg_request_file_enc(&m, 3, &f), 0);
+	CHECK_RC(msg_request_file_dec(&m, &fd), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(fd.kind, "use");
+	CHECK(fd.md_nid == NID_sha256 && fd.digest_len == 32 && memcmp(fd.digest, f.digest, 32) == 0);
+	CHECK(strlen(fd.document_name) == 255);
+	/* A digest longer than any algorithm's is refused by the encoder. */
+	f.digest_len = MSG_DIGEST_MAX + 1;
+	CHECK_RC(msg_request_file_enc(&m, 3, &f), SB_EINVAL);
+	f.digest_len = 32;
+	/* One byte more is refused. */
+	CHECK_RC(msg_request_file_enc(&m, 3, &f), 0);
+	CHECK_RC(ipc_put_u8(&m, 0), 0);
+	CHECK_RC(msg_request_file_dec(&m, &fd), SB_EINVAL);
+	ipc_msg_free(&m);
 	CHECK_RC(msg_requests_list_enc(&m, 3, &l), 0);
 	CHECK_RC(msg_requests_list_dec(&m, &ld), 0);
 	ipc_msg_free(&m);
@@ -252,6 +274,106 @@ sign_with_behalf(struct ipc_msg *m, const char *behalf)
 	(void)ipc_put_str(m, "");		/* otp */
 	(void)ipc_put_str(m, "");		/* approval */
 	(void)ipc_put_u8(m, MSG_PROFILE_CADES);
+	/* No text: it is encoded only when present (test_sign_text adds one). */
+}
+
+/* A text/plain document's text rides after every other field, only when
+ * present: marker 1, then the bytes (at most MSG_SIGN_TEXT_MAX). */
+static void
+test_sign_text(void)
+{
+	static uint8_t big[MSG_SIGN_TEXT_MAX + 1];
+	struct msg_sign v = { .md_nid = NID_sha256, .digest_len = 32 }, w;
+	const char *t = "采购合同\n机 密";
+	struct ipc_msg m;
+
+	snprintf(v.seal, sizeof(v.seal), "demo-seal");
+	snprintf(v.document_name, sizeof(v.document_name), "c.txt");
+	v.text = (const uint8_t *)t;
+	v.text_len = strlen(t);
+	CHECK_RC(msg_sign_enc(&m, 9, &v), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), 0);
+	CHECK(w.text != NULL && w.text_len == strlen(t) && memcmp(w.text, t, w.text_len) == 0);
+	ipc_msg_free(&m);
+	/* An empty text is still a text (it is checked, and matches nothing). */
+	v.text_len = 0;
+	CHECK_RC(msg_sign_enc(&m, 9, &v), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), 0);
+	CHECK(w.text != NULL && w.text_len == 0);
+	ipc_msg_free(&m);
+	/* No text: nothing encoded, NULL decoded; also after a PDF block. */
+	v.text = NULL;
+	v.profile = MSG_PROFILE_PADES;
+	CHECK_RC(msg_sign_enc(&m, 9, &v), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), 0);
+	CHECK(w.text == NULL && w.text_len == 0 && w.profile == MSG_PROFILE_PADES);
+	ipc_msg_free(&m);
+	/* The bound, on both sides. */
+	v.profile = MSG_PROFILE_CADES;
+	v.text = big;
+	v.text_len = MSG_SIGN_TEXT_MAX;
+	CHECK_RC(msg_sign_enc(&m, 9, &v), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), 0);
+	CHECK(w.text_len == MSG_SIGN_TEXT_MAX);
+	ipc_msg_free(&m);
+	v.text_len = MSG_SIGN_TEXT_MAX + 1;
+	CHECK_RC(msg_sign_enc(&m, 9, &v), SB_ELIMIT);
+	sign_with_behalf(&m, "");
+	CHECK_RC(ipc_put_u8(&m, 1), 0);
+	CHECK_RC(ipc_put_bytes(&m, big, MSG_SIGN_TEXT_MAX + 1), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), SB_EINVAL);
+	ipc_msg_free(&m);
+	/* By hand: a marker other than 1, a marker without its text, a trailing byte. */
+	sign_with_behalf(&m, "");
+	CHECK_RC(ipc_put_u8(&m, 1), 0);
+	CHECK_RC(ipc_put_bytes(&m, "abc", 3), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), 0);
+	CHECK(w.text_len == 3 && memcmp(w.text, "abc", 3) == 0);
+	ipc_msg_free(&m);
+	sign_with_behalf(&m, "");
+	CHECK_RC(ipc_put_u8(&m, 2), 0);
+	CHECK_RC(ipc_put_bytes(&m, "abc", 3), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), SB_EINVAL);
+	ipc_msg_free(&m);
+	sign_with_behalf(&m, "");
+	CHECK_RC(ipc_put_u8(&m, 1), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), SB_EINVAL);
+	ipc_msg_free(&m);
+	sign_with_behalf(&m, "");
+	CHECK_RC(ipc_put_u8(&m, 1), 0);
+	CHECK_RC(ipc_put_bytes(&m, "abc", 3), 0);
+	CHECK_RC(ipc_put_u8(&m, 0), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), SB_EINVAL);
+	ipc_msg_free(&m);
+}
+
+static void
+test_word_messages(void)
+{
+	struct adm_word_add a = { .word = "机 密", .category = "政治" }, ad;
+	struct adm_word_remove r = { .id = "w-12" }, rd;
+	struct ipc_msg m;
+
+	CHECK_RC(adm_word_add_enc(&m, 1, &a), 0);
+	CHECK(m.type == ADM_WORD_ADD && ADM_WORD_ADD == 230);
+	CHECK_RC(adm_word_add_dec(&m, &ad), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(ad.word, "机 密");
+	CHECK_STR(ad.category, "政治");
+	CHECK_RC(adm_word_remove_enc(&m, 1, &r), 0);
+	CHECK(m.type == ADM_WORD_REMOVE && ADM_WORD_REMOVE == 232 && ADM_WORD_LIST == 231);
+	CHECK_RC(adm_word_remove_dec(&m, &rd), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(rd.id, "w-12");
+	/* A short body or a trailing byte is refused. */
+	ipc_msg_init(&m, ADM_WORD_ADD, 1);
+	CHECK_RC(ipc_put_str(&m, "x"), 0);
+	CHECK_RC(adm_word_add_dec(&m, &ad), SB_EINVAL);
+	ipc_msg_free(&m);
+	CHECK_RC(adm_word_remove_enc(&m, 1, &r), 0);
+	CHECK_RC(ipc_put_u8(&m, 0), 0);
+	CHECK_RC(adm_word_remove_dec(&m, &rd), SB_EINVAL);
+	ipc_msg_free(&m);
 }
 
 static void
@@ -443,6 +565,7 @@ test_grant_add_conditions(void)
 	v.n_apps = 2;
 	snprintf(v.apps[0], sizeof(v.apps[0]), "erp");
 	snprintf(v.apps[1], sizeof(v.apps[1]), "oa@hq");
+	snprintf(v.on_sensitive, sizeof(v.on_sensitive), "approval");
 	CHECK_RC(adm_grant_add_enc(&m, 4, &v), 0);
 	memset(&d, 0x55, sizeof(d));
 	CHECK_RC(adm_grant_add_dec(&m, &d), 0);
@@ -508,6 +631,39 @@ test_grants_list(void)
 }
 
 static void
+test_alerts_messages(void)
+{
+	struct msg_alerts v = { .start = 9, .count = 1000, .kind = "burst", .from_ms = 1,
+	    .to_ms = UINT64_MAX }, d;
+	struct msg_ident_only r = { 0 }, rd;
+	struct ipc_msg m;
+
+	snprintf(v.who.subject, sizeof(v.who.subject), "CN=sec");
+	CHECK_RC(msg_alerts_enc(&m, 5, &v), 0);
+	CHECK(m.type == MSG_ALERTS && MSG_ALERTS == 45 && MSG_ALERT_REVOKED == 44);
+	CHECK_RC(msg_alerts_dec(&m, &d), 0);
+	ipc_msg_free(&m);
+	CHECK(d.start == 9 && d.count == 1000 && d.from_ms == 1 && d.to_ms == UINT64_MAX);
+	CHECK_STR(d.kind, "burst");
+	CHECK_STR(d.who.subject, "CN=sec");
+	/* The encoder refuses what the decoder would: a bad kind, count, or window. */
+	snprintf(v.kind, sizeof(v.kind), "Burst");
+	CHECK_RC(msg_alerts_enc(&m, 5, &v), SB_EINVAL);
+	snprintf(v.kind, sizeof(v.kind), "burst");
+	v.count = 0;
+	CHECK_RC(msg_alerts_enc(&m, 5, &v), SB_EINVAL);
+	v.count = 1;
+	v.from_ms = v.to_ms = 7;
+	CHECK_RC(msg_alerts_enc(&m, 5, &v), SB_EINVAL);
+	/* The revoked-certificate report is an ident-only message. */
+	r.who.cert_sha256[31] = 0x5a;
+	CHECK_RC(msg_ident_only_enc(&m, MSG_ALERT_REVOKED, 6, &r), 0);
+	CHECK_RC(msg_ident_only_dec(&m, &rd), 0);
+	ipc_msg_free(&m);
+	CHECK(rd.who.cert_sha256[31] == 0x5a);
+}
+
+static void
 test_totp_messages(void)
 {
 	struct msg_totp v = { .otp = "12345678" }, d;
@@ -565,14 +721,93 @@ test_totp_messages(void)
 	ipc_msg_free(&m);
 }
 
+static void
+test_console_messages(void)
+{
+	static const char tok[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct adm_admin_add a = { .user = "sam", .role = "secadmin", .pass = "机密 passphrase" }, ad;
+	struct adm_login l = { .user = "sam", .pass = "a long passphrase" }, ld;
+	struct adm_passwd p = { .old_pass = "old passphrase", .new_pass = "new passphrase" }, pd;
+	struct adm_session s, sd;
+	struct ipc_msg m;
+
+	CHECK(ADM_ADMIN_ADD == 240 && ADM_LOGIN == 241 && ADM_LOGOUT == 242 &&
+	    ADM_PASSWD == 243 && ADM_SESSION == 244 && ADM_LEDGER_VERIFY == 245);
+	CHECK_RC(adm_admin_add_enc(&m, 7, &a), 0);
+	CHECK(m.type == ADM_ADMIN_ADD && m.body.secret);
+	CHECK_RC(adm_admin_add_dec(&m, &ad), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(ad.session, "");
+	CHECK_STR(ad.user, "sam");
+	CHECK_STR(ad.role, "secadmin");
+	CHECK_STR(ad.pass, "机密 passphrase");
+	memcpy(a.session, tok, sizeof(tok));
+	CHECK_RC(adm_admin_add_enc(&m, 7, &a), 0);
+	CHECK_RC(adm_admin_add_dec(&m, &ad), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(ad.session, tok);
+	CHECK_RC(adm_login_enc(&m, 1, &l), 0);
+	CHECK(m.type == ADM_LOGIN && m.body.secret);
+	CHECK_RC(adm_login_dec(&m, &ld), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(ld.user, "sam");
+	CHECK_STR(ld.pass, "a long passphrase");
+	memcpy(p.session, tok, sizeof(tok));
+	CHECK_RC(adm_passwd_enc(&m, 1, &p), 0);
+	CHECK(m.type == ADM_PASSWD && m.body.secret);
+	CHECK_RC(adm_passwd_dec(&m, &pd), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(pd.session, tok);
+	CHECK_STR(pd.old_pass, "old passphrase");
+	CHECK_STR(pd.new_pass, "new passphrase");
+	memcpy(s.session, tok, sizeof(tok));
+	CHECK_RC(adm_session_enc(&m, ADM_LOGOUT, 1, &s), 0);
+	CHECK(m.type == ADM_LOGOUT);
+	CHECK_RC(adm_session_dec(&m, &sd), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(sd.session, tok);
+	/* A session is "" or 64 lower-case hex digits: else neither side takes it. */
+	s.session[0] = 'A';
+	CHECK_RC(adm_session_enc(&m, ADM_SESSION, 1, &s), SB_EINVAL);
+	ipc_msg_init(&m, ADM_SESSION, 1);
+	CHECK_RC(ipc_put_str(&m, "abc"), 0);
+	CHECK_RC(adm_session_dec(&m, &sd), SB_EINVAL);
+	ipc_msg_free(&m);
+	/* A passphrase past 256 bytes, a trailing byte, a short body: refused. */
+	ipc_msg_init(&m, ADM_LOGIN, 1);
+	CHECK_RC(ipc_put_str(&m, "sam"), 0);
+	{
+		char big[258];
+
+		memset(big, 'x', 257);
+		big[257] = '\0';
+		CHECK_RC(ipc_put_str(&m, big), 0);
+	}
+	CHECK_RC(adm_login_dec(&m, &ld), SB_EINVAL);
+	ipc_msg_free(&m);
+	CHECK_RC(adm_login_enc(&m, 1, &l), 0);
+	CHECK_RC(ipc_put_u8(&m, 0), 0);
+	CHECK_RC(adm_login_dec(&m, &ld), SB_EINVAL);
+	ipc_msg_free(&m);
+	ipc_msg_init(&m, ADM_PASSWD, 1);
+	CHECK_RC(ipc_put_str(&m, tok), 0);
+	CHECK_RC(ipc_put_str(&m, "old passphrase"), 0);
+	CHECK_RC(adm_passwd_dec(&m, &pd), SB_EINVAL);
+	ipc_msg_free(&m);
+}
+
 int
 main(void)
 {
 	RUN(test_principal_name_rule, "principal names are [A-Za-z0-9._@-]{1,63}");
 	RUN(test_grant_add_conditions, "ADM_GRANT_ADD carries every grant condition through encode/decode; 17 list entries, a 32-byte type, the old short body or a trailing byte are refused");
 	RUN(test_grants_list, "MSG_GRANTS_LIST carries the identity and the seal");
+	RUN(test_alerts_messages, "MSG_ALERTS round-trips and refuses a bad kind, count or window; MSG_ALERT_REVOKED is ident only");
 	RUN(test_principal_add_round_trip, "ADM_PRINCIPAL_ADD carries 0..32 may_act_for names through encode/decode");
 	RUN(test_sign_profiles, "MSG_SIGN carries document type, one-time code and, for PAdES only, the PDF block; an unknown profile or a cut block is refused");
+	RUN(test_sign_text, "MSG_SIGN carries a text/plain document's text after every other field, only when present, up to 256 KiB; a bad marker, a missing text, one too long or a trailing byte are refused");
+	RUN(test_console_messages, "ADM_ADMIN_ADD..ADM_LEDGER_VERIFY (240..245) round-trip, secret where a passphrase rides; a bad session, a passphrase over 256, a trailing byte or a short body are refused");
+	RUN(test_word_messages, "ADM_WORD_ADD (230) and ADM_WORD_REMOVE (232) round-trip with Chinese text; a short body or a trailing byte are refused");
 	RUN(test_principal_add_roles, "ADM_PRINCIPAL_ADD carries kind, unit and 0..16 role assignments; a count past 16 or a body without them is refused");
 	RUN(test_unit_and_role_messages, "ADM_UNIT_ADD and ADM_ROLE_ASSIGN round-trip; a role name over 31 or a short body is refused");
 	RUN(test_principal_add_bounds, "ADM_PRINCIPAL_ADD: too many names, a short list, a name over 63 or no list are refused");

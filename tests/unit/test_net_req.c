@@ -72,7 +72,7 @@ test_route_every_path(void)
 
 /* The route list is the table req_route matches: each pattern, its
  * parameter filled in, routes to its own id and method, and the list holds
- * the twenty-six routes of docs/API.md once each (a path twice only with two
+ * the twenty-seven routes of docs/API.md once each (a path twice only with two
  * methods). */
 static void
 test_route_list_is_the_table(void)
@@ -82,7 +82,7 @@ test_route_list_is_the_table(void)
 	struct req_route r;
 	char path[REQ_PATH_MAX + 1];
 
-	CHECK(n == 26);
+	CHECK(n == 27);
 	for (i = 0; i < n; i++) {
 		const char *open = strchr(d[i].pattern, '{');
 		const char *close = open ? strchr(open, '}') : NULL;
@@ -294,6 +294,28 @@ test_query_entries_bounds(void)
 	CHECK_BAD_QUERY(req_query_entries("start=18446744073709551616&count=1", &v, &e), "start");
 	CHECK_BAD_QUERY(req_query_entries("start=1&count=1&", &v, &e), "unknown parameter ''");
 	CHECK_BAD_QUERY(req_query_entries("start=1&count=1&\x01\xff=1", &v, &e), "unknown parameter '?" "?'");
+}
+
+static void
+test_query_alerts(void)
+{
+	struct msg_alerts v;
+
+	CHECK_RC(req_query_alerts(NULL, &v, &e), 0);
+	CHECK(v.start == 0 && v.count == 100 && v.kind[0] == '\0' && v.from_ms == 0 &&
+	    v.to_ms == UINT64_MAX);
+	CHECK_RC(req_query_alerts("kind=revoked_certificate&start=3&count=1000", &v, &e), 0);
+	CHECK(v.start == 3 && v.count == 1000 && strcmp(v.kind, "revoked_certificate") == 0);
+	CHECK_RC(req_query_alerts("from=2026-11-22T08:00:00Z&to=2026-11-22T10%3A00%3A00%2B01%3A00",
+	    &v, &e), 0);
+	CHECK(v.to_ms - v.from_ms == 3600000);
+	CHECK_BAD_QUERY(req_query_alerts("from=2026-11-22T08:00:00Z&to=2026-11-22T08:00:00Z",
+	    &v, &e), "to: must be later than from");
+	CHECK_BAD_QUERY(req_query_alerts("kind=Burst", &v, &e), "kind");
+	CHECK_BAD_QUERY(req_query_alerts("kind=burst&kind=burst", &v, &e), "kind: given twice");
+	CHECK_BAD_QUERY(req_query_alerts("kind=a_kind_longer_than_23_chars", &v, &e), "kind");
+	CHECK_BAD_QUERY(req_query_alerts("count=0", &v, &e), "count");
+	CHECK_BAD_QUERY(req_query_alerts("seal=x", &v, &e), "unknown parameter 'seal'");
 }
 
 static void
@@ -1027,6 +1049,120 @@ test_totp_routes_and_bodies(void)
 	CHECK_STR(v.otp, "");
 }
 
+/* ---- use requests and approvals (docs/policy.md, "Requests") ---------- */
+
+static void
+test_request_file_use(void)
+{
+	static const char *const bad[] = {
+		/* a use names its document: digest and name */
+		"{\"kind\":\"use\",\"seal\":\"s1\",\"reason\":\"x\",\"document_name\":\"a.pdf\"}",
+		"{\"kind\":\"use\",\"seal\":\"s1\",\"reason\":\"x\",\"digest\":" DIG("sha256", Z64) "}",
+		"{\"kind\":\"use\",\"seal\":\"s1\",\"reason\":\"x\",\"digest\":" DIG("md5", Z64)
+		    ",\"document_name\":\"a\"}",
+		"{\"kind\":\"use\",\"seal\":\"s1\",\"reason\":\"x\",\"digest\":" DIG("sha256", "00")
+		    ",\"document_name\":\"a\"}",
+		"{\"kind\":\"use\",\"seal\":\"s1\",\"reason\":\"x\",\"digest\":" DIG("sha256", Z64)
+		    ",\"document_name\":\"\"}",
+		"{\"kind\":\"use\",\"seal\":\"s1\",\"reason\":\"x\",\"digest\":" DIG("sha256", Z64)
+		    ",\"document_name\":\"a\\u0001\"}",
+		"{\"kind\":\"use\",\"seal\":\"s1\",\"reason\":\"x\",\"digest\":\"00\","
+		    "\"document_name\":\"a\"}",
+		/* and only a use does */
+		"{\"kind\":\"freeze\",\"seal\":\"s1\",\"reason\":\"x\",\"digest\":" DIG("sha256", Z64) "}",
+		"{\"kind\":\"freeze\",\"seal\":\"s1\",\"reason\":\"x\",\"document_name\":\"a\"}",
+	};
+	struct msg_request_file f;
+	struct ipc_msg m;
+	struct msg_request_file d;
+
+	CHECK_RC(req_request_file(J("{\"kind\":\"use\",\"seal\":\"s1\",\"reason\":\"board minute 7\","
+	    "\"digest\":" DIG("sha256", "ABababababababababababababababababababababababababababababababab")
+	    ",\"document_name\":\"\u5408\u540c.pdf\"}"), &f, &e), 0);
+	CHECK_STR(f.kind, "use");
+	CHECK(f.md_nid == NID_sha256 && f.digest_len == 32 && f.digest[0] == 0xab && f.digest[31] == 0xab);
+	CHECK_STR(f.document_name, "\xe5\x90\x88\xe5\x90\x8c.pdf");
+	CHECK_RC(req_request_file(J("{\"kind\":\"use\",\"seal\":\"s1\",\"reason\":\"x\",\"digest\":"
+	    DIG("sha512", Z64 Z64) ",\"document_name\":\"a\"}"), &f, &e), 0);
+	CHECK(f.md_nid == NID_sha512 && f.digest_len == 64);
+	/* Through the message and back. */
+	f.who.on_behalf_of[0] = '\0';
+	CHECK_RC(msg_request_file_enc(&m, 1, &f), 0);
+	CHECK_RC(msg_request_file_dec(&m, &d), 0);
+	ipc_msg_free(&m);
+	CHECK(d.md_nid == NID_sha512 && d.digest_len == 64);
+	CHECK_STR(d.document_name, "a");
+	/* Another kind carries none of it. */
+	CHECK_RC(req_request_file(J("{\"kind\":\"freeze\",\"seal\":\"s1\",\"reason\":\"x\"}"), &f, &e), 0);
+	CHECK(f.digest_len == 0 && f.md_nid == 0 && f.document_name[0] == '\0');
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		if (req_request_file(J(bad[i]), &f, &e) != SB_EINVAL || e.status != 400) {
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+			CHECK(0);
+		}
+	}
+	CHECK_RC(req_request_file(J("{\"kind\":\"freeze\",\"seal\":\"s1\",\"reason\":\"x\","
+	    "\"document_name\":\"a\"}"), &f, &e), SB_EINVAL);
+	CHECK_CONTAINS(e.message, "only for kind use");
+}
+
+static void
+test_sign_approval(void)
+{
+	static const char *const bad[] = { "", "r-", "r-0", "r-01", "R-1", "r-1x", "r--1",
+	    "1", "r-12345678901234567890", "r-1 " };
+	struct msg_sign v, *items = NULL;
+	struct req_pdf pl;
+	struct ipc_msg m;
+	struct msg_sign d;
+	char body[256];
+	size_t n = 0;
+
+	CHECK_RC(sign("{\"digest\":" DIG("sha256", Z64) ",\"document_name\":\"a\","
+	    "\"approval\":\"r-17\"}", &v), 0);
+	CHECK_STR(v.approval, "r-17");
+	CHECK_RC(msg_sign_enc(&m, 1, &v), 0);
+	CHECK_RC(msg_sign_dec(&m, &d), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(d.approval, "r-17");
+	CHECK_RC(sign("{\"digest\":" DIG("sha256", Z64) ",\"document_name\":\"a\","
+	    "\"approval\":\"r-1234567890123456789\"}", &v), 0);
+	CHECK_STR(v.approval, "r-1234567890123456789");
+	CHECK_RC(sign("{\"digest\":" DIG("sha256", Z64) ",\"document_name\":\"a\"}", &v), 0);
+	CHECK_STR(v.approval, "");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(body, sizeof(body), "{\"digest\":" DIG("sha256", Z64) ",\"document_name\":"
+		    "\"a\",\"approval\":\"%s\"}", bad[i]);
+		CHECK_SIGN_REFUSED(body, 400, "bad_request", "approval");
+	}
+	CHECK_SIGN_REFUSED("{\"digest\":" DIG("sha256", Z64) ",\"document_name\":\"a\","
+	    "\"approval\":7}", 400, "bad_request", "approval");
+	/* A batch item, and the sign-pdf options. */
+	memset(&e, 0, sizeof(e));
+	CHECK_RC(req_batch(J("{\"items\":[{\"seal\":\"s1\",\"digest\":" DIG("sha256", Z64)
+	    ",\"document_name\":\"a\",\"approval\":\"r-3\"},{\"seal\":\"s2\",\"digest\":"
+	    DIG("sha256", Z64) ",\"document_name\":\"b\"}]}"), 8, &items, &n, &e), 0);
+	CHECK(n == 2);
+	if (n == 2) {
+		CHECK_STR(items[0].approval, "r-3");
+		CHECK_STR(items[1].approval, "");
+	}
+	free(items);
+	items = NULL;
+	CHECK_RC(req_batch(J("{\"items\":[{\"seal\":\"s1\",\"digest\":" DIG("sha256", Z64)
+	    ",\"document_name\":\"a\",\"approval\":\"r-0\"}]}"), 8, &items, &n, &e), SB_EINVAL);
+	CHECK_CONTAINS(e.message, "items[0].approval");
+	free(items);
+	CHECK_RC(req_sign_pdf("{\"document_name\":\"c.pdf\",\"x\":1,\"y\":1,\"width\":9,"
+	    "\"approval\":\"r-9\"}", "demo", &v, &pl, &e), 0);
+	CHECK_STR(v.approval, "r-9");
+	CHECK(v.profile == MSG_PROFILE_PADES);
+	CHECK_RC(req_sign_pdf("{\"document_name\":\"c.pdf\",\"x\":1,\"y\":1,\"width\":9,"
+	    "\"approval\":\"9\"}", "demo", &v, &pl, &e), SB_EINVAL);
+	CHECK_STR(e.code, "bad_request");
+}
+
 int
 main(void)
 {
@@ -1038,6 +1174,7 @@ main(void)
 	RUN(test_route_bad_seal_id_or_seq_is_400, "route: a bad seal id or sequence number in the path is 400");
 	RUN(test_seal_id_rule, "seal ids are [A-Za-z0-9._-]{1,63}");
 	RUN(test_query_none, "query: paths without parameters refuse any");
+	RUN(test_query_alerts, "query: GET /v1/alerts takes start, count, kind, from, to, all optional, strictly");
 	RUN(test_query_entries_bounds, "query: entries start/count parsed strictly; count 1..1000");
 	RUN(test_query_proofs, "query: inclusion (tree_size optional, >= 1) and consistency");
 	RUN(test_content_type, "Content-Type: type matched without case; only utf-8 charset; else 415");
@@ -1069,5 +1206,7 @@ main(void)
 	RUN(test_query_entries_filters, "query: entries filters seal, principal, from, to checked, each named in its 400");
 	RUN(test_entries_filters_round_trip, "query: the filters survive msg encode/decode");
 	RUN(test_totp_routes_and_bodies, "totp: the three routes are POST only; enrol takes no body, {} or a code, confirm and verify a code of 6-8 digits, nothing else");
+	RUN(test_request_file_use, "requests: a use names its document (digest, document_name), which no other kind may carry");
+	RUN(test_sign_approval, "sign, batch, sign-pdf: approval is an optional r-N (N >= 1, no leading zero), carried to the monitor");
 	return check_done();
 }

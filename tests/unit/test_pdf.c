@@ -478,7 +478,8 @@ t_prepare_twice(void)
 	buf_free(&b);
 }
 
-/* Indirect /Annots and /AcroForm: new versions of those objects, not the page. */
+/* An indirect /Annots: a new page with its own direct array (the old one may
+ * be shared with other pages, which must not show the widget). */
 static void
 t_prepare_indirect(void)
 {
@@ -490,10 +491,65 @@ t_prepare_indirect(void)
 
 	fixture_mkpdf(&b, 1, "/Annots 5 0 R", "[ ]");
 	CHECK_RC(pdf_prepare(b.data, b.len, &o, &p, &e), 0);
-	CHECK(has(p.data + b.len, p.len - b.len, "5 0 obj\n[9 0 R]"));
-	CHECK(!has(p.data + b.len, p.len - b.len, "\n3 0 obj"));
+	CHECK(has(p.data + b.len, p.len - b.len, "\n3 0 obj"));
+	CHECK(has(p.data + b.len, p.len - b.len, "/Annots[9 0 R]"));
+	CHECK(!has(p.data + b.len, p.len - b.len, "\n5 0 obj"));
 	CHECK(qpdf_clean(p.data, p.len, &pages) && pages == 1);
 	pdf_prepared_free(&p);
+	buf_free(&b);
+}
+
+/* References past /Size would point at our new objects once appended: an
+ * object we do not rewrite that would read differently is refused. */
+static void
+t_dangling_refs(void)
+{
+	static const char *const objs[] = { "<< /Type /Foo /X [ 1 0 R << /Y 8 0 R >> ] >>", NULL };
+	struct pdf_opts o = opts();
+	struct pdf_err e;
+	struct buf b;
+
+	o.page = 2;	/* page 1 keeps its dangling /Stamp 9 0 R */
+	fixture_mkpdf(&b, 2, "/Resources << /XObject << /Stamp 9 0 R >> >>", NULL);
+	CHECK(refused(&b, &o, SB_EINVAL, "pdf_damaged", &e));
+	CHECK_CONTAINS(e.message, "object 3 refers to objects it does not have");
+	buf_free(&b);
+	o.page = 1;
+	fixture_mkpdf2(&b, 1, "/Foo 5 0 R", NULL, objs);	/* nested, in an array */
+	CHECK(refused(&b, &o, SB_EINVAL, "pdf_damaged", &e));
+	CHECK_CONTAINS(e.message, "object 5 refers");
+	buf_free(&b);
+}
+
+/* The last startxref must be plain: digits, %%EOF, nothing after. */
+static void
+t_strict_tail(void)
+{
+	struct pdf_opts o = opts();
+	struct pdf_err e;
+	struct buf b;
+	char *p;
+
+	fixture_mkpdf(&b, 1, NULL, NULL);
+	fixture_add(&b, "startxref\n12.0\n%%%%EOF\n");	/* a decoy qpdf would skip */
+	CHECK(refused(&b, &o, SB_EINVAL, "pdf_damaged", &e));
+	buf_free(&b);
+	fixture_mkpdf(&b, 1, NULL, NULL);
+	fixture_add(&b, "junk after the end\n");
+	CHECK(refused(&b, &o, SB_EINVAL, "pdf_damaged", &e));
+	CHECK_CONTAINS(e.message, "after its last %%EOF");
+	buf_free(&b);
+	/* A second "%PDF-" near the start is fine. */
+	fixture_mkpdf(&b, 1, NULL, NULL);
+	p = strstr((char *)b.data, "%\xe2\xe3");
+	CHECK(p != NULL);
+	memcpy(p, "%PDF-", 5);
+	{
+		struct pdf_prepared pp;
+
+		CHECK_RC(pdf_prepare(b.data, b.len, &o, &pp, &e), 0);
+		pdf_prepared_free(&pp);
+	}
 	buf_free(&b);
 }
 
@@ -641,7 +697,12 @@ main(void)
 	    "ByteRange around the placeholder, text strings escaped, Rect from the CropBox");
 	RUN(t_prepare_xref_stream, "object-stream and linearized PDFs get an xref-stream update");
 	RUN(t_prepare_twice, "a prepared PDF prepares again: fields kept, Seal2 next, names unique");
-	RUN(t_prepare_indirect, "an indirect /Annots array is itself rewritten, the page is not");
+	RUN(t_prepare_indirect, "an indirect /Annots: the page is written anew with a direct "
+	    "array, the old array (maybe shared) is left alone");
+	RUN(t_dangling_refs, "a reference past /Size, which would point at a new object, in "
+	    "an object not rewritten: pdf_damaged, nested or not");
+	RUN(t_strict_tail, "the last startxref must be digits then %%EOF then only white "
+	    "space; a second %PDF- near the start is fine");
 	RUN(t_prepare_indirect_form, "indirect /AcroForm and /Fields are rewritten (SigFlags 3), "
 	    "the catalog is not; the next name follows the existing Seal7");
 	RUN(t_cross_page, "a cross-page seal: a slice and a widget per page at the right edge, "

@@ -257,6 +257,7 @@ test_grant_records(void)
 	g.n_apps = STORE_GRANT_LIST_MAX;
 	for (size_t i = 0; i < g.n_apps; i++)
 		snprintf(g.apps[i], sizeof(g.apps[i]), "app-%zu", i);
+	snprintf(g.on_sensitive, sizeof(g.on_sensitive), "approval");
 	/* Encode and decode: every condition comes back. */
 	CHECK((text = store_grant_text(&g)) != NULL);
 	/* Every condition is overwritten; seal and principal are left alone. */
@@ -273,11 +274,13 @@ test_grant_records(void)
 	    r.valid_to == 0 && r.hours == 0 && r.days == 0 && r.approval_k == 0 &&
 	    r.n_apps == 0);
 	CHECK_STR(r.confirm, "none");
+	CHECK_STR(r.on_sensitive, "block");
 	CHECK_STR(r.seal, "s1");
 	/* Damage is an error, not a grant without limits. */
 	CHECK_RC(store_grant_parse("{\"per_day\":-1}", 14, &r), SB_EINVAL);
 	CHECK_RC(store_grant_parse("{\"hours\":16777216}", 18, &r), SB_EINVAL);
 	CHECK_RC(store_grant_parse("{\"confirm\":\"sms\"}", 17, &r), SB_EINVAL);
+	CHECK_RC(store_grant_parse("{\"on_sensitive\":\"warn\"}", 23, &r), SB_EINVAL);
 	CHECK_RC(store_grant_parse("{\"apps\":[1]}", 12, &r), SB_EINVAL);
 	CHECK_RC(store_grant_parse("[", 1, &r), SB_EINVAL);
 	/* Through LMDB, next to an old bare record. */
