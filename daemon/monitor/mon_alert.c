@@ -57,6 +57,7 @@ struct alert_tab {
 static struct alert_tab burst_tab = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static struct alert_tab refusal_tab = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static struct alert_tab revoked_tab = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct alert_tab kind_tab = { .lock = PTHREAD_MUTEX_INITIALIZER };	/* outside_hours, seal_not_active */
 static struct {
 	pthread_mutex_t lock;
 	long long start;
@@ -178,7 +179,12 @@ mon_alert_refusal(struct mon *mon, const struct msg_sign *v, const char *actor,
 	const struct config *cfg = mon->cfg;
 	char key[ALERT_KEY_MAX], detail[ALERT_DETAIL_MAX];
 
-	if (strcmp(code, "outside_hours") == 0 || strcmp(code, "seal_not_active") == 0)
+	/* Once per principal, seal and kind within alerts.refusals_window: a
+	 * principal retrying against a frozen seal raises one alert, not one
+	 * per try. */
+	snprintf(key, sizeof(key), "%c:%s:%s", code[0], actor, v->seal);
+	if ((strcmp(code, "outside_hours") == 0 || strcmp(code, "seal_not_active") == 0) &&
+	    alert_count(&kind_tab, key, mono_now(), cfg->alerts.refusals_window, 1))
 		alert_raise(mon, code, v->seal, actor, text, &seq);
 	/* A fault of the appliance (5xx) is not the principal's behaviour. */
 	if (status < 400 || status > 499)

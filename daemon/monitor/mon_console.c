@@ -218,8 +218,8 @@ hash_dummy(struct mon *mon, const char *pass)
 /* ---- ledger --------------------------------------------------------------- */
 
 /* An entry for a login, logout or passphrase change; locked: this failure
- * locked the account ("locked": true). */
-static void
+ * locked the account ("locked": true). 0, or the ledger's error (logged). */
+static int
 ledger_login_as(struct mon *mon, const char *action, const char *user, const char *result,
     int locked)
 {
@@ -227,17 +227,19 @@ ledger_login_as(struct mon *mon, const char *action, const char *user, const cha
 	uint64_t seq;
 	json_t *e = json_pack("{s:s,s:s,s:s,s:s}", "action", action, "actor", mon->admin_actor,
 	    "user", user, "result", result);
+	int rc;
 
 	if (e != NULL && locked)
 		json_object_set_new(e, "locked", json_true());
-	if (e == NULL || mon_ledger(mon, e, &seq, leaf) != 0)
+	if ((rc = e == NULL ? SB_ENOMEM : mon_ledger(mon, e, &seq, leaf)) != 0)
 		log_warn("console: %s of %s (%s) could not be ledgered", action, user, result);
+	return rc;
 }
 
-static void
+static int
 ledger_login(struct mon *mon, const char *action, const char *user, const char *result)
 {
-	ledger_login_as(mon, action, user, result, 0);
+	return ledger_login_as(mon, action, user, result, 0);
 }
 
 /* ---- handlers ------------------------------------------------------------- */
@@ -339,34 +341,45 @@ mon_adm_admin_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	return rc;
 }
 
-/* After the lockout and passphrase checks: count a failure or clear the
- * count, and answer. */
+/*
+ * An account that is not locked: the attempt is counted as a failure before
+ * the passphrase is checked, so that a count that cannot be stored is never
+ * a free guess (503, the passphrase unchecked); a right passphrase clears it.
+ * A login that cannot be ledgered gets no session.
+ */
 static int
-login_outcome(struct mon *mon, struct store_admin *a, int ok, uint32_t id, struct ipc_msg *reply)
+login_check(struct mon *mon, struct store_admin *a, const char *pass, uint32_t id,
+    struct ipc_msg *reply)
 {
 	const struct config *c = mon->cfg;
 	char token[MSG_SESSION_MAX];
-	long long now = (long long)time(NULL);
+	struct session gone;
 	int locked, rc;
 
-	if (!ok) {
-		locked = mon_console_failed(a, now, c->console.max_failures,
-		    c->console.lockout_seconds);
-		if (store_admin_put(mon->store, a) != 0)
-			log_warn("console: the failed login of %s was not counted", a->user);
-		ledger_login_as(mon, "admin.login", a->user, "refused:bad_passphrase", locked);
-		return mon_reply_err(reply, id, 403, "login_failed",
-		    "wrong username or passphrase");
+	locked = mon_console_failed(a, (long long)time(NULL), c->console.max_failures,
+	    c->console.lockout_seconds);
+	if (store_admin_put(mon->store, a) != 0)
+		return mon_reply_err(reply, id, 503, "console_unavailable", "the account store "
+		    "cannot be written: no login until it can");
+	if ((rc = hash_check(a->hash, pass)) == SB_EPERM) {
+		(void)ledger_login_as(mon, "admin.login", a->user, "refused:bad_passphrase", locked);
+		return mon_reply_err(reply, id, 403, "login_failed", "wrong username or passphrase");
 	}
-	if (a->failures != 0 || a->locked_until != 0) {
-		a->failures = 0;
-		a->locked_until = 0;
-		if ((rc = store_admin_put(mon->store, a)) != 0)
-			return rc;
-	}
+	if (rc != 0)
+		return rc;
+	a->failures = 0;
+	a->locked_until = 0;
+	if (store_admin_put(mon->store, a) != 0)
+		return mon_reply_err(reply, id, 503, "console_unavailable", "the account store "
+		    "cannot be written: no login until it can");
 	if ((rc = session_new(mon, a->user, a->role, token)) != 0)
 		return rc;
-	ledger_login(mon, "admin.login", a->user, "ok");
+	if (ledger_login(mon, "admin.login", a->user, "ok") != 0) {
+		(void)session_use(mon, token, 1, &gone);
+		secret_wipe(token, sizeof(token));
+		return mon_reply_err(reply, id, 503, "ledger_unavailable", "the login cannot be "
+		    "ledgered: no session");
+	}
 	rc = mon_reply_json(reply, id, 200, json_pack("{s:s,s:s,s:s,s:i}", "session", token,
 	    "user", a->user, "role", a->role, "idle_seconds", (int)c->console.idle_seconds));
 	secret_wipe(token, sizeof(token));
@@ -389,18 +402,17 @@ mon_adm_login(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	}
 	rc = msg_admin_user_ok(v->user) ? store_admin_get(mon->store, v->user, &a) : SB_ENOTFOUND;
 	if (rc == SB_ENOTFOUND) {
+		/* The name typed is not ledgered: it may be a passphrase typed
+		 * into the wrong field. */
 		hash_dummy(mon, v->pass);
-		ledger_login(mon, "admin.login", msg_admin_user_ok(v->user) ? v->user : "(invalid)",
-		    "refused:unknown_user");
+		(void)ledger_login(mon, "admin.login", "(unknown)", "refused:unknown_user");
 		rc = mon_reply_err(reply, m->id, 403, "login_failed", "wrong username or passphrase");
 	} else if (rc == 0 && mon_console_locked(&a, (long long)time(NULL), &left)) {
-		ledger_login(mon, "admin.login", a.user, "refused:locked");
+		(void)ledger_login(mon, "admin.login", a.user, "refused:locked");
 		rc = mon_reply_err(reply, m->id, 423, "account_locked", "account locked after "
 		    "too many failed logins; try again in %lld s", left);
 	} else if (rc == 0) {
-		rc = hash_check(a.hash, v->pass);
-		if (rc == 0 || rc == SB_EPERM)
-			rc = login_outcome(mon, &a, rc == 0, m->id, reply);
+		rc = login_check(mon, &a, v->pass, m->id, reply);
 	}
 	secret_free(&v);
 	return rc;

@@ -99,16 +99,31 @@ is_control(uint32_t c)
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
 }
 
-/* Characters that do not count: whitespace (ASCII, Unicode's, the
- * ideographic space U+3000 of Chinese text), controls and invisible format
- * characters (soft hyphen, zero-width ones, bidi marks, BOM). Inserting one
- * between the characters of a word does not hide it. */
+/*
+ * Characters that do not count: controls, white space (ASCII, Unicode's, the
+ * ideographic space U+3000 of Chinese text) and every Default_Ignorable_Code_
+ * Point of Unicode 15 (DerivedCoreProperties.txt: soft hyphen, zero-width and
+ * bidi marks and isolates, variation selectors, Hangul fillers, tags, BOM).
+ * Inserting one between the characters of a word does not hide it.
+ */
+static const struct { uint32_t lo, hi; } ignored[] = {
+	{ 0x0020, 0x0020 }, { 0x00a0, 0x00a0 }, { 0x00ad, 0x00ad }, { 0x034f, 0x034f },
+	{ 0x061c, 0x061c }, { 0x115f, 0x1160 }, { 0x1680, 0x1680 }, { 0x17b4, 0x17b5 },
+	{ 0x180b, 0x180f }, { 0x2000, 0x200f }, { 0x2028, 0x202f }, { 0x205f, 0x206f },
+	{ 0x3000, 0x3000 }, { 0x3164, 0x3164 }, { 0xfe00, 0xfe0f }, { 0xfeff, 0xfeff },
+	{ 0xffa0, 0xffa0 }, { 0xfff0, 0xfff8 }, { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a },
+	{ 0xe0000, 0xe0fff },
+};
+
 static int
 is_ignored(uint32_t c)
 {
-	return is_control(c) || c == ' ' || c == 0xa0 || c == 0xad || c == 0x1680 ||
-	    (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
-	    (c >= 0x205f && c <= 0x2064) || c == 0x3000 || c == 0xfeff;
+	if (is_control(c))
+		return 1;
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]) && c >= ignored[i].lo; i++)
+		if (c <= ignored[i].hi)
+			return 1;
+	return 0;
 }
 
 /* The one code point c stands for: ASCII and full-width ASCII (U+FF01..FF5E)

@@ -260,7 +260,22 @@ tls_set_revoked_hook(tls_revoked_fn fn, void *arg)
 	tls_revoked_arg = arg;
 }
 
-/* The handshake's verdict stands; a revoked client certificate is reported. */
+/*
+ * 1 when cert is signed by the next certificate of sc's chain. OpenSSL
+ * checks revocation before the leaf's signature, so a made-up certificate
+ * with a revoked serial and the CA's name would otherwise be reported too.
+ */
+static int
+tls_issued(X509_STORE_CTX *sc, X509 *cert)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(sc);
+	X509 *issuer = chain != NULL && sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : NULL;
+	EVP_PKEY *key = issuer != NULL ? X509_get0_pubkey(issuer) : NULL;
+
+	return key != NULL && X509_verify(cert, key) == 1;
+}
+
+/* The handshake's verdict stands; a genuine revoked client certificate is reported. */
 static int
 tls_verify_cb(int ok, X509_STORE_CTX *sc)
 {
@@ -269,7 +284,7 @@ tls_verify_cb(int ok, X509_STORE_CTX *sc)
 	if (!ok && tls_revoked_hook != NULL &&
 	    X509_STORE_CTX_get_error(sc) == X509_V_ERR_CERT_REVOKED &&
 	    X509_STORE_CTX_get_error_depth(sc) == 0 &&
-	    (cert = X509_STORE_CTX_get_current_cert(sc)) != NULL)
+	    (cert = X509_STORE_CTX_get_current_cert(sc)) != NULL && tls_issued(sc, cert))
 		tls_revoked_hook(tls_revoked_arg, cert);
 	return ok;
 }

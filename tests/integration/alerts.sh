@@ -121,6 +121,10 @@ n=$(nalerts kind=seal_not_active)
 	"s-frozen app seal 's-frozen' is frozen" ] && [ "$(logged seal_not_active)" = 1 ] &&
 	ok "seal_not_active: one alert (ledger and log) for the attempt on the frozen seal" ||
 	nok "seal_not_active alert: $(cat "$T/alerts.json")"
+sign app s-frozen >/dev/null	# (not more: app's refusals stay under refusals_max)
+[ "$(nalerts kind=seal_not_active)" = 1 ] && [ "$(logged seal_not_active)" = 1 ] &&
+	ok "a second attempt on the frozen seal within the window: still one alert" ||
+	nok "repeated seal_not_active: $(nalerts kind=seal_not_active) alerts"
 
 # ---- burst ----------------------------------------------------------------------------------
 codes=""
@@ -291,6 +295,27 @@ n=$(nalerts kind=revoked_certificate)
 	[ "$(logged revoked_certificate)" = 2 ] &&
 	ok "five handshakes with victim2's revoked certificate: one revoked_certificate alert, from the handshake" ||
 	nok "handshake alerts: statuses$st, $n alerts: $(cat "$T/alerts.json")"
+
+# A forged certificate with the CA's name and victim2's revoked serial, signed
+# by another key: refused at the handshake, and no alert (only a certificate
+# the CA really issued is reported as revoked).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+	-subj "$(openssl x509 -in "$D/state/ca.pem" -noout -subject -nameopt compat | sed 's/^subject=//')" \
+	-keyout "$T/fake-ca.key" -out "$T/fake-ca.pem" >/dev/null 2>&1 &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=victim2 \
+		-keyout "$T/forged.key" -out "$T/forged.csr" >/dev/null 2>&1 &&
+	openssl x509 -req -in "$T/forged.csr" -CA "$T/fake-ca.pem" -CAkey "$T/fake-ca.key" -days 1 \
+		-set_serial "0x$(openssl x509 -in "$(cert victim2)" -noout -serial | cut -d= -f2)" \
+		-out "$T/forged.pem" >/dev/null 2>&1 || nok "a forged certificate"
+before=$(nalerts kind=revoked_certificate)
+for _ in 1 2 3; do
+	curl --silent --cacert "$D/state/ca.pem" --cert "$T/forged.pem" --key "$T/forged.key" \
+		-o /dev/null "$URL/v1/seals"
+done
+sleep 1
+[ "$(nalerts kind=revoked_certificate)" = "$before" ] &&
+	ok "a forged certificate with a revoked serial raises no revoked_certificate alert" ||
+	nok "forged certificates raised alerts: $(cat "$T/alerts.json")"
 
 # ---- the whole ledger still verifies ------------------------------------------------------------
 sleep 1.2	# a signed tree head over the last entries

@@ -117,7 +117,13 @@ drive "the auditor verifies the ledger from the menu: intact" \
 
 # ---- a wrong passphrase, lockout -----------------------------------------
 drive "a wrong passphrase is refused" refused aud "wrong passphrase 1" "wrong username or passphrase"
-drive "an unknown user is refused alike" refused nobody "wrong passphrase 1" "wrong username or passphrase"
+drive "an unknown user is refused alike" refused nobodyhere "wrong passphrase 1" "wrong username or passphrase"
+if [ "$(entries admin.login | jq -r 'select(.result == "refused:unknown_user") | .user' | sort -u)" = "(unknown)" ] &&
+	! entries admin.login | grep -q nobodyhere; then
+	ok "an unknown name is ledgered as (unknown), never as typed"
+else
+	nok "the unknown user's entry: $(entries admin.login | grep unknown_user)"
+fi
 if entries admin.login | grep '"user":"aud"' | grep -q '"result":"refused:bad_passphrase"' &&
 	! mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -aq 'wrong passphrase 1'; then
 	ok "the failed login is ledgered (refused:bad_passphrase), without the passphrase"

@@ -140,6 +140,14 @@ test_match_chinese_and_case(void)
 	CHECK(scan(ws, "ｔｏｐ ＳＥＣＲＥＴ") == 3);
 	CHECK(scan(ws, "內 部") == 4);
 	CHECK(scan(ws, "内部") == 0);	/* simplified is not traditional: no folding */
+	/* Default-ignorable characters between the two: a bidi isolate (U+2066),
+	 * a variation selector (U+FE0F), a Hangul filler (U+3164), a tag
+	 * character (U+E0041), the combining grapheme joiner (U+034F). */
+	CHECK(scan(ws, "机\xe2\x81\xa6密") == 1);
+	CHECK(scan(ws, "机\xef\xb8\x8f密") == 1);
+	CHECK(scan(ws, "机\xe3\x85\xa4密") == 1);
+	CHECK(scan(ws, "机\xf3\xa0\x81\x81密") == 1);
+	CHECK(scan(ws, "机\xcd\x8f密") == 1);
 	CHECK(scan(ws, "采购合同第七号：机械设备") == 0);
 	CHECK(scan(ws, "") == 0);
 	CHECK(scan(ws, "机") == 0);
