@@ -211,7 +211,7 @@ struct msg_evidence {
 /* POST /v1/requests: file a request (docs/policy.md, "Requests"). */
 struct msg_request_file {
 	struct msg_ident who;
-	char kind[MSG_KIND_MAX];	/* freeze, unfreeze, deactivate, use */
+	char kind[MSG_KIND_MAX];	/* freeze, unfreeze, deactivate, destroy, use */
 	char seal[MSG_ID_MAX];
 	char reason[MSG_NAME_MAX];	/* 1..255 bytes of UTF-8 without controls */
 	/* kind use only (else md_nid 0, digest_len 0, document_name ""): the

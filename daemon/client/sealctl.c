@@ -50,7 +50,7 @@ static const char usage_text[] =
 "  evidence SEQ [-o bundle.json]                   evidence bundle of a signature\n"
 "  verify-evidence --trust PEM bundle.json         check a bundle offline\n"
 "  request file --kind K --seal ID --reason TEXT   file a request (freeze, unfreeze,\n"
-"                                                  deactivate)\n"
+"                                                  deactivate, destroy)\n"
 "       --kind use --document FILE [--name DOC]    ... or one use of the seal for FILE\n"
 "                                                  (hashed here; sent by name+digest)\n"
 "  request list [--state S] [--kind K]             the requests you may see\n"

@@ -2,9 +2,9 @@
  * Requests — DESIGN's workflow objects: a change that takes effect only when
  * the principals its rule names have approved it. This slice has the seal
  * state changes: `freeze` (a loss report: executed as it is filed, by the
- * seal's custodian or a secadmin), `unfreeze` and `deactivate` (each needs a
- * seal-admin over the seal's unit and a secadmin, both other than the
- * requester); and `use`: one sealing of one document (by its digest) under a
+ * seal's custodian or a secadmin), `unfreeze`, `deactivate` and `destroy`
+ * (each needs a seal-admin over the seal's unit and a secadmin, both other
+ * than the requester; a destruction then destroys the key in the HSM); and `use`: one sealing of one document (by its digest) under a
  * grant that needs K approvals of group G, filed by the grant's holder and
  * approved by K approvers over unit G. An approved use is executed by the
  * sealing that names it (mon_request_use), once. docs/policy.md
@@ -46,6 +46,8 @@ static const struct req_kind kinds[] = {
 	{ "freeze", { "active", NULL }, "frozen", 1 },
 	{ "unfreeze", { "frozen", NULL }, "active", 0 },
 	{ "deactivate", { "active", "frozen" }, "deactivated", 0 },
+	/* The key is destroyed in the HSM once the state is; the record stays. */
+	{ "destroy", { "deactivated", NULL }, "destroyed", 0 },
 	/* Approved, it waits for the sealing that names it: that executes it. */
 	{ "use", { "active", NULL }, NULL, 0 },
 };
@@ -633,6 +635,38 @@ not_pending(const json_t *o, uint32_t id, struct ipc_msg *reply)
 	    str(o, "id"), str(o, "state"));
 }
 
+/*
+ * A destroyed seal's key goes from the HSM, after its state is durably
+ * "destroyed" (no seal is made with it from then on): the private and
+ * public key and the certificate object. The outcome is ledgered
+ * (seal.key_destroy); a failure is logged and the record says so, for an
+ * administrator to see (the seal stays destroyed either way).
+ */
+static void
+destroy_key(struct mon *mon, const char *actor, const json_t *o)
+{
+	struct store_seal s;
+	char result[96];
+	uint8_t leaf[32];
+	uint64_t seq;
+	json_t *e;
+	int rc;
+
+	if ((rc = store_seal_get(mon->store, str(o, "seal"), &s)) == 0) {
+		rc = hsm_key_destroy(mon->hsm, s.key_id, sizeof(s.key_id));
+		store_seal_clear(&s);
+	}
+	if (rc != 0)
+		log_err("monitor: the key of destroyed seal %s was not destroyed: %s (%s)",
+		    str(o, "seal"), sb_strerror(rc), rc == SB_EHSM ? hsm_error(mon->hsm) : "");
+	snprintf(result, sizeof(result), rc == 0 ? "ok" : "failed:%s", sb_strerror(rc));
+	e = json_pack("{s:s,s:s,s:s,s:s,s:s}", "action", "seal.key_destroy", "actor", actor,
+	    "seal", str(o, "seal"), "request", str(o, "id"), "result", result);
+	if (e == NULL || mon_ledger(mon, e, &seq, leaf) != 0)
+		log_err("monitor: the key destruction of seal %s could not be ledgered",
+		    str(o, "seal"));
+}
+
 static int
 approve(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p, uint32_t id,
     struct ipc_msg *reply)
@@ -717,6 +751,8 @@ approve(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p,
 		return unavailable(reply, id, rc);
 	log_info("monitor: request %s executed: seal %s is %s", str(o, "id"), str(o, "seal"),
 	    k->to);
+	if (strcmp(k->to, "destroyed") == 0)
+		destroy_key(mon, p->name, o);
 	return mon_reply_json(reply, id, 200, json_incref(o));
 }
 

@@ -163,7 +163,7 @@ check "a deactivated seal cannot be frozen (409 seal_state)" 409 seal_state \
 
 # ---- bad input ----------------------------------------------------------------------
 check "an unknown kind is refused (400 unknown_kind)" 400 unknown_kind \
-	sa1 POST /v1/requests "$(file destroy s1 "x")"
+	sa1 POST /v1/requests "$(file transfer s1 "x")"
 check "an unknown field is refused (400 bad_request)" 400 bad_request \
 	sa1 POST /v1/requests '{"kind":"freeze","seal":"s1","reason":"x","urgent":true}'
 check "a reason is required (400 bad_request)" 400 bad_request \
@@ -269,5 +269,37 @@ call aud GET "/v1/requests?state=expired" >/dev/null
 curl $(as aud) -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
 n=$(jq '[.entries[].entry | select(.action=="request.expire" and .request=="r-7" and .actor=="monitor")] | length' "$T/led.json")
 [ "$n" = 1 ] && ok "the expiry is ledgered once, by the monitor" || nok "request.expire entries for r-7: $n"
+
+# ---- destruction: the last state, the key gone from the HSM, the record kept ---------
+check "an active seal cannot be destroyed (409 seal_state)" 409 seal_state \
+	sa1 POST /v1/requests "$(file destroy s2 "no longer used")"
+check "sa2 files the destruction of the deactivated s1 (201)" 201 - \
+	sa2 POST /v1/requests "$(file destroy s1 "replaced, to be destroyed")"
+rd=$(field .id)
+check "the requester cannot approve it (403 self_approval)" 403 self_approval \
+	sa2 POST "/v1/requests/$rd/approve"
+check "hq approves the destruction" 200 - hq POST "/v1/requests/$rd/approve"
+check "the secadmin approves it: executed" 200 - sec POST "/v1/requests/$rd/approve"
+[ "$(field .state)" = executed ] && ok "the destruction is executed" || nok "$rd ($(cat "$T/out.json"))"
+check "the record stays: s1 reads as destroyed" 200 - app GET /v1/seals/s1
+[ "$(field .state)" = destroyed ] && ok "s1's state is destroyed" || nok "s1 ($(cat "$T/out.json"))"
+[ "$(sign)" = 409 ] && [ "$(field .error.code)" = seal_not_active ] &&
+	ok "a destroyed seal refuses to seal (409 seal_not_active)" || nok "sign after destruction"
+pin=$("$BIN/tools/derivepin" sbx-test "$S1" "$S2" 2>/dev/null)
+keys=$(pkcs11-tool --module "$MODULE" --token-label sealbox --login --pin "$pin" -O 2>/dev/null)
+if grep -q "label: *s2" <<<"$keys" && ! grep -q "label: *s1\b" <<<"$keys"; then
+	ok "s1's key and certificate are gone from the token (s2's are there)"
+else
+	nok "token objects after the destruction: $(grep label <<<"$keys" | tr '\n' ' ')"
+fi
+curl $(as aud) -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
+jq -e --arg r "$rd" '[.entries[].entry | select(.action=="seal.key_destroy" and .seal=="s1" and
+	.request==$r and .result=="ok")] | length == 1' "$T/led.json" >/dev/null &&
+	ok "the key's destruction is ledgered (seal.key_destroy ok)" || nok "no seal.key_destroy entry"
+states=$(jq -r '[.entries[].entry | select(.action=="request.execute" and .seal=="s1") |
+	.payload.to] | join(" ")' "$T/led.json")
+[ "$states" = "frozen active deactivated destroyed" ] &&
+	ok "s1's whole lifecycle is in the ledger: frozen, active, deactivated, destroyed" ||
+	nok "s1's lifecycle in the ledger: $states"
 
 seald_stop
