@@ -225,6 +225,10 @@ struct policy_grant_result {
  * approval_not_needed, otp_required; the approval itself is the caller's
  * to check with mon_request_use); another SB_* when the store cannot be read.
  */
+/* A refusal of the sign path's policy into r (status, code, message);
+ * SB_EPERM. */
+int policy_refuse(struct policy_grant_result *r, uint16_t status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int policy_grant_check(struct mon *mon, const struct store_principal *actor,
     const struct msg_sign *v, long long now, int need_approval, struct policy_grant_result *r);
 /*

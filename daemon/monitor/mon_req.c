@@ -18,7 +18,6 @@
  * changed and written back, must not interleave.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -835,24 +834,6 @@ mon_request_act(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 
 /* ---- using an approved use ----------------------------------------------- */
 
-static int
-use_refuse(struct policy_grant_result *r, uint16_t status, const char *code,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-use_refuse(struct policy_grant_result *r, uint16_t status, const char *code,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	r->status = status;
-	snprintf(r->code, sizeof(r->code), "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(r->message, sizeof(r->message), fmt, ap);
-	va_end(ap);
-	return SB_EPERM;
-}
-
 /* 1 when v presents the document of use request o: for a PDF, the PDF as it
  * was submitted (its SHA-256); else the digest v is to seal. */
 static int
@@ -884,23 +865,23 @@ use_locked(struct mon *mon, const char *actor, const struct msg_sign *v, uint64_
 
 	/* Someone else's request, or not a use, is as if it did not exist. */
 	if (strcmp(str(o, "kind"), "use") != 0 || strcmp(str(o, "requester"), r->g.principal) != 0)
-		return use_refuse(r, 403, "approval_unknown", "no use request %s of '%s' exists",
+		return policy_refuse(r, 403, "approval_unknown", "no use request %s of '%s' exists",
 		    v->approval, r->g.principal);
 	if ((rc = expire_due(mon, n, o)) != 0)
 		return rc;
 	state = str(o, "state");
 	if (strcmp(state, "executed") == 0)
-		return use_refuse(r, 409, "approval_used", "request %s has been used: it approved "
+		return policy_refuse(r, 409, "approval_used", "request %s has been used: it approved "
 		    "one sealing, of '%s'", v->approval,
 		    str(json_object_get(o, "payload"), "document_name"));
 	if (strcmp(state, "approved") != 0)
-		return use_refuse(r, 403, "approval_not_approved", "request %s is %s, not "
+		return policy_refuse(r, 403, "approval_not_approved", "request %s is %s, not "
 		    "approved", v->approval, state);
 	if (strcmp(str(o, "seal"), v->seal) != 0)
-		return use_refuse(r, 403, "approval_other_seal", "request %s approves a use of "
+		return policy_refuse(r, 403, "approval_other_seal", "request %s approves a use of "
 		    "seal '%s', not of '%s'", v->approval, str(o, "seal"), v->seal);
 	if (!same_document(o, v))
-		return use_refuse(r, 403, "document_mismatch", "request %s approves sealing "
+		return policy_refuse(r, 403, "document_mismatch", "request %s approves sealing "
 		    "the document '%s' (by its digest); this is another document", v->approval,
 		    str(json_object_get(o, "payload"), "document_name"));
 	json_object_set_new(o, "state", json_string("executed"));
@@ -931,12 +912,12 @@ mon_request_use(struct mon *mon, const char *actor, const struct msg_sign *v,
 	if (strncmp(v->approval, "r-", 2) == 0 && v->approval[2] >= '1' && v->approval[2] <= '9')
 		n = strtoull(v->approval + 2, &end, 10);
 	if (n == 0 || end == NULL || *end != '\0')
-		return use_refuse(r, 403, "approval_unknown", "'%s' is not a request id",
+		return policy_refuse(r, 403, "approval_unknown", "'%s' is not a request id",
 		    v->approval);
 	pthread_mutex_lock(&req_lock);
 	rc = load(mon, n, &o);
 	if (rc == SB_ENOTFOUND)
-		rc = use_refuse(r, 403, "approval_unknown", "no use request %s of '%s' exists",
+		rc = policy_refuse(r, 403, "approval_unknown", "no use request %s of '%s' exists",
 		    v->approval, r->g.principal);
 	else if (rc == 0)
 		rc = use_locked(mon, actor, v, n, o, r);

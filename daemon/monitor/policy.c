@@ -345,12 +345,8 @@ policy_may_act_for(struct mon *mon, const struct store_principal *actor, const c
 
 /* ---- grant conditions and quotas (docs/policy.md, "Grants and quotas") ---- */
 
-static int
-grant_refuse(struct policy_grant_result *r, uint16_t status, const char *code,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-grant_refuse(struct policy_grant_result *r, uint16_t status, const char *code,
+int
+policy_refuse(struct policy_grant_result *r, uint16_t status, const char *code,
     const char *fmt, ...)
 {
 	va_list ap;
@@ -411,12 +407,12 @@ grant_when(const struct store_grant *g, long long now, struct policy_grant_resul
 
 	if (g->valid_from != 0 && now < g->valid_from) {
 		mon_grant_time(g->valid_from, t, sizeof(t));
-		return grant_refuse(r, 403, "grant_not_yet_valid", "the grant of '%s' on seal "
+		return policy_refuse(r, 403, "grant_not_yet_valid", "the grant of '%s' on seal "
 		    "'%s' is valid from %s", g->principal, g->seal, t);
 	}
 	if (g->valid_to != 0 && now >= g->valid_to) {
 		mon_grant_time(g->valid_to, t, sizeof(t));
-		return grant_refuse(r, 403, "grant_expired", "the grant of '%s' on seal '%s' "
+		return policy_refuse(r, 403, "grant_expired", "the grant of '%s' on seal '%s' "
 		    "expired at %s", g->principal, g->seal, t);
 	}
 	if (gmtime_r(&tt, &tm) == NULL)
@@ -427,7 +423,7 @@ grant_when(const struct store_grant *g, long long now, struct policy_grant_resul
 		return 0;
 	mon_grant_hours(g->hours, hours, sizeof(hours));
 	mon_grant_days(g->days, days, sizeof(days));
-	return grant_refuse(r, 403, "outside_hours", "the grant of '%s' on seal '%s' allows "
+	return policy_refuse(r, 403, "outside_hours", "the grant of '%s' on seal '%s' allows "
 	    "sealing at hours %s UTC on days %s; it is now %02d:%02d UTC on a %s", g->principal,
 	    g->seal, hours, days, tm.tm_hour, tm.tm_min,
 	    (const char *[]){ "mon", "tue", "wed", "thu", "fri", "sat", "sun" }[wd]);
@@ -443,7 +439,7 @@ policy_grant_check(struct mon *mon, const struct store_principal *actor,
 
 	memset(r, 0, sizeof(*r));
 	if ((rc = grant_find(mon, actor, v, g)) == SB_ENOTFOUND)
-		return grant_refuse(r, 403, "not_granted", "'%s' has no grant to use seal '%s'",
+		return policy_refuse(r, 403, "not_granted", "'%s' has no grant to use seal '%s'",
 		    actor->name, v->seal);
 	if (rc != 0)
 		return rc;
@@ -451,7 +447,7 @@ policy_grant_check(struct mon *mon, const struct store_principal *actor,
 		return rc;
 	if (g->n_apps > 0 && !in_list(&g->apps[0][0], STORE_ID_MAX, g->n_apps, actor->name)) {
 		grant_list(&g->apps[0][0], STORE_ID_MAX, g->n_apps, list, sizeof(list));
-		return grant_refuse(r, 403, "application_not_allowed", "the grant of '%s' on "
+		return policy_refuse(r, 403, "application_not_allowed", "the grant of '%s' on "
 		    "seal '%s' may be used only through %s, not through '%s'", g->principal,
 		    g->seal, list, actor->name);
 	}
@@ -460,27 +456,27 @@ policy_grant_check(struct mon *mon, const struct store_principal *actor,
 		grant_list(&g->doc_types[0][0], STORE_DOCTYPE_MAX, g->n_doc_types, list,
 		    sizeof(list));
 		if (v->document_type[0] == '\0')
-			return grant_refuse(r, 403, "document_type_not_allowed", "the grant of "
+			return policy_refuse(r, 403, "document_type_not_allowed", "the grant of "
 			    "'%s' on seal '%s' allows document types %s only, and the request "
 			    "names none (\"document_type\")", g->principal, g->seal, list);
-		return grant_refuse(r, 403, "document_type_not_allowed", "the grant of '%s' on "
+		return policy_refuse(r, 403, "document_type_not_allowed", "the grant of '%s' on "
 		    "seal '%s' allows document types %s only, not '%s'", g->principal, g->seal,
 		    list, v->document_type);
 	}
 	/* Each use under a grant that needs approval names an approved `use`
 	 * request ("approval": "r-N"); group G is a unit: K approvers over it. */
 	if ((g->approval_k > 0 || need_approval) && v->approval[0] == '\0')
-		return grant_refuse(r, 403, "approval_required", "the grant of '%s' on seal '%s' "
+		return policy_refuse(r, 403, "approval_required", "the grant of '%s' on seal '%s' "
 		    "requires the approval of %u of group '%s' for each use: file a use "
 		    "request and seal with its id (\"approval\")", g->principal, g->seal,
 		    g->approval_k, g->approval_group);
 	if (g->approval_k == 0 && !need_approval && v->approval[0] != '\0')
-		return grant_refuse(r, 403, "approval_not_needed", "the grant of '%s' on seal "
+		return policy_refuse(r, 403, "approval_not_needed", "the grant of '%s' on seal "
 		    "'%s' needs no approval; the request names %s", g->principal, g->seal,
 		    v->approval);
 	r->need_otp = strcmp(g->confirm, "totp") == 0;
 	if (r->need_otp && v->otp[0] == '\0')
-		return grant_refuse(r, 403, "otp_required", "the grant of '%s' on seal '%s' "
+		return policy_refuse(r, 403, "otp_required", "the grant of '%s' on seal '%s' "
 		    "requires the signer's current one-time code (\"otp\") with each use",
 		    g->principal, g->seal);
 	/* The approval itself is checked and used up by sign_check, last but
@@ -513,10 +509,10 @@ policy_quota_take(struct mon *mon, struct policy_grant_result *r, long long now)
 	reset = timegm(&tm);	/* normalises the day or month that ran over */
 	mon_grant_time((long long)reset, t, sizeof(t));
 	if (q.over == 'd')
-		return grant_refuse(r, 429, "quota_exceeded", "the grant of '%s' on seal '%s' "
+		return policy_refuse(r, 429, "quota_exceeded", "the grant of '%s' on seal '%s' "
 		    "allows %u uses per day (UTC) and %u are used; it resets at %s",
 		    g->principal, g->seal, g->per_day, q.day, t);
-	return grant_refuse(r, 429, "quota_exceeded", "the grant of '%s' on seal '%s' allows "
+	return policy_refuse(r, 429, "quota_exceeded", "the grant of '%s' on seal '%s' allows "
 	    "%u uses per month (UTC) and %u are used; it resets at %s", g->principal, g->seal,
 	    g->per_month, q.month, t);
 }
