@@ -1072,12 +1072,14 @@ store_unit_add(struct store *st, const struct store_unit *u)
 	return rc;
 }
 
-/* Calls fn(arg, key, klen, value, vlen) for each record of db in key order,
- * at most STORE_SEALS_MAX, until it returns non-zero (returned). */
+/* Calls fn(arg, key, value) for each record of db in key order (newest
+ * first when reverse), at most STORE_SEALS_MAX, until it returns non-zero
+ * (returned). */
 static int
-store_each(struct store *st, int db, int (*fn)(void *, const MDB_val *, const MDB_val *),
-    void *arg)
+store_walk(struct store *st, int db, int reverse,
+    int (*fn)(void *, const MDB_val *, const MDB_val *), void *arg)
 {
+	MDB_cursor_op first = reverse ? MDB_LAST : MDB_FIRST, next = reverse ? MDB_PREV : MDB_NEXT;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -1089,12 +1091,19 @@ store_each(struct store *st, int db, int (*fn)(void *, const MDB_val *, const MD
 		mdb_txn_abort(txn);
 		return store_rc(mrc, "cursor");
 	}
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0 &&
-	    n < STORE_SEALS_MAX; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++)
+	for (mrc = mdb_cursor_get(cur, &k, &v, first); mrc == 0 && rc == 0 &&
+	    n < STORE_SEALS_MAX; mrc = mdb_cursor_get(cur, &k, &v, next), n++)
 		rc = fn(arg, &k, &v);
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+static int
+store_each(struct store *st, int db, int (*fn)(void *, const MDB_val *, const MDB_val *),
+    void *arg)
+{
+	return store_walk(st, db, 0, fn, arg);
 }
 
 struct each_arg {
@@ -1371,27 +1380,27 @@ store_request_put(struct store *st, const struct store_request_write *w)
 	return store_rc(mdb_txn_commit(txn), "commit");
 }
 
+struct request_each_arg {
+	int (*fn)(void *arg, const char *text, size_t len);
+	void *arg;
+};
+
+static int
+request_one(void *a, const MDB_val *k, const MDB_val *v)
+{
+	struct request_each_arg *r = a;
+
+	(void)k;
+	return r->fn(r->arg, v->mv_data, v->mv_size);
+}
+
 int
 store_request_each(struct store *st, int (*fn)(void *arg, const char *text, size_t len),
     void *arg)
 {
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int mrc, rc = 0, n = 0;
+	struct request_each_arg r = { fn, arg };
 
-	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return store_rc(mrc, "begin");
-	if ((mrc = mdb_cursor_open(txn, st->dbi[DB_REQUESTS], &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return store_rc(mrc, "cursor");
-	}
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST); mrc == 0 && rc == 0 &&
-	    n < STORE_SEALS_MAX; mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV), n++)
-		rc = fn(arg, v.mv_data, v.mv_size);
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return rc;
+	return store_walk(st, DB_REQUESTS, 1, request_one, &r);
 }
 
 /* ---- databases opened on first use ---------------------------------------
