@@ -168,23 +168,18 @@ confirm(const struct con *c, const char *what)
 	return 0;
 }
 
-/* Send m; its reply's HTTP status and JSON (*j, or NULL), or -1 (said why). */
+/* Send m (as c's session, once logged in); its reply's HTTP status and JSON
+ * (*j, or NULL), or -1 (said why). */
 static int
-call(const char *sock, struct ipc_msg *m, json_t **j)
+call(const struct con *c, struct ipc_msg *m, json_t **j)
 {
 	struct msg_reply r;
 	struct ipc_msg in;
-	int fd, status = -1;
+	int status = -1;
 
 	*j = NULL;
-	if ((fd = connect_admin(sock)) < 0)
+	if (admin_roundtrip(c->sock, c->session, m, &in) != 0)
 		return -1;
-	if (ipc_send(fd, m) != 0 || ipc_recv(fd, &in) != 0) {
-		fprintf(stderr, "sealadm: seald closed the admin connection\n");
-		close(fd);
-		return -1;
-	}
-	close(fd);
 	if (in.type == MSG_REPLY && msg_reply_dec(&in, &r) == 0 &&
 	    (*j = json_loadb((const char *)r.body, r.body_len, 0, NULL)) != NULL)
 		status = r.status;
@@ -216,7 +211,7 @@ static int
 menu_send(const struct con *c, struct ipc_msg *m, void (*show)(json_t *))
 {
 	json_t *j = NULL;
-	int st = call(c->sock, m, &j);
+	int st = call(c, m, &j);
 
 	ipc_msg_free(m);
 	if (st == 200 && show != NULL)
@@ -635,7 +630,7 @@ session_alive(struct con *c)
 	snprintf(v.session, sizeof(v.session), "%s", c->session);
 	if (adm_session_enc(&m, ADM_SESSION, 1, &v) != 0)
 		return -1;
-	st = call(c->sock, &m, &j);
+	st = call(c, &m, &j);
 	ipc_msg_free(&m);
 	json_decref(j);
 	return st == 200 ? 0 : -1;
@@ -650,7 +645,7 @@ session_end(struct con *c)
 
 	snprintf(v.session, sizeof(v.session), "%s", c->session);
 	if (adm_session_enc(&m, ADM_LOGOUT, 1, &v) == 0) {
-		(void)call(c->sock, &m, &j);
+		(void)call(c, &m, &j);
 		ipc_msg_free(&m);
 	}
 	json_decref(j);
@@ -727,7 +722,7 @@ login_send(struct con *c, const char *user, const char *pass)
 	snprintf(v->user, sizeof(v->user), "%s", user);
 	snprintf(v->pass, sizeof(v->pass), "%s", pass);
 	if (adm_login_enc(&m, 1, v) == 0) {
-		st = call(c->sock, &m, &j);
+		st = call(c, &m, &j);
 		ipc_msg_free(&m);
 	}
 	secret_free(&v);
@@ -810,7 +805,7 @@ menu_main(const char *sock)
 /* ---- the same for scripts -------------------------------------------- */
 
 /* The first line read from descriptor text (a number) into buf. */
-static int
+int
 read_fd_line(const char *fdtext, const char *what, char *buf, size_t cap)
 {
 	char *end;
@@ -864,7 +859,7 @@ cmd_logout(const struct opts *o)
 		fprintf(stderr, "sealadm: --session-fd: not a session token\n");
 		return 2;
 	}
-	rc = exchange(o->socket, &m, show_json);
+	rc = exchange(o, &m, show_json);
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -886,7 +881,7 @@ cmd_admin_add(const struct opts *o)
 	    (o->session_fd == NULL || read_fd_line(o->session_fd, "--session-fd", v->session,
 	    sizeof(v->session)) == 0)) {
 		if (adm_admin_add_enc(&m, 1, v) == 0) {
-			rc = exchange(o->socket, &m, show_json);
+			rc = exchange(o, &m, show_json);
 			ipc_msg_free(&m);
 		} else
 			fprintf(stderr, "sealadm: --session-fd: not a session token\n");

@@ -82,7 +82,10 @@ usage(FILE *f)
 	    "  login --user NAME --passphrase-fd N    (prints a session token)\n"
 	    "  logout --session-fd N\n"
 	    "  admin add --user NAME --role sysadmin|secadmin|auditor --passphrase-fd N\n"
-	    "      [--session-fd N]      (no session: only the first account, a secadmin)\n",
+	    "      [--session-fd N]      (no session: only the first account, a secadmin)\n"
+	    "\n"
+	    "Every command but status, unseal, menu, login, logout and admin add runs as a\n"
+	    "logged-in administrator: --session-fd N reads the token `sealadm login` printed.\n",
 	    MSG_ACT_FOR_MAX, MSG_ROLES_MAX);
 }
 
@@ -107,23 +110,48 @@ connect_admin(const char *path)
 	return fd;
 }
 
-/* Send m, print the reply; the exit status. */
+/*
+ * One round trip on the admin socket: m sent (inside ADM_AS when session is
+ * not ""), its answer into *in. 0, or -1 with the reason printed.
+ */
 int
-exchange(const char *sock, struct ipc_msg *m, int (*show)(json_t *))
+admin_roundtrip(const char *sock, const char *session, const struct ipc_msg *m,
+    struct ipc_msg *in)
+{
+	struct ipc_msg as;
+	const struct ipc_msg *out = m;
+	int fd, rc = -1;
+
+	if (session[0] != '\0') {
+		if (adm_as_enc(&as, session, m) != 0) {
+			fprintf(stderr, "sealadm: the session token or the command does not fit\n");
+			return -1;
+		}
+		out = &as;
+	}
+	if ((fd = connect_admin(sock)) >= 0) {
+		if (ipc_send(fd, out) != 0 || ipc_recv(fd, in) != 0)
+			fprintf(stderr, "sealadm: seald closed the admin connection\n");
+		else
+			rc = 0;
+		close(fd);
+	}
+	if (out == &as)
+		ipc_msg_free(&as);
+	return rc;
+}
+
+/* Send m (as o's session, if any), print the reply; the exit status. */
+int
+exchange(const struct opts *o, struct ipc_msg *m, int (*show)(json_t *))
 {
 	struct msg_reply r;
 	struct ipc_msg in;
 	json_t *j, *e;
-	int fd, rc = 1;
+	int rc = 1;
 
-	if ((fd = connect_admin(sock)) < 0)
+	if (admin_roundtrip(o->socket, o->session, m, &in) != 0)
 		return 1;
-	if (ipc_send(fd, m) != 0 || ipc_recv(fd, &in) != 0) {
-		fprintf(stderr, "sealadm: seald closed the admin connection\n");
-		close(fd);
-		return 1;
-	}
-	close(fd);
 	if (in.type != MSG_REPLY || msg_reply_dec(&in, &r) != 0) {
 		fprintf(stderr, "sealadm: malformed reply from seald\n");
 		ipc_msg_free(&in);
@@ -236,7 +264,7 @@ cmd_unseal(const struct opts *o)
 			if (n < sizeof(v->share)) {
 				memcpy(v->share, line, n);
 				if (adm_unseal_enc(&m, 1, v) == 0) {
-					rc = exchange(o->socket, &m, show_unseal);
+					rc = exchange(o, &m, show_unseal);
 					ipc_msg_free(&m);
 				}
 			} else
@@ -288,7 +316,7 @@ cmd_seal_create(const struct opts *o)
 	}
 	v.image = img;
 	v.image_len = len;
-	rc = adm_seal_create_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	rc = adm_seal_create_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	free(img);
 	return rc;
@@ -362,7 +390,7 @@ cmd_principal_add(const struct opts *o)
 	snprintf(v.name, sizeof(v.name), "%s", o->name);
 	v.cert_pem = pem;
 	v.cert_len = len;
-	rc = adm_principal_add_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	rc = adm_principal_add_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	free(pem);
 	return rc;
@@ -568,7 +596,7 @@ cmd_grant_add(const struct opts *o)
 	    fits(v.principal, sizeof(v.principal), o->principal, "--principal") != 0 ||
 	    grant_options(o, &v) != 0)
 		return 2;
-	rc = adm_grant_add_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	rc = adm_grant_add_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -589,7 +617,7 @@ cmd_unit_add(const struct opts *o)
 	    fits(v.name, sizeof(v.name), o->name, "--name") != 0 ||
 	    fits(v.parent, sizeof(v.parent), o->parent, "--parent") != 0)
 		return 2;
-	rc = adm_unit_add_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	rc = adm_unit_add_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -610,7 +638,7 @@ cmd_role_assign(const struct opts *o)
 	    fits(v.role, sizeof(v.role), o->roles[0], "--role") != 0 ||
 	    (o->unit && fits(v.unit, sizeof(v.unit), o->unit, "--unit") != 0))
 		return 2;
-	rc = adm_role_assign_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	rc = adm_role_assign_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -633,7 +661,7 @@ cmd_words_add(const struct opts *o)
 	    (o->category && fits(v.category, sizeof(v.category), o->category,
 	    "--category") != 0))
 		return 2;
-	rc = adm_word_add_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	rc = adm_word_add_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -652,7 +680,7 @@ cmd_words_remove(const struct opts *o)
 	memset(&v, 0, sizeof(v));
 	if (fits(v.id, sizeof(v.id), o->id, "--id") != 0)
 		return 2;
-	rc = adm_word_remove_enc(&m, 1, &v) == 0 ? exchange(o->socket, &m, show_json) : 1;
+	rc = adm_word_remove_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -664,7 +692,7 @@ cmd_simple(const struct opts *o, uint16_t type)
 	int rc;
 
 	ipc_msg_init(&m, type, 1);
-	rc = exchange(o->socket, &m, show_json);
+	rc = exchange(o, &m, show_json);
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -676,7 +704,7 @@ cmd_status(const struct opts *o)
 	int rc;
 
 	ipc_msg_init(&m, ADM_STATUS, 1);
-	rc = exchange(o->socket, &m, show_json);
+	rc = exchange(o, &m, show_json);
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -791,6 +819,15 @@ main(int argc, char **argv)
 		}
 		o.socket = cfg->admin_socket;
 	}
+	/* The account commands take --session-fd for their own use; status and
+	 * unseal need none; every other command runs under the session given. */
+	if (o.session_fd != NULL && strcmp(noun, "login") != 0 && strcmp(noun, "logout") != 0 &&
+	    strcmp(noun, "admin") != 0 && strcmp(noun, "menu") != 0) {
+		if (read_fd_line(o.session_fd, "--session-fd", o.session, sizeof(o.session)) != 0) {
+			config_free(cfg);
+			return 2;
+		}
+	}
 	if (strcmp(noun, "status") == 0 && !verb[0])
 		rc = cmd_status(&o);
 	else if (strcmp(noun, "unseal") == 0 && !verb[0])
@@ -825,6 +862,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		rc = 2;
 	}
+	secret_wipe(o.session, sizeof(o.session));
 	config_free(cfg);
 	return rc;
 }

@@ -31,11 +31,21 @@ struct opts {
 	const char *word, *category, *on_sensitive;
 	/* console accounts */
 	const char *user, *pass_fd, *session_fd;
+	/* the session the command runs under (--session-fd; main reads it, and
+	 * wipes it): "" for none */
+	char session[MSG_SESSION_MAX];
 };
 
-/* One exchange on the admin socket: m sent, the answer shown with show;
- * sealadm's exit status. */
-int exchange(const char *sock, struct ipc_msg *m, int (*show)(json_t *));
+/* One exchange on the admin socket: m sent (as o->session, if any), the
+ * answer shown with show; sealadm's exit status. */
+int exchange(const struct opts *o, struct ipc_msg *m, int (*show)(json_t *));
+/* m sent on the admin socket at sock, inside ADM_AS when session is not "";
+ * the answer into *in (free it). 0, or -1 with the reason printed. */
+int admin_roundtrip(const char *sock, const char *session, const struct ipc_msg *m,
+    struct ipc_msg *in);
+/* The first line read from the descriptor numbered fdtext into buf; what
+ * names the option in messages. 0, or -1 said why. */
+int read_fd_line(const char *fdtext, const char *what, char *buf, size_t cap);
 /* s copied into dst (len bytes), or -1 and a message naming what. */
 int fits(char *dst, size_t len, const char *s, const char *what);
 /* A connected admin socket, or -1 (the reason printed). */

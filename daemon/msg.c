@@ -963,6 +963,33 @@ adm_session_dec(struct ipc_msg *m, struct adm_session *v)
 }
 
 int
+adm_as_enc(struct ipc_msg *m, const char *session, const struct ipc_msg *inner)
+{
+	int rc = session[0] != '\0' && session_ok(session) && inner->type != ADM_AS &&
+	    inner->type >= ADM_STATUS ? 0 : SB_EINVAL;
+
+	/* The session is a bearer token and the command may carry a share. */
+	ipc_msg_init_secret(m, ADM_AS, inner->id);
+	PUT(ipc_put_str(m, session));
+	PUT(ipc_put_u16(m, inner->type));
+	PUT(ipc_put_bytes(m, inner->body.data, inner->body.len));
+	return enc_done(m, rc);
+}
+
+int
+adm_as_dec(struct ipc_msg *m, struct adm_as *v)
+{
+	GET(ipc_get_str(m, v->session, sizeof(v->session)));
+	if (v->session[0] == '\0' || !session_ok(v->session))
+		return SB_EINVAL;
+	GET(ipc_get_u16(m, &v->type));
+	if (v->type == ADM_AS || v->type < ADM_STATUS)
+		return SB_EINVAL;
+	GET(ipc_get_bytes(m, &v->body, &v->body_len, IPC_MAX_BODY));
+	return ipc_get_end(m);
+}
+
+int
 adm_passwd_enc(struct ipc_msg *m, uint32_t id, const struct adm_passwd *v)
 {
 	int rc = session_ok(v->session) ? 0 : SB_EINVAL;

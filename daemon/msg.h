@@ -96,6 +96,8 @@ enum msg_type {
 	ADM_PASSWD = 243,		/* struct adm_passwd; secret */
 	ADM_SESSION = 244,		/* struct adm_session: who am I; refreshes it */
 	ADM_LEDGER_VERIFY = 245,	/* struct adm_session: an auditor's session */
+	ADM_AS = 246,			/* struct adm_as: another command, as a
+					   logged-in admin (monitor.c's gate) */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */
@@ -385,6 +387,15 @@ struct adm_session {
 	char session[MSG_SESSION_MAX];
 };
 
+/* ADM_AS: the command `type` with its encoded body, sent under a console
+ * session. The monitor runs it as that admin, if the admin's role may. */
+struct adm_as {
+	char session[MSG_SESSION_MAX];	/* a session token, never "" */
+	uint16_t type;			/* an ADM_* type other than ADM_AS */
+	const uint8_t *body;		/* the command's own body (points into m) */
+	size_t body_len;
+};
+
 struct adm_passwd {
 	char session[MSG_SESSION_MAX];
 	char old_pass[MSG_PASS_MAX + 1];
@@ -462,6 +473,10 @@ int adm_login_dec(struct ipc_msg *m, struct adm_login *v);
 /* type: ADM_LOGOUT, ADM_SESSION or ADM_LEDGER_VERIFY; session "" or 64 hex. */
 int adm_session_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_session *v);
 int adm_session_dec(struct ipc_msg *m, struct adm_session *v);
+/* adm_as_enc wraps the encoded command inner (its type and body; inner keeps
+ * its own id) into m, with inner's id. */
+int adm_as_enc(struct ipc_msg *m, const char *session, const struct ipc_msg *inner);
+int adm_as_dec(struct ipc_msg *m, struct adm_as *v);
 int adm_passwd_enc(struct ipc_msg *m, uint32_t id, const struct adm_passwd *v);
 int adm_passwd_dec(struct ipc_msg *m, struct adm_passwd *v);
 

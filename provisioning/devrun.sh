@@ -4,7 +4,8 @@
 #
 # DEVELOPMENT ONLY. The shares are written to ./run/shares/ so that one person
 # can unseal; on a real appliance each share goes to a different admin and is
-# never stored on the box. The development config also trusts an
+# never stored on the box. Likewise the three console admins' passphrases are
+# written to ./run/admins/. The development config also trusts an
 # unsynchronised clock (time.require_sync: false), which production must not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,11 +92,29 @@ echo "== unsealing: two administrators enter their shares"
 "$B/sealadm" --config "$CFG" unseal --share-file "$S1"
 "$B/sealadm" --config "$CFG" unseal --share-file "$S2"
 if [ $first = 1 ]; then
-	echo "== registering the demo business system and the demo seal"
-	"$B/sealadm" --config "$CFG" principal add --cert "$RUN/clients/demo/client.pem" --name demo-erp
-	"$B/sealadm" --config "$CFG" seal create --id demo-seal --name "Demo Co. official seal" \
+	echo "== the three console administrators (passphrases in ./run/admins/)"
+	mkdir -p -m 700 "$RUN/admins"
+	for a in dev-sec:secadmin dev-sys:sysadmin dev-aud:auditor; do
+		u=${a%%:*}
+		(umask 077 && openssl rand -base64 18 >"$RUN/admins/$u.pass")
+		if [ "$u" = dev-sec ]; then
+			"$B/sealadm" --config "$CFG" admin add --user "$u" --role "${a#*:}" \
+				--passphrase-fd 3 3<"$RUN/admins/$u.pass" >/dev/null
+			SESSION=$("$B/sealadm" --config "$CFG" login --user dev-sec \
+				--passphrase-fd 3 3<"$RUN/admins/dev-sec.pass")
+		else
+			"$B/sealadm" --config "$CFG" admin add --user "$u" --role "${a#*:}" \
+				--passphrase-fd 3 --session-fd 4 3<"$RUN/admins/$u.pass" 4<<<"$SESSION" >/dev/null
+		fi
+	done
+	echo "== registering the demo business system and the demo seal (as dev-sec)"
+	as_sec() { "$B/sealadm" --config "$CFG" --session-fd 4 "$@" 4<<<"$SESSION"; }
+	as_sec principal add --cert "$RUN/clients/demo/client.pem" --name demo-erp
+	as_sec seal create --id demo-seal --name "Demo Co. official seal" \
 		--type official --key ec-p256 --image "$RUN/stamp.png" --unit demo
-	"$B/sealadm" --config "$CFG" grant add --seal demo-seal --principal demo-erp
+	as_sec grant add --seal demo-seal --principal demo-erp
+	"$B/sealadm" --config "$CFG" logout --session-fd 4 4<<<"$SESSION" >/dev/null
+	unset SESSION
 fi
 
 cat <<EOM
@@ -121,5 +140,7 @@ Seal a file with curl:
       https://127.0.0.1:8443/v1/seals/demo-seal/sign-pdf
 
 Check the appliance: $B/sealadm --config $CFG status
+The console menu:    $B/sealadm --config $CFG
+    (admins dev-sec, dev-sys, dev-aud; their passphrases are in $RUN/admins/)
 EOM
 wait $SEALD

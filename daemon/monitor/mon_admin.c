@@ -644,6 +644,12 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (!valid_id(v.name, MSG_ID_MAX, 1))
 		return mon_reply_err(reply, m->id, 400, "bad_request", "principal name must be "
 		    "1 to 63 of A-Z a-z 0-9 . _ - @");
+	/* A sysadmin enrols business systems; people and roles are policy. */
+	if (strcmp(mon->admin_role, "sysadmin") == 0 &&
+	    (strcmp(v.kind, "application") != 0 || v.n_roles > 0 || v.n_may_act_for > 0))
+		return mon_reply_err(reply, m->id, 403, "forbidden_role", "a sysadmin registers "
+		    "business systems only (--kind application, no roles, no --may-act-for); "
+		    "people and roles are the secadmin's");
 	memset(&p, 0, sizeof(p));
 	if ((rc = principal_act_for(&v, &p, m->id, reply)) != 0 ||
 	    (rc = principal_roles(mon, &v, &p, m->id, reply)) != 0)

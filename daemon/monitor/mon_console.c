@@ -145,6 +145,20 @@ session_use(struct mon *mon, const char *token, int end, struct session *out)
 	return rc;
 }
 
+int
+mon_session_who(struct mon *mon, const char *token, char user[MSG_ADMIN_USER_MAX],
+    char role[MSG_ROLE_MAX])
+{
+	struct session s;
+
+	if (session_use(mon, token, 0, &s) != 0)
+		return SB_ENOTFOUND;
+	snprintf(user, MSG_ADMIN_USER_MAX, "%s", s.user);
+	snprintf(role, MSG_ROLE_MAX, "%s", s.role);
+	secret_wipe(&s, sizeof(s));
+	return 0;
+}
+
 /* End every session of user (after a passphrase change), but keep. */
 static void
 sessions_end_user(const char *user, const char *keep)

@@ -57,7 +57,9 @@ struct mon {
 	pthread_mutex_t net_lock;	/* serialises writes; guards net_fd */
 	int net_fd;
 	int stop;
-	char admin_actor[64];		/* who is on the admin socket: "admin:uid=N" */
+	char admin_actor[64];		/* who is on the admin socket: "admin:uid=N",
+					   or "admin:USER" under a session */
+	char admin_role[MSG_ROLE_MAX];	/* that USER's role; "" without a session */
 };
 
 /* Handlers: fill reply (an ipc message to send back) from request m. */
@@ -344,6 +346,10 @@ int mon_adm_logout(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_passwd(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_session(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_ledger_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* The admin behind a live console session (refreshed): 0 with user and
+ * role, or SB_ENOTFOUND (unknown, expired, ""). */
+int mon_session_who(struct mon *mon, const char *token, char user[MSG_ADMIN_USER_MAX],
+    char role[MSG_ROLE_MAX]);
 /* The lockout rule alone, for a login attempt at now: 1 (and *left, the
  * seconds to wait) while a is locked, else 0. */
 int mon_console_locked(const struct store_admin *a, long long now, long long *left);

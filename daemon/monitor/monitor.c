@@ -76,25 +76,114 @@ static const struct mon_route net_routes[] = {
 	{ MSG_TOTP_VERIFY, mon_totp_verify },
 };
 
-static const struct mon_route admin_routes[] = {
-	{ ADM_STATUS, mon_adm_status },
-	{ ADM_UNSEAL, mon_adm_unseal },
-	{ ADM_SEAL_CREATE, mon_adm_seal_create },
-	{ ADM_PRINCIPAL_ADD, mon_adm_principal_add },
-	{ ADM_GRANT_ADD, mon_adm_grant_add },
-	{ ADM_UNIT_ADD, mon_adm_unit_add },
-	{ ADM_ROLE_ASSIGN, mon_adm_role_assign },
-	{ ADM_ROLE_LIST, mon_adm_role_list },
-	{ ADM_WORD_ADD, mon_adm_word_add },
-	{ ADM_WORD_LIST, mon_adm_word_list },
-	{ ADM_WORD_REMOVE, mon_adm_word_remove },
-	{ ADM_ADMIN_ADD, mon_adm_admin_add },
-	{ ADM_LOGIN, mon_adm_login },
-	{ ADM_LOGOUT, mon_adm_logout },
-	{ ADM_PASSWD, mon_adm_passwd },
-	{ ADM_SESSION, mon_adm_session },
-	{ ADM_LEDGER_VERIFY, mon_adm_ledger_verify },
+/*
+ * Who may run each admin command. OPEN: anyone the admin socket lets in
+ * (peer credentials): status and unseal (which needs shares anyway), and the
+ * account commands, which check their own sessions. Every other command
+ * comes inside ADM_AS with a live console session whose role is in roles;
+ * it then runs as that admin ("admin:USER" in the ledger). Three-member
+ * separation (DESIGN.md invariant 5): policy is the secadmin's, the auditor
+ * only reads, the sysadmin enrols business systems and nothing else here
+ * (mon_adm_principal_add narrows it to applications without roles).
+ */
+enum { OPEN = 0, SYS = 1, SEC = 2, AUD = 4 };
+
+static const struct admin_route {
+	uint16_t type;
+	mon_handler fn;
+	unsigned roles;
+	const char *what;
+} admin_routes[] = {
+	{ ADM_STATUS, mon_adm_status, OPEN, "see the status" },
+	{ ADM_UNSEAL, mon_adm_unseal, OPEN, "unseal" },
+	{ ADM_SEAL_CREATE, mon_adm_seal_create, SEC, "create seals" },
+	{ ADM_PRINCIPAL_ADD, mon_adm_principal_add, SYS | SEC, "register principals" },
+	{ ADM_GRANT_ADD, mon_adm_grant_add, SEC, "add grants" },
+	{ ADM_UNIT_ADD, mon_adm_unit_add, SEC, "add org units" },
+	{ ADM_ROLE_ASSIGN, mon_adm_role_assign, SEC, "assign roles" },
+	{ ADM_ROLE_LIST, mon_adm_role_list, SEC | AUD, "list roles" },
+	{ ADM_WORD_ADD, mon_adm_word_add, SEC, "change the sensitive words" },
+	{ ADM_WORD_LIST, mon_adm_word_list, SEC | AUD, "list the sensitive words" },
+	{ ADM_WORD_REMOVE, mon_adm_word_remove, SEC, "change the sensitive words" },
+	{ ADM_ADMIN_ADD, mon_adm_admin_add, OPEN, "add administrators" },
+	{ ADM_LOGIN, mon_adm_login, OPEN, "log in" },
+	{ ADM_LOGOUT, mon_adm_logout, OPEN, "log out" },
+	{ ADM_PASSWD, mon_adm_passwd, OPEN, "change a passphrase" },
+	{ ADM_SESSION, mon_adm_session, OPEN, "see the session" },
+	{ ADM_LEDGER_VERIFY, mon_adm_ledger_verify, OPEN, "verify the ledger" },
 };
+
+static const struct admin_route *
+admin_route(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(admin_routes) / sizeof(admin_routes[0]); i++)
+		if (admin_routes[i].type == type)
+			return &admin_routes[i];
+	return NULL;
+}
+
+static unsigned
+role_bit(const char *role)
+{
+	if (strcmp(role, "sysadmin") == 0)
+		return SYS;
+	if (strcmp(role, "secadmin") == 0)
+		return SEC;
+	return strcmp(role, "auditor") == 0 ? AUD : 0;
+}
+
+/*
+ * One admin-socket message through the gate above into its handler: the
+ * handler's return, or a refusal made into reply. A role's refusal is
+ * ledgered (best effort: a sealed appliance refuses all the same).
+ */
+static int
+admin_dispatch(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	const struct admin_route *r;
+	struct ipc_msg inner;
+	struct adm_as as;
+	char user[MSG_ADMIN_USER_MAX], role[MSG_ROLE_MAX];
+	uint8_t leaf[32];
+	uint64_t seq;
+	int rc;
+
+	mon->admin_role[0] = '\0';
+	if (m->type != ADM_AS) {
+		if ((r = admin_route(m->type)) == NULL)
+			return mon_reply_err(reply, m->id, 400, "bad_request", "unknown command");
+		if (r->roles != OPEN)
+			return mon_reply_err(reply, m->id, 401, "login_required", "an administrator "
+			    "must log in to %s: sealadm login, then --session-fd", r->what);
+		return r->fn(mon, m, reply);
+	}
+	rc = adm_as_dec(m, &as);
+	if (rc == 0 && mon_session_who(mon, as.session, user, role) != 0)
+		rc = SB_ENOTFOUND;
+	secret_wipe(as.session, sizeof(as.session));
+	if (rc == SB_ENOTFOUND)
+		return mon_reply_err(reply, m->id, 401, "session_expired",
+		    "not logged in, or the session ended (idle or logged out): log in again");
+	if (rc != 0 || (r = admin_route(as.type)) == NULL)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed or unknown command");
+	if (r->roles != OPEN && (r->roles & role_bit(role)) == 0) {
+		log_warn("monitor: admin %s (%s) may not %s", user, role, r->what);
+		(void)mon_ledger(mon, json_pack("{s:s,s:s,s:s,s:i,s:s}", "action", "admin.refused",
+		    "actor", user, "role", role, "command", (int)as.type, "result", "forbidden_role"),
+		    &seq, leaf);
+		return mon_reply_err(reply, m->id, 403, "forbidden_role", "the %s may not %s", role,
+		    r->what);
+	}
+	snprintf(mon->admin_actor, sizeof(mon->admin_actor), "admin:%s", user);
+	snprintf(mon->admin_role, sizeof(mon->admin_role), "%s", role);
+	ipc_msg_init_secret(&inner, as.type, m->id);	/* a share, for one */
+	if (buf_append(&inner.body, as.body, as.body_len) != 0)
+		rc = SB_ENOMEM;
+	else
+		rc = r->fn(mon, &inner, reply);
+	ipc_msg_free(&inner);
+	return rc;
+}
 
 static mon_handler
 route(const struct mon_route *t, size_t n, uint16_t type)
@@ -366,20 +455,22 @@ admin_serve(struct mon *mon, int fd)
 {
 	struct timeval tv = { 30, 0 };
 	struct ipc_msg m, reply;
-	mon_handler fn;
+	char peer[sizeof(mon->admin_actor)];
 	int rc;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	snprintf(peer, sizeof(peer), "%s", mon->admin_actor);
 	while (ipc_recv(fd, &m) == 0) {
 		memset(&reply, 0, sizeof(reply));
-		fn = route(admin_routes, sizeof(admin_routes) / sizeof(admin_routes[0]), m.type);
-		rc = fn ? fn(mon, &m, &reply) : SB_EINVAL;
+		rc = admin_dispatch(mon, &m, &reply);
 		if (rc != 0 || reply.body.data == NULL) {
 			ipc_msg_free(&reply);
 			memset(&reply, 0, sizeof(reply));
-			msg_reply_error(&reply, m.id, fn ? 500 : 400, fn ? "internal" : "bad_request",
-			    fn ? "the command failed; see the appliance log" : "unknown command");
+			msg_reply_error(&reply, m.id, 500, "internal",
+			    "the command failed; see the appliance log");
 		}
+		snprintf(mon->admin_actor, sizeof(mon->admin_actor), "%s", peer);
+		mon->admin_role[0] = '\0';
 		rc = ipc_send(fd, &reply);
 		ipc_msg_free(&reply);
 		ipc_msg_free(&m);

@@ -26,7 +26,7 @@ roundtrip(struct ipc_msg *m)
 		struct msg_proof p; struct msg_evidence e; struct msg_reply r;
 		struct msg_sign_result sr; struct adm_unseal u; struct adm_seal_create sc;
 		struct adm_principal_add pa; struct adm_grant_add ga; struct adm_unit_add ua;
-		struct adm_role_assign ra; struct msg_request_file rf;
+		struct adm_role_assign ra; struct msg_request_file rf; struct adm_as as;
 		struct msg_requests_list rl; struct msg_request_act rq;
 	} v;
 	struct ipc_msg again;
@@ -71,6 +71,15 @@ roundtrip(struct ipc_msg *m)
 		break;
 	case MSG_SIGN_RESULT:
 		if ((rc = msg_sign_result_dec(m, &v.sr)) == 0) enc = msg_sign_result_enc(&again, m->id, &v.sr);
+		break;
+	case ADM_AS:
+		if ((rc = adm_as_dec(m, &v.as)) == 0) {
+			struct ipc_msg inner = { .type = v.as.type, .id = m->id };
+
+			inner.body.data = (uint8_t *)v.as.body;
+			inner.body.len = v.as.body_len;
+			enc = adm_as_enc(&again, v.as.session, &inner);
+		}
 		break;
 	case ADM_UNSEAL:
 		if ((rc = adm_unseal_dec(m, &v.u)) == 0) enc = adm_unseal_enc(&again, m->id, &v.u);
@@ -132,7 +141,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		MSG_REPLY, MSG_SIGN_RESULT, ADM_UNSEAL, ADM_SEAL_CREATE, ADM_PRINCIPAL_ADD,
 		ADM_GRANT_ADD, MSG_UNITS_LIST, MSG_PRINCIPALS_LIST, MSG_ROLES_LIST, ADM_UNIT_ADD,
 		ADM_ROLE_ASSIGN, MSG_REQUEST_FILE, MSG_REQUESTS_LIST, MSG_REQUEST_GET,
-		MSG_REQUEST_APPROVE, MSG_REQUEST_REJECT,
+		MSG_REQUEST_APPROVE, MSG_REQUEST_REJECT, ADM_AS,
 	};
 	struct ipc_msg m;
 

@@ -13,7 +13,7 @@ if ! appliance_provision "$D"; then
 fi
 seald_start "$D" || { nok "seald starts"; cat "$D/seald.log"; exit 1; }
 appliance_unseal "$D" || { nok "unseal"; exit 1; }
-A="$BIN/sealadm --config $D/seald.yaml"
+A=sealadm_as
 S1=$D/shares/sbx-test-share-1.txt
 S2=$D/shares/sbx-test-share-2.txt
 for who in alice bob; do
@@ -56,7 +56,7 @@ expect "seal create refuses a --unit longer than a unit id can be" 2 \
 	"^sealadm: --unit: at most 63 characters" -- \
 	$A seal create --name N --type official --key ec-p256 --image "$D/stamp.png" --unit "$long"
 curl $C -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
-grep -qE '"action":"principal.add","actor":"admin:uid=[0-9]+","cert_sha256":"[0-9a-f]+","kind":"person","may_act_for":\["alice","zed"\],"principal":"demo-erp"' "$T/led.json" &&
+grep -qE '"action":"principal.add","actor":"admin:testsec","cert_sha256":"[0-9a-f]+","kind":"person","may_act_for":\["alice","zed"\],"principal":"demo-erp"' "$T/led.json" &&
 	ok "the ledger records whom a principal may act for, with its registration" ||
 	nok "principal.add entry with may_act_for ($(grep -o '"action":"principal.add"[^}]*' "$T/led.json"))"
 n=$(grep -o '"action":"principal.add"' "$T/led.json" | wc -l)

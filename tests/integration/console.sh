@@ -180,6 +180,42 @@ else
 	nok "unit add from the menu: $(tail -c 400 "$T/unit.out" | tr '\n' '|')"
 fi
 
+# ---- every admin command runs as a logged-in admin, within the role --------
+if entries principal.add | grep '"erp2"' | grep -q '"actor":"admin:sys"' &&
+	entries unit.add | grep '"sub-1"' | grep -q '"actor":"admin:sam"'; then
+	ok "menu actions are ledgered as the admin who logged in"
+else
+	nok "menu actions' actor: $(entries principal.add | tail -n 1)"
+fi
+printf '%s\n' "$NEW_P" >"$T/sys.p"
+$A login --user sys --passphrase-fd 3 3<"$T/sys.p" >"$T/sys.tok" 2>"$T/err" &&
+	$A login --user aud --passphrase-fd 3 3<<<"$AUD_P" >"$T/aud.tok" 2>>"$T/err" &&
+	$A login --user sam --passphrase-fd 3 3<"$T/sam.p" >"$T/sam.tok" 2>>"$T/err" ||
+	nok "sys, aud and sam log in for the scripted commands: $(cat "$T/err")"
+as() { local who=$1; shift; $A --session-fd 8 "$@" 8<"$T/$who.tok"; }
+expect "without a session, grant add is refused (401 login_required)" 1 \
+	'login_required: an administrator must log in to add grants' -- \
+	$A grant add --seal x --principal erp2
+expect "a sysadmin may not add grants (403 forbidden_role)" 1 \
+	'forbidden_role: the sysadmin may not add grants' -- as sys grant add --seal x --principal erp2
+expect "a sysadmin may not register a person" 1 'a sysadmin registers business systems only' \
+	-- as sys principal add --cert "$D/clients/demo/client.pem" --name pat
+expect "a sysadmin may not give an application roles" 1 'a sysadmin registers business systems only' \
+	-- as sys principal add --cert "$D/clients/demo/client.pem" --name app9 --kind application \
+	--role seal-admin
+expect "an auditor may list the sensitive words" 0 '"words"' -- as aud words list
+expect "an auditor may not change them (403 forbidden_role)" 1 \
+	'forbidden_role: the auditor may not change the sensitive words' -- as aud words add --word secret
+expect "a secadmin adds a word as herself" 0 '"id"' -- as sam words add --word secret
+if entries admin.refused | grep -q '"actor":"sys","command":204,"result":"forbidden_role","role":"sysadmin"' &&
+	entries word.add | grep -q '"actor":"admin:sam"'; then
+	ok "refusals and changes are ledgered with the admin's name"
+else
+	nok "admin.refused / word.add entries: $(entries admin.refused | head -n 2)"
+fi
+expect "a garbled session-fd is refused before seald is asked" 2 \
+	'--session-fd: a file descriptor number is needed' -- $A --session-fd x role list
+
 # ---- idle logout ------------------------------------------------------------
 seald_stop
 sed -i 's/^console:$/console:\n  idle_seconds: 2/' "$D/seald.yaml"

@@ -29,7 +29,7 @@ sp enrol --cn victim --out-dir "$D/clients/victim" "${SH[@]}" >/dev/null 2>&1
 VSERIAL=$(openssl x509 -in "$D/clients/victim/client.pem" -noout -serial | cut -d= -f2)
 seald_start "$D" || { nok "seald starts"; cat "$LOG"; exit 1; }
 appliance_unseal "$D" && appliance_demo_seal "$D" &&
-	"$BIN/sealadm" --config "$D/seald.yaml" principal add --cert "$D/clients/victim/client.pem" \
+	sealadm_as principal add --cert "$D/clients/victim/client.pem" \
 		--name victim >/dev/null &&
 	ok "seald starts, is unsealed, and knows the demo client and a second one (victim)" ||
 	nok "seald starts, is unsealed, and knows the demo client and a second one"

@@ -143,16 +143,37 @@ seald_stop() {
 	SEALD_PID=
 }
 
-# appliance_unseal DIR: two admins enter their shares.
+# appliance_unseal DIR: two admins enter their shares; then, unless
+# TEST_ADMIN=0, the test's secadmin logs in (appliance_login).
 appliance_unseal() {
 	local D=$1
 	"$BIN/sealadm" --config "$D/seald.yaml" unseal --share-file "$D/shares/sbx-test-share-1.txt" >/dev/null &&
-	"$BIN/sealadm" --config "$D/seald.yaml" unseal --share-file "$D/shares/sbx-test-share-3.txt" >/dev/null
+	"$BIN/sealadm" --config "$D/seald.yaml" unseal --share-file "$D/shares/sbx-test-share-3.txt" >/dev/null &&
+	if [ "${TEST_ADMIN:-1}" = 1 ]; then appliance_login "$D"; fi
+}
+
+# appliance_login DIR: the test's secadmin "testsec" (the first account,
+# made on first use) logs in; sets ADM_CONFIG and ADM_SESSION for sealadm_as.
+# Sessions live in the monitor's memory: log in again after every start.
+appliance_login() {
+	local D=$1 out
+	ADM_CONFIG=$D/seald.yaml
+	[ -f "$D/testsec.pass" ] || printf 'testsec passphrase %s\n' "$RANDOM$RANDOM" >"$D/testsec.pass"
+	out=$("$BIN/sealadm" --config "$ADM_CONFIG" admin add --user testsec --role secadmin \
+		--passphrase-fd 3 3<"$D/testsec.pass" 2>&1) ||
+		grep -qE 'exists|login_required' <<<"$out" || { echo "$out" >&2; return 1; }
+	ADM_SESSION=$("$BIN/sealadm" --config "$ADM_CONFIG" login --user testsec \
+		--passphrase-fd 3 3<"$D/testsec.pass") || return 1
+}
+
+# sealadm_as ARGS...: sealadm ARGS as the logged-in test secadmin.
+sealadm_as() {
+	"$BIN/sealadm" --config "$ADM_CONFIG" --session-fd 9 "$@" 9<<<"$ADM_SESSION"
 }
 
 # appliance_demo_seal DIR: the demo client as a principal with a grant on demo-seal.
 appliance_demo_seal() {
-	local D=$1 A="$BIN/sealadm --config $D/seald.yaml"
+	local D=$1 A=sealadm_as
 	$A principal add --cert "$D/clients/demo/client.pem" --name demo-erp >/dev/null &&
 	$A seal create --id demo-seal --name "Demo Co. official seal" --type official \
 		--key ec-p256 --image "$D/stamp.png" --unit demo >/dev/null &&
@@ -160,7 +181,7 @@ appliance_demo_seal() {
 }
 
 # appliance_up DIR [YAML_EXTRA]: an appliance provisioned, started and
-# unsealed in DIR; sets A (sealadm), S1 and S2 (two admins' share files).
+# unsealed in DIR; sets A (sealadm as the test secadmin), S1 and S2 (two admins' share files).
 # Ends the script when that fails.
 appliance_up() {
 	D=$1
@@ -168,7 +189,7 @@ appliance_up() {
 	appliance_provision "$D" "${2:-}" || { nok "a development appliance can be provisioned"; exit 1; }
 	seald_start "$D" || { nok "seald starts"; cat "$D/seald.log"; exit 1; }
 	appliance_unseal "$D" || { nok "unseal"; exit 1; }
-	A="$BIN/sealadm --config $D/seald.yaml"
+	A=sealadm_as
 	S1=$D/shares/sbx-test-share-1.txt
 	S2=$D/shares/sbx-test-share-2.txt
 }

@@ -14,7 +14,7 @@ mkdir -p "$D"
 appliance_provision "$D" || { nok "a development appliance can be provisioned"; exit 1; }
 seald_start "$D" || { nok "seald starts"; cat "$D/seald.log"; exit 1; }
 appliance_unseal "$D" || { nok "unseal"; exit 1; }
-A="$BIN/sealadm --config $D/seald.yaml"
+A=sealadm_as
 S1=$D/shares/sbx-test-share-1.txt
 S2=$D/shares/sbx-test-share-2.txt
 

@@ -38,6 +38,13 @@ expect "the second share unseals the appliance" 0 "unsealed" -- \
 	sh -c "sed -n 3p '$D/shares/sbx-test-share-2.txt' | '$BIN/sealadm' --config '$D/seald.yaml' unseal --share-file -"
 st=$(curl $C "$URL/v1/health")
 grep -q '"state":"ready"' <<<"$st" && ok "health says ready after unseal" || nok "health says ready after unseal ($st)"
+expect "an admin command without a login is refused: 401 login_required" 1 \
+	"login_required: an administrator must log in to create seals" -- \
+	"$BIN/sealadm" --config "$D/seald.yaml" seal create --name X --type official --key ec-p256 \
+	--image "$D/stamp.png" --unit demo
+expect "a session token nobody was given is refused: session_expired" 1 "session_expired" -- \
+	sh -c "printf '%064d\n' 7 | '$BIN/sealadm' --config '$D/seald.yaml' --session-fd 0 role list"
+appliance_login "$D" && ok "the test's secadmin logs in" || nok "the test's secadmin logs in"
 appliance_demo_seal "$D" && ok "an admin registers a principal, a seal and a grant" ||
 	nok "an admin registers a principal, a seal and a grant"
 
@@ -123,7 +130,7 @@ code=$(curl $CO -o "$T/out.json" -w '%{http_code}' -H 'Content-Type: application
 [ "$code" = 403 ] && grep -q '"code":"unknown_principal"' "$T/out.json" &&
 	ok "a valid certificate of no registered principal gets 403 unknown_principal" ||
 	nok "unregistered certificate (got $code: $(cat "$T/out.json"))"
-"$BIN/sealadm" --config "$D/seald.yaml" principal add --cert "$D/clients/other/client.pem" \
+sealadm_as principal add --cert "$D/clients/other/client.pem" \
 	--name other-sys >/dev/null
 code=$(curl $CO -o "$T/out.json" -w '%{http_code}' -H 'Content-Type: application/json' \
 	-d "$(sign_body "$sha")" "$URL/v1/seals/demo-seal/sign")
@@ -137,7 +144,7 @@ code=$(curl $CO -o "$T/out.json" -w '%{http_code}' "$URL/v1/seals")
 "$P" enrol --config "$D/seald.yaml" --cn intruder --out-dir "$D/clients/third" \
 	"$D/shares/sbx-test-share-1.txt" "$D/shares/sbx-test-share-2.txt" >/dev/null 2>&1
 expect "principal add under a taken name is refused" 1 "exists" -- \
-	"$BIN/sealadm" --config "$D/seald.yaml" principal add --cert "$D/clients/third/client.pem" \
+	sealadm_as principal add --cert "$D/clients/third/client.pem" \
 	--name demo-erp
 code=$(curl --silent --cert "$D/clients/third/client.pem" --key "$D/clients/third/client.key" \
 	--cacert "$D/state/ca.pem" -o "$T/out.json" -w '%{http_code}' -H 'Content-Type: application/json' \
@@ -151,9 +158,9 @@ code=$(post -d "$(sign_body "$sha")" "$URL/v1/seals/no-such-seal/sign")
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=stranger \
 	-keyout "$T/stranger.key" -out "$T/stranger.pem" -days 30 2>/dev/null
 expect "principal add refuses a certificate of another CA" 1 "bad_certificate" -- \
-	"$BIN/sealadm" --config "$D/seald.yaml" principal add --cert "$T/stranger.pem" --name x
+	sealadm_as principal add --cert "$T/stranger.pem" --name x
 expect "seal create refuses an image that is not a PNG" 1 "must be a PNG" -- \
-	"$BIN/sealadm" --config "$D/seald.yaml" seal create --name X --type official --key ec-p256 \
+	sealadm_as seal create --name X --type official --key ec-p256 \
 	--image "$doc" --unit demo
 
 # --- the net worker is restarted when it dies ------------------------------------

@@ -796,6 +796,53 @@ test_console_messages(void)
 	ipc_msg_free(&m);
 }
 
+static void
+test_adm_as(void)
+{
+	static const char tok[MSG_SESSION_MAX] =
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct adm_word_add w = { 0 }, wd;
+	struct ipc_msg inner, m, back;
+	struct adm_as v;
+
+	snprintf(w.word, sizeof(w.word), "%s", "机密");
+	CHECK_RC(adm_word_add_enc(&inner, 9, &w), 0);
+	CHECK_RC(adm_as_enc(&m, tok, &inner), 0);
+	CHECK(m.type == ADM_AS && m.id == 9 && m.body.secret);
+	CHECK_RC(adm_as_dec(&m, &v), 0);
+	CHECK_STR(v.session, tok);
+	CHECK(v.type == ADM_WORD_ADD && v.body_len == inner.body.len &&
+	    memcmp(v.body, inner.body.data, v.body_len) == 0);
+	/* The inner command decodes from the carried body as sent. */
+	ipc_msg_init(&back, v.type, m.id);
+	CHECK_RC(buf_append(&back.body, v.body, v.body_len), 0);
+	CHECK_RC(adm_word_add_dec(&back, &wd), 0);
+	CHECK_STR(wd.word, "机密");
+	ipc_msg_free(&back);
+	ipc_msg_free(&m);
+	/* No session, a bad token, ADM_AS inside ADM_AS, a non-admin type: refused. */
+	CHECK_RC(adm_as_enc(&m, "", &inner), SB_EINVAL);
+	CHECK_RC(adm_as_enc(&m, "0123", &inner), SB_EINVAL);
+	inner.type = ADM_AS;
+	CHECK_RC(adm_as_enc(&m, tok, &inner), SB_EINVAL);
+	inner.type = MSG_SIGN;
+	CHECK_RC(adm_as_enc(&m, tok, &inner), SB_EINVAL);
+	ipc_msg_free(&inner);
+	ipc_msg_init(&m, ADM_AS, 1);
+	CHECK_RC(ipc_put_str(&m, tok), 0);
+	CHECK_RC(ipc_put_u16(&m, ADM_AS), 0);
+	CHECK_RC(ipc_put_bytes(&m, "", 0), 0);
+	CHECK_RC(adm_as_dec(&m, &v), SB_EINVAL);
+	ipc_msg_free(&m);
+	ipc_msg_init(&m, ADM_AS, 1);
+	CHECK_RC(ipc_put_str(&m, tok), 0);
+	CHECK_RC(ipc_put_u16(&m, ADM_GRANT_ADD), 0);
+	CHECK_RC(ipc_put_bytes(&m, "x", 1), 0);
+	CHECK_RC(ipc_put_u8(&m, 0), 0);
+	CHECK_RC(adm_as_dec(&m, &v), SB_EINVAL);
+	ipc_msg_free(&m);
+}
+
 int
 main(void)
 {
@@ -807,6 +854,7 @@ main(void)
 	RUN(test_sign_profiles, "MSG_SIGN carries document type, one-time code and, for PAdES only, the PDF block; an unknown profile or a cut block is refused");
 	RUN(test_sign_text, "MSG_SIGN carries a text/plain document's text after every other field, only when present, up to 256 KiB; a bad marker, a missing text, one too long or a trailing byte are refused");
 	RUN(test_console_messages, "ADM_ADMIN_ADD..ADM_LEDGER_VERIFY (240..245) round-trip, secret where a passphrase rides; a bad session, a passphrase over 256, a trailing byte or a short body are refused");
+	RUN(test_adm_as, "ADM_AS (246) carries a session and another admin command's body; no session, a bad token, ADM_AS inside ADM_AS, a non-admin type or a trailing byte are refused");
 	RUN(test_word_messages, "ADM_WORD_ADD (230) and ADM_WORD_REMOVE (232) round-trip with Chinese text; a short body or a trailing byte are refused");
 	RUN(test_principal_add_roles, "ADM_PRINCIPAL_ADD carries kind, unit and 0..16 role assignments; a count past 16 or a body without them is refused");
 	RUN(test_unit_and_role_messages, "ADM_UNIT_ADD and ADM_ROLE_ASSIGN round-trip; a role name over 31 or a short body is refused");
