@@ -91,13 +91,13 @@ $(CLIENT_A): $(call obj,$(CLIENT_SRC))
 	@mkdir -p $(dir $@); rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/sealprov: $(call obj,$(PROV_SRC)) $(HSM_A) $(LIB_A)
+$(BUILD)/sealprov: $(call obj,$(PROV_SRC)) $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/seald: $(call obj,daemon/seald.c) $(DAEMON_A) $(HSM_A) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/sealadm: $(call obj,appliance/sealadm.c appliance/menu.c) $(DAEMON_A) $(HSM_A) $(LIB_A)
+$(BUILD)/sealadm: $(call obj,appliance/sealadm.c appliance/menu.c) $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/sealctl: $(call obj,daemon/client/sealctl.c) $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LIB_A)

@@ -10,16 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <termios.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "../daemon/client/admsock.h"
+#include "../daemon/client/tty.h"
 #include "../daemon/msg.h"
 #include "../lib/config.h"
 #include "../lib/err.h"
@@ -32,127 +31,47 @@
  * under expect. Each request is its own admin-socket connection, so that an
  * admin sitting at the menu never holds up the socket. */
 
-enum {
-	IN_OK = 0,
-	IN_EOF = -1,		/* end of input: leave */
-	IN_IDLE = -2,		/* no input for the idle time: log out */
-	IN_LONG = -3,		/* longer than the buffer */
-	IN_BAD = -4,		/* not UTF-8 text, or control characters */
-};
-
 #define LINE_MAX_MENU 64	/* bytes of a menu answer or a field */
 #define FIELD_MAX 256
 
 struct con {
 	const char *sock;
+	const char *poweroff, *reboot;	/* console.*_command; NULL: not configured */
 	unsigned idle;			/* seconds; 0: wait for ever */
 	char session[MSG_SESSION_MAX];
 	char user[MSG_ADMIN_USER_MAX];
 	char role[MSG_ROLE_MAX];
 };
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * One line from fd into buf (cap bytes with its NUL, without the newline or
- * a trailing CR). hidden: no echo when fd is a terminal. idle: seconds
- * before IN_IDLE (0: none). The line is wiped from buf unless IN_OK.
- */
-static int
-read_line(int fd, char *buf, size_t cap, int hidden, unsigned idle)
-{
-	long long deadline = mono_ms() + (long long)idle * 1000;
-	struct termios old, quiet;
-	int restore = 0, rc = IN_OK, over = 0;
-	size_t n = 0;
-
-	if (hidden && isatty(fd) && tcgetattr(fd, &old) == 0) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		quiet.c_lflag |= ECHONL;
-		restore = tcsetattr(fd, TCSANOW, &quiet) == 0;
-	}
-	fflush(stdout);
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = idle ? deadline - mono_ms() : -1;
-		char c;
-		ssize_t r;
-		int pr;
-
-		if (idle && left <= 0) {
-			rc = IN_IDLE;
-			break;
-		}
-		if ((pr = poll(&p, 1, idle ? (int)left : -1)) == 0) {
-			rc = IN_IDLE;
-			break;
-		}
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr < 0 || (r = read(fd, &c, 1)) == 0 || (r < 0 && errno != EINTR)) {
-			rc = IN_EOF;
-			break;
-		}
-		if (r < 0)
-			continue;
-		if (c == '\n')
-			break;
-		if (n + 1 < cap)
-			buf[n++] = c;
-		else
-			over = 1;
-	}
-	if (restore)
-		tcsetattr(fd, TCSANOW, &old);
-	if (rc == IN_OK && n > 0 && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	if (rc == IN_OK && over)
-		rc = IN_LONG;
-	else if (rc == IN_OK && !msg_text_line_ok(buf, n))
-		rc = IN_BAD;
-	if (rc != IN_OK)
-		secret_wipe(buf, cap);
-	return rc;
-}
-
-/* Say what is wrong with a line that read_line refused; IN_IDLE and IN_EOF
- * are passed up (returned), the others become IN_BAD. */
+/* Say what is wrong with a line that read_line refused; TTY_IDLE and TTY_EOF
+ * are passed up (returned), the others become TTY_BAD. */
 static int
 input_refused(int rc, size_t cap)
 {
-	if (rc == IN_LONG)
+	if (rc == TTY_LONG)
 		printf("input refused: too long (at most %zu characters)\n", cap - 1);
-	else if (rc == IN_BAD)
+	else if (rc == TTY_BAD)
 		printf("input refused: control characters or invalid UTF-8\n");
-	return rc == IN_LONG ? IN_BAD : rc;
+	return rc == TTY_LONG ? TTY_BAD : rc;
 }
 
-/* Prompt and read one answer; IN_OK, IN_BAD (said why), IN_IDLE, IN_EOF. */
+/* Prompt and read one answer; TTY_OK, TTY_BAD (said why), TTY_IDLE, TTY_EOF. */
 static int
 ask(const struct con *c, const char *prompt, char *buf, size_t cap, int hidden)
 {
 	int rc;
 
 	printf("%s", prompt);
-	if ((rc = read_line(STDIN_FILENO, buf, cap, hidden, c->idle)) != IN_OK)
+	if ((rc = tty_read_line(STDIN_FILENO, buf, cap, hidden, c->idle)) != TTY_OK)
 		return input_refused(rc, cap);
 	if (buf[0] == '\0') {
 		printf("input refused: empty\n");
-		return IN_BAD;
+		return TTY_BAD;
 	}
-	return IN_OK;
+	return TTY_OK;
 }
 
-/* y/N: 1 for yes, 0 for no (said "cancelled"), or IN_IDLE / IN_EOF. */
+/* y/N: 1 for yes, 0 for no (said "cancelled"), or TTY_IDLE / TTY_EOF. */
 static int
 confirm(const struct con *c, const char *what)
 {
@@ -160,9 +79,9 @@ confirm(const struct con *c, const char *what)
 	int rc;
 
 	printf("%s [y/N]: ", what);
-	if ((rc = read_line(STDIN_FILENO, a, sizeof(a), 0, c->idle)) == IN_IDLE || rc == IN_EOF)
+	if ((rc = tty_read_line(STDIN_FILENO, a, sizeof(a), 0, c->idle)) == TTY_IDLE || rc == TTY_EOF)
 		return rc;
-	if (rc == IN_OK && (strcmp(a, "y") == 0 || strcmp(a, "Y") == 0 || strcmp(a, "yes") == 0))
+	if (rc == TTY_OK && (strcmp(a, "y") == 0 || strcmp(a, "Y") == 0 || strcmp(a, "yes") == 0))
 		return 1;
 	printf("cancelled\n");
 	return 0;
@@ -173,20 +92,7 @@ confirm(const struct con *c, const char *what)
 static int
 call(const struct con *c, struct ipc_msg *m, json_t **j)
 {
-	struct msg_reply r;
-	struct ipc_msg in;
-	int status = -1;
-
-	*j = NULL;
-	if (admin_roundtrip(c->sock, c->session, m, &in) != 0)
-		return -1;
-	if (in.type == MSG_REPLY && msg_reply_dec(&in, &r) == 0 &&
-	    (*j = json_loadb((const char *)r.body, r.body_len, 0, NULL)) != NULL)
-		status = r.status;
-	else
-		fprintf(stderr, "sealadm: malformed reply from seald\n");
-	ipc_msg_free(&in);
-	return status;
+	return admsock_call(c->sock, c->session, m, j);
 }
 
 static const char *
@@ -283,35 +189,35 @@ it_unseal(struct con *c)
 	int rc;
 
 	if (v == NULL)
-		return IN_EOF;
+		return TTY_EOF;
 	rc = ask(c, "share (not shown): ", v->share, sizeof(v->share), 1);
-	if (rc == IN_OK && (rc = confirm(c, "Enter this share?")) == 1 &&
+	if (rc == TTY_OK && (rc = confirm(c, "Enter this share?")) == 1 &&
 	    adm_unseal_enc(&m, 1, v) == 0)
 		(void)menu_send(c, &m, show_unseal_menu);
 	secret_free(&v);
-	return rc < 0 && rc != IN_BAD ? rc : 0;
+	return rc < 0 && rc != TTY_BAD ? rc : 0;
 }
 
-/* A new passphrase, twice, checked here first; IN_OK or as ask. */
+/* A new passphrase, twice, checked here first; TTY_OK or as ask. */
 static int
 ask_new_pass(const struct con *c, char *pass, char *again)
 {
 	const char *why;
 	int rc;
 
-	if ((rc = ask(c, "new passphrase (not shown): ", pass, MSG_PASS_MAX + 1, 1)) != IN_OK)
+	if ((rc = ask(c, "new passphrase (not shown): ", pass, MSG_PASS_MAX + 1, 1)) != TTY_OK)
 		return rc;
 	if (msg_passphrase_check(pass, &why) != 0) {
 		printf("input refused: %s\n", why);
-		return IN_BAD;
+		return TTY_BAD;
 	}
-	if ((rc = ask(c, "new passphrase again: ", again, MSG_PASS_MAX + 1, 1)) != IN_OK)
+	if ((rc = ask(c, "new passphrase again: ", again, MSG_PASS_MAX + 1, 1)) != TTY_OK)
 		return rc;
 	if (strcmp(pass, again) != 0) {
 		printf("input refused: the two passphrases differ\n");
-		return IN_BAD;
+		return TTY_BAD;
 	}
-	return IN_OK;
+	return TTY_OK;
 }
 
 static int
@@ -320,20 +226,20 @@ it_passwd(struct con *c)
 	struct adm_passwd *v = secret_alloc(sizeof(*v));
 	char *again = secret_alloc(MSG_PASS_MAX + 1);
 	struct ipc_msg m;
-	int rc = IN_EOF;
+	int rc = TTY_EOF;
 
 	if (v != NULL && again != NULL) {
 		snprintf(v->session, sizeof(v->session), "%s", c->session);
 		rc = ask(c, "current passphrase (not shown): ", v->old_pass, sizeof(v->old_pass), 1);
-		if (rc == IN_OK)
+		if (rc == TTY_OK)
 			rc = ask_new_pass(c, v->new_pass, again);
-		if (rc == IN_OK && (rc = confirm(c, "Change your passphrase?")) == 1 &&
+		if (rc == TTY_OK && (rc = confirm(c, "Change your passphrase?")) == 1 &&
 		    adm_passwd_enc(&m, 1, v) == 0 && menu_send(c, &m, NULL) == 0)
 			printf("passphrase changed\n");
 	}
 	secret_free(&v);
 	secret_free(&again);
-	return rc < 0 && rc != IN_BAD ? rc : 0;
+	return rc < 0 && rc != TTY_BAD ? rc : 0;
 }
 
 static int
@@ -342,30 +248,30 @@ it_admin_add(struct con *c)
 	struct adm_admin_add *v = secret_alloc(sizeof(*v));
 	char *again = secret_alloc(MSG_PASS_MAX + 1), q[160];
 	struct ipc_msg m;
-	int rc = IN_EOF;
+	int rc = TTY_EOF;
 
 	if (v != NULL && again != NULL) {
 		snprintf(v->session, sizeof(v->session), "%s", c->session);
-		if ((rc = ask(c, "username: ", v->user, sizeof(v->user), 0)) == IN_OK &&
+		if ((rc = ask(c, "username: ", v->user, sizeof(v->user), 0)) == TTY_OK &&
 		    !msg_admin_user_ok(v->user)) {
 			printf("input refused: a username is a-z, then up to 31 of a-z 0-9 _ -\n");
-			rc = IN_BAD;
+			rc = TTY_BAD;
 		}
-		if (rc == IN_OK && (rc = ask(c, "role (sysadmin, secadmin, auditor): ", v->role,
-		    sizeof(v->role), 0)) == IN_OK && !msg_admin_role_ok(v->role)) {
+		if (rc == TTY_OK && (rc = ask(c, "role (sysadmin, secadmin, auditor): ", v->role,
+		    sizeof(v->role), 0)) == TTY_OK && !msg_admin_role_ok(v->role)) {
 			printf("input refused: the role is sysadmin, secadmin or auditor\n");
-			rc = IN_BAD;
+			rc = TTY_BAD;
 		}
-		if (rc == IN_OK)
+		if (rc == TTY_OK)
 			rc = ask_new_pass(c, v->pass, again);
 		snprintf(q, sizeof(q), "Add administrator %s (%s)?", v->user, v->role);
-		if (rc == IN_OK && (rc = confirm(c, q)) == 1 && adm_admin_add_enc(&m, 1, v) == 0 &&
+		if (rc == TTY_OK && (rc = confirm(c, q)) == 1 && adm_admin_add_enc(&m, 1, v) == 0 &&
 		    menu_send(c, &m, NULL) == 0)
 			printf("administrator %s added\n", v->user);
 	}
 	secret_free(&v);
 	secret_free(&again);
-	return rc < 0 && rc != IN_BAD ? rc : 0;
+	return rc < 0 && rc != TTY_BAD ? rc : 0;
 }
 
 /* Fields asked in turn into the buffers given, then confirmed. */
@@ -383,18 +289,18 @@ ask_fields(const struct con *c, struct field *f, size_t n, const char *question)
 
 	for (size_t i = 0; i < n; i++) {
 		printf("%s", f[i].prompt);
-		rc = read_line(STDIN_FILENO, f[i].dst, f[i].cap, 0, c->idle);
-		if (rc != IN_OK)
+		rc = tty_read_line(STDIN_FILENO, f[i].dst, f[i].cap, 0, c->idle);
+		if (rc != TTY_OK)
 			return input_refused(rc, f[i].cap);
 		if (f[i].dst[0] == '\0' && !f[i].optional) {
 			printf("input refused: empty\n");
-			return IN_BAD;
+			return TTY_BAD;
 		}
 	}
 	return question ? confirm(c, question) : 1;
 }
 
-#define ANSWER(rc) ((rc) < 0 && (rc) != IN_BAD ? (rc) : 0)
+#define ANSWER(rc) ((rc) < 0 && (rc) != TTY_BAD ? (rc) : 0)
 
 static int
 it_unit_add(struct con *c)
@@ -431,7 +337,7 @@ principal_from_console(struct con *c, const char *kind)
 	int rc;
 
 	if (v == NULL)
-		return IN_EOF;
+		return TTY_EOF;
 	f[0].dst = v->name;
 	f[2].dst = v->unit;
 	snprintf(v->kind, sizeof(v->kind), "%s", kind);
@@ -452,6 +358,157 @@ static int
 it_enrol(struct con *c)
 {
 	return principal_from_console(c, "application");
+}
+
+#define PEM_PASTE_MAX (16 * 1024)
+
+/*
+ * A PEM block of kind (e.g. "CERTIFICATE REQUEST") pasted at the console:
+ * blank lines before it skipped, then its lines up to its END line (trailing
+ * blanks ignored), into buf. A paste that goes wrong is still read up to its
+ * END line, or an empty line, so that its rest is not taken for menu
+ * answers. TTY_OK, TTY_BAD (said why), TTY_IDLE or TTY_EOF.
+ */
+static int
+read_pem(const struct con *c, const char *kind, char *buf, size_t cap, size_t *len)
+{
+	char line[LINE_MAX_MENU + 16], begin[64], end[64];
+	const char *bad = NULL;
+	size_t n;
+	int rc, ended = 0;
+
+	snprintf(begin, sizeof(begin), "-----BEGIN %s-----", kind);
+	snprintf(end, sizeof(end), "-----END %s-----", kind);
+	*len = 0;
+	for (;;) {
+		rc = tty_read_line(STDIN_FILENO, line, sizeof(line), 0, c->idle);
+		if (rc == TTY_IDLE || rc == TTY_EOF)
+			return rc;
+		if (rc != TTY_OK) {
+			bad = rc == TTY_LONG ? "a line longer than a PEM line" :
+			    "control characters or invalid UTF-8";
+			continue;
+		}
+		n = strlen(line);
+		while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+			line[--n] = '\0';
+		if (n == 0) {
+			if (*len == 0 && bad == NULL)
+				continue;
+			break;		/* an empty line ends a paste gone wrong */
+		}
+		if (strcmp(line, end) == 0) {
+			ended = 1;
+			break;
+		}
+		if (bad != NULL)
+			continue;
+		if (*len == 0 && strcmp(line, begin) != 0)
+			bad = "not a certificate request: it starts with -----BEGIN CERTIFICATE "
+			    "REQUEST-----";
+		else if (*len + n + 2 > cap)
+			bad = "too long";
+		else
+			*len += (size_t)snprintf(buf + *len, cap - *len, "%s\n", line);
+	}
+	if (bad == NULL && *len == 0)
+		bad = "no request";
+	else if (bad == NULL && !ended)
+		bad = "the request ends without its END line";
+	if (bad != NULL) {
+		printf("input refused: %s\n", bad);
+		return TTY_BAD;
+	}
+	*len += (size_t)snprintf(buf + *len, cap - *len, "%s\n", end);
+	return TTY_OK;
+}
+
+static void
+show_issued(json_t *j)
+{
+	printf("enrolled %s. Its client certificate (copy all the lines between the marks):\n"
+	    "8<----------------------------------------------------------------------\n%s"
+	    "8<----------------------------------------------------------------------\n",
+	    jget(j, "principal"), jget(j, "certificate"));
+}
+
+/* A business system sends a certificate request; the appliance CA issues its
+ * client certificate, shown here, and registers it (ADM_ENROL). */
+static int
+it_enrol_csr(struct con *c)
+{
+	struct adm_enrol v;
+	struct field f[] = {
+		{ "name: ", v.name, sizeof(v.name), 0 },
+		{ "unit (empty: group): ", v.unit, sizeof(v.unit), 1 },
+	};
+	char *pem = malloc(PEM_PASTE_MAX), q[128];
+	struct ipc_msg m;
+	size_t len = 0;
+	int rc;
+
+	if (pem == NULL)
+		return TTY_EOF;
+	memset(&v, 0, sizeof(v));
+	if ((rc = ask_fields(c, f, 2, NULL)) == 1) {
+		printf("paste the system's certificate request (PEM), up to its END line:\n");
+		if ((rc = read_pem(c, "CERTIFICATE REQUEST", pem, PEM_PASTE_MAX, &len)) == TTY_OK) {
+			snprintf(q, sizeof(q), "Issue a client certificate to %s and register it?",
+			    v.name);
+			rc = confirm(c, q);
+		}
+	}
+	if (rc == 1) {
+		v.csr_pem = (const uint8_t *)pem;
+		v.csr_len = len;
+		if (adm_enrol_enc(&m, 1, &v) == 0)
+			(void)menu_send(c, &m, show_issued);
+		else
+			printf("input refused: the request does not fit in one command\n");
+	}
+	free(pem);
+	return ANSWER(rc);
+}
+
+static void
+show_power(json_t *j)
+{
+	printf("ledgered (entry %lld)\n", (long long)json_integer_value(json_object_get(j, "seq")));
+}
+
+/* The sysadmin powers the appliance off or restarts it: ledgered by the
+ * monitor first (ADM_POWER), then the configured command runs here. */
+static int
+it_power(struct con *c)
+{
+	struct adm_power v;
+	struct field f[] = { { "poweroff or reboot: ", v.action, sizeof(v.action), 0 } };
+	struct ipc_msg m;
+	const char *cmd;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	if ((rc = ask_fields(c, f, 1, NULL)) != 1)
+		return ANSWER(rc);
+	if (strcmp(v.action, "poweroff") != 0 && strcmp(v.action, "reboot") != 0) {
+		printf("input refused: poweroff or reboot\n");
+		return 0;
+	}
+	cmd = strcmp(v.action, "reboot") == 0 ? c->reboot : c->poweroff;
+	if (cmd == NULL) {
+		printf("no console.%s_command: sealadm was started without a configuration\n",
+		    v.action);
+		return 0;
+	}
+	if ((rc = confirm(c, strcmp(v.action, "reboot") == 0 ? "Restart the appliance now?" :
+	    "Power the appliance off now?")) != 1)
+		return ANSWER(rc);
+	if (adm_power_enc(&m, 1, &v) == 0 && menu_send(c, &m, show_power) == 0) {
+		printf("running: %s\n", cmd);
+		if ((rc = run_command(cmd)) != 0)
+			printf("the command failed (status %d)\n", rc);
+	}
+	return 0;
 }
 
 static int
@@ -588,7 +645,9 @@ static const struct item items[] = {
 	{ "Change my passphrase", "*", it_passwd },
 	{ "Status details", "sysadmin", it_status_details },
 	{ "Enrol a business system (register its certificate)", "sysadmin", it_enrol },
+	{ "Enrol a business system from its certificate request", "sysadmin", it_enrol_csr },
 	{ "Network settings (not available yet)", "sysadmin", NULL },
+	{ "Power off or restart the appliance", "sysadmin", it_power },
 	{ "TLS server certificate (not available yet)", "sysadmin", NULL },
 	{ "Backup and restore (not available yet)", "sysadmin", NULL },
 	{ "Add an administrator", "secadmin", it_admin_add },
@@ -652,7 +711,7 @@ session_end(struct con *c)
 	secret_wipe(c->session, sizeof(c->session));
 }
 
-/* A menu answer: 0..n into *pick, or IN_BAD (said why), IN_IDLE, IN_EOF. */
+/* A menu answer: 0..n into *pick, or TTY_BAD (said why), TTY_IDLE, TTY_EOF. */
 static int
 menu_pick(const struct con *c, size_t n, size_t *pick)
 {
@@ -660,23 +719,23 @@ menu_pick(const struct con *c, size_t n, size_t *pick)
 	unsigned long v;
 	int rc;
 
-	if ((rc = read_line(STDIN_FILENO, a, sizeof(a), 0, c->idle)) != IN_OK)
+	if ((rc = tty_read_line(STDIN_FILENO, a, sizeof(a), 0, c->idle)) != TTY_OK)
 		return input_refused(rc, sizeof(a));
 	if (a[0] == '\0') {
 		printf("input refused: empty; enter a number from 0 to %zu\n", n);
-		return IN_BAD;
+		return TTY_BAD;
 	}
 	errno = 0;
 	v = strtoul(a, &end, 10);
 	if (a[0] < '0' || a[0] > '9' || *end != '\0' || errno != 0 || v > n) {
 		printf("no such item: enter a number from 0 to %zu\n", n);
-		return IN_BAD;
+		return TTY_BAD;
 	}
 	*pick = (size_t)v;
-	return IN_OK;
+	return TTY_OK;
 }
 
-/* The logged-in admin's menu until logout (0), idle (IN_IDLE) or EOF. */
+/* The logged-in admin's menu until logout (0), idle (TTY_IDLE) or EOF. */
 static int
 menu_loop(struct con *c)
 {
@@ -689,9 +748,9 @@ menu_loop(struct con *c)
 		for (size_t i = 0; i < n; i++)
 			printf("%3zu) %s\n", i + 1, mine[i]->label);
 		printf("  0) Log out\nchoose 0-%zu: ", n);
-		if ((rc = menu_pick(c, n, &pick)) == IN_BAD)
+		if ((rc = menu_pick(c, n, &pick)) == TTY_BAD)
 			continue;
-		if (rc != IN_OK)
+		if (rc != TTY_OK)
 			return rc;
 		if (pick == 0)
 			return 0;
@@ -737,7 +796,7 @@ login_send(struct con *c, const char *user, const char *pass)
 	return st == 200 && strlen(c->session) == MSG_SESSION_MAX - 1 ? 0 : -1;
 }
 
-/* The login prompt; 0 logged in, IN_EOF. Bad input asks again. */
+/* The login prompt; 0 logged in, TTY_EOF. Bad input asks again. */
 static int
 login_prompt(struct con *c)
 {
@@ -745,13 +804,13 @@ login_prompt(struct con *c)
 	int rc;
 
 	if (pass == NULL)
-		return IN_EOF;
+		return TTY_EOF;
 	for (;;) {
 		printf("\nSealbox console\nlogin: ");
-		if ((rc = read_line(STDIN_FILENO, user, sizeof(user), 0, 0)) == IN_EOF)
+		if ((rc = tty_read_line(STDIN_FILENO, user, sizeof(user), 0, 0)) == TTY_EOF)
 			break;
-		if (rc != IN_OK || user[0] == '\0') {
-			if (rc == IN_OK)
+		if (rc != TTY_OK || user[0] == '\0') {
+			if (rc == TTY_OK)
 				printf("input refused: empty\n");
 			(void)input_refused(rc, sizeof(user));
 			continue;
@@ -761,9 +820,9 @@ login_prompt(struct con *c)
 			continue;
 		}
 		printf("passphrase: ");
-		if ((rc = read_line(STDIN_FILENO, pass, MSG_PASS_MAX + 1, 1, 0)) == IN_EOF)
+		if ((rc = tty_read_line(STDIN_FILENO, pass, MSG_PASS_MAX + 1, 1, 0)) == TTY_EOF)
 			break;
-		if (rc != IN_OK) {
+		if (rc != TTY_OK) {
 			(void)input_refused(rc, MSG_PASS_MAX + 1);
 			continue;
 		}
@@ -773,13 +832,37 @@ login_prompt(struct con *c)
 			break;
 	}
 	secret_free(&pass);
-	return rc == 0 ? 0 : IN_EOF;
+	return rc == 0 ? 0 : TTY_EOF;
+}
+
+/*
+ * No console account at all (first boot stopped before making them): offer
+ * to make the first, a secadmin, under the bootstrap rule; she then adds the
+ * others from her menu. Nothing else could ever log in.
+ */
+static int
+bootstrap_offer(struct con *c)
+{
+	struct ipc_msg m;
+	json_t *j = NULL, *n;
+	int rc = 0;
+
+	ipc_msg_init(&m, ADM_STATUS, 1);
+	if (call(c, &m, &j) == 200 && (n = json_object_get(j, "admins")) != NULL &&
+	    json_integer_value(n) == 0) {
+		printf("\nNo administrator account exists (first boot did not make them).\n");
+		if ((rc = confirm(c, "Make the first one, a secadmin, now?")) == 1)
+			rc = it_admin_add(c);
+	}
+	ipc_msg_free(&m);
+	json_decref(j);
+	return rc < 0 && rc != TTY_BAD ? rc : 0;
 }
 
 int
-menu_main(const char *sock)
+menu_main(const char *sock, const char *poweroff, const char *reboot)
 {
-	struct con c = { .sock = sock };
+	struct con c = { .sock = sock, .poweroff = poweroff, .reboot = reboot };
 	int rc;
 
 	/* The login program of a console: ^C, ^\ and ^Z neither kill it (with
@@ -789,17 +872,72 @@ menu_main(const char *sock)
 	signal(SIGTSTP, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (;;) {
-		if (login_prompt(&c) != 0)
+		if (bootstrap_offer(&c) == TTY_EOF || login_prompt(&c) != 0)
 			return 0;
 		rc = menu_loop(&c);
-		if (rc == IN_IDLE)
+		if (rc == TTY_IDLE)
 			printf("\nlogged out (idle)\n");
 		else if (rc == 0)
 			printf("logged out\n");
 		session_end(&c);
-		if (rc == IN_EOF)
+		if (rc == TTY_EOF)
 			return 0;
 	}
+}
+
+/* ---- first boot ---------------------------------------------------------- */
+
+/*
+ * No configuration at path: the appliance was never set up. Offer the
+ * first-boot ceremony (sealprov firstboot, beside this program) and run it
+ * on this console. 0 when it ran to the end, 1 when it failed or was
+ * declined, -1 when sealprov could not be started.
+ */
+int
+menu_firstboot(const char *path, const char *template)
+{
+	char self[4096], prov[4200], a[LINE_MAX_MENU];
+	ssize_t n;
+	pid_t pid;
+	int st, rc;
+	char *slash;
+
+	printf("This appliance has not been set up: %s does not exist.\n"
+	    "Start the first-boot ceremony (three administrators, the key ceremony)? [y/N]: ",
+	    path);
+	/* As at the login prompt: ^C, ^\ and ^Z neither stop first boot half-way
+	 * nor hang this console (sealprov ignores them too). */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	if ((rc = tty_read_line(STDIN_FILENO, a, sizeof(a), 0, 0)) != TTY_OK ||
+	    (strcmp(a, "y") != 0 && strcmp(a, "Y") != 0 && strcmp(a, "yes") != 0)) {
+		printf("%snot now\n", rc == TTY_EOF ? "\n" : "");
+		return 1;
+	}
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return -1;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	snprintf(prov, sizeof(prov), "%s/sealprov", self);
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		if (template != NULL)
+			execl(prov, "sealprov", "firstboot", "--config", path, "--template", template,
+			    (char *)NULL);
+		else
+			execl(prov, "sealprov", "firstboot", "--config", path, (char *)NULL);
+		fprintf(stderr, "sealadm: cannot run %s: %s\n", prov, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 127 ? -1 : 1;
 }
 
 /* ---- the same for scripts -------------------------------------------- */
@@ -816,9 +954,9 @@ read_fd_line(const char *fdtext, const char *what, char *buf, size_t cap)
 		fprintf(stderr, "sealadm: %s: a file descriptor number is needed\n", what);
 		return -1;
 	}
-	if ((rc = read_line((int)fd, buf, cap, 0, 0)) != IN_OK) {
-		fprintf(stderr, "sealadm: %s: %s\n", what, rc == IN_EOF ? "nothing to read" :
-		    rc == IN_LONG ? "too long" : "control characters or invalid UTF-8");
+	if ((rc = tty_read_line((int)fd, buf, cap, 0, 0)) != TTY_OK) {
+		fprintf(stderr, "sealadm: %s: %s\n", what, rc == TTY_EOF ? "nothing to read" :
+		    rc == TTY_LONG ? "too long" : "control characters or invalid UTF-8");
 		return -1;
 	}
 	return 0;

@@ -37,16 +37,16 @@
 #include <string.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "../daemon/msg.h"
 #include "../lib/config.h"
+#include "../daemon/client/admsock.h"
 #include "../lib/err.h"
 #include "../lib/secret.h"
 #include "sealadm.h"
@@ -71,6 +71,11 @@ usage(FILE *f)
 	    "      [--apps APP,...] [--on-sensitive block|approval]\n"
 	    "      (times and hours in UTC; every condition optional; --on-sensitive: what a\n"
 	    "       sensitive word in a text document does, default block)\n"
+	    "  appliance poweroff|reboot (ledgered, then console.poweroff_command or\n"
+	    "                            console.reboot_command runs)\n"
+	    "  enrol --name NAME --csr FILE|- [--unit UNIT] [--valid-days N]\n"
+	    "      (a business system: the appliance CA issues a client certificate for the\n"
+	    "       request's key, printed on stdout, and registers it as an application)\n"
 	    "  unit add --id ID --name NAME --parent UNIT\n"
 	    "  role assign --principal NAME --role ROLE [--unit UNIT]\n"
 	    "      (ROLE over the subtree of UNIT, default the principal's unit)\n"
@@ -78,7 +83,9 @@ usage(FILE *f)
 	    "  words add --word TEXT [--category C]   (the sensitive-word library)\n"
 	    "  words list\n"
 	    "  words remove --id w-N\n"
-	    "  menu                      (also: no command) the interactive console menu\n"
+	    "  menu [--template FILE]    (also: no command) the interactive console menu;\n"
+	    "                            with no config yet, it offers first boot (sealprov\n"
+	    "                            firstboot, with this template)\n"
 	    "  login --user NAME --passphrase-fd N    (prints a session token)\n"
 	    "  logout --session-fd N\n"
 	    "  admin add --user NAME --role sysadmin|secadmin|auditor --passphrase-fd N\n"
@@ -89,85 +96,22 @@ usage(FILE *f)
 	    MSG_ACT_FOR_MAX, MSG_ROLES_MAX);
 }
 
-int
-connect_admin(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "sealadm: socket path too long\n");
-		return -1;
-	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, "sealadm: cannot reach seald at %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * One round trip on the admin socket: m sent (inside ADM_AS when session is
- * not ""), its answer into *in. 0, or -1 with the reason printed.
- */
-int
-admin_roundtrip(const char *sock, const char *session, const struct ipc_msg *m,
-    struct ipc_msg *in)
-{
-	struct ipc_msg as;
-	const struct ipc_msg *out = m;
-	int fd, rc = -1;
-
-	if (session[0] != '\0') {
-		if (adm_as_enc(&as, session, m) != 0) {
-			fprintf(stderr, "sealadm: the session token or the command does not fit\n");
-			return -1;
-		}
-		out = &as;
-	}
-	if ((fd = connect_admin(sock)) >= 0) {
-		if (ipc_send(fd, out) != 0 || ipc_recv(fd, in) != 0)
-			fprintf(stderr, "sealadm: seald closed the admin connection\n");
-		else
-			rc = 0;
-		close(fd);
-	}
-	if (out == &as)
-		ipc_msg_free(&as);
-	return rc;
-}
-
 /* Send m (as o's session, if any), print the reply; the exit status. */
 int
 exchange(const struct opts *o, struct ipc_msg *m, int (*show)(json_t *))
 {
-	struct msg_reply r;
-	struct ipc_msg in;
 	json_t *j, *e;
 	int rc = 1;
 
-	if (admin_roundtrip(o->socket, o->session, m, &in) != 0)
+	if (admsock_call(o->socket, o->session, m, &j) < 0)
 		return 1;
-	if (in.type != MSG_REPLY || msg_reply_dec(&in, &r) != 0) {
-		fprintf(stderr, "sealadm: malformed reply from seald\n");
-		ipc_msg_free(&in);
-		return 1;
-	}
-	j = json_loadb((const char *)r.body, r.body_len, 0, NULL);
-	if (j == NULL)
-		fprintf(stderr, "sealadm: reply is not JSON\n");
-	else if ((e = json_object_get(j, "error")) != NULL)
+	if ((e = json_object_get(j, "error")) != NULL)
 		fprintf(stderr, "sealadm: %s: %s\n",
 		    json_string_value(json_object_get(e, "code")),
 		    json_string_value(json_object_get(e, "message")));
 	else
 		rc = show(j);
 	json_decref(j);
-	ipc_msg_free(&in);
 	return rc;
 }
 
@@ -622,6 +566,115 @@ cmd_unit_add(const struct opts *o)
 	return rc;
 }
 
+/* ADM_ENROL's answer: the issued certificate, as PEM, alone on stdout. */
+static int
+show_certificate(json_t *j)
+{
+	const char *pem = json_string_value(json_object_get(j, "certificate"));
+	const char *who = json_string_value(json_object_get(j, "principal"));
+
+	if (pem == NULL || who == NULL) {
+		fprintf(stderr, "sealadm: the answer carries no certificate\n");
+		return 1;
+	}
+	fputs(pem, stdout);
+	fprintf(stderr, "enrolled %s: an application principal with the certificate above\n",
+	    who);
+	return 0;
+}
+
+static int
+cmd_enrol(const struct opts *o)
+{
+	struct adm_enrol v;
+	struct ipc_msg m;
+	uint8_t *csr = NULL;
+	size_t len = 0;
+	char *end;
+	int rc;
+
+	if (o->name == NULL || o->csr == NULL) {
+		fprintf(stderr, "sealadm: enrol needs --name and --csr\n");
+		return 2;
+	}
+	memset(&v, 0, sizeof(v));
+	if (o->valid_days != NULL) {
+		unsigned long d = strtoul(o->valid_days, &end, 10);
+
+		if (*end != '\0' || d < 1 || d > MSG_ENROL_DAYS_MAX) {
+			fprintf(stderr, "sealadm: --valid-days: 1 to %d\n", MSG_ENROL_DAYS_MAX);
+			return 2;
+		}
+		v.days = (uint32_t)d;
+	}
+	if (fits(v.name, sizeof(v.name), o->name, "--name") != 0 ||
+	    (o->unit && fits(v.unit, sizeof(v.unit), o->unit, "--unit") != 0))
+		return 2;
+	if (read_file(o->csr, MSG_CERT_MAX, 0, &csr, &len) != 0)
+		return 1;
+	v.csr_pem = csr;
+	v.csr_len = len;
+	rc = adm_enrol_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_certificate) : 1;
+	ipc_msg_free(&m);
+	free(csr);
+	return rc;
+}
+
+int
+run_command(const char *command)
+{
+	char buf[256], *argv[16], *save = NULL, *w;
+	int n = 0, st;
+	pid_t pid;
+
+	if (snprintf(buf, sizeof(buf), "%s", command) >= (int)sizeof(buf))
+		return -1;
+	for (w = strtok_r(buf, " ", &save); w != NULL && n < 15; w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	if (n == 0 || w != NULL)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "sealadm: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* sealadm appliance poweroff|reboot: ledgered by the monitor, then run. */
+static int
+cmd_power(const struct opts *o, const struct config *cfg, const char *action)
+{
+	struct adm_power v;
+	struct ipc_msg m;
+	const char *cmd;
+	int rc;
+
+	if (cfg == NULL) {
+		fprintf(stderr, "sealadm: appliance %s needs the configuration (--config), "
+		    "for console.%s_command\n", action, action);
+		return 2;
+	}
+	cmd = strcmp(action, "reboot") == 0 ? cfg->console.reboot_command :
+	    cfg->console.poweroff_command;
+	memset(&v, 0, sizeof(v));
+	snprintf(v.action, sizeof(v.action), "%s", action);
+	rc = adm_power_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
+	ipc_msg_free(&m);
+	if (rc == 0 && (rc = run_command(cmd)) != 0) {
+		fprintf(stderr, "sealadm: %s failed (status %d)\n", cmd, rc);
+		rc = 1;
+	}
+	return rc;
+}
+
 static int
 cmd_role_assign(const struct opts *o)
 {
@@ -728,7 +781,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "word", 1, NULL, 1011 }, { "category", 1, NULL, 1012 },
 		{ "on-sensitive", 1, NULL, 1013 },
 		{ "user", 1, NULL, 1014 }, { "passphrase-fd", 1, NULL, 1015 },
-		{ "session-fd", 1, NULL, 1016 },
+		{ "session-fd", 1, NULL, 1016 }, { "template", 1, NULL, 1017 },
+		{ "csr", 1, NULL, 1018 }, { "valid-days", 1, NULL, 1019 },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -777,6 +831,9 @@ parse(int argc, char **argv, struct opts *o)
 		case 1014: o->user = optarg; break;
 		case 1015: o->pass_fd = optarg; break;
 		case 1016: o->session_fd = optarg; break;
+		case 1017: o->template = optarg; break;
+		case 1018: o->csr = optarg; break;
+		case 1019: o->valid_days = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -812,6 +869,13 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (o.socket == NULL && strcmp(noun, "menu") == 0 && !verb[0] &&
+	    access(o.config ? o.config : CONFIG_DEFAULT_PATH, F_OK) != 0 && errno == ENOENT) {
+		/* Never set up: the console offers first boot, then its login. */
+		if ((rc = menu_firstboot(o.config ? o.config : CONFIG_DEFAULT_PATH,
+		    o.template)) != 0)
+			return rc < 0 ? 1 : rc;
+	}
 	if (o.socket == NULL) {
 		if (config_load(o.config, &cfg, err, sizeof(err)) != 0) {
 			fprintf(stderr, "sealadm: %s\n", err);
@@ -838,6 +902,11 @@ main(int argc, char **argv)
 		rc = cmd_principal_add(&o);
 	else if (strcmp(noun, "grant") == 0 && strcmp(verb, "add") == 0)
 		rc = cmd_grant_add(&o);
+	else if (strcmp(noun, "appliance") == 0 &&
+	    (strcmp(verb, "poweroff") == 0 || strcmp(verb, "reboot") == 0))
+		rc = cmd_power(&o, cfg, verb);
+	else if (strcmp(noun, "enrol") == 0 && !verb[0])
+		rc = cmd_enrol(&o);
 	else if (strcmp(noun, "unit") == 0 && strcmp(verb, "add") == 0)
 		rc = cmd_unit_add(&o);
 	else if (strcmp(noun, "role") == 0 && strcmp(verb, "assign") == 0)
@@ -851,7 +920,8 @@ main(int argc, char **argv)
 	else if (strcmp(noun, "words") == 0 && strcmp(verb, "remove") == 0)
 		rc = cmd_words_remove(&o);
 	else if (strcmp(noun, "menu") == 0 && !verb[0])
-		rc = menu_main(o.socket);
+		rc = menu_main(o.socket, cfg ? cfg->console.poweroff_command : NULL,
+		    cfg ? cfg->console.reboot_command : NULL);
 	else if (strcmp(noun, "login") == 0 && !verb[0])
 		rc = cmd_login(&o);
 	else if (strcmp(noun, "logout") == 0 && !verb[0])

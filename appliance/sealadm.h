@@ -31,6 +31,8 @@ struct opts {
 	const char *word, *category, *on_sensitive;
 	/* console accounts */
 	const char *user, *pass_fd, *session_fd;
+	const char *template;			/* the first-boot template */
+	const char *csr, *valid_days;		/* enrol */
 	/* the session the command runs under (--session-fd; main reads it, and
 	 * wipes it): "" for none */
 	char session[MSG_SESSION_MAX];
@@ -39,17 +41,11 @@ struct opts {
 /* One exchange on the admin socket: m sent (as o->session, if any), the
  * answer shown with show; sealadm's exit status. */
 int exchange(const struct opts *o, struct ipc_msg *m, int (*show)(json_t *));
-/* m sent on the admin socket at sock, inside ADM_AS when session is not "";
- * the answer into *in (free it). 0, or -1 with the reason printed. */
-int admin_roundtrip(const char *sock, const char *session, const struct ipc_msg *m,
-    struct ipc_msg *in);
 /* The first line read from the descriptor numbered fdtext into buf; what
  * names the option in messages. 0, or -1 said why. */
 int read_fd_line(const char *fdtext, const char *what, char *buf, size_t cap);
 /* s copied into dst (len bytes), or -1 and a message naming what. */
 int fits(char *dst, size_t len, const char *s, const char *what);
-/* A connected admin socket, or -1 (the reason printed). */
-int connect_admin(const char *path);
 /* Print an answer: the JSON indented; the unseal progress. 0. */
 int show_json(json_t *j);
 int show_unseal(json_t *j);
@@ -57,8 +53,14 @@ int show_unseal(json_t *j);
  * when secret. 0, or -1 with the reason printed. */
 int read_file(const char *path, size_t max, int secret, uint8_t **out, size_t *len);
 
+/* command split at spaces (no shell, at most 15 words) run and waited
+ * for: its exit status, or -1 when it could not run. */
+int run_command(const char *command);
+
 /* menu.c */
-int menu_main(const char *sock);
+/* The console; poweroff and reboot are console.*_command (NULL: none). */
+int menu_main(const char *sock, const char *poweroff, const char *reboot);
+int menu_firstboot(const char *path, const char *template);
 int cmd_login(const struct opts *o);
 int cmd_logout(const struct opts *o);
 int cmd_admin_add(const struct opts *o);

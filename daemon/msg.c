@@ -962,6 +962,56 @@ adm_session_dec(struct ipc_msg *m, struct adm_session *v)
 	return ipc_get_end(m);
 }
 
+static int
+power_action_ok(const char *s)
+{
+	return strcmp(s, "poweroff") == 0 || strcmp(s, "reboot") == 0;
+}
+
+int
+adm_power_enc(struct ipc_msg *m, uint32_t id, const struct adm_power *v)
+{
+	int rc = power_action_ok(v->action) ? 0 : SB_EINVAL;
+
+	ipc_msg_init(m, ADM_POWER, id);
+	PUT(ipc_put_str(m, v->action));
+	return enc_done(m, rc);
+}
+
+int
+adm_power_dec(struct ipc_msg *m, struct adm_power *v)
+{
+	GET(ipc_get_str(m, v->action, sizeof(v->action)));
+	if (!power_action_ok(v->action))
+		return SB_EINVAL;
+	return ipc_get_end(m);
+}
+
+int
+adm_enrol_enc(struct ipc_msg *m, uint32_t id, const struct adm_enrol *v)
+{
+	int rc = v->days > MSG_ENROL_DAYS_MAX ? SB_EINVAL : 0;
+
+	ipc_msg_init(m, ADM_ENROL, id);
+	PUT(ipc_put_str(m, v->name));
+	PUT(ipc_put_str(m, v->unit));
+	PUT(ipc_put_u32(m, v->days));
+	PUT(v->csr_len > MSG_CERT_MAX ? SB_ELIMIT : ipc_put_bytes(m, v->csr_pem, v->csr_len));
+	return enc_done(m, rc);
+}
+
+int
+adm_enrol_dec(struct ipc_msg *m, struct adm_enrol *v)
+{
+	GET(ipc_get_str(m, v->name, sizeof(v->name)));
+	GET(ipc_get_str(m, v->unit, sizeof(v->unit)));
+	GET(ipc_get_u32(m, &v->days));
+	if (v->days > MSG_ENROL_DAYS_MAX)
+		return SB_EINVAL;
+	GET(ipc_get_bytes(m, &v->csr_pem, &v->csr_len, MSG_CERT_MAX));
+	return ipc_get_end(m);
+}
+
 int
 adm_as_enc(struct ipc_msg *m, const char *session, const struct ipc_msg *inner)
 {

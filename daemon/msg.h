@@ -98,6 +98,10 @@ enum msg_type {
 	ADM_LEDGER_VERIFY = 245,	/* struct adm_session: an auditor's session */
 	ADM_AS = 246,			/* struct adm_as: another command, as a
 					   logged-in admin (monitor.c's gate) */
+	ADM_ENROL = 247,		/* struct adm_enrol: a business system's
+					   certificate request, issued and registered */
+	ADM_POWER = 248,		/* struct adm_power: ledger a power-off or
+					   reboot that sealadm then runs */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */
@@ -387,6 +391,22 @@ struct adm_session {
 	char session[MSG_SESSION_MAX];
 };
 
+/* ADM_ENROL: issue a client certificate from the appliance CA for the
+ * request's key, and register it as the application principal name. */
+#define MSG_ENROL_DAYS_MAX 825
+struct adm_enrol {
+	char name[MSG_ID_MAX];
+	char unit[MSG_ID_MAX];		/* "": the root unit */
+	uint32_t days;			/* 1..MSG_ENROL_DAYS_MAX; 0: 365 */
+	const uint8_t *csr_pem;		/* a PKCS#10 request, PEM (points into m) */
+	size_t csr_len;			/* at most MSG_CERT_MAX */
+};
+
+/* ADM_POWER: "poweroff" or "reboot". */
+struct adm_power {
+	char action[16];
+};
+
 /* ADM_AS: the command `type` with its encoded body, sent under a console
  * session. The monitor runs it as that admin, if the admin's role may. */
 struct adm_as {
@@ -473,6 +493,10 @@ int adm_login_dec(struct ipc_msg *m, struct adm_login *v);
 /* type: ADM_LOGOUT, ADM_SESSION or ADM_LEDGER_VERIFY; session "" or 64 hex. */
 int adm_session_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_session *v);
 int adm_session_dec(struct ipc_msg *m, struct adm_session *v);
+int adm_power_enc(struct ipc_msg *m, uint32_t id, const struct adm_power *v);
+int adm_power_dec(struct ipc_msg *m, struct adm_power *v);
+int adm_enrol_enc(struct ipc_msg *m, uint32_t id, const struct adm_enrol *v);
+int adm_enrol_dec(struct ipc_msg *m, struct adm_enrol *v);
 /* adm_as_enc wraps the encoded command inner (its type and body; inner keeps
  * its own id) into m, with inner's id. */
 int adm_as_enc(struct ipc_msg *m, const char *session, const struct ipc_msg *inner);

@@ -106,9 +106,8 @@ ca_ip_ok(const char *s, size_t n)
 	return inet_pton(AF_INET, tmp, addr) == 1 || inet_pton(AF_INET6, tmp, addr) == 1;
 }
 
-/* "DNS:a,IP:b,...": only these two kinds, no blanks, no empty items. */
-static int
-ca_san_ok(const char *san)
+int
+ca_san_valid(const char *san)
 {
 	const char *p = san, *end;
 	size_t n;
@@ -383,7 +382,7 @@ ca_issue(struct hsm *h, const uint8_t *ca_key_id, size_t id_len,
 	    ca_profile_usage(profile, subject_pub, &ku, &eku) != 0)
 		return SB_EINVAL;
 	if ((san == NULL && profile == CA_PROFILE_TLS_SERVER) ||
-	    (san != NULL && !ca_san_ok(san))) {
+	    (san != NULL && !ca_san_valid(san))) {
 		log_err("ca: subjectAltName must be DNS:name / IP:address items");
 		return SB_EINVAL;
 	}

@@ -92,6 +92,11 @@ int ca_issue(struct hsm *h, const uint8_t *ca_key_id, size_t id_len,
     X509 *ca_cert, EVP_PKEY *subject_pub, const char *cn, const char *org,
     enum ca_profile profile, const char *san, int days, X509 **out);
 
+/* 1 when san is what ca_issue takes: "DNS:name" (RFC 1035 labels) and
+ * "IP:address" (IPv4 or IPv6) items, comma-separated, no blanks, no empty
+ * items, at most CA_SAN_MAX bytes. */
+int ca_san_valid(const char *san);
+
 /*
  * A v2 CRL from ca_cert, signed by the HSM key ca_key_id: thisUpdate now,
  * nextUpdate now + days, AKI, cRLNumber = thisUpdate in seconds since the

@@ -146,6 +146,10 @@ static const struct cfg_key keys[] = {
 	  .lo = 1, .hi = 86400, .off = OFF(console.lockout_seconds) },
 	{ .name = "console.idle_seconds", .type = CFG_UINT, .def_uint = 300,
 	  .lo = 1, .hi = 86400, .off = OFF(console.idle_seconds) },
+	{ .name = "console.poweroff_command", .type = CFG_STRING, .def_str = "systemctl poweroff",
+	  .lo = 1, .hi = 255, .off = OFF(console.poweroff_command) },
+	{ .name = "console.reboot_command", .type = CFG_STRING, .def_str = "systemctl reboot",
+	  .lo = 1, .hi = 255, .off = OFF(console.reboot_command) },
 };
 
 /* Rules that tie keys together. */

@@ -105,6 +105,9 @@ struct config {
 		unsigned lockout_seconds; /* default 300; 1..86400 */
 		unsigned idle_seconds;	/* a session ends after this long unused; default
 					   300; 1..86400 */
+		char *poweroff_command;	/* run by sealadm, split at spaces, no shell;
+					   default "systemctl poweroff" */
+		char *reboot_command;	/* default "systemctl reboot" */
 	} console;
 };
 

@@ -23,4 +23,12 @@ int prov_enrol(const struct config *cfg, struct hsm *h, const struct prov_leaf *
 int prov_revoke(const struct config *cfg, struct hsm *h, const char *serial_hex,
     const char *out);
 
+/*
+ * sealprov firstboot (firstboot.c): the interactive first boot. config must
+ * not exist yet; template is the seald.yaml to use (written to config once
+ * the keys are made); san the TLS server names (NULL: asked); wait the
+ * seconds to wait for seald's admin socket. The process's exit status.
+ */
+int prov_firstboot(const char *config, const char *template, const char *san, unsigned wait);
+
 #endif

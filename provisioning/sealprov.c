@@ -27,6 +27,9 @@
 
 #define SHARE_FILE_MAX 4096	/* a share file larger than this is refused */
 #define ERRLEN 512
+#ifndef FIRSTBOOT_TEMPLATE
+#define FIRSTBOOT_TEMPLATE "/usr/local/share/sealbox/seald.yaml.firstboot"
+#endif
 
 struct opts {
 	const char *config;
@@ -34,7 +37,9 @@ struct opts {
 	const char *type;
 	const char *label;
 	const char *cn, *org, *san, *out_dir, *out, *serial;
+	const char *template;	/* firstboot */
 	int days;
+	unsigned wait;		/* firstboot: seconds; 0: the default */
 	char **shares;		/* share files, "-" for standard input */
 	int nshares;
 };
@@ -45,6 +50,11 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: sealprov COMMAND --config FILE [options] [SHARE_FILE...]\n"
 	    "\n"
+	    "  firstboot    [--template FILE] [--san NAMES] [--wait SECONDS]\n"
+	    "                                   the first boot at the console: three admins,\n"
+	    "                                   the ceremony, the keys; writes --config\n"
+	    "                                   (default " CONFIG_DEFAULT_PATH ") from the\n"
+	    "                                   template (default " FIRSTBOOT_TEMPLATE ")\n"
 	    "  ceremony     [--share-dir DIR]   initialise the token and make the shares\n"
 	    "  check-shares SHARE_FILE...       check shares without using them\n"
 	    "  reshare      --share-dir DIR SHARE_FILE...\n"
@@ -500,9 +510,12 @@ parse(int argc, char **argv, struct opts *o)
 		{ "out", required_argument, NULL, 'o' },
 		{ "serial", required_argument, NULL, 's' },
 		{ "days", required_argument, NULL, 'y' },
+		{ "template", required_argument, NULL, 'T' },
+		{ "wait", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char *end;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -520,6 +533,14 @@ parse(int argc, char **argv, struct opts *o)
 		case 'o': o->out = optarg; break;
 		case 's': o->serial = optarg; break;
 		case 'y': o->days = atoi(optarg); break;
+		case 'T': o->template = optarg; break;
+		case 'W':
+			o->wait = (unsigned)strtoul(optarg, &end, 10);
+			if (*end != '\0' || o->wait < 1 || o->wait > 3600) {
+				fprintf(stderr, "sealprov: --wait: 1 to 3600 seconds\n");
+				return -1;
+			}
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -562,6 +583,15 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		printf("sealprov %s\n", SB_VERSION);
 		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "firstboot") == 0) {
+		/* The config does not exist yet: firstboot reads the template. */
+		if (parse(argc - 1, argv + 1, &o) != 0 || o.nshares > 0) {
+			usage(stderr);
+			return 2;
+		}
+		return prov_firstboot(o.config ? o.config : CONFIG_DEFAULT_PATH,
+		    o.template ? o.template : FIRSTBOOT_TEMPLATE, o.san, o.wait ? o.wait : 300);
 	}
 	for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -94,19 +96,25 @@ int
 mon_adm_status(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	unsigned have = 0;
+	size_t admins = 0;
 	json_t *o;
 
 	if (ipc_get_end(m) != 0)
 		return SB_EINVAL;
+	/* -1: unknown (the store cannot be read); 0 tells the console that
+	 * first boot did not finish making the accounts. */
+	if (store_admin_count(mon->store, &admins) != 0)
+		admins = (size_t)-1;
 	pthread_mutex_lock(&mon->lock);
 	if (mon->unseal != NULL)
 		have = custody_set_count(mon->unseal);
-	o = json_pack("{s:s,s:s,s:i,s:i,s:I,s:s,s:s}", "appliance", mon->cfg->appliance.id,
+	o = json_pack("{s:s,s:s,s:i,s:i,s:I,s:s,s:s,s:I}", "appliance", mon->cfg->appliance.id,
 	    "state", mon->state == MON_READY ? "ready" : "sealed", "have", (int)have,
 	    "need", (int)mon->cfg->quorum.threshold,
 	    "ledger_size", (json_int_t)ledger_size(mon->ledger),
 	    "hsm", mon->hsm_fault[0] ? mon->hsm_fault : "ok",
-	    "ledger", mon->ledger_fault[0] ? mon->ledger_fault : "ok");
+	    "ledger", mon->ledger_fault[0] ? mon->ledger_fault : "ok",
+	    "admins", admins == (size_t)-1 ? (json_int_t)-1 : (json_int_t)admins);
 	pthread_mutex_unlock(&mon->lock);
 	return mon_reply_json(reply, m->id, 200, o);
 }
@@ -571,7 +579,10 @@ principal_roles(struct mon *mon, const struct adm_principal_add *v, struct store
 				    "over '%s' is given twice", i, r->role, r->unit) ? SB_ENOMEM : 1;
 	}
 	p->n_roles = v->n_roles;
-	if (p->n_roles == 0) {
+	/* No role given: a requester in its unit; but what a sysadmin registers
+	 * (a business system) holds no role at all until the secadmin gives it
+	 * one, so that the sysadmin cannot mint a reader of business data. */
+	if (p->n_roles == 0 && strcmp(mon->admin_role, "sysadmin") != 0) {
 		snprintf(p->roles[0].role, sizeof(p->roles[0].role), "requester");
 		snprintf(p->roles[0].unit, sizeof(p->roles[0].unit), "%s", p->unit);
 		p->n_roles = 1;
@@ -627,35 +638,39 @@ principal_store(void *arg)
 	return store_principal_add(a->mon->store, a->p);
 }
 
-int
-mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+/*
+ * Register v (checked here) as a principal, ledgered first; the answer in
+ * reply. issued: the certificate's PEM when the appliance CA has just issued
+ * it (ADM_ENROL): ledgered as such and handed back in the answer.
+ */
+static int
+principal_add(struct mon *mon, const struct adm_principal_add *vp, uint32_t id,
+    struct ipc_msg *reply, const char *issued)
 {
-	struct adm_principal_add v;
+	const struct adm_principal_add v = *vp;
 	struct principal_store_arg pa;
 	struct store_principal p, old;
 	unsigned char *der = NULL;
 	char why[256], sha[65], *subj;
 	X509 *c = NULL;
-	json_t *e;
+	json_t *e, *out;
 	int rc, n;
 
-	if (adm_principal_add_dec(m, &v) != 0)
-		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
 	if (!valid_id(v.name, MSG_ID_MAX, 1))
-		return mon_reply_err(reply, m->id, 400, "bad_request", "principal name must be "
+		return mon_reply_err(reply, id, 400, "bad_request", "principal name must be "
 		    "1 to 63 of A-Z a-z 0-9 . _ - @");
 	/* A sysadmin enrols business systems; people and roles are policy. */
 	if (strcmp(mon->admin_role, "sysadmin") == 0 &&
 	    (strcmp(v.kind, "application") != 0 || v.n_roles > 0 || v.n_may_act_for > 0))
-		return mon_reply_err(reply, m->id, 403, "forbidden_role", "a sysadmin registers "
+		return mon_reply_err(reply, id, 403, "forbidden_role", "a sysadmin registers "
 		    "business systems only (--kind application, no roles, no --may-act-for); "
 		    "people and roles are the secadmin's");
 	memset(&p, 0, sizeof(p));
-	if ((rc = principal_act_for(&v, &p, m->id, reply)) != 0 ||
-	    (rc = principal_roles(mon, &v, &p, m->id, reply)) != 0)
+	if ((rc = principal_act_for(&v, &p, id, reply)) != 0 ||
+	    (rc = principal_roles(mon, &v, &p, id, reply)) != 0)
 		return rc < 0 ? rc : 0;
 	if (principal_cert(mon, &v, &c, why, sizeof(why)) != 0)
-		return mon_reply_err(reply, m->id, 400, "bad_certificate", "%s", why);
+		return mon_reply_err(reply, id, 400, "bad_certificate", "%s", why);
 	snprintf(p.name, sizeof(p.name), "%s", v.name);
 	snprintf(p.state, sizeof(p.state), "active");
 	if ((subj = X509_NAME_oneline(X509_get_subject_name(c), NULL, 0)) != NULL) {
@@ -671,11 +686,12 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	mon_hex(p.cert_sha256, 32, sha);
 	if (store_principal_get(mon->store, p.name, &old) == 0 ||
 	    store_principal_by_cert(mon->store, p.cert_sha256, &old) == 0)
-		return mon_reply_err(reply, m->id, 409, "exists",
+		return mon_reply_err(reply, id, 409, "exists",
 		    "the name or the certificate is already registered");
 	/* What the principal may do on others' behalf is part of the change ledgered. */
 	if ((e = entry(mon, "principal.add")) != NULL &&
-	    (json_object_set_new(e, "principal", json_string(p.name)) != 0 ||
+	    ((issued != NULL && json_object_set_new(e, "issued", json_true()) != 0) ||
+	    json_object_set_new(e, "principal", json_string(p.name)) != 0 ||
 	    json_object_set_new(e, "cert_sha256", json_string(sha)) != 0 ||
 	    json_object_set_new(e, "may_act_for", act_for_json(&p)) != 0 ||
 	    json_object_set_new(e, "kind", json_string(p.kind)) != 0 ||
@@ -687,13 +703,141 @@ mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	pa.mon = mon;
 	pa.p = &p;
 	if ((rc = mon_ledgered_change(mon, e, principal_store, &pa)) == SB_EEXIST)
-		return mon_reply_err(reply, m->id, 409, "exists",
+		return mon_reply_err(reply, id, 409, "exists",
 		    "the name or the certificate is already registered");
 	if (rc != 0)
-		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s,s:o*,s:s,s:s,s:o*}",
-	    "principal", p.name, "cert_sha256", sha, "may_act_for", act_for_json(&p),
-	    "kind", p.kind, "unit", p.unit, "roles", roles_json(&p)));
+		return mon_reply_err(reply, id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
+	out = json_pack("{s:s,s:s,s:o*,s:s,s:s,s:o*}", "principal", p.name, "cert_sha256", sha,
+	    "may_act_for", act_for_json(&p), "kind", p.kind, "unit", p.unit, "roles",
+	    roles_json(&p));
+	if (out != NULL && issued != NULL &&
+	    json_object_set_new(out, "certificate", json_string(issued)) != 0) {
+		json_decref(out);
+		out = NULL;
+	}
+	return mon_reply_json(reply, id, 200, out);
+}
+
+int
+mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_principal_add v;
+
+	if (adm_principal_add_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	return principal_add(mon, &v, m->id, reply, NULL);
+}
+
+/* 1 when the EC key k is on P-256 or P-384, given by name (not explicit
+ * parameters, which could describe a look-alike curve). */
+static int
+named_curve_ok(const EVP_PKEY *k)
+{
+	char group[64] = "", enc[32] = "";
+
+	if (EVP_PKEY_get_group_name(k, group, sizeof(group), NULL) != 1 ||
+	    EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_EC_ENCODING, enc, sizeof(enc),
+	    NULL) != 1)
+		return 0;
+	return strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP) == 0 &&
+	    (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0);
+}
+
+/* The request's key, if the request is well-formed, self-signed and its key
+ * strong enough for a client certificate: 0, or SB_EINVAL with why. */
+static int
+enrol_key(const struct adm_enrol *v, EVP_PKEY **out, char *why, size_t len)
+{
+	BIO *b = BIO_new_mem_buf(v->csr_pem, (int)v->csr_len);
+	X509_REQ *req = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k = req ? X509_REQ_get0_pubkey(req) : NULL;
+	int id = k ? EVP_PKEY_get_base_id(k) : 0, bits = k ? EVP_PKEY_get_bits(k) : 0;
+	int rc = SB_EINVAL;
+
+	BIO_free(b);
+	if (req == NULL || k == NULL)
+		snprintf(why, len, "not a PEM certificate request (-----BEGIN CERTIFICATE "
+		    "REQUEST-----)");
+	else if (X509_REQ_verify(req, k) != 1)
+		snprintf(why, len, "the request's signature does not verify with its own key");
+	else if (!(id == EVP_PKEY_EC ? named_curve_ok(k) : id == EVP_PKEY_RSA &&
+	    bits >= 2048 && bits <= 8192))
+		snprintf(why, len, "the key must be EC P-256 or P-384 (a named curve), or RSA of "
+		    "2048 to 8192 bits (this one: %s, %d bits)", OBJ_nid2sn(id), bits);
+	else if ((*out = EVP_PKEY_dup(k)) == NULL)
+		rc = SB_ENOMEM;
+	else
+		rc = 0;
+	ERR_clear_error();
+	X509_REQ_free(req);
+	return rc;
+}
+
+/*
+ * ADM_ENROL: the appliance CA issues a client certificate (CN = the name)
+ * for the request's key, and the certificate is registered as an application
+ * principal, ledgered ("issued": true); the answer carries its PEM. The
+ * request's subject is not used: the appliance names the certificate.
+ */
+int
+mon_adm_enrol(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_enrol v;
+	struct adm_principal_add *pa = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	BIO *b = NULL;
+	BUF_MEM *pem;
+	char why[256], *text = NULL;
+	int rc;
+
+	if (adm_enrol_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed enrol request "
+		    "(a name, a unit, 0 to %d days, a request of at most %d bytes)",
+		    MSG_ENROL_DAYS_MAX, MSG_CERT_MAX);
+	if (!valid_id(v.name, MSG_ID_MAX, 1))
+		return mon_reply_err(reply, m->id, 400, "bad_request", "principal name must be "
+		    "1 to 63 of A-Z a-z 0-9 . _ - @");
+	if (!mon_is_ready(mon))
+		return mon_reply_err(reply, m->id, 503, "sealed", "the appliance CA is in the "
+		    "HSM: unseal first");
+	/* What principal_add would refuse, before the CA signs anything. */
+	{
+		struct store_principal old;
+
+		if (store_principal_get(mon->store, v.name, &old) == 0)
+			return mon_reply_err(reply, m->id, 409, "exists",
+			    "the name or the certificate is already registered");
+		if ((rc = principal_unit_ok(mon, v.unit[0] ? v.unit : STORE_ROOT_UNIT, "unit",
+		    m->id, reply)) != 0)
+			return rc < 0 ? rc : 0;
+	}
+	if ((rc = enrol_key(&v, &key, why, sizeof(why))) != 0)
+		return rc == SB_EINVAL ? mon_reply_err(reply, m->id, 400, "bad_csr", "%s", why) : rc;
+	if ((rc = ca_issue(mon->hsm, mon->ca.id, mon->ca.id_len, mon->ca.cert, key, v.name, NULL,
+	    CA_PROFILE_TLS_CLIENT, NULL, v.days ? (int)v.days : 365, &cert)) != 0) {
+		EVP_PKEY_free(key);
+		return mon_reply_err(reply, m->id, 503, "hsm_unavailable", "the appliance CA could "
+		    "not issue the certificate: %s", sb_strerror(rc));
+	}
+	EVP_PKEY_free(key);
+	if ((b = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(b, cert) != 1 ||
+	    BIO_get_mem_ptr(b, &pem) != 1 || (text = strndup(pem->data, pem->length)) == NULL ||
+	    (pa = calloc(1, sizeof(*pa))) == NULL)
+		rc = SB_ENOMEM;
+	else {
+		snprintf(pa->name, sizeof(pa->name), "%s", v.name);
+		snprintf(pa->kind, sizeof(pa->kind), "application");
+		snprintf(pa->unit, sizeof(pa->unit), "%s", v.unit);
+		pa->cert_pem = (const uint8_t *)text;
+		pa->cert_len = strlen(text);
+		rc = principal_add(mon, pa, m->id, reply, text);
+	}
+	free(pa);
+	free(text);
+	BIO_free(b);
+	X509_free(cert);
+	return rc;
 }
 
 /* An answered refusal: 1, or the encoder's error. */
@@ -979,4 +1123,35 @@ mon_adm_role_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return rc == SB_ENOMEM ? rc : mon_reply_err(reply, m->id, 503,
 		    "ledger_unavailable", "policy store: %s", sb_strerror(rc));
 	return mon_reply_json(reply, m->id, 200, o);
+}
+
+/*
+ * ADM_POWER: the sysadmin powers the appliance off or restarts it. The
+ * monitor cannot run commands (its sandbox): it ledgers the action
+ * (appliance.poweroff / appliance.reboot) and sealadm runs the configured
+ * command once this answers 200, so that no shutdown goes unrecorded.
+ */
+int
+mon_adm_power(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_power v;
+	uint8_t leaf[32];
+	uint64_t seq;
+	json_t *e;
+	int rc;
+
+	if (adm_power_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request",
+		    "the action is poweroff or reboot");
+	e = json_pack("{s:s,s:s,s:s}", "action", strcmp(v.action, "reboot") == 0 ?
+	    "appliance.reboot" : "appliance.poweroff", "actor", mon->admin_actor, "result", "ok");
+	if (e == NULL)
+		return SB_ENOMEM;
+	if ((rc = mon_ledger(mon, e, &seq, leaf)) != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "not ledgered, so not "
+		    "done: %s", sb_strerror(rc));
+	log_info("monitor: %s by %s (ledger %llu)", v.action, mon->admin_actor,
+	    (unsigned long long)seq);
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:I}", "action", v.action,
+	    "seq", (json_int_t)seq));
 }

@@ -90,6 +90,8 @@ int mon_adm_status(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_unseal(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_seal_create(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_principal_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_enrol(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_power(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_unit_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);

@@ -98,6 +98,8 @@ static const struct admin_route {
 	{ ADM_UNSEAL, mon_adm_unseal, OPEN, "unseal" },
 	{ ADM_SEAL_CREATE, mon_adm_seal_create, SEC, "create seals" },
 	{ ADM_PRINCIPAL_ADD, mon_adm_principal_add, SYS | SEC, "register principals" },
+	{ ADM_ENROL, mon_adm_enrol, SYS | SEC, "enrol business systems" },
+	{ ADM_POWER, mon_adm_power, SYS, "power the appliance off or restart it" },
 	{ ADM_GRANT_ADD, mon_adm_grant_add, SEC, "add grants" },
 	{ ADM_UNIT_ADD, mon_adm_unit_add, SEC, "add org units" },
 	{ ADM_ROLE_ASSIGN, mon_adm_role_assign, SEC, "assign roles" },
@@ -168,9 +170,12 @@ admin_dispatch(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed or unknown command");
 	if (r->roles != OPEN && (r->roles & role_bit(role)) == 0) {
 		log_warn("monitor: admin %s (%s) may not %s", user, role, r->what);
+		char actor[sizeof(mon->admin_actor)];
+
+		snprintf(actor, sizeof(actor), "admin:%s", user);
 		(void)mon_ledger(mon, json_pack("{s:s,s:s,s:s,s:i,s:s}", "action", "admin.refused",
-		    "actor", user, "role", role, "command", (int)as.type, "result", "forbidden_role"),
-		    &seq, leaf);
+		    "actor", actor, "role", role, "command", (int)as.type, "result",
+		    "forbidden_role"), &seq, leaf);
 		return mon_reply_err(reply, m->id, 403, "forbidden_role", "the %s may not %s", role,
 		    r->what);
 	}

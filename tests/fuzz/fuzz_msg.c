@@ -27,6 +27,7 @@ roundtrip(struct ipc_msg *m)
 		struct msg_sign_result sr; struct adm_unseal u; struct adm_seal_create sc;
 		struct adm_principal_add pa; struct adm_grant_add ga; struct adm_unit_add ua;
 		struct adm_role_assign ra; struct msg_request_file rf; struct adm_as as;
+		struct adm_enrol en; struct adm_power pw;
 		struct msg_requests_list rl; struct msg_request_act rq;
 	} v;
 	struct ipc_msg again;
@@ -71,6 +72,12 @@ roundtrip(struct ipc_msg *m)
 		break;
 	case MSG_SIGN_RESULT:
 		if ((rc = msg_sign_result_dec(m, &v.sr)) == 0) enc = msg_sign_result_enc(&again, m->id, &v.sr);
+		break;
+	case ADM_POWER:
+		if ((rc = adm_power_dec(m, &v.pw)) == 0) enc = adm_power_enc(&again, m->id, &v.pw);
+		break;
+	case ADM_ENROL:
+		if ((rc = adm_enrol_dec(m, &v.en)) == 0) enc = adm_enrol_enc(&again, m->id, &v.en);
 		break;
 	case ADM_AS:
 		if ((rc = adm_as_dec(m, &v.as)) == 0) {
@@ -141,7 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		MSG_REPLY, MSG_SIGN_RESULT, ADM_UNSEAL, ADM_SEAL_CREATE, ADM_PRINCIPAL_ADD,
 		ADM_GRANT_ADD, MSG_UNITS_LIST, MSG_PRINCIPALS_LIST, MSG_ROLES_LIST, ADM_UNIT_ADD,
 		ADM_ROLE_ASSIGN, MSG_REQUEST_FILE, MSG_REQUESTS_LIST, MSG_REQUEST_GET,
-		MSG_REQUEST_APPROVE, MSG_REQUEST_REJECT, ADM_AS,
+		MSG_REQUEST_APPROVE, MSG_REQUEST_REJECT, ADM_AS, ADM_ENROL, ADM_POWER,
 	};
 	struct ipc_msg m;
 

@@ -12,7 +12,9 @@ D=$T/a
 mkdir -p "$D"
 appliance_provision "$D" "console:
   max_failures: 3
-  lockout_seconds: 4" || { nok "provisioning"; exit 1; }
+  lockout_seconds: 4
+  poweroff_command: touch $T/powered-off
+  reboot_command: touch $T/rebooted" || { nok "provisioning"; exit 1; }
 seald_start "$D" || { nok "seald starts"; exit 1; }
 A="$BIN/sealadm --config $D/seald.yaml"
 
@@ -87,9 +89,11 @@ cat >"$T/want.sysadmin" <<'EOF'
   3) Change my passphrase
   4) Status details
   5) Enrol a business system (register its certificate)
-  6) Network settings (not available yet)
-  7) TLS server certificate (not available yet)
-  8) Backup and restore (not available yet)
+  6) Enrol a business system from its certificate request
+  7) Network settings (not available yet)
+  8) Power off or restart the appliance
+  9) TLS server certificate (not available yet)
+ 10) Backup and restore (not available yet)
 EOF
 cat >"$T/want.auditor" <<'EOF'
   1) Status
@@ -111,7 +115,7 @@ for r in secadmin:sam:SAM_P sysadmin:sys:SYS_P auditor:aud:AUD_P; do
 	fi
 done
 drive "an item not built yet says so and shows the menu again" \
-	item sys "$SYS_P" 6 "not available yet: this comes in a later release"
+	item sys "$SYS_P" 7 "not available yet: this comes in a later release"
 drive "the auditor verifies the ledger from the menu: intact" \
 	item aud "$AUD_P" 4 "ledger verified: intact"
 
@@ -152,6 +156,12 @@ if grep -q 'input refused: control characters or invalid UTF-8' "$T/pipe.out" &&
 else
 	nok "menu on a pipe: $(tr '\n' '|' <"$T/pipe.out" | head -c 300)"
 fi
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=whatever \
+	-keyout "$T/erp3.key" -out "$T/erp3.csr" 2>/dev/null
+$A login --user sys --passphrase-fd 3 3<"$T/sys.p" >"$T/sys.tok" 2>"$T/err"
+expect "enrol on a sealed appliance: 503 sealed (the CA key is in the HSM)" 1 \
+	'sealed: the appliance CA is in the HSM: unseal first' -- \
+	$A --session-fd 8 enrol --name erp3 --csr "$T/erp3.csr" 8<"$T/sys.tok"
 share() { grep -v '^#' "$D/shares/sbx-test-share-$1.txt" | grep -v '^[[:space:]]*$' | head -n 1; }
 drive "the secadmin enters a share through the menu: 1 of 2" unseal sam "$SAM_P" "$(share 1)" "share accepted: 1 of 2"
 drive "the sysadmin enters another: the appliance is ready" unseal sys "$SYS_P" "$(share 3)" "unsealed: the appliance is ready"
@@ -207,7 +217,7 @@ expect "an auditor may list the sensitive words" 0 '"words"' -- as aud words lis
 expect "an auditor may not change them (403 forbidden_role)" 1 \
 	'forbidden_role: the auditor may not change the sensitive words' -- as aud words add --word secret
 expect "a secadmin adds a word as herself" 0 '"id"' -- as sam words add --word secret
-if entries admin.refused | grep -q '"actor":"sys","command":204,"result":"forbidden_role","role":"sysadmin"' &&
+if entries admin.refused | grep -q '"actor":"admin:sys","command":204,"result":"forbidden_role","role":"sysadmin"' &&
 	entries word.add | grep -q '"actor":"admin:sam"'; then
 	ok "refusals and changes are ledgered with the admin's name"
 else
@@ -215,6 +225,99 @@ else
 fi
 expect "a garbled session-fd is refused before seald is asked" 2 \
 	'--session-fd: a file descriptor number is needed' -- $A --session-fd x role list
+
+# ---- enrolment from a certificate request ------------------------------------
+{ printf 'sys\n%s\n6\nerp3\n\n' "$NEW_P"; cat "$T/erp3.csr"; printf 'y\n0\n'; } | $A >"$T/csr.out" 2>&1
+sed -n '/^-----BEGIN CERTIFICATE-----$/,/^-----END CERTIFICATE-----$/p' "$T/csr.out" >"$T/erp3.pem"
+if grep -q 'enrolled erp3. Its client certificate' "$T/csr.out" &&
+	openssl verify -CAfile "$D/state/ca.pem" -purpose sslclient "$T/erp3.pem" >/dev/null 2>&1 &&
+	[ "$(openssl x509 -in "$T/erp3.pem" -noout -subject 2>/dev/null)" = "subject=CN = erp3" ] &&
+	[ "$(openssl x509 -in "$T/erp3.pem" -noout -pubkey | sha256sum)" = \
+	  "$(openssl pkey -in "$T/erp3.key" -pubout | sha256sum)" ]; then
+	ok "the sysadmin pastes a certificate request at the menu and gets a client certificate for its key, named by the appliance"
+else
+	nok "enrol from a request at the menu: $(tail -c 600 "$T/csr.out" | tr '\n' '|')"
+fi
+E3="--silent --cacert $D/state/ca.pem --cert $T/erp3.pem --key $T/erp3.key"
+code=$(curl $E3 -o "$T/out.json" -w '%{http_code}' "$URL/v1/ledger/entries?start=0&count=5")
+if [ "$code" = 403 ] && grep -q '"code":"forbidden_role"' "$T/out.json" &&
+	[ "$(curl $E3 -o /dev/null -w '%{http_code}' "$URL/v1/health")" = 200 ]; then
+	ok "the enrolled system gets through TLS but holds no role: the sysadmin cannot mint a reader of business data"
+else
+	nok "a sysadmin-enrolled system's access: $code $(cat "$T/out.json")"
+fi
+as sam role assign --principal erp3 --role requester >/dev/null 2>&1
+code=$(curl $E3 -o "$T/out.json" -w '%{http_code}' "$URL/v1/ledger/entries?start=0&count=5")
+[ "$code" = 200 ] && ok "once the secadmin gives it a role, it acts in that role" ||
+	nok "erp3 after role assign: $code $(cat "$T/out.json")"
+if entries principal.add | grep '"erp3"' | grep -q '"actor":"admin:sys".*"issued":true.*"kind":"application".*"roles":\[\]'; then
+	ok "the enrolment is ledgered as an issued certificate, by the sysadmin"
+else
+	nok "erp3 principal.add entry: $(entries principal.add | grep erp3)"
+fi
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -subj /CN=x \
+	-keyout "$T/erp4.key" -out "$T/erp4.csr" 2>/dev/null
+expect "sealadm enrol prints the certificate on stdout" 0 '^-----BEGIN CERTIFICATE-----' -- \
+	as sys enrol --name erp4 --csr "$T/erp4.csr" --valid-days 30
+expect "enrol under a taken name: 409 exists" 1 'exists: the name or the certificate is already registered' \
+	-- as sys enrol --name erp3 --csr "$T/erp4.csr"
+printf 'not a request\n' >"$T/bad.csr"
+expect "enrol refuses what is not a certificate request: bad_csr" 1 'bad_csr: not a PEM certificate request' \
+	-- as sys enrol --name erp5 --csr "$T/bad.csr"
+openssl req -new -newkey rsa:1024 -nodes -subj /CN=x -keyout "$T/weak.key" -out "$T/weak.csr" 2>/dev/null
+expect "enrol refuses a weak key: bad_csr naming it" 1 'bad_csr: the key must be EC P-256 or P-384 \(a named curve\), or RSA of 2048 to 8192 bits \(this one: rsaEncryption, 1024 bits\)' \
+	-- as sys enrol --name erp5 --csr "$T/weak.csr"
+# A request whose signature does not match its key: one byte of the signature changed.
+openssl req -in "$T/erp4.csr" -outform DER -out "$T/erp4.der" 2>/dev/null
+n=$(stat -c %s "$T/erp4.der")
+b=$(od -An -tu1 -j $((n - 3)) -N1 "$T/erp4.der" | tr -d ' ')
+printf "\\$(printf '%03o' $((b ^ 1)))" | dd of="$T/erp4.der" bs=1 seek=$((n - 3)) conv=notrunc 2>/dev/null
+openssl req -inform DER -in "$T/erp4.der" -out "$T/forged.csr" 2>/dev/null
+expect "enrol refuses a request whose signature does not verify: bad_csr" 1 \
+	"bad_csr: the request's signature does not verify" -- as sys enrol --name erp5 --csr "$T/forged.csr"
+expect "enrol --valid-days past 825 is refused before seald is asked" 2 '--valid-days: 1 to 825' \
+	-- as sys enrol --name erp5 --csr "$T/erp4.csr" --valid-days 900
+expect "the auditor may not enrol (403 forbidden_role)" 1 'forbidden_role: the auditor may not enrol business systems' \
+	-- as aud enrol --name erp5 --csr "$T/erp4.csr"
+expect "enrol into a unit that does not exist: 404 unknown_unit, before anything is issued" 1 \
+	"unknown_unit: unit: no unit 'nowhere'" -- as sam enrol --name erp6 --csr "$T/erp4.csr" --unit nowhere
+[ -z "$(entries principal.add | grep -E '"erp[56]"')" ] &&
+	ok "refused enrolments leave no principal and no ledger entry" || nok "a refused enrolment was ledgered"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=x \
+	-keyout "$T/erp7.key" -out "$T/erp7.csr" 2>/dev/null
+expect "the secadmin may enrol too (into a unit)" 0 '^-----BEGIN CERTIFICATE-----' -- \
+	as sam enrol --name erp7 --csr "$T/erp7.csr" --unit sub-1
+entries principal.add | grep '"erp7"' | grep -q '"roles":\[{"role":"requester","unit":"sub-1"}\]' &&
+	ok "what the secadmin enrols is a requester in its unit" || nok "erp7 entry: $(entries principal.add | grep erp7)"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:secp256k1 -nodes -subj /CN=x \
+	-keyout "$T/k1.key" -out "$T/k1.csr" 2>/dev/null
+expect "a 256-bit curve that is not P-256 is refused: bad_csr" 1 'bad_csr: the key must be EC P-256 or P-384 \(a named curve\)' \
+	-- as sys enrol --name erp8 --csr "$T/k1.csr"
+{ printf 'sys\n%s\n6\nerp9\n\n' "$NEW_P"; printf 'hello\nworld\n\n'; printf '0\n'; } | $A >"$T/paste.out" 2>&1
+if grep -q 'input refused: not a certificate request' "$T/paste.out" &&
+	! grep -q 'no such item\|input refused: choose' "$T/paste.out" && grep -q 'logged out' "$T/paste.out"; then
+	ok "a bad paste is refused whole, its lines not taken for menu answers"
+else
+	nok "bad paste: $(tail -c 500 "$T/paste.out" | tr '\n' '|')"
+fi
+
+# ---- power off and restart ---------------------------------------------------
+printf 'sys\n%s\n8\nhalt\n8\npoweroff\nn\n8\npoweroff\ny\n0\n' "$NEW_P" | $A >"$T/power.out" 2>&1
+if grep -q 'input refused: poweroff or reboot' "$T/power.out" && grep -q 'cancelled' "$T/power.out" &&
+	grep -q "running: touch $T/powered-off" "$T/power.out" && [ -e "$T/powered-off" ] &&
+	[ "$(entries appliance.poweroff | grep -c '"actor":"admin:sys"')" = 1 ]; then
+	ok "the sysadmin powers off from the menu: a bad answer refused, n cancels, y ledgers it once and runs console.poweroff_command"
+else
+	nok "power off from the menu: $(tail -c 500 "$T/power.out" | tr '\n' '|')"
+fi
+expect "sealadm appliance reboot ledgers, then runs console.reboot_command" 0 '"action": "reboot"' -- \
+	as sys appliance reboot
+[ -e "$T/rebooted" ] && entries appliance.reboot | grep -q '"actor":"admin:sys"' &&
+	ok "the reboot ran and is ledgered with the sysadmin's name" || nok "reboot command / entry"
+rm -f "$T/powered-off"
+expect "a secadmin may not power the appliance off (403 forbidden_role)" 1 \
+	'forbidden_role: the secadmin may not power the appliance off or restart it' -- as sam appliance poweroff
+[ ! -e "$T/powered-off" ] && ok "a refused power-off runs nothing" || nok "a refused power-off ran its command"
 
 # ---- idle logout ------------------------------------------------------------
 seald_stop

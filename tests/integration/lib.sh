@@ -77,15 +77,13 @@ free_port() {
 	echo 28443
 }
 
-# appliance_provision DIR [YAML_EXTRA]: token, ceremony, appliance keys, TLS
-# server certificate, a demo client; DIR/seald.yaml and DIR/env (PORT, C).
-appliance_provision() {
-	local D=$1 extra=${2:-} P=$BIN/sealprov
-	softhsm_store "$D/hsm"
-	PORT=$(free_port)
-	cat >"$D/seald.yaml" <<EOC
+# seald_yaml DIR [ID]: a test appliance's seald.yaml, everything under DIR,
+# listening on 127.0.0.1:$PORT.
+seald_yaml() {
+	local D=$1
+	cat <<EOC
 appliance:
-  id: sbx-test
+  id: ${2:-sbx-test}
   state_dir: $D/state
 hsm:
   module: $MODULE
@@ -101,8 +99,16 @@ tls:
 admin_socket: $D/admin.sock
 time:
   require_sync: false
-$extra
 EOC
+}
+
+# appliance_provision DIR [YAML_EXTRA]: token, ceremony, appliance keys, TLS
+# server certificate, a demo client; DIR/seald.yaml and DIR/env (PORT, C).
+appliance_provision() {
+	local D=$1 extra=${2:-} P=$BIN/sealprov
+	softhsm_store "$D/hsm"
+	PORT=$(free_port)
+	{ seald_yaml "$D"; printf '%s\n' "$extra"; } >"$D/seald.yaml"
 	local S1=$D/shares/sbx-test-share-1.txt S2=$D/shares/sbx-test-share-2.txt
 	"$P" ceremony --config "$D/seald.yaml" --share-dir "$D/shares" >/dev/null &&
 	"$P" appliance-init --config "$D/seald.yaml" "$S1" "$S2" >/dev/null &&

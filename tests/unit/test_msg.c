@@ -797,6 +797,58 @@ test_console_messages(void)
 }
 
 static void
+test_adm_enrol(void)
+{
+	static const char csr[] = "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n";
+	struct adm_enrol v = { .days = 30 }, d;
+	struct ipc_msg m;
+
+	snprintf(v.name, sizeof(v.name), "erp");
+	snprintf(v.unit, sizeof(v.unit), "sub-1");
+	v.csr_pem = (const uint8_t *)csr;
+	v.csr_len = sizeof(csr) - 1;
+	CHECK_RC(adm_enrol_enc(&m, 3, &v), 0);
+	CHECK(m.type == ADM_ENROL && m.id == 3);
+	CHECK_RC(adm_enrol_dec(&m, &d), 0);
+	CHECK_STR(d.name, "erp");
+	CHECK_STR(d.unit, "sub-1");
+	CHECK(d.days == 30 && d.csr_len == v.csr_len && memcmp(d.csr_pem, csr, d.csr_len) == 0);
+	ipc_msg_free(&m);
+	/* Past 825 days, a request over 64 KiB, a trailing byte: refused. */
+	v.days = MSG_ENROL_DAYS_MAX + 1;
+	CHECK_RC(adm_enrol_enc(&m, 3, &v), SB_EINVAL);
+	v.days = 0;
+	v.csr_len = MSG_CERT_MAX + 1;
+	CHECK_RC(adm_enrol_enc(&m, 3, &v), SB_ELIMIT);
+	v.csr_len = sizeof(csr) - 1;
+	CHECK_RC(adm_enrol_enc(&m, 3, &v), 0);
+	CHECK_RC(ipc_put_u8(&m, 0), 0);
+	CHECK_RC(adm_enrol_dec(&m, &d), SB_EINVAL);
+	ipc_msg_free(&m);
+	{
+		struct adm_power pw = { "reboot" }, pd;
+
+		CHECK_RC(adm_power_enc(&m, 2, &pw), 0);
+		CHECK_RC(adm_power_dec(&m, &pd), 0);
+		CHECK_STR(pd.action, "reboot");
+		ipc_msg_free(&m);
+		snprintf(pw.action, sizeof(pw.action), "halt");
+		CHECK_RC(adm_power_enc(&m, 2, &pw), SB_EINVAL);
+		ipc_msg_init(&m, ADM_POWER, 1);
+		CHECK_RC(ipc_put_str(&m, "halt"), 0);
+		CHECK_RC(adm_power_dec(&m, &pd), SB_EINVAL);
+		ipc_msg_free(&m);
+	}
+	ipc_msg_init(&m, ADM_ENROL, 1);
+	CHECK_RC(ipc_put_str(&m, "erp"), 0);
+	CHECK_RC(ipc_put_str(&m, ""), 0);
+	CHECK_RC(ipc_put_u32(&m, 826), 0);
+	CHECK_RC(ipc_put_bytes(&m, csr, sizeof(csr) - 1), 0);
+	CHECK_RC(adm_enrol_dec(&m, &d), SB_EINVAL);
+	ipc_msg_free(&m);
+}
+
+static void
 test_adm_as(void)
 {
 	static const char tok[MSG_SESSION_MAX] =
@@ -854,6 +906,7 @@ main(void)
 	RUN(test_sign_profiles, "MSG_SIGN carries document type, one-time code and, for PAdES only, the PDF block; an unknown profile or a cut block is refused");
 	RUN(test_sign_text, "MSG_SIGN carries a text/plain document's text after every other field, only when present, up to 256 KiB; a bad marker, a missing text, one too long or a trailing byte are refused");
 	RUN(test_console_messages, "ADM_ADMIN_ADD..ADM_LEDGER_VERIFY (240..245) round-trip, secret where a passphrase rides; a bad session, a passphrase over 256, a trailing byte or a short body are refused");
+	RUN(test_adm_enrol, "ADM_ENROL (247) carries name, unit, days and the request; over 825 days, a request over 64 KiB or a trailing byte are refused; ADM_POWER (248) is poweroff or reboot only");
 	RUN(test_adm_as, "ADM_AS (246) carries a session and another admin command's body; no session, a bad token, ADM_AS inside ADM_AS, a non-admin type or a trailing byte are refused");
 	RUN(test_word_messages, "ADM_WORD_ADD (230) and ADM_WORD_REMOVE (232) round-trip with Chinese text; a short body or a trailing byte are refused");
 	RUN(test_principal_add_roles, "ADM_PRINCIPAL_ADD carries kind, unit and 0..16 role assignments; a count past 16 or a body without them is refused");
