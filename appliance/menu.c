@@ -36,7 +36,7 @@
 
 struct con {
 	const char *sock;
-	const char *poweroff, *reboot;	/* console.*_command; NULL: not configured */
+	const struct config *cfg;	/* NULL: started with --socket, no config */
 	unsigned idle;			/* seconds; 0: wait for ever */
 	char session[MSG_SESSION_MAX];
 	char user[MSG_ADMIN_USER_MAX];
@@ -133,6 +133,9 @@ menu_send(const struct con *c, struct ipc_msg *m, void (*show)(json_t *))
 static void
 show_status(json_t *j)
 {
+	json_t *d, *cert;
+	size_t i;
+
 	printf("appliance %s: %s", jget(j, "appliance"), jget(j, "state"));
 	if (strcmp(jget(j, "state"), "sealed") == 0)
 		printf(" (%lld of %lld shares entered)",
@@ -140,6 +143,23 @@ show_status(json_t *j)
 		    (long long)json_integer_value(json_object_get(j, "need")));
 	printf("\nHSM: %s\nledger: %s, %lld entries\n", jget(j, "hsm"), jget(j, "ledger"),
 	    (long long)json_integer_value(json_object_get(j, "ledger_size")));
+	if (json_object_get(j, "clock") != NULL)
+		printf("clock: %s\n", jget(j, "clock"));
+	if ((d = json_object_get(j, "disk")) != NULL)
+		printf("disk: %lld MiB free of %lld MiB (%s)\n",
+		    (long long)(json_integer_value(json_object_get(d, "free_bytes")) >> 20),
+		    (long long)(json_integer_value(json_object_get(d, "total_bytes")) >> 20),
+		    jget(d, "path"));
+	json_array_foreach(json_object_get(j, "certificates"), i, cert) {
+		if (json_object_get(cert, "error") != NULL)
+			printf("certificate %s: %s (%s)\n", jget(cert, "name"), jget(cert, "error"),
+			    jget(cert, "path"));
+		else
+			printf("certificate %s: expires %s (%lld days)%s\n", jget(cert, "name"),
+			    jget(cert, "not_after"), (long long)json_integer_value(
+			    json_object_get(cert, "days_left")), json_integer_value(
+			    json_object_get(cert, "days_left")) < 30 ? "  RENEW SOON" : "");
+	}
 }
 
 static void
@@ -155,23 +175,36 @@ show_done(json_t *j)
 	printf("done\n");
 }
 
+/* The monitor's status and what this console sees itself, shown by show. */
+static void
+status(struct con *c, void (*show)(json_t *))
+{
+	struct ipc_msg m;
+	json_t *j = NULL;
+	int st;
+
+	ipc_msg_init(&m, ADM_STATUS, 1);
+	if ((st = call(c, &m, &j)) == 200) {
+		if (c->cfg != NULL)
+			json_object_update_missing_new(j, local_status(c->cfg));
+		show(j);
+	} else if (st > 0)
+		say_error(j);
+	json_decref(j);
+	ipc_msg_free(&m);
+}
+
 static int
 it_status(struct con *c)
 {
-	struct ipc_msg m;
-
-	ipc_msg_init(&m, ADM_STATUS, 1);
-	(void)menu_send(c, &m, show_status);
+	status(c, show_status);
 	return 0;
 }
 
 static int
 it_status_details(struct con *c)
 {
-	struct ipc_msg m;
-
-	ipc_msg_init(&m, ADM_STATUS, 1);
-	(void)menu_send(c, &m, show_menu_json);
+	status(c, show_menu_json);
 	return 0;
 }
 
@@ -494,7 +527,8 @@ it_power(struct con *c)
 		printf("input refused: poweroff or reboot\n");
 		return 0;
 	}
-	cmd = strcmp(v.action, "reboot") == 0 ? c->reboot : c->poweroff;
+	cmd = c->cfg == NULL ? NULL : strcmp(v.action, "reboot") == 0 ?
+	    c->cfg->console.reboot_command : c->cfg->console.poweroff_command;
 	if (cmd == NULL) {
 		printf("no console.%s_command: sealadm was started without a configuration\n",
 		    v.action);
@@ -860,9 +894,9 @@ bootstrap_offer(struct con *c)
 }
 
 int
-menu_main(const char *sock, const char *poweroff, const char *reboot)
+menu_main(const char *sock, const struct config *cfg)
 {
-	struct con c = { .sock = sock, .poweroff = poweroff, .reboot = reboot };
+	struct con c = { .sock = sock, .cfg = cfg };
 	int rc;
 
 	/* The login program of a console: ^C, ^\ and ^Z neither kill it (with

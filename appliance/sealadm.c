@@ -40,13 +40,18 @@
 #include <termios.h>
 #include <time.h>
 #include <sys/wait.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "../daemon/msg.h"
 #include "../lib/config.h"
 #include "../daemon/client/admsock.h"
+#include "../daemon/formats/tsa.h"
 #include "../lib/err.h"
 #include "../lib/secret.h"
 #include "sealadm.h"
@@ -750,14 +755,83 @@ cmd_simple(const struct opts *o, uint16_t type)
 	return rc;
 }
 
+/* One certificate's expiry as {"name", "path", "not_after", "days_left"};
+ * {"name", "path", "error"} when it cannot be read. */
+static json_t *
+cert_expiry(const char *name, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *c = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	const ASN1_TIME *na = c ? X509_get0_notAfter(c) : NULL;
+	struct tm tm;
+	char when[32];
+	int days = 0, secs = 0;
+	json_t *o;
+
+	if (f != NULL)
+		fclose(f);
+	if (na == NULL || ASN1_TIME_to_tm(na, &tm) != 1 ||
+	    ASN1_TIME_diff(&days, &secs, NULL, na) != 1 ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		o = json_pack("{s:s,s:s,s:s}", "name", name, "path", path, "error",
+		    f == NULL ? "cannot be read" : "not a PEM certificate");
+	else
+		o = json_pack("{s:s,s:s,s:s,s:i}", "name", name, "path", path, "not_after", when,
+		    "days_left", days);
+	X509_free(c);
+	ERR_clear_error();
+	return o;
+}
+
+json_t *
+local_status(const struct config *cfg)
+{
+	static const char *const certs[][2] = {
+		{ "appliance CA", "ca.pem" }, { "TSA", "tsa.pem" }, { "ledger audit", "audit.pem" },
+	};
+	char path[4096];
+	struct statvfs vfs;
+	json_t *o = json_object(), *a = json_array();
+
+	if (o == NULL || a == NULL) {
+		json_decref(o);
+		json_decref(a);
+		return NULL;
+	}
+	json_object_set_new(o, "clock", json_string(tsa_clock_synced() ? "synchronised" :
+	    "unsynchronised"));
+	if (statvfs(cfg->appliance.state_dir, &vfs) == 0)
+		json_object_set_new(o, "disk", json_pack("{s:s,s:I,s:I}", "path",
+		    cfg->appliance.state_dir, "free_bytes", (json_int_t)vfs.f_bavail *
+		    (json_int_t)vfs.f_frsize, "total_bytes", (json_int_t)vfs.f_blocks *
+		    (json_int_t)vfs.f_frsize));
+	if (cfg->tls.certificate != NULL)
+		json_array_append_new(a, cert_expiry("TLS server", cfg->tls.certificate));
+	for (size_t i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", cfg->appliance.state_dir, certs[i][1]);
+		json_array_append_new(a, cert_expiry(certs[i][0], path));
+	}
+	json_object_set_new(o, "certificates", a);
+	return o;
+}
+
+/* The monitor's status, with what this console sees itself (local_status). */
 static int
-cmd_status(const struct opts *o)
+cmd_status(const struct opts *o, const struct config *cfg)
 {
 	struct ipc_msg m;
-	int rc;
+	json_t *j = NULL, *e;
+	int rc = 1;
 
 	ipc_msg_init(&m, ADM_STATUS, 1);
-	rc = exchange(o, &m, show_json);
+	if (admsock_call(o->socket, o->session, &m, &j) == 200) {
+		if (cfg != NULL)
+			json_object_update_missing_new(j, local_status(cfg));
+		rc = show_json(j);
+	} else if (j != NULL && (e = json_object_get(j, "error")) != NULL)
+		fprintf(stderr, "sealadm: %s: %s\n", json_string_value(json_object_get(e, "code")),
+		    json_string_value(json_object_get(e, "message")));
+	json_decref(j);
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -893,7 +967,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (strcmp(noun, "status") == 0 && !verb[0])
-		rc = cmd_status(&o);
+		rc = cmd_status(&o, cfg);
 	else if (strcmp(noun, "unseal") == 0 && !verb[0])
 		rc = cmd_unseal(&o);
 	else if (strcmp(noun, "seal") == 0 && strcmp(verb, "create") == 0)
@@ -920,8 +994,7 @@ main(int argc, char **argv)
 	else if (strcmp(noun, "words") == 0 && strcmp(verb, "remove") == 0)
 		rc = cmd_words_remove(&o);
 	else if (strcmp(noun, "menu") == 0 && !verb[0])
-		rc = menu_main(o.socket, cfg ? cfg->console.poweroff_command : NULL,
-		    cfg ? cfg->console.reboot_command : NULL);
+		rc = menu_main(o.socket, cfg);
 	else if (strcmp(noun, "login") == 0 && !verb[0])
 		rc = cmd_login(&o);
 	else if (strcmp(noun, "logout") == 0 && !verb[0])

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "../daemon/msg.h"
+#include "../lib/config.h"
 
 #define FILE_MAX (1024 * 1024)
 
@@ -57,9 +58,15 @@ int read_file(const char *path, size_t max, int secret, uint8_t **out, size_t *l
  * for: its exit status, or -1 when it could not run. */
 int run_command(const char *command);
 
+/* What the console sees itself, for status: {"clock", "disk":{"path",
+ * "free_bytes", "total_bytes"}, "certificates":[{"name", "path",
+ * "not_after", "days_left"} or {..., "error"}]}; NULL when out of memory. */
+json_t *local_status(const struct config *cfg);
+
 /* menu.c */
-/* The console; poweroff and reboot are console.*_command (NULL: none). */
-int menu_main(const char *sock, const char *poweroff, const char *reboot);
+/* The console; cfg (NULL: none, with --socket) gives console.*_command and
+ * what status shows of the appliance itself. */
+int menu_main(const char *sock, const struct config *cfg);
 int menu_firstboot(const char *path, const char *template);
 int cmd_login(const struct opts *o);
 int cmd_logout(const struct opts *o);

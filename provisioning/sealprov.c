@@ -54,7 +54,9 @@ usage(FILE *f)
 	    "                                   the first boot at the console: three admins,\n"
 	    "                                   the ceremony, the keys; writes --config\n"
 	    "                                   (default " CONFIG_DEFAULT_PATH ") from the\n"
-	    "                                   template (default " FIRSTBOOT_TEMPLATE ")\n"
+	    "                                   template (default: seald.yaml.firstboot beside\n"
+	    "                                   the config if there is one, else\n"
+	    "                                   " FIRSTBOOT_TEMPLATE ")\n"
 	    "  ceremony     [--share-dir DIR]   initialise the token and make the shares\n"
 	    "  check-shares SHARE_FILE...       check shares without using them\n"
 	    "  reshare      --share-dir DIR SHARE_FILE...\n"
@@ -550,6 +552,22 @@ parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* --template; else a site template beside the configuration
+ * (DIR/seald.yaml.firstboot, e.g. on the data disk), else the one shipped. */
+static const char *
+firstboot_template(const struct opts *o)
+{
+	static char site[4200];
+	const char *config = o->config ? o->config : CONFIG_DEFAULT_PATH;
+	const char *slash = strrchr(config, '/');
+
+	if (o->template != NULL)
+		return o->template;
+	snprintf(site, sizeof(site), "%.*sseald.yaml.firstboot",
+	    slash ? (int)(slash - config + 1) : 0, config);
+	return access(site, R_OK) == 0 ? site : FIRSTBOOT_TEMPLATE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -591,7 +609,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 		return prov_firstboot(o.config ? o.config : CONFIG_DEFAULT_PATH,
-		    o.template ? o.template : FIRSTBOOT_TEMPLATE, o.san, o.wait ? o.wait : 300);
+		    firstboot_template(&o), o.san, o.wait ? o.wait : 300);
 	}
 	for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)

@@ -246,6 +246,11 @@ int policy_grant_check(struct mon *mon, const struct store_principal *actor,
  */
 int mon_request_use(struct mon *mon, const char *actor, const struct msg_sign *v,
     struct policy_grant_result *r);
+/* v's approval, used by a sealing that then failed for why: back to
+ * approved (ledgered request.release); kept used if that cannot be
+ * ledgered. */
+void mon_request_unuse(struct mon *mon, const char *actor, const struct msg_sign *v,
+    const char *why);
 /*
  * Take one use of r->g's quota (store_quota_take: checked and counted in one
  * transaction). 0; SB_EPERM with r's refusal 429 quota_exceeded (the limit,

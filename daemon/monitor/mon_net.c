@@ -332,8 +332,11 @@ sign_check(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_
 	/* Last: a use is counted only when nothing else refuses it. Checked and
 	 * counted in one LMDB write transaction; a signature that then fails
 	 * at the HSM still counts (docs/policy.md, "Grants and quotas"). */
-	if ((rc = policy_quota_take(mon, &gr, now)) != 0)
+	if ((rc = policy_quota_take(mon, &gr, now)) != 0) {
+		if (v->approval[0] != '\0')
+			mon_request_unuse(mon, actor, v, gr.code[0] ? gr.code : "quota");
 		return sign_grant_refuse(mon, v, actor, id, reply, rc, &gr);
+	}
 	return 0;
 }
 
@@ -374,6 +377,9 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	store_seal_clear(&s);
 	if (rc != 0) {
 		mon_fault(mon, mon->hsm_fault, rc == SB_EHSM ? hsm_error(mon->hsm) : "");
+		if (v.approval[0] != '\0')
+			mon_request_unuse(mon, p.name, &v, rc == SB_EHSM ? "hsm_unavailable" :
+			    rc == SB_ESTATE ? "not_signable" : "internal");
 		if (rc == SB_EHSM)
 			return sign_refuse(mon, &v, p.name, m->id, reply, 503, "hsm_unavailable",
 			    "the HSM is failing; retry later");
@@ -392,6 +398,8 @@ mon_sign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	rc = mon_ledger(mon, sign_entry(&v, p.name, "ok", cms, cms_len), &r.seq, r.leaf);
 	if (rc != 0) {
 		free(cms);
+		if (v.approval[0] != '\0')	/* kept used if the ledger refuses this too */
+			mon_request_unuse(mon, p.name, &v, "ledger_unavailable");
 		r.status = 503;
 		snprintf(r.code, sizeof(r.code), "ledger_unavailable");
 		snprintf(r.message, sizeof(r.message), "the ledger cannot be written (%s); "

@@ -900,18 +900,27 @@ use_locked(struct mon *mon, const char *actor, const struct msg_sign *v, uint64_
 	return 0;
 }
 
+/* The number of request id s ("r-N"), or 0 when s is not one. */
+static uint64_t
+request_number(const char *s)
+{
+	char *end = NULL;
+	uint64_t n = 0;
+
+	if (strncmp(s, "r-", 2) == 0 && s[2] >= '1' && s[2] <= '9')
+		n = strtoull(s + 2, &end, 10);
+	return end != NULL && *end == '\0' ? n : 0;
+}
+
 int
 mon_request_use(struct mon *mon, const char *actor, const struct msg_sign *v,
     struct policy_grant_result *r)
 {
-	char *end = NULL;
-	uint64_t n = 0;
+	uint64_t n = request_number(v->approval);
 	json_t *o = NULL;
 	int rc;
 
-	if (strncmp(v->approval, "r-", 2) == 0 && v->approval[2] >= '1' && v->approval[2] <= '9')
-		n = strtoull(v->approval + 2, &end, 10);
-	if (n == 0 || end == NULL || *end != '\0')
+	if (n == 0)
 		return policy_refuse(r, 403, "approval_unknown", "'%s' is not a request id",
 		    v->approval);
 	pthread_mutex_lock(&req_lock);
@@ -924,4 +933,45 @@ mon_request_use(struct mon *mon, const char *actor, const struct msg_sign *v,
 	pthread_mutex_unlock(&req_lock);
 	json_decref(o);
 	return rc;
+}
+
+/*
+ * The sealing that used v->approval was not made after all (the quota, the
+ * HSM, the clock): the request goes back to approved, ledgered as
+ * request.release with why, so that its requester may seal that document
+ * with it again. Only a request this sealing used (executed by actor, for
+ * this seal and document) is touched. When the ledger cannot take the
+ * entry, the request stays used: an approval never serves twice.
+ */
+void
+mon_request_unuse(struct mon *mon, const char *actor, const struct msg_sign *v,
+    const char *why)
+{
+	uint64_t n = request_number(v->approval);
+	struct save sv;
+	json_t *o = NULL, *e;
+	int rc;
+
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&req_lock);
+	if (load(mon, n, &o) == 0 && strcmp(str(o, "kind"), "use") == 0 &&
+	    strcmp(str(o, "state"), "executed") == 0 &&
+	    strcmp(str(o, "executed_by"), actor) == 0 && strcmp(str(o, "seal"), v->seal) == 0 &&
+	    same_document(o, v)) {
+		json_object_set_new(o, "state", json_string("approved"));
+		json_object_del(o, "executed");
+		json_object_del(o, "executed_by");
+		if ((e = entry("request.release", actor, o)) != NULL)
+			json_object_set_new(e, "reason", json_string(why));
+		save_init(&sv, mon, n, o);
+		if ((rc = mon_ledgered_change(mon, e, save_apply, &sv)) != 0)
+			log_warn("monitor: request %s stays used (its sealing failed: %s), as the "
+			    "release could not be ledgered: %s", v->approval, why, sb_strerror(rc));
+		else
+			log_info("monitor: request %s released: its sealing failed (%s)",
+			    v->approval, why);
+	}
+	pthread_mutex_unlock(&req_lock);
+	json_decref(o);
 }

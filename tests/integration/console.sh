@@ -166,6 +166,20 @@ share() { grep -v '^#' "$D/shares/sbx-test-share-$1.txt" | grep -v '^[[:space:]]
 drive "the secadmin enters a share through the menu: 1 of 2" unseal sam "$SAM_P" "$(share 1)" "share accepted: 1 of 2"
 drive "the sysadmin enters another: the appliance is ready" unseal sys "$SYS_P" "$(share 3)" "unsealed: the appliance is ready"
 expect "status says ready" 0 '"state": "ready"' -- $A status
+$A status >"$T/status.json" 2>&1
+if jq -e '.clock == "unsynchronised" and .disk.free_bytes > 0 and .disk.total_bytes >= .disk.free_bytes and
+	([.certificates[] | select(.days_left > 0)] | length) == 4 and .admins == 3' "$T/status.json" >/dev/null; then
+	ok "status adds what the console sees: the clock, the data disk and the four certificates' expiry"
+else
+	nok "status details: $(head -c 600 "$T/status.json")"
+fi
+printf 'aud\n%s\n1\n0\n' "$AUD_P" | $A >"$T/mstatus.out" 2>&1
+if grep -q '^clock: unsynchronised' "$T/mstatus.out" && grep -q '^disk: [0-9]* MiB free of' "$T/mstatus.out" &&
+	grep -q '^certificate TLS server: expires 20[0-9-]*T[0-9:]*Z ([0-9]* days)' "$T/mstatus.out"; then
+	ok "the menu's status shows them as lines"
+else
+	nok "menu status: $(tr '\n' '|' <"$T/mstatus.out" | head -c 600)"
+fi
 
 NEW_P='sys new passphrase 2'
 drive "the sysadmin changes their passphrase through the menu" passwd sys "$SYS_P" "$NEW_P"

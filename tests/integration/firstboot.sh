@@ -20,6 +20,10 @@ sed 's/^appliance:$/quorum:\n  shares: 5\n  threshold: 3\nappliance:/' "$TPL" >"
 expect "firstboot refuses a template whose quorum is not one share per administrator" 1 \
 	"the template must say quorum.shares: 3" -- \
 	"$BIN/sealprov" firstboot --config "$D/seald.yaml" --template "$T/five.yaml"
+cp "$T/five.yaml" "$D/seald.yaml.firstboot"
+expect "without --template, a site template beside the configuration is used" 1 \
+	"the template must say quorum.shares: 3" -- "$BIN/sealprov" firstboot --config "$D/seald.yaml"
+rm -f "$D/seald.yaml.firstboot"
 expect "firstboot names a template it cannot read" 1 "nope.yaml" -- \
 	"$BIN/sealprov" firstboot --config "$D/seald.yaml" --template "$T/nope.yaml"
 expect "firstboot refuses a bad --san before asking anything" 1 "--san: DNS:name or IP:address" -- \

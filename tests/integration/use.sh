@@ -7,7 +7,8 @@
 # over unit board (or over an ancestor of it) approve it; the sealing that
 # names it succeeds once and executes it; the same approval again, another
 # document, another seal, or two concurrent sealings with one approval are
-# refused; a PDF sealed under an approval of its original bytes works; and
+# refused; a PDF sealed under an approval of its original bytes works; a
+# sealing refused after its approval was used (the quota) gives it back; and
 # the ledger holds the filing, the approvals, the execution and each refusal.
 . "$(dirname "$0")/lib.sh"
 
@@ -267,6 +268,30 @@ code=$(curl $(as alice) -o "$T/d-sealed.out" -w '%{http_code}' -H 'Content-Type:
 expect "sealctl sign-pdf --approval seals the approved PDF" 0 "" -- \
 	$CTL_ALICE sign-pdf --seal s1 --x 50 --y 50 --width 100 --approval "$R6" -o "$T/c2.pdf" "$T/c.pdf"
 
+# ---- a sealing that fails after its approval gives the approval back --------------------------
+# dave's grant on s2: 2 of board, and one sealing a day.
+$A grant add --seal s2 --principal dave --approval 2:board --per-day 1 >/dev/null 2>&1 ||
+	nok "a grant with an approval and a daily quota"
+dapproved() {
+	local id
+	[ "$(call dave POST /v1/requests "$(use s2 "$1")")" = 201 ] || return 1
+	id=$(field .id)
+	[ "$(call ap1 POST "/v1/requests/$id/approve")" = 200 ] &&
+		[ "$(call ap2 POST "/v1/requests/$id/approve")" = 200 ] || return 1
+	echo "$id"
+}
+shx=$(printf 'dave x' | sha256sum | cut -d' ' -f1)
+shy=$(printf 'dave y' | sha256sum | cut -d' ' -f1)
+RX=$(dapproved "$shx") && RY=$(dapproved "$shy") || nok "dave's two use requests approved"
+check "dave seals x under its approval (the day's one sealing)" 200 - "" \
+	dave POST /v1/seals/s2/sign "$(body "$shx" "\"approval\":\"$RX\"")"
+check "y under its approval is over the daily quota: 429 quota_exceeded" 429 quota_exceeded "" \
+	dave POST /v1/seals/s2/sign "$(body "$shy" "\"approval\":\"$RY\"")"
+call dave GET "/v1/requests/$RY" >/dev/null
+[ "$(field .state)" = approved ] &&
+	ok "the approval of a sealing the quota refused is given back: $RY is approved again, not used" ||
+	nok "$RY after a refused sealing: $(head -c 300 "$T/out.json")"
+
 # ---- the ledger --------------------------------------------------------------------------------
 ledger
 got=$(jq -c --arg r "$R1" '[.entries[].entry | select(.request == $r) |
@@ -288,7 +313,10 @@ jq -e '[.entries[].entry | select(.action == "sign" and .result == "refused:appr
 jq -e --arg r "$R4" '[.entries[].entry | select(.request == $r and .action == "request.reject")] | length == 1' \
 	"$T/led.json" >/dev/null && ok "the rejection is ledgered" || nok "rejection of $R4 not ledgered"
 n=$(jq '[.entries[].entry | select(.action == "request.execute" and .kind == "use")] | length' "$T/led.json")
-[ "$n" = 5 ] && ok "five use requests were executed, each once ($R1, $R2, $R3, $R5, $R6)" ||
-	nok "$n request.execute entries for uses, wanted 5"
+[ "$n" = 7 ] && ok "seven use requests were executed, each once ($R1, $R2, $R3, $R5, $R6, $RX; $RY before its release)" ||
+	nok "$n request.execute entries for uses, wanted 7"
+got=$(jq -c --arg r "$RY" '[.entries[].entry | select(.request == $r) | [.action, (.reason // "")]] | .[-2:]' "$T/led.json")
+[ "$got" = '[["request.execute",""],["request.release","quota_exceeded"]]' ] &&
+	ok "its use and its release are ledgered, with the reason" || nok "ledger of $RY: $got"
 
 seald_stop
