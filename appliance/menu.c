@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "../daemon/client/admsock.h"
 #include "../daemon/client/tty.h"
@@ -545,6 +546,114 @@ it_power(struct con *c)
 	return 0;
 }
 
+#define IMAGE_PASTE_MAX (256 * 1024)	/* base64 bytes: a PNG of up to 192 KiB */
+
+/*
+ * A seal image pasted as base64 lines (`base64 -w 76 stamp.png`) up to an
+ * empty line, decoded into *png (malloc'd). TTY_OK, TTY_BAD (said why; the
+ * paste is still read up to its empty line), TTY_IDLE or TTY_EOF.
+ */
+static int
+read_base64(const struct con *c, uint8_t **png, size_t *len)
+{
+	char line[LINE_MAX_MENU + 64], *text = malloc(IMAGE_PASTE_MAX + 1);
+	const char *bad = NULL;
+	size_t n = 0, k, pad;
+	int rc, out = 0;
+
+	*png = NULL;
+	*len = 0;
+	if (text == NULL)
+		return TTY_EOF;
+	for (;;) {
+		rc = tty_read_line(STDIN_FILENO, line, sizeof(line), 0, c->idle);
+		if (rc == TTY_IDLE || rc == TTY_EOF) {
+			free(text);
+			return rc;
+		}
+		if (rc != TTY_OK) {
+			bad = "a line that is not base64";
+			continue;
+		}
+		if ((k = strlen(line)) == 0) {
+			if (n == 0 && bad == NULL)
+				continue;
+			break;
+		}
+		if (strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+		    != k)
+			bad = "a line that is not base64";
+		else if (n + k > IMAGE_PASTE_MAX)
+			bad = "longer than 256 KiB of base64";
+		else if (bad == NULL) {
+			memcpy(text + n, line, k);
+			n += k;
+		}
+	}
+	if (bad == NULL && (n % 4 != 0 || (*png = malloc(n / 4 * 3 + 1)) == NULL ||
+	    (out = EVP_DecodeBlock(*png, (const unsigned char *)text, (int)n)) < 0))
+		bad = "not base64";
+	if (bad == NULL) {
+		/* EVP_DecodeBlock decodes the padding into zero bytes: take them off. */
+		pad = (text[n - 1] == '=') + (text[n - 2] == '=');
+		*len = (size_t)out - pad;
+	}
+	free(text);
+	if (bad != NULL) {
+		free(*png);
+		*png = NULL;
+		printf("input refused: %s\n", bad);
+		return TTY_BAD;
+	}
+	return TTY_OK;
+}
+
+static void
+show_seal(json_t *j)
+{
+	printf("seal %s created (%s): its key in the HSM, its certificate from the appliance "
+	    "CA\n", jget(j, "id"), jget(j, "state"));
+}
+
+/* The secadmin creates a seal at the console: its key in the HSM, its
+ * certificate from the appliance CA, its image pasted as base64. */
+static int
+it_seal_create(struct con *c)
+{
+	struct adm_seal_create v;
+	struct field f[] = {
+		{ "id (empty: the appliance picks one): ", v.id, sizeof(v.id), 1 },
+		{ "name: ", v.name, sizeof(v.name), 0 },
+		{ "type (e.g. official, contract, finance): ", v.type, sizeof(v.type), 0 },
+		{ "key (ec-p256, ec-p384, rsa-2048, rsa-3072): ", v.key_type, sizeof(v.key_type), 0 },
+		{ "unit: ", v.unit, sizeof(v.unit), 0 },
+	};
+	struct ipc_msg m;
+	uint8_t *png = NULL;
+	size_t len = 0;
+	char q[MSG_NAME_MAX + 2 * MSG_ID_MAX + 64];
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	if ((rc = ask_fields(c, f, 5, NULL)) != 1)
+		return ANSWER(rc);
+	printf("paste the seal's image, a PNG in base64 (base64 -w 76 stamp.png), then an "
+	    "empty line:\n");
+	if ((rc = read_base64(c, &png, &len)) != TTY_OK)
+		return ANSWER(rc);
+	snprintf(q, sizeof(q), "Create the seal '%s' (%s, unit %s)?", v.name, v.key_type, v.unit);
+	if ((rc = confirm(c, q)) == 1) {
+		v.image = png;
+		v.image_len = len;
+		if (adm_seal_create_enc(&m, 1, &v) == 0)
+			(void)menu_send(c, &m, show_seal);
+		else
+			printf("input refused: the image does not fit in one command\n");
+	}
+	free(png);
+	return ANSWER(rc);
+}
+
 static int
 it_principal_add(struct con *c)
 {
@@ -693,6 +802,7 @@ static const struct item items[] = {
 	{ "List sensitive words", "secadmin", it_words_list },
 	{ "Add a sensitive word", "secadmin", it_words_add },
 	{ "Remove a sensitive word", "secadmin", it_words_remove },
+	{ "Create a seal (its image pasted as base64)", "secadmin", it_seal_create },
 	{ "Verify the ledger", "auditor", it_ledger_verify },
 	{ "Browse the ledger (not available yet)", "auditor", NULL },
 	{ "List alerts (not available yet)", "auditor", NULL },

@@ -82,6 +82,7 @@ cat >"$T/want.secadmin" <<'EOF'
  10) List sensitive words
  11) Add a sensitive word
  12) Remove a sensitive word
+ 13) Create a seal (its image pasted as base64)
 EOF
 cat >"$T/want.sysadmin" <<'EOF'
   1) Status
@@ -313,6 +314,26 @@ if grep -q 'input refused: not a certificate request' "$T/paste.out" &&
 	ok "a bad paste is refused whole, its lines not taken for menu answers"
 else
 	nok "bad paste: $(tail -c 500 "$T/paste.out" | tr '\n' '|')"
+fi
+
+# ---- a seal created at the console --------------------------------------------
+{ printf 'sam\n%s\n13\ncon-seal\nConsole seal\nofficial\nec-p256\nsub-1\n' "$SAM_P"
+  base64 -w 76 "$D/stamp.png"; printf '\ny\n0\n'; } | $A >"$T/seal.out" 2>&1
+if grep -q "seal con-seal created (active)" "$T/seal.out" &&
+	entries seal.create | grep '"con-seal"' | grep -q '"actor":"admin:sam"' &&
+	[ "$(entries seal.create | grep '"con-seal"' | sed 's/.*"image_sha256":"\([0-9a-f]*\)".*/\1/')" = \
+	  "$(sha256sum "$D/stamp.png" | cut -d' ' -f1)" ]; then
+	ok "the secadmin creates a seal at the menu, its PNG pasted as base64 and decoded byte for byte"
+else
+	nok "seal from the menu: $(tail -c 500 "$T/seal.out" | tr '\n' '|')"
+fi
+{ printf 'sam\n%s\n13\n\nBad seal\nofficial\nec-p256\nsub-1\n' "$SAM_P"
+  printf 'iVBORw0KGgo*bad*\nmore\n\n0\n'; } | $A >"$T/badseal.out" 2>&1
+if grep -q 'input refused: a line that is not base64' "$T/badseal.out" &&
+	! grep -q 'no such item' "$T/badseal.out" && ! entries seal.create | grep -q '"Bad seal"'; then
+	ok "a paste that is not base64 is refused whole, and no seal is made"
+else
+	nok "bad image paste: $(tail -c 500 "$T/badseal.out" | tr '\n' '|')"
 fi
 
 # ---- power off and restart ---------------------------------------------------
