@@ -16,6 +16,8 @@ DEB_PKGS := make gcc clang libclang-rt-14-dev pkg-config \
 	libevent-dev libseccomp-dev curl jq lmdb-utils \
 	libqpdf-dev qpdf libpng-dev zlib1g-dev poppler-utils libnss3-tools \
 	liboath-dev libargon2-dev expect valgrind util-linux
+# What `make image` and `make image-test` need beyond that (not `check`).
+IMAGE_PKGS := debootstrap squashfs-tools qemu-system-x86 e2fsprogs socat iproute2
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Werror
 HARDEN_CFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -50,7 +52,7 @@ BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all deps check run bench install clean unit-tests unit-bins asan valgrind \
-	fuzz fuzzers fuzz-short integration layering
+	fuzz fuzzers fuzz-short integration layering image-deps image image-test
 .DELETE_ON_ERROR:
 # Keep object files that pattern chains would otherwise delete as intermediates.
 .SECONDARY:
@@ -58,8 +60,10 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 all: $(PROGS) $(UNITS) $(TOOLS) $(BENCHES)
 
 # Installs only what is missing; as root directly, otherwise through sudo.
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+deps image-deps: PKGS = $(DEB_PKGS)
+image-deps: PKGS += $(IMAGE_PKGS)
+deps image-deps:
+	@missing=""; for p in $(PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
 			|| missing="$$missing $$p"; \
 	done; \
@@ -201,3 +205,19 @@ install: $(PROGS)
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- appliance image -----------------------------------------------------
+
+# The read-only system image (docs/appliance.md): $(BUILD)/image/vmlinuz,
+# initrd.img, root.squashfs, data.img, manifest.txt. As root.
+image: image-deps $(PROGS)
+	BUILD=$(BUILD) rootfs/build.sh
+
+# Boots the image in QEMU (TCG) and drives it from the serial console and
+# over the API: firstboot.sh from an empty data disk (first boot at the
+# console, seal made and granted at the console, power-off from the menu,
+# reboot, unseal, seal with sealctl, ledger check), then boot.sh with a data
+# disk provisioned on the host. Not part of `check` (about 5 minutes).
+image-test: image $(BUILD)/tools/mkstamp
+	BUILD=$(BUILD) tests/image/firstboot.sh
+	BUILD=$(BUILD) tests/image/boot.sh

@@ -174,7 +174,10 @@ out:
 static void
 print_share(const char *text)
 {
-	size_t n = strlen(text), start = 0;
+	size_t n = strlen(text), start = 0, len;
+	char line[64];
+
+	fflush(stdout);
 
 	while (start < n) {
 		size_t end = start + 50 < n ? start + 50 : n;
@@ -187,9 +190,15 @@ print_share(const char *text)
 			if (cut > start)
 				end = cut;
 		}
-		printf("    %.*s\n", (int)(end - start), text + start);
+		/* Straight to the terminal, not through stdio's buffer, and wiped. */
+		len = (size_t)snprintf(line, sizeof(line), "    %.*s\n", (int)(end - start),
+		    text + start);
+		if (write(STDOUT_FILENO, line, len < sizeof(line) ? len : sizeof(line) - 1) < 0)
+			break;
+		secret_wipe(line, sizeof(line));
 		start = end;
 	}
+	secret_wipe(line, sizeof(line));
 }
 
 /* 1 when typed decodes to the same share as shown. */
@@ -548,12 +557,13 @@ prov_firstboot(const char *config, const char *template, const char *san_opt, un
 	char err[CONFIG_ERR_MAX], san[SAN_MAX], dir[4096], yes[8];
 	int rc = 1, made = 0, written = 0, lock = -1;
 
-	/* A console's ^C or ^Z must not cut a ceremony in half; shares go to
-	 * the terminal without passing through a stdio buffer. */
+	/* A console's ^C or ^Z must not cut a ceremony in half. stdout stays
+	 * buffered: a prompt goes out only once tty_read_line has turned echo
+	 * off (a passphrase typed ahead is not echoed); shares bypass the
+	 * buffer (print_share). */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGTSTP, SIG_IGN);
-	setvbuf(stdout, NULL, _IONBF, 0);
 	if (a == NULL)
 		return 1;
 	if (stat(config, &st) == 0) {
