@@ -17,7 +17,8 @@ DEB_PKGS := make gcc clang libclang-rt-14-dev pkg-config \
 	libqpdf-dev qpdf libpng-dev zlib1g-dev poppler-utils libnss3-tools \
 	liboath-dev libargon2-dev expect valgrind util-linux
 # What `make image` and `make image-test` need beyond that (not `check`).
-IMAGE_PKGS := debootstrap squashfs-tools qemu-system-x86 e2fsprogs socat iproute2
+IMAGE_PKGS := debootstrap debian-archive-keyring squashfs-tools qemu-system-x86 e2fsprogs \
+	socat iproute2
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Werror
 HARDEN_CFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE

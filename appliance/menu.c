@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "../daemon/client/admsock.h"
 #include "../daemon/client/tty.h"
@@ -156,10 +157,13 @@ show_status(json_t *j)
 			printf("certificate %s: %s (%s)\n", jget(cert, "name"), jget(cert, "error"),
 			    jget(cert, "path"));
 		else
-			printf("certificate %s: expires %s (%lld days)%s\n", jget(cert, "name"),
+			printf("certificate %s: %s %s (%lld days)%s\n", jget(cert, "name"),
+			    json_is_true(json_object_get(cert, "expired")) ? "EXPIRED" : "expires",
 			    jget(cert, "not_after"), (long long)json_integer_value(
-			    json_object_get(cert, "days_left")), json_integer_value(
-			    json_object_get(cert, "days_left")) < 30 ? "  RENEW SOON" : "");
+			    json_object_get(cert, "days_left")),
+			    json_is_true(json_object_get(cert, "expired")) ? "" :
+			    json_integer_value(json_object_get(cert, "days_left")) < 30 ?
+			    "  RENEW SOON" : "");
 	}
 }
 
@@ -572,7 +576,8 @@ read_base64(const struct con *c, uint8_t **png, size_t *len)
 			return rc;
 		}
 		if (rc != TTY_OK) {
-			bad = "a line that is not base64";
+			bad = rc == TTY_LONG ? "a line longer than 127 characters (base64 -w 76)" :
+			    "a line that is not base64";
 			continue;
 		}
 		if ((k = strlen(line)) == 0) {
@@ -590,14 +595,17 @@ read_base64(const struct con *c, uint8_t **png, size_t *len)
 			n += k;
 		}
 	}
-	if (bad == NULL && (n % 4 != 0 || (*png = malloc(n / 4 * 3 + 1)) == NULL ||
+	/* Padding only at the very end: "=" or "==" (EVP_DecodeBlock would
+	 * decode a "=" anywhere as zero bits). */
+	pad = bad == NULL && n >= 2 ? (size_t)(text[n - 1] == '=') + (text[n - 2] == '=') : 0;
+	if (bad == NULL && (n % 4 != 0 || (pad == 1 && text[n - 2] == '=') ||
+	    memchr(text, '=', n - pad) != NULL))
+		bad = "not base64 (its length, or a '=' before the end)";
+	else if (bad == NULL && ((*png = malloc(n / 4 * 3 + 1)) == NULL ||
 	    (out = EVP_DecodeBlock(*png, (const unsigned char *)text, (int)n)) < 0))
 		bad = "not base64";
-	if (bad == NULL) {
-		/* EVP_DecodeBlock decodes the padding into zero bytes: take them off. */
-		pad = (text[n - 1] == '=') + (text[n - 2] == '=');
-		*len = (size_t)out - pad;
-	}
+	if (bad == NULL)
+		*len = (size_t)out - pad;	/* the padding decoded as zero bytes */
 	free(text);
 	if (bad != NULL) {
 		free(*png);
@@ -631,7 +639,8 @@ it_seal_create(struct con *c)
 	struct ipc_msg m;
 	uint8_t *png = NULL;
 	size_t len = 0;
-	char q[MSG_NAME_MAX + 2 * MSG_ID_MAX + 64];
+	char q[MSG_NAME_MAX + 2 * MSG_ID_MAX + 64], hex[17];
+	uint8_t dg[SHA256_DIGEST_LENGTH];
 	int rc;
 
 	memset(&v, 0, sizeof(v));
@@ -641,6 +650,11 @@ it_seal_create(struct con *c)
 	    "empty line:\n");
 	if ((rc = read_base64(c, &png, &len)) != TTY_OK)
 		return ANSWER(rc);
+	/* What arrived, to compare with `sha256sum stamp.png` where it was made. */
+	SHA256(png, len, dg);
+	for (size_t i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+	printf("image: %zu bytes, SHA-256 %s...\n", len, hex);
 	snprintf(q, sizeof(q), "Create the seal '%s' (%s, unit %s)?", v.name, v.key_type, v.unit);
 	if ((rc = confirm(c, q)) == 1) {
 		v.image = png;

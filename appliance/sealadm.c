@@ -755,7 +755,8 @@ cmd_simple(const struct opts *o, uint16_t type)
 	return rc;
 }
 
-/* One certificate's expiry as {"name", "path", "not_after", "days_left"};
+/* One certificate's expiry as {"name", "path", "not_after", "days_left",
+ * "expired"};
  * {"name", "path", "error"} when it cannot be read. */
 static json_t *
 cert_expiry(const char *name, const char *path)
@@ -776,8 +777,8 @@ cert_expiry(const char *name, const char *path)
 		o = json_pack("{s:s,s:s,s:s}", "name", name, "path", path, "error",
 		    f == NULL ? "cannot be read" : "not a PEM certificate");
 	else
-		o = json_pack("{s:s,s:s,s:s,s:i}", "name", name, "path", path, "not_after", when,
-		    "days_left", days);
+		o = json_pack("{s:s,s:s,s:s,s:i,s:b}", "name", name, "path", path, "not_after", when,
+		    "days_left", days, "expired", days < 0 || (days == 0 && secs < 0));
 	X509_free(c);
 	ERR_clear_error();
 	return o;

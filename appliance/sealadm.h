@@ -60,7 +60,8 @@ int run_command(const char *command);
 
 /* What the console sees itself, for status: {"clock", "disk":{"path",
  * "free_bytes", "total_bytes"}, "certificates":[{"name", "path",
- * "not_after", "days_left"} or {..., "error"}]}; NULL when out of memory. */
+ * "not_after", "days_left", "expired"} or {..., "error"}]}; NULL when out of
+ * memory. */
 json_t *local_status(const struct config *cfg);
 
 /* menu.c */

@@ -32,7 +32,7 @@ die() { printf 'image: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot)"
 for t in debootstrap mksquashfs mkfs.ext4 ldd dpkg-query; do
-	command -v "$t" >/dev/null || die "$t missing: make deps"
+	command -v "$t" >/dev/null || die "$t missing: make image-deps"
 done
 
 # debootstrap mounts /proc and /sys inside the tree while it configures; a
@@ -41,6 +41,9 @@ unmount_tree() {
 	local m
 	for m in "$R/dev/pts" "$R/dev" "$R/sys" "$R/proc"; do
 		if mountpoint -q "$m" 2>/dev/null; then umount -l "$m" || true; fi
+	done
+	for m in "$R/dev/pts" "$R/dev" "$R/sys" "$R/proc"; do
+		! mountpoint -q "$m" 2>/dev/null || die "$m is still mounted: not removing $R"
 	done
 }
 trap unmount_tree EXIT
@@ -54,14 +57,25 @@ runtime_libs() {
 	for f in seald sealadm sealprov sealctl; do
 		ldd "$B/$f" | awk '/=> \//{print $3}'
 	done | sort -u | while read -r lib; do
-		dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib"
+		dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib" ||
+			{ echo "no package ships $lib" >&2; echo "MISSING"; }
 	done | cut -d: -f1 | sort -u
 }
 
 say "building Sealbox into $BUILD"
 make -C "$TOP" --no-print-directory BUILD="$BUILD" \
 	"$BUILD/seald" "$BUILD/sealadm" "$BUILD/sealprov" "$BUILD/sealctl" >/dev/null
-LIBS=$(runtime_libs | tr '\n' ',')
+# The binaries are built here and copied into the image: same release only.
+. /etc/os-release
+[ "${VERSION_CODENAME:-}" = "$SUITE" ] ||
+	die "this host is ${VERSION_CODENAME:-unknown}, the image $SUITE: build on $SUITE"
+for f in seald sealadm sealprov sealctl; do
+	! ldd "$B/$f" | grep -q 'not found' ||
+		die "$f loads a library this host does not have: $(ldd "$B/$f" | grep 'not found')"
+done
+LIBS=$(runtime_libs)
+case $LIBS in *MISSING*) die "a library the programs load is in no package" ;; esac
+LIBS=$(tr '\n' ',' <<<"$LIBS")
 # udev: /dev/disk/by-label for the data disk and module autoloading;
 # kmod: modprobe for nf_tables; initramfs-tools only to make initrd.img.
 # acpid: the power button (ACPI shutdown) without D-Bus and logind.
@@ -70,11 +84,13 @@ PKGS="systemd,systemd-sysv,systemd-timesyncd,udev,kmod,softhsm2,nftables,acpid,i
 # ---- the base tree -------------------------------------------------------
 
 unmount_tree
-rm -rf "$R"
+rm -rf --one-file-system "$R"
 mkdir -p "$OUT"
 rm -f "$OUT"/{vmlinuz,initrd.img,root.squashfs,data.img,manifest.txt}
 say "debootstrap --variant=minbase $SUITE from $MIRROR"
-debootstrap --variant=minbase --include="$PKGS" "$SUITE" "$R" "$MIRROR" \
+# The archive's Release file must verify against Debian's keys (plain http).
+debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+	--include="$PKGS" "$SUITE" "$R" "$MIRROR" \
 	>"$OUT/debootstrap.log" 2>&1 || { tail -n 20 "$OUT/debootstrap.log" >&2; die "debootstrap failed"; }
 
 in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "$@"; }
@@ -117,7 +133,8 @@ say "removing what the appliance does not need"
 # initramfs-tools did its job; the kernel package depends on it, which is why
 # --force-depends (nothing in the image runs apt or dpkg).
 in_root dpkg --purge --force-depends initramfs-tools initramfs-tools-core \
-	klibc-utils libklibc busybox cpio zstd >>"$OUT/kernel.log" 2>&1 || true
+	klibc-utils libklibc busybox cpio zstd >>"$OUT/kernel.log" 2>&1 ||
+	die "cannot remove initramfs-tools and its helpers (see $OUT/kernel.log)"
 # Kernel modules an appliance never loads: sound, graphics, video capture,
 # radios. Less to load by accident or by an attacker, a smaller image.
 M=$R/lib/modules/$KVER/kernel
@@ -139,7 +156,7 @@ rm -f "$R/etc/apt/sources.list"
 rm -f "$R/var/lib/dbus/machine-id"
 
 # Nothing the image must not have.
-for bad in gcc cc cpp make sshd ssh dropbear; do
+for bad in gcc cc cpp make sshd ssh dropbear busybox nc socat python3 wget curl; do
 	if in_root sh -c "command -v $bad" >/dev/null 2>&1; then die "the image has $bad"; fi
 done
 

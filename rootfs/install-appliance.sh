@@ -62,6 +62,9 @@ in_root systemctl disable getty@tty1.service apt-daily.timer apt-daily-upgrade.t
 # running (it is not: no D-Bus), and login is not how anyone gets in here.
 in_root systemctl mask getty@.service serial-getty@.service autovt@.service \
 	console-getty.service getty-static.service container-getty@.service >/dev/null 2>&1
+# No way around the menu's ledgered power-off or its login: no debug shell,
+# no reboot on Ctrl-Alt-Del at tty1.
+in_root systemctl mask debug-shell.service ctrl-alt-del.target >/dev/null 2>&1
 in_root systemctl set-default multi-user.target >/dev/null 2>&1
 # The firewall file must parse inside the image (its nft, its grammar).
 in_root nft -c -f /etc/nftables.conf

@@ -24,6 +24,7 @@
 #include "../../lib/err.h"
 #include "../../lib/log.h"
 #include "../../lib/secret.h"
+#include "../formats/png.h"
 #include "mon_int.h"
 
 #define SEAL_CERT_DAYS 3650
@@ -302,8 +303,17 @@ static int
 valid_png(const uint8_t *p, size_t n)
 {
 	static const uint8_t sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	uint8_t *rgba = NULL;
+	unsigned w, h;
+	int ok;
 
-	return n > sizeof(sig) && memcmp(p, sig, sizeof(sig)) == 0;
+	/* The whole image decodes (a truncated or corrupt one, e.g. a line lost
+	 * in a paste at the console, is refused), as the PDF seal will need. */
+	if (n <= sizeof(sig) || memcmp(p, sig, sizeof(sig)) != 0)
+		return 0;
+	ok = png_decode_rgba(p, n, 0, &rgba, &w, &h) == 0;
+	free(rgba);
+	return ok;
 }
 
 static int
@@ -343,7 +353,8 @@ seal_create_check(struct mon *mon, struct adm_seal_create *v, enum hsm_key_type 
 	else if (!valid_id(v->unit, MSG_ID_MAX, 0))
 		mon_reply_err(reply, id, 400, "bad_request", "the seal needs a unit");
 	else if (!valid_png(v->image, v->image_len))
-		mon_reply_err(reply, id, 400, "bad_request", "the seal image must be a PNG");
+		mon_reply_err(reply, id, 400, "bad_request", "the seal image must be a PNG that "
+		    "decodes whole (at most 4096 pixels a side)");
 	else if (store_seal_get(mon->store, v->id, &old) == 0) {
 		store_seal_clear(&old);
 		mon_reply_err(reply, id, 409, "exists", "seal '%s' already exists", v->id);

@@ -12,7 +12,7 @@
 # 4. At the serial console (expect): two admins log in in turn and unseal.
 # 5. From the host: sealctl seals a file; openssl cms -verify accepts it.
 # 6. QEMU's monitor sends an ACPI power-button press (system_powerdown: the
-#    menu has no "shut down" item yet); the guest powers off, and its data
+#    menu's item is firstboot.sh's); the guest powers off, and its data
 #    disk was unmounted cleanly.
 # Prints TAP lines; a failed step attaches the tail of serial.log. Leaves no
 # process and no mount behind. KEEP_T=1 keeps the work dir.
@@ -62,7 +62,7 @@ for f in vmlinuz initrd.img root.squashfs; do
 	[ -s "$IMG/$f" ] || bail "the image exists ($IMG/$f missing: make image)"
 done
 for t in qemu-system-x86_64 socat expect curl openssl unshare mkfs.ext4 dumpe2fs; do
-	command -v "$t" >/dev/null || bail "$t is installed (make deps)"
+	command -v "$t" >/dev/null || bail "$t is installed (make image-deps)"
 done
 t0=$(date +%s)
 

@@ -94,7 +94,7 @@ for f in vmlinuz initrd.img root.squashfs; do
 	[ -s "$IMG/$f" ] || bail "the image exists ($IMG/$f missing: make image)"
 done
 for t in qemu-system-x86_64 socat expect curl openssl mkfs.ext4 dumpe2fs; do
-	command -v "$t" >/dev/null || bail "$t is installed (make deps)"
+	command -v "$t" >/dev/null || bail "$t is installed (make image-deps)"
 done
 
 # ---- the empty data disk, the passphrases, the business system's key ---------
@@ -243,8 +243,8 @@ out=$($CURL -o "$T/r0.tsr" -w '%{http_code}' -H 'Content-Type: application/times
 
 console unseal
 
-# The business system's turn: a timestamp (no seal can be made at the console,
-# so there is nothing to seal with: see docs/appliance.md).
+# The business system's turn: a timestamp, then a seal with the seal the
+# secadmin made at the console on boot 1.
 out=$($CURL -o "$T/r.tsr" -w '%{http_code}' -H 'Content-Type: application/timestamp-query' \
 	--data-binary @"$T/q.tsq" "$URL/v1/tsa" 2>&1)
 if [ "$out" = 200 ] && openssl ts -verify -data "$T/contract.txt" -in "$T/r.tsr" -CAfile "$T/ca.pem" \

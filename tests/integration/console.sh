@@ -336,6 +336,21 @@ else
 	nok "bad image paste: $(tail -c 500 "$T/badseal.out" | tr '\n' '|')"
 fi
 
+base64 -w 76 "$D/stamp.png" | sed 3d >"$T/cut.b64"	# a line lost on the serial line
+{ printf 'sam\n%s\n13\n\nCut seal\nofficial\nec-p256\nsub-1\n' "$SAM_P"; cat "$T/cut.b64"
+  printf '\ny\n0\n'; } | $A >"$T/cutseal.out" 2>&1
+if grep -q 'image: [0-9]* bytes, SHA-256 [0-9a-f]*\.\.\.' "$T/cutseal.out" &&
+	grep -q 'the seal image must be a PNG that decodes whole' "$T/cutseal.out" &&
+	! entries seal.create | grep -q '"Cut seal"'; then
+	ok "a paste that lost a line decodes to a broken PNG: shown by size and hash, refused by seald"
+else
+	nok "cut paste: $(tail -c 500 "$T/cutseal.out" | tr '\n' '|')"
+fi
+{ printf 'sam\n%s\n13\n\nPad seal\nofficial\nec-p256\nsub-1\n' "$SAM_P"
+  printf 'QQ==QUJD\n\n0\n'; } | $A >"$T/padseal.out" 2>&1
+grep -q "input refused: not base64 (its length, or a '=' before the end)" "$T/padseal.out" &&
+	ok "padding before the end of the paste is refused" || nok "pad: $(tail -c 300 "$T/padseal.out")"
+
 # ---- power off and restart ---------------------------------------------------
 printf 'sys\n%s\n8\nhalt\n8\npoweroff\nn\n8\npoweroff\ny\n0\n' "$NEW_P" | $A >"$T/power.out" 2>&1
 if grep -q 'input refused: poweroff or reboot' "$T/power.out" && grep -q 'cancelled' "$T/power.out" &&
