@@ -156,9 +156,8 @@ prov_appliance_init(const struct config *cfg, struct hsm *h)
 	return rc;
 }
 
-/* mkdir -p, each new directory mode 0700. */
-static int
-mkdir_p(const char *dir)
+int
+prov_mkdir_p(const char *dir, mode_t mode)
 {
 	char path[4096];
 	size_t n = strlen(dir);
@@ -170,11 +169,11 @@ mkdir_p(const char *dir)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		if (mkdir(path, mode) != 0 && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
-	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+	return mkdir(path, mode) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* A leaf key (made here) and its certificate, written to dir/name.{key,pem}
@@ -190,7 +189,7 @@ issue_leaf(const struct config *cfg, struct hsm *h, const struct prov_leaf *l,
 	char path[4096];
 	int rc;
 
-	if (mkdir_p(l->out_dir) != 0) {
+	if (prov_mkdir_p(l->out_dir, 0700) != 0) {
 		fprintf(stderr, "sealprov: cannot create %s: %s\n", l->out_dir, strerror(errno));
 		return SB_EIO;
 	}

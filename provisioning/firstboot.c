@@ -258,23 +258,6 @@ out:
 	return rc;
 }
 
-static int
-mkdir_parents(const char *path)
-{
-	char dir[4096];
-	char *p;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -1;
-	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return 0;
-}
-
 /* The directory part of path (path itself when it has no slash) into dir. */
 static void
 dir_of(const char *path, char *dir, size_t cap)
@@ -303,7 +286,8 @@ copy_file(const char *from, const char *to, mode_t mode, char *why, size_t len)
 		snprintf(why, len, "path too long");
 		return -1;
 	}
-	if (mkdir_parents(to) != 0) {
+	dir_of(to, dir, sizeof(dir));
+	if (prov_mkdir_p(dir, 0755) != 0) {
 		snprintf(why, len, "cannot make its directory: %s", strerror(errno));
 		return -1;
 	}
@@ -339,7 +323,6 @@ copy_file(const char *from, const char *to, mode_t mode, char *why, size_t len)
 			unlink(tmp);
 	}
 	close(in);
-	dir_of(to, dir, sizeof(dir));
 	if (rc == 0 && (d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		if (fsync(d) != 0) {
 			snprintf(why, len, "cannot sync its directory: %s", strerror(errno));
@@ -523,8 +506,7 @@ preflight(const struct config *cfg, const char *config, const char *tlsdir, int 
 	dir_of(config, cdir, sizeof(cdir));
 	dirs[2] = cdir;
 	for (int i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/x", dirs[i]);
-		if (mkdir_parents(path) != 0 || access(dirs[i], W_OK) != 0) {
+		if (prov_mkdir_p(dirs[i], 0755) != 0 || access(dirs[i], W_OK) != 0) {
 			fprintf(stderr, "sealprov: cannot write in %s: %s (is the data disk "
 			    "mounted?)\n", dirs[i], strerror(errno));
 			return -1;

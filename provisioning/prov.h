@@ -2,6 +2,8 @@
 #ifndef SB_PROV_H
 #define SB_PROV_H
 
+#include <sys/types.h>
+
 #include "hsm/hsm.h"
 #include "lib/config.h"
 
@@ -14,6 +16,10 @@ struct prov_leaf {
 	const char *base;	/* "server" or "client" */
 	int days;		/* 0: the default */
 };
+
+/* mkdir -p dir: it and its missing parents, each new one with mode. 0 or -1
+ * (errno). */
+int prov_mkdir_p(const char *dir, mode_t mode);
 
 int prov_appliance_init(const struct config *cfg, struct hsm *h);
 int prov_tls_server(const struct config *cfg, struct hsm *h, const struct prov_leaf *l);
