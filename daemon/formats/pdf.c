@@ -247,6 +247,32 @@ find_last(const uint8_t *p, size_t n, const char *s)
 	return NULL;
 }
 
+static const uint8_t *
+find_first(const uint8_t *p, size_t n, const char *s)
+{
+	size_t sl = strlen(s), i;
+
+	for (i = 0; n >= sl && i <= n - sl; i++)
+		if (memcmp(p + i, s, sl) == 0)
+			return p + i;
+	return NULL;
+}
+
+/* p (n bytes) starts "%PDF-" digits '.' digits, as qpdf reads a header. */
+static int
+header_version(const uint8_t *p, size_t n)
+{
+	size_t i = 5;
+
+#define DIGIT(ch) ((ch) >= '0' && (ch) <= '9')
+	if (n <= 5 || memcmp(p, "%PDF-", 5) != 0 || !DIGIT(p[i]))
+		return 0;
+	while (i < n && DIGIT(p[i]))
+		i++;
+	return i + 1 < n && p[i] == '.' && DIGIT(p[i + 1]);
+#undef DIGIT
+}
+
 static int
 is_ws(uint8_t ch)
 {
@@ -263,9 +289,7 @@ find_tail(struct pctx *c)
 	int digits = 0;
 
 	scan = c->len < HEAD_SCAN ? c->len : HEAD_SCAN;
-	if (c->len >= 5 && memcmp(c->in, "%PDF-", 5) == 0)
-		p = c->in;
-	else if ((p = find_last(c->in, scan, "%PDF-")) == NULL)
+	if ((p = find_first(c->in, scan, "%PDF-")) == NULL)
 		return fail(c, 422, "pdf_not_pdf", SB_EINVAL,
 		    "the document is not a PDF (no %%PDF- header)");
 	/* Readers disagree on offsets in a file with bytes before its header. */
@@ -273,6 +297,16 @@ find_tail(struct pctx *c)
 		return fail(c, 422, "pdf_damaged", SB_EINVAL,
 		    "the document is damaged (%zu bytes before its %%PDF- "
 		    "header)", (size_t)(p - c->in));
+	/*
+	 * qpdf takes the first "%PDF-" followed by a version (digits, '.',
+	 * digits) as the header and counts every offset from it: one with no
+	 * version at the start would let it count from a later one, and the
+	 * offsets we append would mean other bytes to it than to us.
+	 */
+	if (!header_version(c->in, scan))
+		return fail(c, 422, "pdf_damaged", SB_EINVAL,
+		    "the document is damaged (its %%PDF- header has no version "
+		    "such as 1.7)");
 	scan = c->len < TAIL_SCAN ? c->len : TAIL_SCAN;
 	tail = c->in + c->len - scan;
 	if ((p = find_last(tail, scan, "startxref")) == NULL ||

@@ -138,6 +138,20 @@ t_not_pdf(void)
 	CHECK(refused(&b, &o, SB_EINVAL, "pdf_damaged", &e));
 	CHECK_CONTAINS(e.message, "5 bytes before");
 	buf_free(&b);
+	/*
+	 * A first "%PDF-" with no version: qpdf would count offsets from a
+	 * later header, we from the first byte (fuzz_pdf found it).
+	 */
+	fixture_mkpdf(&b, 1, NULL, NULL);
+	CHECK(memcmp(b.data, "%PDF-1.", 7) == 0);
+	b.data[5] = '<';
+	CHECK(refused(&b, &o, SB_EINVAL, "pdf_damaged", &e));
+	CHECK_CONTAINS(e.message, "header has no version");
+	b.data[5] = '1';
+	b.data[6] = 'x';
+	CHECK(refused(&b, &o, SB_EINVAL, "pdf_damaged", &e));
+	CHECK_CONTAINS(e.message, "header has no version");
+	buf_free(&b);
 }
 
 static void
@@ -679,7 +693,7 @@ main(void)
 		printf("not ok - a test PNG can be made\n");
 		return 1;
 	}
-	RUN(t_not_pdf, "a non-PDF is pdf_not_pdf (422); bytes before %PDF- are pdf_damaged");
+	RUN(t_not_pdf, "a non-PDF is pdf_not_pdf (422); bytes before %PDF- or a header with no version are pdf_damaged");
 	RUN(t_truncated, "a truncated PDF is pdf_damaged");
 	RUN(t_encrypted, "an encrypted PDF (empty user password) is pdf_encrypted");
 	RUN(t_broken_startxref, "a wrong startxref, which qpdf would repair, is pdf_damaged");
