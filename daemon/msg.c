@@ -141,6 +141,13 @@ msg_pdf_sealed_dec(struct ipc_msg *m, struct msg_pdf_sealed *v)
 	return ipc_get_end(m);
 }
 
+/* The longest text a sign message carries: a PDF's is longer. */
+static size_t
+sign_text_max(const struct msg_sign *v)
+{
+	return v->profile == MSG_PROFILE_PADES ? MSG_SIGN_PDF_TEXT_MAX : MSG_SIGN_TEXT_MAX;
+}
+
 int
 msg_sign_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign *v)
 {
@@ -167,8 +174,11 @@ msg_sign_enc(struct ipc_msg *m, uint32_t id, const struct msg_sign *v)
 	}
 	if (v->text != NULL) {		/* present: a marker, then the text */
 		PUT(ipc_put_u8(m, 1));
-		PUT(v->text_len > MSG_SIGN_TEXT_MAX ? SB_ELIMIT :
+		PUT(v->text_len > sign_text_max(v) ? SB_ELIMIT :
 		    ipc_put_bytes(m, v->text, v->text_len));
+	} else if (v->text_unreadable[0] != '\0') {	/* or why there is none */
+		PUT(ipc_put_u8(m, 2));
+		PUT(ipc_put_str(m, v->text_unreadable));
 	}
 	return enc_done(m, rc);
 }
@@ -201,9 +211,16 @@ msg_sign_dec(struct ipc_msg *m, struct msg_sign *v)
 		uint8_t present;
 
 		GET(ipc_get_u8(m, &present));
-		if (present != 1)
+		if (present == 2) {
+			GET(ipc_get_str(m, v->text_unreadable, sizeof(v->text_unreadable)));
+			if (v->text_unreadable[0] == '\0' || !msg_text_line_ok(v->text_unreadable,
+			    strlen(v->text_unreadable)))
+				return SB_EINVAL;
+		} else if (present == 1) {
+			GET(ipc_get_bytes(m, &v->text, &v->text_len, sign_text_max(v)));
+		} else {
 			return SB_EINVAL;
-		GET(ipc_get_bytes(m, &v->text, &v->text_len, MSG_SIGN_TEXT_MAX));
+		}
 	}
 	return ipc_get_end(m);
 }

@@ -158,9 +158,14 @@ struct msg_sign {
 	 * encoded. Encoded after every other field, and only when present. */
 	const uint8_t *text;
 	size_t text_len;
+	/* A PDF whose text could not be read (no text, a scan, pdftotext
+	 * failed): text NULL and why names the reason for a person; "" when
+	 * the text was read or not asked for. Encoded as the text is. */
+	char text_unreadable[MSG_NAME_MAX];
 };
 
 #define MSG_SIGN_TEXT_MAX (256 * 1024)	/* a text/plain document: 413 past it */
+#define MSG_SIGN_PDF_TEXT_MAX (1024 * 1024)	/* a PDF's text (formats/pdftsv.h) */
 
 /*
  * After a PAdES MSG_SIGN: the sealed PDF the net worker made with the CMS of

@@ -486,6 +486,13 @@ main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGCHLD, SIG_DFL);	/* an inherited SIG_IGN would reap children for us */
 	signal(SIGPIPE, SIG_IGN);
+	/* It will hold the TLS key: no core file, and no reading of its memory
+	 * by a process of the same user (the PDF text reader, when seald does
+	 * not start as root). Its children inherit this until they exec. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		log_err("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+		return 1;
+	}
 	if (check_config(cfg) != 0)
 		return 1;
 	if (load_tls(cfg, &s.tls) != 0) {

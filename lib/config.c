@@ -108,6 +108,12 @@ static const struct cfg_key keys[] = {
 	  .lo = 16, .hi = 1000000, .off = OFF(pdf.max_objects) },
 	{ .name = "pdf.location", .type = CFG_STRING,
 	  .lo = 1, .hi = 200, .off = OFF(pdf.location) },
+	{ .name = "pdf.pdftotext", .type = CFG_PATH, .def_str = "/usr/bin/pdftotext",
+	  .hi = PATH_MAX - 1, .off = OFF(pdf.pdftotext) },
+	{ .name = "pdf.text_seconds", .type = CFG_UINT, .def_uint = 10,
+	  .lo = 1, .hi = 300, .off = OFF(pdf.text_seconds) },
+	{ .name = "pdf.text_memory_mb", .type = CFG_UINT, .def_uint = 1024,
+	  .lo = 64, .hi = 16384, .off = OFF(pdf.text_memory_mb) },
 
 	{ .name = "requests", .type = CFG_SECTION },
 	{ .name = "requests.ttl_hours", .type = CFG_UINT, .def_uint = 168,

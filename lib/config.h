@@ -74,6 +74,12 @@ struct config {
 					   1 KiB..256 MiB */
 		unsigned max_objects;	/* objects in it; default 100000 */
 		char *location;		/* the signature's /Location; NULL: none */
+		char *pdftotext;	/* poppler's pdftotext, run for each PDF to read
+					   its text; default /usr/bin/pdftotext */
+		unsigned text_seconds;	/* CPU and wall-clock seconds it may take;
+					   default 10; 1..300 */
+		unsigned text_memory_mb;	/* its address space; default 1024 MiB;
+						   64..16384 */
 	} pdf;
 	struct {
 		unsigned ttl_hours;	/* a pending request expires after this; default

@@ -79,7 +79,8 @@ LIBS=$(tr '\n' ',' <<<"$LIBS")
 # udev: /dev/disk/by-label for the data disk and module autoloading;
 # kmod: modprobe for nf_tables; initramfs-tools only to make initrd.img.
 # acpid: the power button (ACPI shutdown) without D-Bus and logind.
-PKGS="systemd,systemd-sysv,systemd-timesyncd,udev,kmod,softhsm2,nftables,acpid,initramfs-tools,${LIBS%,}"
+# poppler-utils: pdftotext, which seald's text helper runs on each PDF to seal.
+PKGS="systemd,systemd-sysv,systemd-timesyncd,udev,kmod,softhsm2,nftables,acpid,poppler-utils,initramfs-tools,${LIBS%,}"
 
 # ---- the base tree -------------------------------------------------------
 

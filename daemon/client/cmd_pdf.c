@@ -54,6 +54,8 @@ pdf_args(int argc, char **argv, struct pdf_args *a)
 		{ "width", required_argument, NULL, 'w' },
 		{ "height", required_argument, NULL, 'H' },
 		{ "cross-page", no_argument, NULL, 'C' },
+		{ "near-text", required_argument, NULL, 'N' },
+		{ "every", no_argument, NULL, 'E' },
 		{ "otp", required_argument, NULL, 'O' },
 		{ "document-type", required_argument, NULL, 'T' },
 		{ "approval", required_argument, NULL, 'A' },
@@ -74,6 +76,8 @@ pdf_args(int argc, char **argv, struct pdf_args *a)
 		case 'w': rc = num_opt(a->opts, "width", optarg, 0); break;
 		case 'H': rc = num_opt(a->opts, "height", optarg, 0); break;
 		case 'C': json_object_set_new(a->opts, "cross_page", json_true()); break;
+		case 'N': json_object_set_new(a->opts, "near_text", json_string(optarg)); break;
+		case 'E': json_object_set_new(a->opts, "near_text_every", json_true()); break;
 		case 'O': a->otp = optarg; break;
 		case 'T': a->dtype = optarg; break;
 		case 'A': a->approval = optarg; break;

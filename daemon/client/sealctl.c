@@ -38,6 +38,8 @@ static const char usage_text[] =
 "       [--otp CODE] [--document-type T] [-o OUT]\n"
 "       [--approval r-N]                           ... under approved use request r-N\n"
 "       [--cross-page] FILE.pdf                    ... or cut across every page's right edge\n"
+"       [--near-text TEXT] [--every]               ... or right of TEXT's first (every)\n"
+"                                                  occurrence, without --x and --y\n"
 "  verify FILE SIGNATURE                           ask the appliance to verify\n"
 "  seals                                           list the seals you may use\n"
 "  health                                          the appliance's state\n"

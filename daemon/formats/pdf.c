@@ -66,8 +66,8 @@ struct pctx {
 	int next;		/* next new object number */
 	size_t contents_max, max_objects;
 	unsigned npages;
-	struct spot spots[PDF_CROSS_PAGES_MAX];
-	unsigned nspots;	/* 1, or the page count for a cross-page seal */
+	struct spot spots[PDF_CROSS_PAGES_MAX > PDF_AT_MAX ? PDF_CROSS_PAGES_MAX : PDF_AT_MAX];
+	unsigned nspots;	/* 1, the page count for a cross-page seal, or nat */
 	uint8_t *rgba;
 	unsigned iw, ih;
 	int id_field;		/* the signature field: the widget when nspots is 1 */
@@ -490,6 +490,26 @@ inherited_box(struct pctx *c, qpdf_oh page, const char *key, double box[4])
 	return 0;
 }
 
+/* The page's /Rotate (looked up through /Parent) in 0..359; 0 when absent
+ * or not an integer. */
+static long
+inherited_rotate(struct pctx *c, qpdf_oh page)
+{
+	qpdf_oh node = page, r;
+	long long v;
+	int d;
+
+	for (d = 0; d < PARENT_DEPTH && qpdf_oh_is_dictionary(c->q, node); d++) {
+		r = dget(c, node, "/Rotate");
+		if (qpdf_oh_is_integer(c->q, r)) {
+			v = qpdf_oh_get_int_value(c->q, r) % 360;
+			return (long)(v < 0 ? v + 360 : v);
+		}
+		node = dget(c, node, "/Parent");
+	}
+	return 0;
+}
+
 /* Page idx (0-based) and its box into s. */
 static int
 q_spot(struct pctx *c, struct spot *s, unsigned idx)
@@ -516,6 +536,7 @@ static int
 q_page(struct pctx *c)
 {
 	unsigned i;
+	long rot;
 	int n, rc;
 
 	n = qpdf_get_num_pages(c->q);
@@ -525,6 +546,27 @@ q_page(struct pctx *c)
 		return fail(c, 422, "pdf_damaged", SB_EINVAL,
 		    "the document is damaged (it has no pages)");
 	c->npages = (unsigned)n;
+	if (c->o->nat > 0) {
+		if (c->o->nat > PDF_AT_MAX || c->o->at == NULL)
+			return fail(c, 400, "pdf_bad_placement", SB_EINVAL,
+			    "a seal goes to at most %d places", PDF_AT_MAX);
+		for (i = 0; i < c->o->nat; i++) {
+			if (c->o->at[i].page < 1 || c->o->at[i].page > c->npages)
+				return fail(c, 400, "pdf_bad_page", SB_EINVAL,
+				    "page %u does not exist: the document has %u page%s",
+				    c->o->at[i].page, c->npages, c->npages == 1 ? "" : "s");
+			if ((rc = q_spot(c, &c->spots[i], c->o->at[i].page - 1)) != 0)
+				return rc;
+			/* Places come from the text's coordinates, which are the
+			 * displayed (rotated) page's; ours are not (yet). */
+			if ((rot = inherited_rotate(c, c->spots[i].page)) != 0)
+				return fail(c, 400, "pdf_bad_placement", SB_EINVAL,
+				    "page %u is shown rotated (/Rotate %ld): a seal cannot "
+				    "be placed next to its text yet", c->o->at[i].page, rot);
+		}
+		c->nspots = c->o->nat;
+		return 0;
+	}
 	if (!c->o->cross_page) {
 		if (c->o->page > c->npages)
 			return fail(c, 400, "pdf_bad_page", SB_EINVAL,
@@ -548,38 +590,46 @@ q_page(struct pctx *c)
 
 /*
  * Each spot's rectangle. A cross-page seal puts slice i of n (columns
- * iw*i/n up to iw*(i+1)/n) on page i+1, against the box's right edge.
+ * iw*i/n up to iw*(i+1)/n) on page i+1, against the box's right edge;
+ * places (o->at) get the whole image each.
  */
 static int
 place(struct pctx *c)
 {
 	const struct pdf_opts *o = c->o;
-	double h = o->h, w, x, pw, ph;
+	double h = o->h, w, x, y, pw, ph;
 	struct spot *s;
-	unsigned i, n = c->nspots;
+	unsigned i, n = c->nspots, pg;
 
 	if (h == 0)
 		h = o->w * (double)c->ih / (double)c->iw;
-	if (c->iw < n)
+	if (o->cross_page && o->nat == 0 && c->iw < n)
 		return fail(c, 400, "pdf_bad_image", SB_EINVAL,
 		    "the seal image is %u pixels wide: too narrow to cut into "
 		    "%u slices", c->iw, n);
 	for (i = 0; i < n; i++) {
 		s = &c->spots[i];
-		s->col0 = (unsigned)((unsigned long long)c->iw * i / n);
-		s->cols = (unsigned)((unsigned long long)c->iw * (i + 1) / n) - s->col0;
+		if (o->nat > 0) {
+			s->col0 = 0;
+			s->cols = c->iw;
+		} else {
+			s->col0 = (unsigned)((unsigned long long)c->iw * i / n);
+			s->cols = (unsigned)((unsigned long long)c->iw * (i + 1) / n) - s->col0;
+		}
 		pw = s->box[2] - s->box[0];
 		ph = s->box[3] - s->box[1];
 		w = o->w * (double)s->cols / (double)c->iw;
-		x = o->cross_page ? pw - w : o->x;
-		if (x < 0 || x + w > pw + 1e-6 || o->y + h > ph + 1e-6 ||
+		x = o->nat > 0 ? o->at[i].x : o->cross_page ? pw - w : o->x;
+		y = o->nat > 0 ? o->at[i].y : o->y;
+		pg = o->nat > 0 ? o->at[i].page : o->cross_page ? i + 1 : o->page;
+		if (!(x >= 0) || !(y >= 0) || x + w > pw + 1e-6 || y + h > ph + 1e-6 ||
 		    h < 0.01 || w < 0.01)
 			return fail(c, 400, "pdf_bad_placement", SB_EINVAL,
 			    "the seal's rectangle (x %.2f, y %.2f, %.2f x %.2f pt) "
-			    "is not inside page %u (%.2f x %.2f pt)", x, o->y, w, h,
-			    o->cross_page ? i + 1 : o->page, pw, ph);
+			    "is not inside page %u (%.2f x %.2f pt)", x, y, w, h,
+			    pg, pw, ph);
 		s->rect[0] = s->box[0] + x;
-		s->rect[1] = s->box[1] + o->y;
+		s->rect[1] = s->box[1] + y;
 		s->rect[2] = s->rect[0] + w;
 		s->rect[3] = s->rect[1] + h;
 	}
@@ -919,12 +969,32 @@ put_array_plus(struct pctx *c, qpdf_oh a, int id)
 	return put(c, "%d 0 R]\nendobj\n", id);
 }
 
-/* The widget into its page's /Annots: a new version of the page. */
+/* Spot i's page and spot j's are the same object. */
 static int
-put_annots(struct pctx *c, const struct spot *s)
+same_page(struct pctx *c, unsigned i, unsigned j)
 {
+	return qpdf_oh_get_object_id(c->q, c->spots[i].page) ==
+	    qpdf_oh_get_object_id(c->q, c->spots[j].page) &&
+	    qpdf_oh_get_generation(c->q, c->spots[i].page) ==
+	    qpdf_oh_get_generation(c->q, c->spots[j].page);
+}
+
+/*
+ * Spot i's widget into its page's /Annots: a new version of the page, with
+ * the widgets of every later spot on the same page; nothing when an
+ * earlier spot wrote the page already.
+ */
+static int
+put_annots(struct pctx *c, unsigned i)
+{
+	const struct spot *s = &c->spots[i];
 	qpdf_oh a = dget(c, s->page, "/Annots");
+	unsigned j;
 	int rc;
+
+	for (j = 0; j < i; j++)
+		if (same_page(c, i, j))
+			return 0;
 
 	/*
 	 * Always a new page with its own direct /Annots (the old items and the
@@ -939,6 +1009,9 @@ put_annots(struct pctx *c, const struct spot *s)
 		return rc;
 	if (qpdf_oh_is_array(c->q, a) && (rc = put_items(c, a)) != 0)
 		return rc;
+	for (j = i + 1; j < c->nspots; j++)
+		if (same_page(c, i, j) && (rc = put(c, "%d 0 R ", c->spots[j].id_widget)) != 0)
+			return rc;
 	return put(c, "%d 0 R]>>\nendobj\n", s->id_widget);
 }
 
@@ -1201,7 +1274,8 @@ put_xref_stream(struct pctx *c)
 	return put(c, "\nendstream\nendobj\nstartxref\n%zu\n%%%%EOF\n", xoff);
 }
 
-/* Object numbers: four per spot, the field when separate, the signature. */
+/* Object numbers: four per spot (places: one image, form and mask for all,
+ * a widget each), the field when separate, the signature. */
 static void
 number_objects(struct pctx *c)
 {
@@ -1210,9 +1284,15 @@ number_objects(struct pctx *c)
 
 	for (i = 0; i < c->nspots; i++) {
 		s = &c->spots[i];
-		s->id_img = c->next++;
-		s->id_mask = c->next++;
-		s->id_ap = c->next++;
+		if (i > 0 && c->o->nat > 0) {	/* places share the image and its form */
+			s->id_img = c->spots[0].id_img;
+			s->id_mask = c->spots[0].id_mask;
+			s->id_ap = c->spots[0].id_ap;
+		} else {
+			s->id_img = c->next++;
+			s->id_mask = c->next++;
+			s->id_ap = c->next++;
+		}
 		s->id_widget = c->next++;
 	}
 	c->id_field = c->nspots == 1 ? c->spots[0].id_widget : c->next++;
@@ -1237,15 +1317,20 @@ check_free_ids(struct pctx *c)
 	return qcheck(c, "reading an object");
 }
 
+/* Spot i: its image and form (unless shared with spot 0), its widget, and
+ * its page (once, with every widget on it). */
 static int
-put_spot(struct pctx *c, const struct spot *s)
+put_spot(struct pctx *c, unsigned i)
 {
+	const struct spot *s = &c->spots[i];
 	int rc;
 
-	if ((rc = put_image(c, s)) != 0 || (rc = put_appearance(c, s)) != 0 ||
-	    (rc = put_widget(c, s)) != 0)
+	if ((i == 0 || c->o->nat == 0) &&
+	    ((rc = put_image(c, s)) != 0 || (rc = put_appearance(c, s)) != 0))
 		return rc;
-	return put_annots(c, s);
+	if ((rc = put_widget(c, s)) != 0)
+		return rc;
+	return put_annots(c, i);
 }
 
 static int
@@ -1267,7 +1352,7 @@ build(struct pctx *c)
 	    (last != '\n' && last != '\r' && (rc = put_raw(c, "\n", 1)) != 0))
 		return rc;
 	for (i = 0; i < c->nspots; i++)
-		if ((rc = put_spot(c, &c->spots[i])) != 0)
+		if ((rc = put_spot(c, i)) != 0)
 			return rc;
 	if ((c->nspots > 1 && (rc = put_field(c)) != 0) ||
 	    (rc = put_acroform(c)) != 0 || (rc = put_sig(c)) != 0)

@@ -39,6 +39,13 @@
 #define PDF_TEXT_MAX 512		/* longest reason, location, name, field_name (bytes) */
 #define PDF_IMAGE_SIDE_MAX 2048		/* widest and tallest seal image (pixels) */
 #define PDF_CROSS_PAGES_MAX 64		/* most pages a cross-page seal spans */
+#define PDF_AT_MAX 64			/* most places of one seal (pdf_opts.at) */
+
+/* One place of the whole image: page (1-based) and lower-left corner. */
+struct pdf_at {
+	unsigned page;
+	double x, y;
+};
 
 struct pdf_opts {
 	unsigned page;		/* 1-based page number */
@@ -51,6 +58,12 @@ struct pdf_opts {
 				   against the box's right edge at height y, each
 				   w/n wide; page and x are ignored. One signature
 				   field, one widget per page (/Kids) */
+	const struct pdf_at *at;	/* nat > 0: the whole image, w x h, at each of
+				   these places (1 to PDF_AT_MAX; several may share
+				   a page); page, x, y and cross_page are ignored.
+				   One signature field; with several places, one
+				   widget each (/Kids), sharing one image */
+	unsigned nat;
 	const uint8_t *png;	/* the seal's appearance, a PNG; transparency kept */
 	size_t png_len;
 	const char *field_name;	/* /T of the signature field, not yet used by a

@@ -55,3 +55,21 @@ png_decode_rgba(const uint8_t *png, size_t len, unsigned max_side,
 	*h = img.height;
 	return 0;
 }
+
+int
+png_size(const uint8_t *png, size_t len, unsigned *w, unsigned *h)
+{
+	static const uint8_t sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	uint32_t v[2];
+
+	if (png == NULL || len < 24 || memcmp(png, sig, 8) != 0 || memcmp(png + 12, "IHDR", 4) != 0)
+		return SB_EINVAL;
+	for (int i = 0; i < 2; i++)
+		v[i] = (uint32_t)png[16 + 4 * i] << 24 | (uint32_t)png[17 + 4 * i] << 16 |
+		    (uint32_t)png[18 + 4 * i] << 8 | png[19 + 4 * i];
+	if (v[0] == 0 || v[1] == 0 || v[0] > 0x7fffffff || v[1] > 0x7fffffff)
+		return SB_EINVAL;
+	*w = v[0];
+	*h = v[1];
+	return 0;
+}

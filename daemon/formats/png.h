@@ -27,4 +27,11 @@
 int png_decode_rgba(const uint8_t *png, size_t len, unsigned max_side,
     uint8_t **rgba, unsigned *w, unsigned *h);
 
+/*
+ * The width and height a PNG's header states, without decoding it (the
+ * decoder checks them again). SB_EINVAL when png does not start with the
+ * signature and an IHDR chunk, or a side is 0 or over 2^31 - 1.
+ */
+int png_size(const uint8_t *png, size_t len, unsigned *w, unsigned *h);
+
 #endif

@@ -24,49 +24,10 @@
 
 #include "../../lib/err.h"
 #include "../../lib/log.h"
+#include "../../lib/utf8.h"
 #include "mon_int.h"
 
 /* ---- UTF-8 and the normal form ------------------------------------------- */
-
-/* The code point at s (n > 0 bytes): its length, or 0 when it is not strict
- * UTF-8 (overlong, surrogate, past U+10FFFF, cut short). */
-static size_t
-utf8_next(const uint8_t *s, size_t n, uint32_t *cp)
-{
-	uint32_t c = s[0], min;
-	size_t len;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
 
 static size_t
 utf8_put(uint32_t c, uint8_t *out)
@@ -503,21 +464,55 @@ grant_wants_approval(struct mon *mon, const struct msg_sign *v, const char *acto
 	return rc == 0 && strcmp(g.on_sensitive, "approval") == 0;
 }
 
+/*
+ * A PDF whose text could not be read: never clean. With no word in the
+ * library there is nothing to look for; else it is refused as a match is
+ * (cannot_check, or approval_required under an "approval" grant). Takes ws.
+ */
+static int
+check_unreadable(struct mon *mon, const struct msg_sign *v, const char *actor, uint32_t id,
+    struct ipc_msg *reply, struct mon_words_set *ws, const char *why, int *need_approval)
+{
+	char text[MSG_TEXT_MAX];
+	size_t words = ws->n_words;
+	int approval;
+
+	set_put(ws);
+	if (words == 0)
+		return 0;
+	approval = grant_wants_approval(mon, v, actor);
+	*need_approval = approval;
+	if (approval && v->approval[0] != '\0')
+		return 0;	/* the approval is checked with the grant */
+	snprintf(text, sizeof(text), "the document's text cannot be checked for sensitive "
+	    "words (%s): %s", why, approval ? "sealing it needs an approved use "
+	    "request" : "it cannot be sealed");
+	return mon_sign_refuse_extra(mon, v, actor, id, reply, 403,
+	    approval ? "approval_required" : "cannot_check", text,
+	    json_pack("{s:s}", "text_check", "cannot_check"));
+}
+
 int
 mon_sign_check_words(struct mon *mon, const struct msg_sign *v, const char *actor,
     uint32_t id, struct ipc_msg *reply, int *need_approval)
 {
 	struct mon_words_set *ws;
 	char wid[32], text[MSG_TEXT_MAX];
+	const char *why = v->text_unreadable;
 	int rc, approval = 0;
 	size_t word;
 
 	*need_approval = 0;
-	if (v->text == NULL)
+	/* A PDF comes with its text or why there is none: neither is not clean. */
+	if (v->profile == MSG_PROFILE_PADES && v->text == NULL && v->text_unreadable[0] == '\0')
+		why = "its text was not passed on";
+	else if (v->text == NULL && v->text_unreadable[0] == '\0')
 		return 0;	/* a digest only: nothing to check (docs/policy.md) */
 	if (set_get(mon, &ws) != 0)
 		return mon_sign_refuse_extra(mon, v, actor, id, reply, 503, "ledger_unavailable",
 		    "the sensitive-word library cannot be read; retry later", NULL);
+	if (v->text == NULL)
+		return check_unreadable(mon, v, actor, id, reply, ws, why, need_approval);
 	rc = mon_words_scan(ws, v->text, v->text_len, &word);
 	if (rc == 1) {
 		snprintf(wid, sizeof(wid), "w-%llu", (unsigned long long)ws->ids[word]);

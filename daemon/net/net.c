@@ -28,6 +28,7 @@
 #include "../../lib/log.h"
 #include "net.h"
 #include "net_int.h"
+#include "pdftext.h"
 #include "req.h"
 #include "sandbox.h"
 #include "tls.h"
@@ -402,6 +403,10 @@ net_setup(struct net *n, struct tlsmat *tls, int listen_fd, int monitor_fd)
 		return SB_ENOMEM;
 	if ((rc = mlink_new(n->base, monitor_fd, n->cfg->http.queue_max, &n->link)) != 0)
 		return rc;
+	rc = pdftext_new(n->base, n->text_fd, &n->text);
+	n->text_fd = -1;	/* taken either way */
+	if (rc != 0)
+		return rc;
 	tls_set_revoked_hook(route_report_revoked, n);
 	return net_http_setup(n, listen_fd);
 }
@@ -433,6 +438,9 @@ net_teardown(struct net *n)
 	if (n->http != NULL)
 		evhttp_free(n->http);	/* closes the listening socket too */
 	mlink_free(n->link);
+	pdftext_free(n->text);
+	if (n->text_fd >= 0)
+		close(n->text_fd);
 	if (n->base != NULL)
 		event_base_free(n->base);	/* runs the finalisers: conns are freed */
 	SSL_CTX_free(n->ssl_ctx);
@@ -442,10 +450,18 @@ int
 net_main(const struct config *cfg, struct tlsmat *tls, int listen_fd, int monitor_fd,
     int reload_fd)
 {
-	struct net n = { .cfg = cfg };
+	struct net n = { .cfg = cfg, .text_fd = -1 };
 	int rc, status = 1;
 
 	signal(SIGHUP, SIG_IGN);	/* reloads come from the parent, as material */
+	/* The text helper first: a fork before the worker holds more than it must. */
+	if (pdftext_spawn(cfg, tls, &n.text_fd) != 0) {
+		tlsmat_free(tls);
+		close(monitor_fd);
+		close(listen_fd);
+		close(reload_fd);
+		return 1;
+	}
 	rc = net_setup(&n, tls, listen_fd, monitor_fd);
 	tlsmat_free(tls);	/* the context holds what it needs; the key bytes go */
 	if (rc == 0)

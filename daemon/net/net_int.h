@@ -30,6 +30,7 @@
 #include "tlsmat.h"
 
 struct job;
+struct pdftext;
 struct req_err;
 
 /* PDF sealings in progress at once in one worker; more get 503 busy. Each
@@ -53,6 +54,8 @@ struct net {
 	unsigned long rejected;		/* connections refused while full */
 	struct job *jobs;		/* every live job, for teardown */
 	unsigned pdf_jobs;		/* PDF sealings in progress (NET_PDF_JOBS_MAX) */
+	int text_fd;			/* the text helper's socket until text takes it */
+	struct pdftext *text;		/* the text helper (pdftext.h) */
 };
 
 enum conn_state {

@@ -3,6 +3,9 @@
  * the network: the steps route.c runs between the monitor's answers.
  *
  *   pdfjob_new      the options (Sealbox-Options) checked, the PDF copied
+ *   (text helper)   pdftotext's words (net/pdftext.h)
+ *   pdfjob_text     the text for the monitor's sensitive-word check (or why
+ *                   there is none), and where near_text puts the seal
  *   (monitor)       MSG_SEAL_IMAGE: the seal's PNG, if the caller may seal
  *   pdfjob_prepare  the sealed copy with an empty /Contents (formats/pdf.c),
  *                   and the PAdES MSG_SIGN over its ByteRange
@@ -40,6 +43,21 @@ void pdfjob_free(struct pdfjob *j);
 
 /* The sign message being built; its who is the caller's to fill. */
 struct msg_sign *pdfjob_sign_msg(struct pdfjob *j);
+
+/* The PDF as received, for the text helper. */
+const uint8_t *pdfjob_input(const struct pdfjob *j, size_t *len);
+
+/*
+ * The text helper's answer (net/pdftext.h). Its words become the sign
+ * message's text; a failure, a malformed output, a document with no
+ * usable character or too much text leave the text out and say why
+ * (msg_sign.text_unreadable). With near_text: the page and the point
+ * right of its first occurrence. 0, or SB_EINVAL with e filled (422
+ * pdf_text_unreadable when near_text was asked and there is no text,
+ * 422 pdf_text_not_found), or SB_ENOMEM.
+ */
+struct pdftext_result;
+int pdfjob_text(struct pdfjob *j, const struct pdftext_result *r, struct req_err *e);
 
 /*
  * With the seal's PNG: the sealed copy with its placeholder, and the sign

@@ -12,6 +12,7 @@
 #include <openssl/obj_mac.h>
 
 #include "../../lib/err.h"
+#include "../../lib/utf8.h"
 #include "req.h"
 
 #define FIELD_MAX 96		/* "items[999].digest.value" and the like */
@@ -73,48 +74,12 @@ req_seal_id_ok(const char *s, size_t n)
 	return 1;
 }
 
-/*
- * Length of the UTF-8 sequence at s (at most n bytes) and its code point, or
- * 0 when it is not well-formed (overlong forms, surrogates and values past
- * U+10FFFF are not).
- */
-static size_t
-utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
-{
-	size_t len, i;
-	unsigned long v, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xe0) == 0xc0) {
-		len = 2, v = s[0] & 0x1f, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3, v = s[0] & 0x0f, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4, v = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 int
 req_document_name_ok(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, k;
-	unsigned long cp;
+	uint32_t cp;
 
 	if (n < 1 || n > MSG_NAME_MAX - 1)
 		return 0;
@@ -998,7 +963,7 @@ get_text(json_t *obj, const char *path, const char *doc, size_t dn, struct msg_s
 {
 	const char *ct;
 	size_t cn, tl = 0, i, k;
-	unsigned long cp;
+	uint32_t cp;
 	uint8_t *t;
 	int pad;
 
@@ -1111,12 +1076,32 @@ get_coord(json_t *obj, const char *key, double lo, double hi, double *d, struct 
 	return 0;
 }
 
+/* s (n bytes) is only white space (ASCII, no-break or ideographic). */
+static int
+blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ' ')
+			continue;
+		if (n - i >= 2 && memcmp(s + i, "\xc2\xa0", 2) == 0)
+			i += 1;
+		else if (n - i >= 3 && memcmp(s + i, "\xe3\x80\x80", 3) == 0)
+			i += 2;
+		else
+			return 0;
+	}
+	return 1;
+}
+
 /* The placement keys of the sign-pdf options into pl. */
 static int
 pdf_place(json_t *j, struct req_pdf *pl, struct req_err *e)
 {
 	json_t *page = json_object_get(j, "page"), *cross = json_object_get(j, "cross_page");
+	json_t *every = json_object_get(j, "near_text_every");
 	double x = -1, y = -1, w = -1;
+	const char *near;
+	size_t nn;
 
 	if (page != NULL && (!json_is_integer(page) || json_integer_value(page) < 1 ||
 	    json_integer_value(page) > 100000))
@@ -1128,8 +1113,26 @@ pdf_place(json_t *j, struct req_pdf *pl, struct req_err *e)
 	if (get_coord(j, "x", 0, REQ_PDF_COORD_MAX, &x, e) != 0 ||
 	    get_coord(j, "y", 0, REQ_PDF_COORD_MAX, &y, e) != 0 ||
 	    get_coord(j, "width", 1, REQ_PDF_COORD_MAX, &w, e) != 0 ||
-	    get_coord(j, "height", 1, REQ_PDF_COORD_MAX, &pl->h, e) != 0)
+	    get_coord(j, "height", 1, REQ_PDF_COORD_MAX, &pl->h, e) != 0 ||
+	    get_string(j, "near_text", 0, "", &near, &nn, e) != 0)
 		return SB_EINVAL;
+	if (every != NULL && (!json_is_boolean(every) || near == NULL))
+		return fail(e, 400, "bad_request", "near_text_every: true or false, with near_text");
+	if (near != NULL) {
+		if (nn > REQ_NEAR_TEXT_MAX || !msg_text_line_ok(near, nn) || blank(near, nn))
+			return fail(e, 400, "bad_request", "near_text: 1-%d bytes of UTF-8 text "
+			    "without control characters, not only white space", REQ_NEAR_TEXT_MAX);
+		if (pl->cross_page || x >= 0 || y >= 0)
+			return fail(e, 400, "bad_request", "near_text: places the seal itself; "
+			    "leave out x, y and cross_page");
+		if (w < 0)
+			return fail(e, 400, "bad_request", "width: required (points)");
+		memcpy(pl->near_text, near, nn + 1);
+		pl->near_every = every != NULL && json_is_true(every);
+		pl->page = page != NULL ? pl->page : 0;
+		pl->w = w;
+		return 0;
+	}
 	if ((x < 0 && !pl->cross_page) || y < 0 || w < 0)
 		return fail(e, 400, "bad_request", pl->cross_page ? "y, width: required" :
 		    "x, y, width: required (points from the page's lower left corner)");
@@ -1151,8 +1154,8 @@ req_sign_pdf(const char *header, const char *seal, struct msg_sign *v, struct re
     struct req_err *e)
 {
 	static const char *const keys[] = { "document_name", "page", "x", "y", "width",
-	    "height", "cross_page", "reason", "on_behalf_of", "document_type", "otp",
-	    "approval", NULL };
+	    "height", "cross_page", "near_text", "near_text_every", "reason", "on_behalf_of",
+	    "document_type", "otp", "approval", NULL };
 	const char *name, *reason;
 	size_t nn, rn;
 	json_t *j;
@@ -1503,14 +1506,14 @@ static json_t *
 clean_string(const char *s)
 {
 	size_t n = strlen(s), i = 0, j = 0, k;
-	unsigned long cp;
+	uint32_t cp;
 	char *out = malloc(n + 1);
 	json_t *v;
 
 	if (out == NULL)
 		return NULL;
 	while (i < n) {
-		k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+		k = utf8_next((const uint8_t *)s + i, n - i, &cp);
 		if (k == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
 			out[j++] = '?';
 			i += k ? k : 1;

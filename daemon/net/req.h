@@ -157,16 +157,22 @@ void req_sign_text_free(struct msg_sign *v, size_t n);
 
 /* Where a PDF seal goes, from the Sealbox-Options header (points). */
 #define REQ_PDF_COORD_MAX 14400.0	/* 200 inches: PDF's largest page side */
+#define REQ_NEAR_TEXT_MAX 255	/* bytes of near_text */
+
 struct req_pdf {
-	unsigned page;			/* 1-based; default 1 */
+	unsigned page;			/* 1-based; default 1 (near_text: 0, any) */
 	double x, y, w, h;		/* h 0: the image's aspect ratio */
 	int cross_page;			/* slices along every page's right edge */
+	char near_text[REQ_NEAR_TEXT_MAX + 1];	/* "": placed by x, y; else right
+						   of the first occurrence of this
+						   text (on page, if given) */
+	int near_every;			/* near_text: right of every occurrence */
 };
 
 /*
  * POST /v1/seals/{seal}/sign-pdf: the options of the header Sealbox-Options,
  * a JSON object: "document_name" (required), "page", "x", "y", "width",
- * "height", "cross_page", "reason", and as for req_sign "on_behalf_of",
+ * "height", "cross_page", "near_text", "near_text_every", "reason", and as for req_sign "on_behalf_of",
  * "document_type", "otp". v is filled as for req_sign but for the digest
  * (made later, from the PDF) and v->profile is MSG_PROFILE_PADES with
  * v->pdf's place and reason; *pl gets the placement in points. NULL header:

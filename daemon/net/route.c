@@ -17,6 +17,7 @@
 #include "../msg.h"
 #include "net_int.h"
 #include "pdfjob.h"
+#include "pdftext.h"
 #include "req.h"
 #include "tls.h"
 
@@ -644,15 +645,43 @@ route_sign(struct route_ctx *x)
 	req_sign_text_free(&v, 1);	/* encoded into the message, or refused */
 }
 
-/* POST /v1/seals/{seal}/sign-pdf: the first of the job's three messages. */
+/*
+ * The text helper's answer: the text and placement into the job, then the
+ * first of its three messages to the monitor. The job may be orphaned.
+ */
+static void
+pdf_on_text(void *arg, const struct pdftext_result *r)
+{
+	struct job *j = arg;
+	struct msg_seal_get v;
+	struct req_err e;
+	struct ipc_msg m;
+	const struct msg_sign *s = pdfjob_sign_msg(j->pdf);
+
+	if (j->req == NULL) {		/* the client went away */
+		job_free(j);
+		return;
+	}
+	if (pdfjob_text(j->pdf, r, &e) != 0) {
+		(void)pdf_refuse(j, &e);
+		return;
+	}
+	memset(&v, 0, sizeof(v));
+	v.who = s->who;			/* with the person it acts for, if any */
+	memcpy(v.seal, s->seal, sizeof(v.seal));
+	(void)pdf_next(j, &m, msg_seal_image_enc(&m, mlink_next_id(j->net->link), &v), PDF_IMAGE);
+}
+
+/* POST /v1/seals/{seal}/sign-pdf: the PDF to the text helper (pdf_on_text). */
 static void
 route_sign_pdf(struct route_ctx *x)
 {
-	struct msg_seal_get v = { .who = x->who };
+	const uint8_t *in;
 	struct pdfjob *pj;
 	struct req_err e;
-	struct ipc_msg m;
 	struct job *j;
+	size_t len;
+	int rc;
 
 	if (route_body(x, "application/pdf") != 0)
 		return;
@@ -674,9 +703,13 @@ route_sign_pdf(struct route_ctx *x)
 	}
 	j->pdf = pj;
 	x->n->pdf_jobs++;
-	v.who = pdfjob_sign_msg(pj)->who;	/* with the person it acts for, if any */
-	memcpy(v.seal, x->r.seal, sizeof(v.seal));
-	(void)pdf_next(j, &m, msg_seal_image_enc(&m, mlink_next_id(x->n->link), &v), PDF_IMAGE);
+	in = pdfjob_input(pj, &len);
+	if ((rc = pdftext_submit(x->n->text, in, len, pdf_on_text, j)) != 0) {
+		route_error(x->req, rc == SB_ELIMIT ? 503 : 500, rc == SB_ELIMIT ? "busy" :
+		    "internal", rc == SB_ELIMIT ? "too many PDFs are being read; retry later" :
+		    "the net worker could not hand the PDF to its text reader");
+		job_free(j);
+	}
 }
 
 static void

@@ -37,6 +37,10 @@ static const char *const sandbox_allow[] = {
 	"rseq", "set_robust_list", "exit", "exit_group",
 	/* stdio on stderr */
 	"fstat", "newfstatat",
+	/* the text helper (pdftext.h): a PDF and its text pass as memfds on
+	 * the helper's socket; no socket can be made, so sendmsg reaches only
+	 * those the worker was given */
+	"memfd_create", "sendmsg", "recvmsg", "pread64",
 	NULL
 };
 

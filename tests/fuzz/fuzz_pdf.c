@@ -81,6 +81,7 @@ check_output(struct pdf_prepared *p, const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct pdf_at at[2] = { { 1, 1, 1 }, { 1, 2, 2 } };	/* one page, twice */
 	struct pdf_opts o;
 	struct pdf_prepared p;
 	struct pdf_err e;
@@ -93,6 +94,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&o, 0, sizeof(o));
 	o.page = 1 + (size % 3);
 	o.cross_page = size % 4 == 0;
+	if (size % 4 == 1) {
+		o.at = at;
+		o.nat = 2;
+	}
 	o.x = 1;
 	o.y = 1;
 	o.w = 4;

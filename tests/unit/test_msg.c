@@ -331,8 +331,28 @@ test_sign_text(void)
 	CHECK(w.text_len == 3 && memcmp(w.text, "abc", 3) == 0);
 	ipc_msg_free(&m);
 	sign_with_behalf(&m, "");
-	CHECK_RC(ipc_put_u8(&m, 2), 0);
+	CHECK_RC(ipc_put_u8(&m, 3), 0);
 	CHECK_RC(ipc_put_bytes(&m, "abc", 3), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), SB_EINVAL);
+	ipc_msg_free(&m);
+	/* Marker 2: why a PDF's text could not be read; a text line, not empty. */
+	v.text = NULL;
+	v.profile = MSG_PROFILE_PADES;
+	snprintf(v.text_unreadable, sizeof(v.text_unreadable), "it has no text");
+	CHECK_RC(msg_sign_enc(&m, 9, &v), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), 0);
+	CHECK(w.text == NULL && strcmp(w.text_unreadable, "it has no text") == 0);
+	ipc_msg_free(&m);
+	v.text_unreadable[0] = '\0';
+	v.profile = MSG_PROFILE_CADES;
+	sign_with_behalf(&m, "");
+	CHECK_RC(ipc_put_u8(&m, 2), 0);
+	CHECK_RC(ipc_put_str(&m, ""), 0);
+	CHECK_RC(msg_sign_dec(&m, &w), SB_EINVAL);
+	ipc_msg_free(&m);
+	sign_with_behalf(&m, "");
+	CHECK_RC(ipc_put_u8(&m, 2), 0);
+	CHECK_RC(ipc_put_str(&m, "a\nb"), 0);
 	CHECK_RC(msg_sign_dec(&m, &w), SB_EINVAL);
 	ipc_msg_free(&m);
 	sign_with_behalf(&m, "");
@@ -904,7 +924,7 @@ main(void)
 	RUN(test_alerts_messages, "MSG_ALERTS round-trips and refuses a bad kind, count or window; MSG_ALERT_REVOKED is ident only");
 	RUN(test_principal_add_round_trip, "ADM_PRINCIPAL_ADD carries 0..32 may_act_for names through encode/decode");
 	RUN(test_sign_profiles, "MSG_SIGN carries document type, one-time code and, for PAdES only, the PDF block; an unknown profile or a cut block is refused");
-	RUN(test_sign_text, "MSG_SIGN carries a text/plain document's text after every other field, only when present, up to 256 KiB; a bad marker, a missing text, one too long or a trailing byte are refused");
+	RUN(test_sign_text, "MSG_SIGN carries a text/plain document's text after every other field, only when present, up to 256 KiB, or why a PDF's text is unreadable (a text line); a bad marker, a missing text, one too long, an empty or multi-line reason or a trailing byte are refused");
 	RUN(test_console_messages, "ADM_ADMIN_ADD..ADM_LEDGER_VERIFY (240..245) round-trip, secret where a passphrase rides; a bad session, a passphrase over 256, a trailing byte or a short body are refused");
 	RUN(test_adm_enrol, "ADM_ENROL (247) carries name, unit, days and the request; over 825 days, a request over 64 KiB or a trailing byte are refused; ADM_POWER (248) is poweroff or reboot only");
 	RUN(test_adm_as, "ADM_AS (246) carries a session and another admin command's body; no session, a bad token, ADM_AS inside ADM_AS, a non-admin type or a trailing byte are refused");

@@ -663,6 +663,77 @@ t_cross_page(void)
 	buf_free(&b);
 }
 
+/* How many times s occurs in d (n bytes). */
+static int
+count_of(const uint8_t *d, size_t n, const char *s)
+{
+	size_t sl = strlen(s);
+	int k = 0;
+
+	for (size_t i = 0; i + sl <= n; i++)
+		if (memcmp(d + i, s, sl) == 0)
+			k++;
+	return k;
+}
+
+/* Places (near_text_every): the whole image at each, one image object for
+ * all, a widget each, a page written once with all of its widgets. */
+static void
+t_places(void)
+{
+	struct pdf_at at[PDF_AT_MAX + 1] = { { 1, 20, 30 }, { 1, 150, 200 }, { 3, 10, 10 } };
+	struct pdf_opts o = opts();
+	struct pdf_prepared p;
+	struct pdf_err e;
+	struct buf b;
+	int pages;
+
+	fixture_mkpdf(&b, 3, NULL, NULL);
+	o.at = at;
+	o.nat = 3;
+	o.page = 2;		/* ignored */
+	CHECK_RC(pdf_prepare(b.data, b.len, &o, &p, &e), 0);
+	CHECK(range_ok(&p));
+	CHECK(qpdf_clean(p.data, p.len, &pages) && pages == 3);
+	CHECK(has(p.data, p.len, "/Rect[20.0000 30.0000 100.0000 70.0000]"));
+	CHECK(has(p.data, p.len, "/Rect[150.0000 200.0000 230.0000 240.0000]"));
+	CHECK(has(p.data, p.len, "/Rect[10.0000 10.0000 90.0000 50.0000]"));
+	CHECK(count_of(p.data, p.len, "/Subtype/Image/Width 40/Height 20/ColorSpace/DeviceRGB") == 1);
+	CHECK(count_of(p.data, p.len, "/Subtype/Widget") == 3);
+	CHECK(count_of(p.data, p.len, "/Annots[") == 2);	/* pages 1 and 3, once each */
+	CHECK(has(p.data, p.len, "/Kids["));
+	pdf_prepared_free(&p);
+	/* One place is one widget that is the field, as without places. */
+	o.nat = 1;
+	CHECK_RC(pdf_prepare(b.data, b.len, &o, &p, &e), 0);
+	CHECK(qpdf_clean(p.data, p.len, &pages) && !has(p.data, p.len, "/Kids["));
+	pdf_prepared_free(&p);
+	/* A page past the end, a place off its page, too many places. */
+	o.nat = 3;
+	at[2].page = 9;
+	CHECK(refused(&b, &o, SB_EINVAL, "pdf_bad_page", &e));
+	CHECK_CONTAINS(e.message, "page 9 does not exist");
+	at[2].page = 3;
+	at[1].x = 250;
+	CHECK(refused(&b, &o, SB_EINVAL, "pdf_bad_placement", &e));
+	CHECK_CONTAINS(e.message, "not inside page 1");
+	at[1].x = 150;
+	o.nat = PDF_AT_MAX + 1;
+	CHECK(refused(&b, &o, SB_EINVAL, "pdf_bad_placement", &e));
+	CHECK_CONTAINS(e.message, "at most 64 places");
+	buf_free(&b);
+	/* A rotated page: the text's coordinates are not the page's. */
+	fixture_mkpdf2(&b, 2, NULL, "/Rotate -270", NULL);
+	o.nat = 1;
+	at[0].page = 2;
+	CHECK_RC(pdf_prepare(b.data, b.len, &o, &p, &e), 0);	/* page 2 is not */
+	pdf_prepared_free(&p);
+	at[0].page = 1;
+	CHECK(refused(&b, &o, SB_EINVAL, "pdf_bad_placement", &e));
+	CHECK_CONTAINS(e.message, "page 1 is shown rotated (/Rotate 90)");
+	buf_free(&b);
+}
+
 /* ---- png ------------------------------------------------------------------ */
 
 static void
@@ -719,6 +790,9 @@ main(void)
 	    "space; a second %PDF- near the start is fine");
 	RUN(t_prepare_indirect_form, "indirect /AcroForm and /Fields are rewritten (SigFlags 3), "
 	    "the catalog is not; the next name follows the existing Seal7");
+	RUN(t_places, "places: the whole image at each, one image for all, a widget each, "
+	    "each page written once; a bad page, a place off its page, too many, a rotated page "
+	    "are refused");
 	RUN(t_cross_page, "a cross-page seal: a slice and a widget per page at the right edge, "
 	    "one field with /Kids; a 1-page document or a slice off the page is refused");
 	RUN(t_digest_and_splice, "the range digest is SHA-256 of both ranges; a CMS too large "

@@ -16,6 +16,7 @@
 #include "check.h"
 #include "daemon/msg.h"
 #include "daemon/net/pdfjob.h"
+#include "daemon/net/pdftext.h"
 #include "daemon/net/req.h"
 #include "lib/buf.h"
 #include "lib/config.h"
@@ -217,6 +218,109 @@ test_job_steps(void)
 	buf_free(&pdf);
 }
 
+/* ---- the text helper's answer ------------------------------------------------ */
+
+#define TSV_HDR "level\tpage_num\tpar_num\tblock_num\tline_num\tword_num\tleft\ttop\t" \
+	"width\theight\tconf\ttext\n"
+/* The fixture's pages are 300 x 400 points. */
+#define TSV_PAGE(n) "1\t" #n "\t0\t0\t0\t0\t0.000000\t0.000000\t300.000000\t400.000000\t-1\t###PAGE###\n"
+
+static const char tsv_words[] = TSV_HDR TSV_PAGE(1) TSV_PAGE(2)
+    "5\t2\t2\t0\t0\t0\t100.00\t100.00\t98.00\t14.00\t100\t甲方（盖章）：\n";
+static const char tsv_blank[] = TSV_HDR TSV_PAGE(1) TSV_PAGE(2);
+
+/* A job on a 2-page PDF with opts, given the helper's answer r: in *out. */
+static void
+text_job(const char *opts, const struct pdftext_result *r, int want_rc, struct req_err *e,
+    struct pdfjob **out)
+{
+	struct buf pdf;
+
+	*out = NULL;
+	fixture_mkpdf(&pdf, 2, NULL, NULL);
+	CHECK_RC(pdfjob_new(&cfg, pdf.data, pdf.len, opts, "demo", out, e), 0);
+	buf_free(&pdf);
+	if (*out == NULL)
+		abort();
+	CHECK_RC(pdfjob_text(*out, r, e), want_rc);
+}
+
+static void
+test_job_text(void)
+{
+	static const char plain[] = "{\"document_name\":\"a.pdf\",\"x\":10,\"y\":20,\"width\":50}";
+	static const char near[] = "{\"document_name\":\"a.pdf\",\"near_text\":\"甲方（盖章）\","
+	    "\"width\":60}";
+	struct pdftext_result r = { .status = PDFTEXT_OK, .text = (const uint8_t *)tsv_words,
+	    .text_len = sizeof(tsv_words) - 1 };
+	struct pdfjob *j;
+	struct msg_sign *v;
+	struct req_err e;
+	uint8_t *png = NULL;
+	size_t png_len = 0;
+
+	CHECK(fixture_mkpng(40, 20, &png, &png_len) == 0);
+	/* Words: the text goes to the monitor, nothing unreadable. */
+	text_job(plain, &r, 0, &e, &j);
+	v = pdfjob_sign_msg(j);
+	CHECK(v->text != NULL && v->text_len == strlen("甲方（盖章）：") &&
+	    memcmp(v->text, "甲方（盖章）：", v->text_len) == 0 && v->text_unreadable[0] == '\0');
+	pdfjob_free(j);
+	/* No usable character, a malformed output, a failed helper: why, no text. */
+	r.text = (const uint8_t *)tsv_blank;
+	r.text_len = sizeof(tsv_blank) - 1;
+	text_job(plain, &r, 0, &e, &j);
+	v = pdfjob_sign_msg(j);
+	CHECK(v->text == NULL);
+	CHECK_CONTAINS(v->text_unreadable, "it has no text");
+	pdfjob_free(j);
+	r.text = (const uint8_t *)"level\tnope\n";
+	r.text_len = 12;
+	text_job(plain, &r, 0, &e, &j);
+	CHECK_CONTAINS(pdfjob_sign_msg(j)->text_unreadable, "output could not be read");
+	pdfjob_free(j);
+	r = (struct pdftext_result){ .status = PDFTEXT_TIMEOUT };
+	cfg.pdf.text_seconds = 7;
+	text_job(plain, &r, 0, &e, &j);
+	CHECK_CONTAINS(pdfjob_sign_msg(j)->text_unreadable, "longer than pdf.text_seconds (7 s)");
+	pdfjob_free(j);
+	r = (struct pdftext_result){ .status = PDFTEXT_GONE };
+	text_job(plain, &r, 0, &e, &j);
+	CHECK_CONTAINS(pdfjob_sign_msg(j)->text_unreadable, "not running");
+	pdfjob_free(j);
+	/* near_text without readable text: 422 pdf_text_unreadable. */
+	text_job(near, &r, SB_EINVAL, &e, &j);
+	CHECK(e.status == 422 && strcmp(e.code, "pdf_text_unreadable") == 0);
+	pdfjob_free(j);
+	/* near_text found: page 2, right of the phrase (100 + 6/7 of 98 = 184),
+	 * centred on its line (400 - 107 = 293) for a 60 x 30 seal: y 278. */
+	r = (struct pdftext_result){ .status = PDFTEXT_OK, .text = (const uint8_t *)tsv_words,
+	    .text_len = sizeof(tsv_words) - 1 };
+	text_job(near, &r, 0, &e, &j);
+	CHECK_RC(pdfjob_prepare(j, png, png_len, &e), 0);
+	v = pdfjob_sign_msg(j);
+	CHECK(v->pdf.page == 2 && v->pdf.x == 18400 && v->pdf.y == 27800);
+	pdfjob_free(j);
+	/* ... moved inside the page when it would stand out of it */
+	text_job("{\"document_name\":\"a.pdf\",\"near_text\":\"甲方\",\"width\":200}", &r, 0,
+	    &e, &j);
+	CHECK_RC(pdfjob_prepare(j, png, png_len, &e), 0);
+	CHECK(pdfjob_sign_msg(j)->pdf.x == 10000);	/* 128 + 200 > 300: 100 */
+	pdfjob_free(j);
+	/* not there, or not on the page asked */
+	text_job("{\"document_name\":\"a.pdf\",\"near_text\":\"乙方\",\"width\":60}", &r,
+	    SB_EINVAL, &e, &j);
+	CHECK(e.status == 422 && strcmp(e.code, "pdf_text_not_found") == 0);
+	CHECK_CONTAINS(e.message, "not in the document");
+	pdfjob_free(j);
+	text_job("{\"document_name\":\"a.pdf\",\"near_text\":\"甲方\",\"page\":1,"
+	    "\"width\":60}", &r, SB_EINVAL, &e, &j);
+	CHECK(e.status == 422 && strcmp(e.code, "pdf_text_not_found") == 0);
+	CHECK_CONTAINS(e.message, "not on page 1");
+	pdfjob_free(j);
+	free(png);
+}
+
 int
 main(void)
 {
@@ -230,5 +334,8 @@ main(void)
 	    "on two pages but not on one, a page past the end 400 with the count, not a PDF 422");
 	RUN(test_job_steps, "a job: the input's hash, the ByteRange's digest, the CMS spliced, "
 	    "the output's hash of the bytes that leave; a CMS that does not fit is refused");
+	RUN(test_job_text, "the text helper's answer: words to the monitor; no text, bad output, "
+	    "a timeout or no helper say why; near_text places right of the phrase, inside "
+	    "the page, or 422 pdf_text_unreadable / pdf_text_not_found");
 	return check_done();
 }
