@@ -788,6 +788,248 @@ it_ledger_verify(struct con *c)
 	return 0;
 }
 
+/* ---- the auditor: the ledger and its alerts, a screen at a time ---------- */
+
+#define PAGE_ROWS 10		/* entries a screen: with the prompts, 80x24 */
+
+/* s printed in at most cols bytes, control characters as '?', cut on a
+ * UTF-8 character boundary: ledger text never drives the terminal. */
+static void
+put_clean(const char *s, size_t cols)
+{
+	size_t n = strlen(s);
+
+	if (n > cols) {
+		n = cols;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		putchar((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
+}
+
+/* Unix milliseconds as "YYYY-MM-DD HH:MM:SS" (UTC). */
+static void
+utc_text(json_int_t ms, char *out, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms < 0 || gmtime_r(&t, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M:%S",
+	    &tm) == 0)
+		snprintf(out, cap, "%s", "?");
+}
+
+/* A ledger entry (an item of ADM_LEDGER_ENTRIES) on one line. */
+static void
+entry_line(json_t *item)
+{
+	json_t *e = json_object_get(item, "entry");
+	char when[32], line[256];
+
+	utc_text(json_integer_value(json_object_get(e, "time")), when, sizeof(when));
+	snprintf(line, sizeof(line), "%6lld %s %-16.16s %-12.12s %-12.12s %s",
+	    (long long)json_integer_value(json_object_get(item, "seq")), when,
+	    jget(e, "action"), jget(e, "actor"), jget(e, "seal"), jget(e, "result"));
+	put_clean(line, 79);
+	putchar('\n');
+}
+
+/* Every field of a ledger entry, one a line; the CMS by its size only. */
+static void
+entry_whole(json_t *item)
+{
+	json_t *e = json_object_get(item, "entry"), *v;
+	const char *k;
+	char *t;
+
+	printf("entry %lld:\n", (long long)json_integer_value(json_object_get(item, "seq")));
+	json_object_foreach(e, k, v) {
+		printf("  %s: ", k);
+		if (strcmp(k, "cms") == 0 && json_is_string(v)) {
+			printf("(%zu characters of base64)\n", strlen(json_string_value(v)));
+			continue;
+		}
+		if (json_is_string(v))
+			put_clean(json_string_value(v), 70);
+		else if ((t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
+			put_clean(t, 70);
+			free(t);
+		}
+		putchar('\n');
+	}
+}
+
+/* An alert (an item of ADM_ALERTS) on two lines: when, what, and its sentence. */
+static void
+alert_lines(json_t *a)
+{
+	char when[32], line[256];
+
+	utc_text(json_integer_value(json_object_get(a, "time")), when, sizeof(when));
+	snprintf(line, sizeof(line), "%s %-18.18s seal %-12.12s by %s (entry %lld)", when,
+	    jget(a, "kind"), jget(a, "seal")[0] ? jget(a, "seal") : "-", jget(a, "principal"),
+	    (long long)json_integer_value(json_object_get(a, "about_seq")));
+	put_clean(line, 79);
+	printf("\n    ");
+	put_clean(jget(a, "detail"), 75);
+	putchar('\n');
+}
+
+/* Ask the time range: 0 and *from, *to (0: no bound), or TTY_* / TTY_BAD. */
+static int
+ask_range(const struct con *c, uint64_t *from, uint64_t *to)
+{
+	char f[LINE_MAX_MENU], t[LINE_MAX_MENU];
+	struct field fl[] = {
+		{ "from YYYY-MM-DD[THH:MM:SSZ] (empty: the beginning): ", f, sizeof(f), 1 },
+		{ "to, not included (empty: now): ", t, sizeof(t), 1 },
+	};
+	int rc;
+
+	*from = *to = 0;
+	if ((rc = ask_fields(c, fl, 2, NULL)) != 1)
+		return rc;
+	if ((f[0] && parse_utc(f, "from", from) != 0) || (t[0] && parse_utc(t, "to", to) != 0))
+		return TTY_BAD;
+	return 1;
+}
+
+/* After a page: 1 for the next one, 0 to stop, or TTY_IDLE / TTY_EOF; a
+ * number shows that entry of page (when entries) and asks again. */
+static int
+page_next(const struct con *c, json_t *page, int more, int entries)
+{
+	char a[LINE_MAX_MENU];
+	json_t *it;
+	size_t i;
+	int rc;
+
+	for (;;) {
+		printf("%s%sq: back: ", more ? "n: next page, " : "(the end) ",
+		    entries ? "a seq: that entry whole, " : "");
+		if ((rc = tty_read_line(STDIN_FILENO, a, sizeof(a), 0, c->idle)) == TTY_IDLE ||
+		    rc == TTY_EOF)
+			return rc;
+		if (rc != TTY_OK || strcmp(a, "q") == 0 || (!more && strcmp(a, "n") == 0))
+			return 0;
+		if (more && strcmp(a, "n") == 0)
+			return 1;
+		i = json_array_size(page);
+		if (entries && a[0] != '\0' && strspn(a, "0123456789") == strlen(a))
+			json_array_foreach(page, i, it)
+				if (strtoll(a, NULL, 10) == json_integer_value(json_object_get(it,
+				    "seq")))
+					break;
+		if (i < json_array_size(page))
+			entry_whole(json_array_get(page, i));
+		else
+			printf("input refused: n, q%s\n", entries ? " or a seq shown above" : "");
+	}
+}
+
+/* Pages of m's kind (entries or alerts) from start on, shown until q. */
+static int
+browse(struct con *c, int entries, const char *seal, const char *who, const char *kind,
+    uint64_t from, uint64_t to)
+{
+	uint64_t start = 0;
+	struct ipc_msg m;
+	json_t *j = NULL, *arr, *it;
+	size_t i;
+	int st, rc, more;
+
+	for (;;) {
+		if ((entries ? audit_entries_msg(&m, start, PAGE_ROWS, seal, who, from, to) :
+		    audit_alerts_msg(&m, start, PAGE_ROWS, kind, from, to)) != 0)
+			return 0;
+		st = call(c, &m, &j);
+		ipc_msg_free(&m);
+		if (st != 200) {
+			if (st > 0)
+				say_error(j);
+			json_decref(j);
+			return 0;
+		}
+		arr = json_object_get(j, entries ? "entries" : "alerts");
+		more = json_is_true(json_object_get(j, "more"));
+		if (entries && json_array_size(arr) > 0)
+			printf("   seq time (UTC)          action           actor        seal"
+			    "         result\n");
+		json_array_foreach(arr, i, it)
+			entries ? entry_line(it) : alert_lines(it);
+		if (json_array_size(arr) == 0)
+			printf("%s\n", more ? "(none on this page)" : entries ? "no entries" :
+			    "no alerts");
+		start = (uint64_t)json_integer_value(json_object_get(j, "next"));
+		rc = page_next(c, arr, more, entries);
+		json_decref(j);
+		j = NULL;
+		if (rc != 1)
+			return ANSWER(rc);
+	}
+}
+
+static int
+it_ledger_browse(struct con *c)
+{
+	char seal[MSG_ID_MAX], who[MSG_ID_MAX];
+	struct field f[] = {
+		{ "seal id (empty: any): ", seal, sizeof(seal), 1 },
+		{ "person or application (empty: anyone): ", who, sizeof(who), 1 },
+	};
+	uint64_t from, to;
+	int rc;
+
+	if ((rc = ask_fields(c, f, 2, NULL)) != 1 || (rc = ask_range(c, &from, &to)) != 1)
+		return ANSWER(rc);
+	return browse(c, 1, seal, who, "", from, to);
+}
+
+static void
+show_bundle(json_t *j)
+{
+	char *t = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+
+	/* JSON escapes control characters and (ENSURE_ASCII) all non-ASCII: the
+	 * text cannot drive the terminal. Long lines (the CMS) wrap. */
+	printf("----- BEGIN EVIDENCE BUNDLE -----\n%s\n----- END EVIDENCE BUNDLE -----\n"
+	    "(save the lines between the markers as bundle.json; check it with "
+	    "sealctl verify-evidence)\n", t ? t : "{}");
+	free(t);
+}
+
+static int
+it_evidence(struct con *c)
+{
+	char seq[24];
+	struct field f[] = {
+		{ "the signature's ledger entry (seq): ", seq, sizeof(seq), 0 },
+	};
+	struct ipc_msg m;
+	int rc;
+
+	if ((rc = ask_fields(c, f, 1, NULL)) == 1 && audit_evidence_msg(&m, seq) == 0)
+		(void)menu_send(c, &m, show_bundle);
+	return ANSWER(rc);
+}
+
+static int
+it_alerts(struct con *c)
+{
+	char kind[MSG_ALERT_KIND_MAX];
+	struct field f[] = {
+		{ "kind (outside_hours, seal_not_active, burst, repeated_refusals,\n"
+		  "      revoked_certificate; empty: all): ", kind, sizeof(kind), 1 },
+	};
+	uint64_t from, to;
+	int rc;
+
+	if ((rc = ask_fields(c, f, 1, NULL)) != 1 || (rc = ask_range(c, &from, &to)) != 1)
+		return ANSWER(rc);
+	return browse(c, 0, "", "", kind, from, to);
+}
+
 /* The menu: an item for a role ("*": everyone); fn NULL: not built yet,
  * shown as such and never as working. */
 struct item {
@@ -817,9 +1059,11 @@ static const struct item items[] = {
 	{ "Add a sensitive word", "secadmin", it_words_add },
 	{ "Remove a sensitive word", "secadmin", it_words_remove },
 	{ "Create a seal (its image pasted as base64)", "secadmin", it_seal_create },
+	{ "List alerts", "secadmin", it_alerts },
 	{ "Verify the ledger", "auditor", it_ledger_verify },
-	{ "Browse the ledger (not available yet)", "auditor", NULL },
-	{ "List alerts (not available yet)", "auditor", NULL },
+	{ "Browse the ledger", "auditor", it_ledger_browse },
+	{ "List alerts", "auditor", it_alerts },
+	{ "Export a signature's evidence bundle (as text)", "auditor", it_evidence },
 };
 #define ITEMS_N (sizeof(items) / sizeof(items[0]))
 

@@ -88,6 +88,11 @@ usage(FILE *f)
 	    "  words add --word TEXT [--category C]   (the sensitive-word library)\n"
 	    "  words list\n"
 	    "  words remove --id w-N\n"
+	    "  ledger entries [--seal ID] [--principal NAME] [--from T] [--to T]\n"
+	    "      [--start SEQ] [--count N]      (the auditor; T: YYYY-MM-DD[THH:MM:SSZ])\n"
+	    "  alerts list [--kind KIND] [--from T] [--to T] [--start SEQ] [--count N]\n"
+	    "  evidence --seq N          (the auditor) a signature's evidence bundle, as\n"
+	    "                            sealctl evidence prints it\n"
 	    "  menu [--template FILE]    (also: no command) the interactive console menu;\n"
 	    "                            with no config yet, it offers first boot (sealprov\n"
 	    "                            firstboot, with this template)\n"
@@ -390,9 +395,8 @@ grant_number(const char *arg, const char *what, uint32_t *v)
 	return 0;
 }
 
-/* "2026-01-31" (midnight) or "2026-01-31T09:30:00Z", UTC. */
-static int
-grant_time(const char *arg, const char *what, uint64_t *v)
+int
+parse_utc(const char *arg, const char *what, uint64_t *v)
 {
 	struct tm tm = { 0 };
 	const char *end;
@@ -506,8 +510,8 @@ grant_options(const struct opts *o, struct adm_grant_add *v)
 	    &v->n_apps) != 0) ||
 	    (o->per_day && grant_number(o->per_day, "--per-day", &v->per_day) != 0) ||
 	    (o->per_month && grant_number(o->per_month, "--per-month", &v->per_month) != 0) ||
-	    (o->from && grant_time(o->from, "--from", &v->valid_from) != 0) ||
-	    (o->to && grant_time(o->to, "--to", &v->valid_to) != 0) ||
+	    (o->from && parse_utc(o->from, "--from", &v->valid_from) != 0) ||
+	    (o->to && parse_utc(o->to, "--to", &v->valid_to) != 0) ||
 	    (o->hours && grant_hours(o->hours, &v->hours) != 0) ||
 	    (o->days && grant_days(o->days, &v->days) != 0) ||
 	    (o->approval && grant_approval(o->approval, v) != 0))
@@ -743,6 +747,161 @@ cmd_words_remove(const struct opts *o)
 	return rc;
 }
 
+/* ---- the auditor's reads: the ledger and its alerts ----------------------- */
+
+int
+audit_entries_msg(struct ipc_msg *m, uint64_t start, uint32_t count, const char *seal,
+    const char *principal, uint64_t from, uint64_t to)
+{
+	struct msg_ledger_entries v;
+
+	memset(&v, 0, sizeof(v));
+	v.start = start;
+	v.count = count;
+	v.from_ms = from * 1000;
+	v.to_ms = to ? to * 1000 : UINT64_MAX;
+	if (fits(v.seal, sizeof(v.seal), seal, "seal") != 0 ||
+	    fits(v.principal, sizeof(v.principal), principal, "principal") != 0)
+		return -1;
+	if (v.from_ms >= v.to_ms) {
+		fprintf(stderr, "sealadm: the time range is empty (from is not before to)\n");
+		return -1;
+	}
+	if (msg_ledger_entries_enc(m, 1, &v) != 0) {
+		fprintf(stderr, "sealadm: a filter is not valid (a seal or principal id: "
+		    "A-Z a-z 0-9 . _ -)\n");
+		return -1;
+	}
+	m->type = ADM_LEDGER_ENTRIES;
+	return 0;
+}
+
+int
+audit_alerts_msg(struct ipc_msg *m, uint64_t start, uint32_t count, const char *kind,
+    uint64_t from, uint64_t to)
+{
+	struct msg_alerts v;
+
+	memset(&v, 0, sizeof(v));
+	v.start = start;
+	v.count = count;
+	v.from_ms = from * 1000;
+	v.to_ms = to ? to * 1000 : UINT64_MAX;
+	if (fits(v.kind, sizeof(v.kind), kind, "kind") != 0)
+		return -1;
+	if (v.from_ms >= v.to_ms) {
+		fprintf(stderr, "sealadm: the time range is empty (from is not before to)\n");
+		return -1;
+	}
+	if (msg_alerts_enc(m, 1, &v) != 0) {
+		fprintf(stderr, "sealadm: a filter is not valid\n");
+		return -1;
+	}
+	m->type = ADM_ALERTS;
+	return 0;
+}
+
+int
+audit_evidence_msg(struct ipc_msg *m, const char *text)
+{
+	struct msg_evidence v;
+	char *end;
+
+	memset(&v, 0, sizeof(v));
+	errno = 0;
+	v.seq = strtoull(text, &end, 10);
+	if (*text < '0' || *text > '9' || *end != '\0' || errno != 0) {
+		fprintf(stderr, "sealadm: a ledger sequence number is digits, from 0\n");
+		return -1;
+	}
+	if (msg_evidence_enc(m, 1, &v) != 0)
+		return -1;
+	m->type = ADM_EVIDENCE;
+	return 0;
+}
+
+/* --start and --count (default 0 and 100), and --from, --to. */
+static int
+paging(const struct opts *o, uint64_t *start, uint32_t *count, uint64_t *from, uint64_t *to)
+{
+	char *end;
+	unsigned long long v;
+
+	*start = 0;
+	*count = 100;
+	*from = *to = 0;
+	if (o->start != NULL) {
+		v = strtoull(o->start, &end, 10);
+		if (*o->start < '0' || *o->start > '9' || *end != '\0') {
+			fprintf(stderr, "sealadm: --start: a ledger sequence number, from 0\n");
+			return -1;
+		}
+		*start = v;
+	}
+	if (o->count != NULL) {
+		v = strtoull(o->count, &end, 10);
+		if (*o->count < '0' || *o->count > '9' || *end != '\0' || v < 1 || v > 1000) {
+			fprintf(stderr, "sealadm: --count: 1 to 1000\n");
+			return -1;
+		}
+		*count = (uint32_t)v;
+	}
+	if ((o->from && parse_utc(o->from, "--from", from) != 0) ||
+	    (o->to && parse_utc(o->to, "--to", to) != 0))
+		return -1;
+	return 0;
+}
+
+static int
+cmd_ledger_entries(const struct opts *o)
+{
+	uint64_t start, from, to;
+	uint32_t count;
+	struct ipc_msg m;
+	int rc;
+
+	if (paging(o, &start, &count, &from, &to) != 0 ||
+	    audit_entries_msg(&m, start, count, o->seal ? o->seal : "",
+	    o->principal ? o->principal : "", from, to) != 0)
+		return 2;
+	rc = exchange(o, &m, show_json);
+	ipc_msg_free(&m);
+	return rc;
+}
+
+static int
+cmd_alerts(const struct opts *o)
+{
+	uint64_t start, from, to;
+	uint32_t count;
+	struct ipc_msg m;
+	int rc;
+
+	if (paging(o, &start, &count, &from, &to) != 0 ||
+	    audit_alerts_msg(&m, start, count, o->kind ? o->kind : "", from, to) != 0)
+		return 2;
+	rc = exchange(o, &m, show_json);
+	ipc_msg_free(&m);
+	return rc;
+}
+
+static int
+cmd_evidence(const struct opts *o)
+{
+	struct ipc_msg m;
+	int rc;
+
+	if (o->seq == NULL) {
+		fprintf(stderr, "sealadm: evidence needs --seq N (a signature's ledger entry)\n");
+		return 2;
+	}
+	if (audit_evidence_msg(&m, o->seq) != 0)
+		return 2;
+	rc = exchange(o, &m, show_json);
+	ipc_msg_free(&m);
+	return rc;
+}
+
 static int
 cmd_simple(const struct opts *o, uint16_t type)
 {
@@ -858,6 +1017,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "user", 1, NULL, 1014 }, { "passphrase-fd", 1, NULL, 1015 },
 		{ "session-fd", 1, NULL, 1016 }, { "template", 1, NULL, 1017 },
 		{ "csr", 1, NULL, 1018 }, { "valid-days", 1, NULL, 1019 },
+		{ "start", 1, NULL, 1020 }, { "count", 1, NULL, 1021 },
+		{ "seq", 1, NULL, 1022 },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -909,6 +1070,9 @@ parse(int argc, char **argv, struct opts *o)
 		case 1017: o->template = optarg; break;
 		case 1018: o->csr = optarg; break;
 		case 1019: o->valid_days = optarg; break;
+		case 1020: o->start = optarg; break;
+		case 1021: o->count = optarg; break;
+		case 1022: o->seq = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -994,6 +1158,12 @@ main(int argc, char **argv)
 		rc = cmd_simple(&o, ADM_WORD_LIST);
 	else if (strcmp(noun, "words") == 0 && strcmp(verb, "remove") == 0)
 		rc = cmd_words_remove(&o);
+	else if (strcmp(noun, "ledger") == 0 && strcmp(verb, "entries") == 0)
+		rc = cmd_ledger_entries(&o);
+	else if (strcmp(noun, "alerts") == 0 && (strcmp(verb, "list") == 0 || !verb[0]))
+		rc = cmd_alerts(&o);
+	else if (strcmp(noun, "evidence") == 0 && !verb[0])
+		rc = cmd_evidence(&o);
 	else if (strcmp(noun, "menu") == 0 && !verb[0])
 		rc = menu_main(o.socket, cfg);
 	else if (strcmp(noun, "login") == 0 && !verb[0])

@@ -34,6 +34,8 @@ struct opts {
 	const char *user, *pass_fd, *session_fd;
 	const char *template;			/* the first-boot template */
 	const char *csr, *valid_days;		/* enrol */
+	const char *start, *count;		/* ledger entries, alerts: paging */
+	const char *seq;			/* evidence */
 	/* the session the command runs under (--session-fd; main reads it, and
 	 * wipes it): "" for none */
 	char session[MSG_SESSION_MAX];
@@ -53,6 +55,25 @@ int show_unseal(json_t *j);
 /* The whole file at path ("-": stdin), at most max bytes; in secret memory
  * when secret. 0, or -1 with the reason printed. */
 int read_file(const char *path, size_t max, int secret, uint8_t **out, size_t *len);
+
+/* "2026-01-31" (midnight) or "2026-01-31T09:30:00Z", UTC, as seconds; 0,
+ * or -1 with a message naming what. */
+int parse_utc(const char *arg, const char *what, uint64_t *secs);
+
+/*
+ * The console auditor's reads (ADM_LEDGER_ENTRIES, ADM_ALERTS) as messages
+ * in *m: the ledger's entries from seq start on (count of them) that match
+ * seal, principal (actor or on-behalf-of) and the times [from, to) in
+ * seconds (0: no bound); or the alerts of kind. "" for a filter not given.
+ * 0, or -1 (a bad filter, said why).
+ */
+int audit_entries_msg(struct ipc_msg *m, uint64_t start, uint32_t count, const char *seal,
+    const char *principal, uint64_t from, uint64_t to);
+int audit_alerts_msg(struct ipc_msg *m, uint64_t start, uint32_t count, const char *kind,
+    uint64_t from, uint64_t to);
+/* ADM_EVIDENCE for the signature entry whose number is text (digits); 0,
+ * or -1 said why. */
+int audit_evidence_msg(struct ipc_msg *m, const char *text);
 
 /* command split at spaces (no shell, at most 15 words) run and waited
  * for: its exit status, or -1 when it could not run. */

@@ -102,6 +102,10 @@ enum msg_type {
 					   certificate request, issued and registered */
 	ADM_POWER = 248,		/* struct adm_power: ledger a power-off or
 					   reboot that sealadm then runs */
+	ADM_LEDGER_ENTRIES = 249,	/* struct msg_ledger_entries (who unused):
+					   the console auditor browses the ledger */
+	ADM_ALERTS = 250,		/* struct msg_alerts (who unused) */
+	ADM_EVIDENCE = 251,		/* struct msg_evidence (who unused) */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */

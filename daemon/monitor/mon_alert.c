@@ -369,15 +369,46 @@ kind_known(const char *k)
 	return 0;
 }
 
+/* A page of the alerts v's filters and p's scope let through, as the reply. */
+static int
+alerts_reply(struct mon *mon, const struct store_principal *p, const struct msg_alerts *v,
+    uint32_t id, struct ipc_msg *reply)
+{
+	struct alert_scope *sc;
+	uint64_t size, cur;
+	json_t *arr;
+	int rc;
+
+	if (v->kind[0] != '\0' && !kind_known(v->kind))
+		return mon_reply_err(reply, id, 400, "bad_query", "kind: one of outside_hours, "
+		    "seal_not_active, burst, repeated_refusals, revoked_certificate");
+	if ((sc = calloc(1, sizeof(*sc))) == NULL || (arr = json_array()) == NULL) {
+		free(sc);
+		return SB_ENOMEM;
+	}
+	sc->mon = mon;
+	sc->p = p;
+	for (size_t i = 0; i < p->n_roles && !sc->all; i++)
+		sc->all = strcmp(p->roles[i].role, "secadmin") == 0 ||
+		    strcmp(p->roles[i].role, "auditor") == 0;
+	size = ledger_size(mon->ledger);
+	cur = v->start;
+	rc = alerts_page(mon, sc, v, size, arr, &cur);
+	free(sc);
+	if (rc != 0) {
+		json_decref(arr);
+		return mon_reply_err(reply, id, 503, "ledger_unavailable", "%s",
+		    sb_strerror(rc));
+	}
+	return mon_reply_json(reply, id, 200, json_pack("{s:o,s:I,s:b}", "alerts", arr,
+	    "next", (json_int_t)(cur > size ? size : cur), "more", cur < size));
+}
+
 int
 mon_alerts_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct msg_alerts v;
 	struct store_principal p;
-	struct alert_scope *sc;
-	uint64_t size, cur;
-	json_t *arr;
-	int rc;
 
 	if (msg_alerts_dec(m, &v) != 0)
 		return SB_EINVAL;
@@ -385,27 +416,20 @@ mon_alerts_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return 0;
 	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
-	if (v.kind[0] != '\0' && !kind_known(v.kind))
-		return mon_reply_err(reply, m->id, 400, "bad_query", "kind: one of outside_hours, "
-		    "seal_not_active, burst, repeated_refusals, revoked_certificate");
-	if ((sc = calloc(1, sizeof(*sc))) == NULL || (arr = json_array()) == NULL) {
-		free(sc);
-		return SB_ENOMEM;
-	}
-	sc->mon = mon;
-	sc->p = &p;
-	for (size_t i = 0; i < p.n_roles && !sc->all; i++)
-		sc->all = strcmp(p.roles[i].role, "secadmin") == 0 ||
-		    strcmp(p.roles[i].role, "auditor") == 0;
-	size = ledger_size(mon->ledger);
-	cur = v.start;
-	rc = alerts_page(mon, sc, &v, size, arr, &cur);
-	free(sc);
-	if (rc != 0) {
-		json_decref(arr);
-		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s",
-		    sb_strerror(rc));
-	}
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:o,s:I,s:b}", "alerts", arr,
-	    "next", (json_int_t)(cur > size ? size : cur), "more", cur < size));
+	return alerts_reply(mon, &p, &v, m->id, reply);
+}
+
+/* The console's secadmin and auditor see every alert. */
+int
+mon_adm_alerts(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct msg_alerts v;
+	struct store_principal p;
+
+	if (msg_alerts_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_query", "malformed filters");
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	mon_console_auditor(&p);
+	return alerts_reply(mon, &p, &v, m->id, reply);
 }

@@ -77,6 +77,14 @@ int mon_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_tsa(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_ledger_sth(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* The console's auditor as a principal: the auditor role over the whole
+ * unit tree, for the ledger's and the alerts' scope. */
+void mon_console_auditor(struct store_principal *p);
+/* ADM_LEDGER_ENTRIES and ADM_ALERTS: as the HTTP reads, for the console. */
+int mon_adm_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_alerts(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* ADM_EVIDENCE: a signature's evidence bundle, as GET /v1/evidence/{seq}. */
+int mon_adm_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_units_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);

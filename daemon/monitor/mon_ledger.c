@@ -202,28 +202,22 @@ entries_within_budget(json_t *arr)
 	return arr;
 }
 
-int
-mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+/* A page of entries that v's filters and p's scope let through, as the reply. */
+static int
+entries_reply(struct mon *mon, const struct store_principal *p,
+    const struct msg_ledger_entries *v, uint32_t id, struct ipc_msg *reply)
 {
-	struct msg_ledger_entries v;
-	struct store_principal p;
 	json_t *arr = NULL, *last;
 	uint64_t next;
 	size_t got;
 	int rc, more;
 
-	if (msg_ledger_entries_dec(m, &v) != 0)
-		return SB_EINVAL;
-	if (mon_require_ready(mon, m->id, reply) != 0)
-		return 0;
-	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
-		return 0;
-	if (v.count == 0 || v.count > LEDGER_LIST_MAX)
-		return mon_reply_err(reply, m->id, 400, "bad_query",
+	if (v->count == 0 || v->count > LEDGER_LIST_MAX)
+		return mon_reply_err(reply, id, 400, "bad_query",
 		    "count must be 1 to %d", LEDGER_LIST_MAX);
 	/* Filters and the caller's scope: mon_stats.c. */
-	if ((rc = mon_entries_page(mon, &p, &v, &arr, &next, &more)) != 0)
-		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s",
+	if ((rc = mon_entries_page(mon, p, v, &arr, &next, &more)) != 0)
+		return mon_reply_err(reply, id, 503, "ledger_unavailable", "%s",
 		    sb_strerror(rc));
 	got = json_array_size(arr);
 	arr = entries_within_budget(arr);
@@ -232,8 +226,50 @@ mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		next = (uint64_t)json_integer_value(json_object_get(last, "seq")) + 1;
 		more = 1;
 	}
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:o,s:I,s:b}", "entries", arr,
+	return mon_reply_json(reply, id, 200, json_pack("{s:o,s:I,s:b}", "entries", arr,
 	    "next", (json_int_t)next, "more", more));
+}
+
+int
+mon_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct msg_ledger_entries v;
+	struct store_principal p;
+
+	if (msg_ledger_entries_dec(m, &v) != 0)
+		return SB_EINVAL;
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
+		return 0;
+	return entries_reply(mon, &p, &v, m->id, reply);
+}
+
+void
+mon_console_auditor(struct store_principal *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", "console-auditor");
+	snprintf(p->kind, sizeof(p->kind), "%s", "person");
+	snprintf(p->unit, sizeof(p->unit), "%s", STORE_ROOT_UNIT);
+	snprintf(p->state, sizeof(p->state), "%s", "active");
+	p->n_roles = 1;
+	snprintf(p->roles[0].role, sizeof(p->roles[0].role), "%s", "auditor");
+	snprintf(p->roles[0].unit, sizeof(p->roles[0].unit), "%s", STORE_ROOT_UNIT);
+}
+
+int
+mon_adm_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct msg_ledger_entries v;
+	struct store_principal p;
+
+	if (msg_ledger_entries_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_query", "malformed filters");
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	mon_console_auditor(&p);
+	return entries_reply(mon, &p, &v, m->id, reply);
 }
 
 static json_t *
@@ -342,17 +378,48 @@ evidence_bundle(struct mon *mon, uint64_t seq, const struct buf *entry,
 	return o;
 }
 
-int
-mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+/* The evidence bundle of signature entry seq, as the reply. */
+static int
+evidence_reply(struct mon *mon, uint64_t seq, uint32_t id, struct ipc_msg *reply)
 {
 	uint8_t path[MERKLE_MAX_PATH * MERKLE_HASH_LEN];
-	struct store_principal p;
-	struct msg_evidence v;
 	struct ledger_sth sth;
 	struct buf entry;
 	json_t *parsed = NULL, *o;
 	size_t n = 0;
 	int rc;
+
+	buf_init(&entry, LEDGER_ENTRY_MAX);
+	rc = ledger_entry_get(mon->ledger, seq, &entry);
+	if (rc == 0 && ((parsed = json_loadb((const char *)entry.data, entry.len, 0, NULL)) == NULL ||
+	    !json_is_string(json_object_get(parsed, "cms"))))
+		rc = SB_ENOTFOUND;
+	if (rc != 0) {
+		json_decref(parsed);
+		buf_free(&entry);
+		return mon_reply_err(reply, id, 404, "not_found",
+		    "entry %llu is not a signature in the ledger", (unsigned long long)seq);
+	}
+	if ((rc = sth_current(mon, seq, &sth)) == 0)
+		rc = ledger_inclusion_proof(mon->ledger, seq, sth.tree_size, path, &n);
+	if (rc != 0) {
+		json_decref(parsed);
+		buf_free(&entry);
+		return mon_reply_err(reply, id, 503, rc == SB_EHSM ? "hsm_unavailable" :
+		    "ledger_unavailable", "no tree head covers this entry yet: %s",
+		    sb_strerror(rc));
+	}
+	o = evidence_bundle(mon, seq, &entry, &sth, path, n, parsed);
+	json_decref(parsed);
+	buf_free(&entry);
+	return mon_reply_json(reply, id, 200, o);
+}
+
+int
+mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct store_principal p;
+	struct msg_evidence v;
 
 	if (msg_evidence_dec(m, &v) != 0)
 		return SB_EINVAL;
@@ -360,28 +427,17 @@ mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return 0;
 	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
-	buf_init(&entry, LEDGER_ENTRY_MAX);
-	rc = ledger_entry_get(mon->ledger, v.seq, &entry);
-	if (rc == 0 && ((parsed = json_loadb((const char *)entry.data, entry.len, 0, NULL)) == NULL ||
-	    !json_is_string(json_object_get(parsed, "cms"))))
-		rc = SB_ENOTFOUND;
-	if (rc != 0) {
-		json_decref(parsed);
-		buf_free(&entry);
-		return mon_reply_err(reply, m->id, 404, "not_found",
-		    "entry %llu is not a signature in the ledger", (unsigned long long)v.seq);
-	}
-	if ((rc = sth_current(mon, v.seq, &sth)) == 0)
-		rc = ledger_inclusion_proof(mon->ledger, v.seq, sth.tree_size, path, &n);
-	if (rc != 0) {
-		json_decref(parsed);
-		buf_free(&entry);
-		return mon_reply_err(reply, m->id, 503, rc == SB_EHSM ? "hsm_unavailable" :
-		    "ledger_unavailable", "no tree head covers this entry yet: %s",
-		    sb_strerror(rc));
-	}
-	o = evidence_bundle(mon, v.seq, &entry, &sth, path, n, parsed);
-	json_decref(parsed);
-	buf_free(&entry);
-	return mon_reply_json(reply, m->id, 200, o);
+	return evidence_reply(mon, v.seq, m->id, reply);
+}
+
+int
+mon_adm_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct msg_evidence v;
+
+	if (msg_evidence_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	if (mon_require_ready(mon, m->id, reply) != 0)
+		return 0;
+	return evidence_reply(mon, v.seq, m->id, reply);
 }

@@ -113,6 +113,9 @@ static const struct admin_route {
 	{ ADM_PASSWD, mon_adm_passwd, OPEN, "change a passphrase" },
 	{ ADM_SESSION, mon_adm_session, OPEN, "see the session" },
 	{ ADM_LEDGER_VERIFY, mon_adm_ledger_verify, OPEN, "verify the ledger" },
+	{ ADM_LEDGER_ENTRIES, mon_adm_ledger_entries, AUD, "browse the ledger" },
+	{ ADM_ALERTS, mon_adm_alerts, SEC | AUD, "list alerts" },
+	{ ADM_EVIDENCE, mon_adm_evidence, AUD, "export evidence" },
 };
 
 static const struct admin_route *

@@ -23,6 +23,7 @@ SYS_P='sys admin passphrase'
 AUD_P='auditor-passphrase-3'
 printf '%s\n' "$SAM_P" >"$T/sam.p"
 printf '%s\n' "$SYS_P" >"$T/sys.p"
+printf '%s\n' "$AUD_P" >"$T/aud.p"
 printf 'too-short\n' >"$T/short.p"
 
 # drive WHAT SCENARIO ARGS...: console.exp's scenario passes.
@@ -83,6 +84,7 @@ cat >"$T/want.secadmin" <<'EOF'
  11) Add a sensitive word
  12) Remove a sensitive word
  13) Create a seal (its image pasted as base64)
+ 14) List alerts
 EOF
 cat >"$T/want.sysadmin" <<'EOF'
   1) Status
@@ -101,8 +103,9 @@ cat >"$T/want.auditor" <<'EOF'
   2) Unseal: enter my share
   3) Change my passphrase
   4) Verify the ledger
-  5) Browse the ledger (not available yet)
-  6) List alerts (not available yet)
+  5) Browse the ledger
+  6) List alerts
+  7) Export a signature's evidence bundle (as text)
 EOF
 for r in secadmin:sam:SAM_P sysadmin:sys:SYS_P auditor:aud:AUD_P; do
 	role=${r%%:*} rest=${r#*:}
@@ -119,6 +122,9 @@ drive "an item not built yet says so and shows the menu again" \
 	item sys "$SYS_P" 7 "not available yet: this comes in a later release"
 drive "the auditor verifies the ledger from the menu: intact" \
 	item aud "$AUD_P" 4 "ledger verified: intact"
+$A login --user aud --passphrase-fd 3 3<"$T/aud.p" >"$T/aud.tok" 2>"$T/err"
+expect "sealadm ledger entries while sealed: 503 sealed" 1 'sealed' -- \
+	$A --session-fd 3 ledger entries 3<"$T/aud.tok"
 
 # ---- a wrong passphrase, lockout -----------------------------------------
 drive "a wrong passphrase is refused" refused aud "wrong passphrase 1" "wrong username or passphrase"
@@ -166,6 +172,36 @@ expect "enrol on a sealed appliance: 503 sealed (the CA key is in the HSM)" 1 \
 share() { grep -v '^#' "$D/shares/sbx-test-share-$1.txt" | grep -v '^[[:space:]]*$' | head -n 1; }
 drive "the secadmin enters a share through the menu: 1 of 2" unseal sam "$SAM_P" "$(share 1)" "share accepted: 1 of 2"
 drive "the sysadmin enters another: the appliance is ready" unseal sys "$SYS_P" "$(share 3)" "unsealed: the appliance is ready"
+
+# ---- the auditor: the ledger and its alerts --------------------------------
+drive "the auditor browses the ledger ten entries a screen, sees one whole, lists alerts" \
+	browse aud "$AUD_P"
+$A login --user aud --passphrase-fd 3 3<"$T/aud.p" >"$T/aud.tok" 2>"$T/err"
+$A login --user sam --passphrase-fd 3 3<"$T/sam.p" >"$T/sam.tok" 2>"$T/err"
+out=$($A --session-fd 3 ledger entries --start 1 --count 2 3<"$T/aud.tok" 2>&1)
+if [ "$(jq -r '[.entries[].seq] | join(",")' <<<"$out")" = "1,2" ] &&
+	[ "$(jq -r '.more' <<<"$out")" = true ] && [ "$(jq -r '.next' <<<"$out")" = 3 ]; then
+	ok "sealadm ledger entries: the auditor reads entries 1 and 2, and where to go on"
+else
+	nok "sealadm ledger entries --start 1 --count 2: $out"
+fi
+out=$($A --session-fd 3 ledger entries --from 2020-01-01 --to 2020-01-02 3<"$T/aud.tok" 2>&1)
+if [ "$(jq -r '.entries | length' <<<"$out")" = 0 ]; then
+	ok "sealadm ledger entries: a time range with nothing in it is empty"
+else
+	nok "sealadm ledger entries --from --to: $out"
+fi
+expect "sealadm ledger entries: the secadmin may not browse the ledger (403 forbidden_role)" 1 \
+	'forbidden_role.*may not browse the ledger' -- $A --session-fd 3 ledger entries 3<"$T/sam.tok"
+expect "sealadm ledger entries: --count past 1000 is refused" 2 '\-\-count: 1 to 1000' -- \
+	$A --session-fd 3 ledger entries --count 1001 3<"$T/aud.tok"
+expect "sealadm ledger entries: an empty time range is refused" 2 'the time range is empty' -- \
+	$A --session-fd 3 ledger entries --from 2026-02-01 --to 2026-01-01 3<"$T/aud.tok"
+expect "sealadm alerts list: the secadmin lists alerts (none)" 0 '"alerts": \[\]' -- \
+	$A --session-fd 3 alerts list 3<"$T/sam.tok"
+expect "sealadm alerts list: an unknown kind is refused" 1 'bad_query' -- \
+	$A --session-fd 3 alerts list --kind nonsense 3<"$T/aud.tok"
+expect "sealadm ledger entries needs a login" 1 'login_required' -- $A ledger entries
 expect "status says ready" 0 '"state": "ready"' -- $A status
 $A status >"$T/status.json" 2>&1
 if jq -e '.clock == "unsynchronised" and .disk.free_bytes > 0 and .disk.total_bytes >= .disk.free_bytes and

@@ -120,6 +120,25 @@ expect "verify-evidence against another trust anchor fails the certificate check
 expect "evidence of a refusal is not found (exit 1 with the API's code)" 1 "not_found" -- \
 	"$S" evidence 0 -o "$T/none.json"
 
+# --- the same bundle from the console's auditor (sealadm evidence) ----------------------
+printf 'console auditor pass 7\n' >"$T/aud.p"
+sealadm_as admin add --user testaud --role auditor --passphrase-fd 3 3<"$T/aud.p" >/dev/null &&
+	"$BIN/sealadm" --config "$D/seald.yaml" login --user testaud --passphrase-fd 3 \
+	3<"$T/aud.p" >"$T/aud.tok" || nok "a console auditor logs in"
+AUD="$BIN/sealadm --config $D/seald.yaml --session-fd 3"
+if $AUD evidence --seq "$seq" 3<"$T/aud.tok" >"$T/adm-bundle.json" 2>"$T/err" &&
+	"$S" verify-evidence --trust "$CA" "$T/adm-bundle.json" | grep -q "evidence: VALID"; then
+	ok "sealadm evidence: the console auditor's bundle passes verify-evidence offline"
+else
+	nok "sealadm evidence --seq $seq: $(head -c 300 "$T/adm-bundle.json") $(cat "$T/err")"
+fi
+expect "sealadm evidence of a refusal is not found" 1 "not_found" -- \
+	$AUD evidence --seq 0 3<"$T/aud.tok"
+expect "sealadm evidence: a seq that is not a number is refused" 2 "digits, from 0" -- \
+	$AUD evidence --seq 12x 3<"$T/aud.tok"
+expect "sealadm evidence: the secadmin may not export evidence (403 forbidden_role)" 1 \
+	"forbidden_role" -- sealadm_as evidence --seq "$seq"
+
 # --- transport errors ------------------------------------------------------------------
 expect "a server certificate from another CA fails the TLS handshake with the reason" 1 \
 	"server certificate: (unable to get local issuer certificate|self-signed)" -- \
