@@ -43,6 +43,7 @@ struct con {
 	char session[MSG_SESSION_MAX];
 	char user[MSG_ADMIN_USER_MAX];
 	char role[MSG_ROLE_MAX];
+	int must_change;		/* the passphrase was chosen for this admin */
 };
 
 /* Say what is wrong with a line that read_line refused; TTY_IDLE and TTY_EOF
@@ -73,9 +74,9 @@ ask(const struct con *c, const char *prompt, char *buf, size_t cap, int hidden)
 	return TTY_OK;
 }
 
-/* y/N: 1 for yes, 0 for no (said "cancelled"), or TTY_IDLE / TTY_EOF. */
+/* y/N: 1 for yes, 0 for anything else, or TTY_IDLE / TTY_EOF. */
 static int
-confirm(const struct con *c, const char *what)
+yes_no(const struct con *c, const char *what)
 {
 	char a[LINE_MAX_MENU];
 	int rc;
@@ -83,10 +84,18 @@ confirm(const struct con *c, const char *what)
 	printf("%s [y/N]: ", what);
 	if ((rc = tty_read_line(STDIN_FILENO, a, sizeof(a), 0, c->idle)) == TTY_IDLE || rc == TTY_EOF)
 		return rc;
-	if (rc == TTY_OK && (strcmp(a, "y") == 0 || strcmp(a, "Y") == 0 || strcmp(a, "yes") == 0))
-		return 1;
-	printf("cancelled\n");
-	return 0;
+	return rc == TTY_OK && (strcmp(a, "y") == 0 || strcmp(a, "Y") == 0 || strcmp(a, "yes") == 0);
+}
+
+/* As yes_no, saying "cancelled" for no: the question before a change. */
+static int
+confirm(const struct con *c, const char *what)
+{
+	int rc = yes_no(c, what);
+
+	if (rc == 0)
+		printf("cancelled\n");
+	return rc;
 }
 
 /* Send m (as c's session, once logged in); its reply's HTTP status and JSON
@@ -258,13 +267,15 @@ ask_new_pass(const struct con *c, char *pass, char *again)
 	return TTY_OK;
 }
 
+/* Change c's passphrase: 1 when changed, 0 when not (said why), or
+ * TTY_IDLE / TTY_EOF. */
 static int
-it_passwd(struct con *c)
+passwd_change(struct con *c)
 {
 	struct adm_passwd *v = secret_alloc(sizeof(*v));
 	char *again = secret_alloc(MSG_PASS_MAX + 1);
 	struct ipc_msg m;
-	int rc = TTY_EOF;
+	int rc = TTY_EOF, done = 0;
 
 	if (v != NULL && again != NULL) {
 		snprintf(v->session, sizeof(v->session), "%s", c->session);
@@ -272,12 +283,23 @@ it_passwd(struct con *c)
 		if (rc == TTY_OK)
 			rc = ask_new_pass(c, v->new_pass, again);
 		if (rc == TTY_OK && (rc = confirm(c, "Change your passphrase?")) == 1 &&
-		    adm_passwd_enc(&m, 1, v) == 0 && menu_send(c, &m, NULL) == 0)
+		    adm_passwd_enc(&m, 1, v) == 0 && menu_send(c, &m, NULL) == 0) {
 			printf("passphrase changed\n");
+			c->must_change = 0;
+			done = 1;
+		}
 	}
 	secret_free(&v);
 	secret_free(&again);
-	return rc < 0 && rc != TTY_BAD ? rc : 0;
+	return done ? 1 : rc < 0 && rc != TTY_BAD ? rc : 0;
+}
+
+static int
+it_passwd(struct con *c)
+{
+	int rc = passwd_change(c);
+
+	return rc == 1 ? 0 : rc;
 }
 
 static int
@@ -302,6 +324,14 @@ it_admin_add(struct con *c)
 		}
 		if (rc == TTY_OK)
 			rc = ask_new_pass(c, v->pass, again);
+		/* Not for the first account: its owner is the one typing. */
+		if (rc == TTY_OK && c->session[0] != '\0') {
+			if ((rc = yes_no(c, "Must they replace this passphrase at their first "
+			    "login?")) >= 0) {
+				v->must_change = rc == 1;
+				rc = TTY_OK;
+			}
+		}
 		snprintf(q, sizeof(q), "Add administrator %s (%s)?", v->user, v->role);
 		if (rc == TTY_OK && (rc = confirm(c, q)) == 1 && adm_admin_add_enc(&m, 1, v) == 0 &&
 		    menu_send(c, &m, NULL) == 0)
@@ -928,10 +958,10 @@ page_next(const struct con *c, json_t *page, int more, int entries)
 	}
 }
 
-/* Pages of m's kind (entries or alerts) from start on, shown until q. */
+/* Pages of entries matching f (entries) or alerts of kind in f's range,
+ * shown until q. */
 static int
-browse(struct con *c, int entries, const char *seal, const char *who, const char *kind,
-    uint64_t from, uint64_t to)
+browse(struct con *c, int entries, const struct audit_filter *f, const char *kind)
 {
 	uint64_t start = 0;
 	struct ipc_msg m;
@@ -940,8 +970,8 @@ browse(struct con *c, int entries, const char *seal, const char *who, const char
 	int st, rc, more;
 
 	for (;;) {
-		if ((entries ? audit_entries_msg(&m, start, PAGE_ROWS, seal, who, from, to) :
-		    audit_alerts_msg(&m, start, PAGE_ROWS, kind, from, to)) != 0)
+		if ((entries ? audit_entries_msg(&m, start, PAGE_ROWS, f) :
+		    audit_alerts_msg(&m, start, PAGE_ROWS, kind, f->from, f->to)) != 0)
 			return 0;
 		st = call(c, &m, &j);
 		ipc_msg_free(&m);
@@ -973,17 +1003,19 @@ browse(struct con *c, int entries, const char *seal, const char *who, const char
 static int
 it_ledger_browse(struct con *c)
 {
-	char seal[MSG_ID_MAX], who[MSG_ID_MAX];
-	struct field f[] = {
+	char seal[MSG_ID_MAX], who[MSG_ID_MAX], unit[MSG_ID_MAX], name[MSG_NAME_MAX];
+	struct field fl[] = {
 		{ "seal id (empty: any): ", seal, sizeof(seal), 1 },
 		{ "person or application (empty: anyone): ", who, sizeof(who), 1 },
+		{ "org unit, with its subunits (empty: all): ", unit, sizeof(unit), 1 },
+		{ "document name contains (empty: any): ", name, sizeof(name), 1 },
 	};
-	uint64_t from, to;
+	struct audit_filter f = { seal, who, unit, name, 0, 0 };
 	int rc;
 
-	if ((rc = ask_fields(c, f, 2, NULL)) != 1 || (rc = ask_range(c, &from, &to)) != 1)
+	if ((rc = ask_fields(c, fl, 4, NULL)) != 1 || (rc = ask_range(c, &f.from, &f.to)) != 1)
 		return ANSWER(rc);
-	return browse(c, 1, seal, who, "", from, to);
+	return browse(c, 1, &f, "");
 }
 
 static void
@@ -1022,12 +1054,12 @@ it_alerts(struct con *c)
 		{ "kind (outside_hours, seal_not_active, burst, repeated_refusals,\n"
 		  "      revoked_certificate; empty: all): ", kind, sizeof(kind), 1 },
 	};
-	uint64_t from, to;
+	struct audit_filter af = { "", "", "", "", 0, 0 };
 	int rc;
 
-	if ((rc = ask_fields(c, f, 1, NULL)) != 1 || (rc = ask_range(c, &from, &to)) != 1)
+	if ((rc = ask_fields(c, f, 1, NULL)) != 1 || (rc = ask_range(c, &af.from, &af.to)) != 1)
 		return ANSWER(rc);
-	return browse(c, 0, "", "", kind, from, to);
+	return browse(c, 0, &af, kind);
 }
 
 /* The menu: an item for a role ("*": everyone); fn NULL: not built yet,
@@ -1192,6 +1224,7 @@ login_send(struct con *c, const char *user, const char *pass)
 		snprintf(c->user, sizeof(c->user), "%s", jget(j, "user"));
 		snprintf(c->role, sizeof(c->role), "%s", jget(j, "role"));
 		c->idle = (unsigned)json_integer_value(json_object_get(j, "idle_seconds"));
+		c->must_change = json_is_true(json_object_get(j, "must_change"));
 	} else if (st > 0)
 		printf("login refused: %s\n", jget(json_object_get(j, "error"), "message"));
 	json_decref(j);
@@ -1276,7 +1309,17 @@ menu_main(const char *sock, const struct config *cfg)
 	for (;;) {
 		if (bootstrap_offer(&c) == TTY_EOF || login_prompt(&c) != 0)
 			return 0;
-		rc = menu_loop(&c);
+		if (c.must_change) {
+			/* Nothing else until the admin's own passphrase replaces it. */
+			printf("Your passphrase was chosen by another administrator: choose "
+			    "your own now.\n");
+			if ((rc = passwd_change(&c)) == 1)
+				rc = menu_loop(&c);
+			else if (rc == 0)
+				rc = 0;	/* not changed: logged out */
+		} else {
+			rc = menu_loop(&c);
+		}
 		if (rc == TTY_IDLE)
 			printf("\nlogged out (idle)\n");
 		else if (rc == 0)
@@ -1413,6 +1456,7 @@ cmd_admin_add(const struct opts *o)
 
 	if (v == NULL)
 		return 1;
+	v->must_change = o->must_change;
 	if (o->user == NULL || o->n_roles != 1 || o->pass_fd == NULL)
 		fprintf(stderr, "sealadm: admin add needs --user, one --role and --passphrase-fd\n");
 	else if (fits(v->user, sizeof(v->user), o->user, "--user") == 0 &&

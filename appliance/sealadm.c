@@ -88,8 +88,9 @@ usage(FILE *f)
 	    "  words add --word TEXT [--category C]   (the sensitive-word library)\n"
 	    "  words list\n"
 	    "  words remove --id w-N\n"
-	    "  ledger entries [--seal ID] [--principal NAME] [--from T] [--to T]\n"
-	    "      [--start SEQ] [--count N]      (the auditor; T: YYYY-MM-DD[THH:MM:SSZ])\n"
+	    "  ledger entries [--seal ID] [--principal NAME] [--unit ID] [--document-name TEXT]\n"
+	    "      [--from T] [--to T] [--start SEQ] [--count N]\n"
+	    "                            (the auditor; T: YYYY-MM-DD[THH:MM:SSZ])\n"
 	    "  alerts list [--kind KIND] [--from T] [--to T] [--start SEQ] [--count N]\n"
 	    "  evidence --seq N          (the auditor) a signature's evidence bundle, as\n"
 	    "                            sealctl evidence prints it\n"
@@ -100,6 +101,7 @@ usage(FILE *f)
 	    "  logout --session-fd N\n"
 	    "  admin add --user NAME --role sysadmin|secadmin|auditor --passphrase-fd N\n"
 	    "      [--session-fd N]      (no session: only the first account, a secadmin)\n"
+	    "      [--must-change]       (they replace the passphrase before anything else)\n"
 	    "\n"
 	    "Every command but status, unseal, menu, login, logout and admin add runs as a\n"
 	    "logged-in administrator: --session-fd N reads the token `sealadm login` printed.\n",
@@ -750,26 +752,29 @@ cmd_words_remove(const struct opts *o)
 /* ---- the auditor's reads: the ledger and its alerts ----------------------- */
 
 int
-audit_entries_msg(struct ipc_msg *m, uint64_t start, uint32_t count, const char *seal,
-    const char *principal, uint64_t from, uint64_t to)
+audit_entries_msg(struct ipc_msg *m, uint64_t start, uint32_t count,
+    const struct audit_filter *f)
 {
 	struct msg_ledger_entries v;
 
 	memset(&v, 0, sizeof(v));
 	v.start = start;
 	v.count = count;
-	v.from_ms = from * 1000;
-	v.to_ms = to ? to * 1000 : UINT64_MAX;
-	if (fits(v.seal, sizeof(v.seal), seal, "seal") != 0 ||
-	    fits(v.principal, sizeof(v.principal), principal, "principal") != 0)
+	v.from_ms = f->from * 1000;
+	v.to_ms = f->to ? f->to * 1000 : UINT64_MAX;
+	if (fits(v.seal, sizeof(v.seal), f->seal, "seal") != 0 ||
+	    fits(v.principal, sizeof(v.principal), f->principal, "principal") != 0 ||
+	    fits(v.unit, sizeof(v.unit), f->unit, "unit") != 0 ||
+	    fits(v.document_name, sizeof(v.document_name), f->document_name,
+	    "document name") != 0)
 		return -1;
 	if (v.from_ms >= v.to_ms) {
 		fprintf(stderr, "sealadm: the time range is empty (from is not before to)\n");
 		return -1;
 	}
 	if (msg_ledger_entries_enc(m, 1, &v) != 0) {
-		fprintf(stderr, "sealadm: a filter is not valid (a seal or principal id: "
-		    "A-Z a-z 0-9 . _ -)\n");
+		fprintf(stderr, "sealadm: a filter is not valid (a seal, principal or unit id: "
+		    "A-Z a-z 0-9 . _ -; a document name: text without control characters)\n");
 		return -1;
 	}
 	m->type = ADM_LEDGER_ENTRIES;
@@ -855,14 +860,15 @@ paging(const struct opts *o, uint64_t *start, uint32_t *count, uint64_t *from, u
 static int
 cmd_ledger_entries(const struct opts *o)
 {
-	uint64_t start, from, to;
+	struct audit_filter f = { o->seal ? o->seal : "", o->principal ? o->principal : "",
+	    o->unit ? o->unit : "", o->document_name ? o->document_name : "", 0, 0 };
+	uint64_t start;
 	uint32_t count;
 	struct ipc_msg m;
 	int rc;
 
-	if (paging(o, &start, &count, &from, &to) != 0 ||
-	    audit_entries_msg(&m, start, count, o->seal ? o->seal : "",
-	    o->principal ? o->principal : "", from, to) != 0)
+	if (paging(o, &start, &count, &f.from, &f.to) != 0 ||
+	    audit_entries_msg(&m, start, count, &f) != 0)
 		return 2;
 	rc = exchange(o, &m, show_json);
 	ipc_msg_free(&m);
@@ -1018,7 +1024,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "session-fd", 1, NULL, 1016 }, { "template", 1, NULL, 1017 },
 		{ "csr", 1, NULL, 1018 }, { "valid-days", 1, NULL, 1019 },
 		{ "start", 1, NULL, 1020 }, { "count", 1, NULL, 1021 },
-		{ "seq", 1, NULL, 1022 },
+		{ "seq", 1, NULL, 1022 }, { "must-change", 0, NULL, 1023 },
+		{ "document-name", 1, NULL, 1024 },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -1073,6 +1080,8 @@ parse(int argc, char **argv, struct opts *o)
 		case 1020: o->start = optarg; break;
 		case 1021: o->count = optarg; break;
 		case 1022: o->seq = optarg; break;
+		case 1023: o->must_change = 1; break;
+		case 1024: o->document_name = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}

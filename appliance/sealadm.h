@@ -36,6 +36,8 @@ struct opts {
 	const char *csr, *valid_days;		/* enrol */
 	const char *start, *count;		/* ledger entries, alerts: paging */
 	const char *seq;			/* evidence */
+	const char *document_name;		/* ledger entries */
+	int must_change;			/* admin add --must-change */
 	/* the session the command runs under (--session-fd; main reads it, and
 	 * wipes it): "" for none */
 	char session[MSG_SESSION_MAX];
@@ -60,15 +62,22 @@ int read_file(const char *path, size_t max, int secret, uint8_t **out, size_t *l
  * or -1 with a message naming what. */
 int parse_utc(const char *arg, const char *what, uint64_t *secs);
 
+/* The ledger filters of the console: "" for one not given. */
+struct audit_filter {
+	const char *seal, *principal;	/* principal: the actor or the one acted for */
+	const char *unit;		/* entries of the seals in its subtree */
+	const char *document_name;	/* text the document name contains */
+	uint64_t from, to;		/* [from, to) in seconds; 0: no bound */
+};
+
 /*
  * The console auditor's reads (ADM_LEDGER_ENTRIES, ADM_ALERTS) as messages
  * in *m: the ledger's entries from seq start on (count of them) that match
- * seal, principal (actor or on-behalf-of) and the times [from, to) in
- * seconds (0: no bound); or the alerts of kind. "" for a filter not given.
- * 0, or -1 (a bad filter, said why).
+ * f; or the alerts of kind in [from, to). "" for a filter not given. 0, or
+ * -1 (a bad filter, said why).
  */
-int audit_entries_msg(struct ipc_msg *m, uint64_t start, uint32_t count, const char *seal,
-    const char *principal, uint64_t from, uint64_t to);
+int audit_entries_msg(struct ipc_msg *m, uint64_t start, uint32_t count,
+    const struct audit_filter *f);
 int audit_alerts_msg(struct ipc_msg *m, uint64_t start, uint32_t count, const char *kind,
     uint64_t from, uint64_t to);
 /* ADM_EVIDENCE for the signature entry whose number is text (digits); 0,

@@ -289,6 +289,13 @@ entries_filters_ok(const struct msg_ledger_entries *v)
 	n = strnlen(v->principal, sizeof(v->principal));
 	if (n == sizeof(v->principal) || (n > 0 && !msg_principal_ok(v->principal, n)))
 		return 0;
+	n = strnlen(v->unit, sizeof(v->unit));
+	if (n == sizeof(v->unit) || strspn(v->unit, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+		return 0;
+	n = strnlen(v->document_name, sizeof(v->document_name));
+	if (n == sizeof(v->document_name) || (n > 0 && !msg_text_line_ok(v->document_name, n)))
+		return 0;
 	return v->from_ms < v->to_ms;
 }
 
@@ -306,6 +313,8 @@ msg_ledger_entries_enc(struct ipc_msg *m, uint32_t id, const struct msg_ledger_e
 	PUT(ipc_put_str(m, v->principal));
 	PUT(ipc_put_u64(m, v->from_ms));
 	PUT(ipc_put_u64(m, v->to_ms));
+	PUT(ipc_put_str(m, v->unit));
+	PUT(ipc_put_str(m, v->document_name));
 	return enc_done(m, rc);
 }
 
@@ -319,6 +328,8 @@ msg_ledger_entries_dec(struct ipc_msg *m, struct msg_ledger_entries *v)
 	GET(ipc_get_str(m, v->principal, sizeof(v->principal)));
 	GET(ipc_get_u64(m, &v->from_ms));
 	GET(ipc_get_u64(m, &v->to_ms));
+	GET(ipc_get_str(m, v->unit, sizeof(v->unit)));
+	GET(ipc_get_str(m, v->document_name, sizeof(v->document_name)));
 	if (!entries_filters_ok(v))
 		return SB_EINVAL;
 	return ipc_get_end(m);
@@ -926,6 +937,7 @@ adm_admin_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_admin_add *v)
 	PUT(ipc_put_str(m, v->user));
 	PUT(ipc_put_str(m, v->role));
 	PUT(ipc_put_str(m, v->pass));
+	PUT(v->must_change > 1 ? SB_EINVAL : ipc_put_u8(m, v->must_change));
 	return enc_done(m, rc);
 }
 
@@ -936,7 +948,8 @@ adm_admin_add_dec(struct ipc_msg *m, struct adm_admin_add *v)
 	GET(ipc_get_str(m, v->user, sizeof(v->user)));
 	GET(ipc_get_str(m, v->role, sizeof(v->role)));
 	GET(ipc_get_str(m, v->pass, sizeof(v->pass)));
-	if (!session_ok(v->session))
+	GET(ipc_get_u8(m, &v->must_change));
+	if (!session_ok(v->session) || v->must_change > 1)
 		return SB_EINVAL;
 	return ipc_get_end(m);
 }

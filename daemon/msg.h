@@ -210,6 +210,8 @@ struct msg_ledger_entries {
 	char principal[MSG_ID_MAX];	/* "" or a principal name: actor or on_behalf_of */
 	uint64_t from_ms;		/* entry time >= from_ms (unix ms); 0: no bound */
 	uint64_t to_ms;			/* entry time < to_ms; UINT64_MAX: no bound */
+	char unit[MSG_ID_MAX];		/* "" or a unit: entries of seals in its subtree */
+	char document_name[MSG_NAME_MAX];	/* "" or text the document name contains */
 };
 
 /* Inclusion: a = seq, b = tree size (0: current). Consistency: a = first, b = second. */
@@ -389,6 +391,8 @@ struct adm_admin_add {
 	char user[MSG_ADMIN_USER_MAX];
 	char role[MSG_ROLE_MAX];
 	char pass[MSG_PASS_MAX + 1];
+	uint8_t must_change;		/* 1: the passphrase was chosen for them;
+					   they replace it before anything else */
 };
 
 struct adm_login {

@@ -121,10 +121,14 @@ ledger_entries_cmd(struct ctl *c, int argc, char **argv)
 		{ "principal", required_argument, NULL, 'p' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "document-name", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *filter[4] = { NULL, NULL, NULL, NULL };	/* seal, principal, from, to */
-	static const char *const fname[4] = { "seal", "principal", "from", "to" };
+	static const char opt_of[6] = { 'S', 'p', 'f', 't', 'u', 'd' };
+	static const char *const fname[6] = { "seal", "principal", "from", "to", "unit",
+	    "document_name" };
+	const char *filter[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
 	unsigned long long start = 0, count = 100;
 	char path[PATH_BUF * 4];
 	json_t *resp, *items, *it, *next;
@@ -137,17 +141,20 @@ ledger_entries_cmd(struct ctl *c, int argc, char **argv)
 		if (ch == 'n' && ctl_parse_u64(optarg, &count) == 0 && count >= 1 &&
 		    count <= PAGE)
 			continue;
-		if (ch == 'S' || ch == 'p' || ch == 'f' || ch == 't') {
-			filter[ch == 'S' ? 0 : ch == 'p' ? 1 : ch == 'f' ? 2 : 3] = optarg;
+		for (i = 0; i < 6 && ch != opt_of[i]; i++)
+			;
+		if (i < 6) {
+			filter[i] = optarg;
 			continue;
 		}
 		return ctl_usage("ledger entries: --start N (0 or more), --count M (1 to %d), "
-		    "--seal ID, --principal NAME, --from TIME, --to TIME", PAGE);
+		    "--seal ID, --principal NAME, --from TIME, --to TIME, --unit ID, "
+		    "--document-name TEXT", PAGE);
 	}
 	if (optind != argc)
 		return ctl_usage("ledger entries: unexpected argument");
 	snprintf(path, sizeof(path), "/v1/ledger/entries?start=%llu&count=%llu", start, count);
-	for (int f = 0; f < 4; f++)
+	for (int f = 0; f < 6; f++)
 		if (filter[f] != NULL && ctl_query_add(path, sizeof(path), fname[f], filter[f]) != 0)
 			return ctl_usage("ledger entries: --%s is too long", fname[f]);
 	if ((rc = ctl_call_json(c, "GET", path, NULL, &resp)) != 0)

@@ -48,6 +48,7 @@ static const char usage_text[] =
 "  ledger entries [--start N] [--count M]          ledger entries; filters:\n"
 "       [--seal ID] [--principal NAME]             ... of a seal, by or for a principal\n"
 "       [--from TIME] [--to TIME]                  ... in [from, to) (RFC 3339, UTC)\n"
+"       [--unit ID] [--document-name TEXT]         ... of a unit's seals, names with TEXT\n"
 "  ledger verify [--audit-cert PEM | --trust PEM]  recompute and check the ledger\n"
 "  evidence SEQ [-o bundle.json]                   evidence bundle of a signature\n"
 "  verify-evidence --trust PEM bundle.json         check a bundle offline\n"

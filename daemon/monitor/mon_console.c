@@ -10,9 +10,12 @@
  * ending console.idle_seconds after its last use. Failed logins are counted
  * and ledgered; at console.max_failures the account locks for
  * console.lockout_seconds, during which even the right passphrase is
- * refused. A successful login is ledgered too. No passphrase is ever
- * logged, ledgered or kept: the decoded messages live in secret memory and
- * are wiped when answered.
+ * refused (and only the right one is told why: a wrong one gets the
+ * answer an unknown name gets). A successful login is ledgered too. An
+ * account added with must_change (its passphrase chosen by a secadmin)
+ * gets sessions that may only change it. No passphrase is ever logged,
+ * ledgered or kept: the decoded messages live in secret memory and are
+ * wiped when answered.
  *
  * The bootstrap rule: ADM_ADMIN_ADD without a session is accepted only while
  * no account exists at all, and only for a secadmin (who then adds the
@@ -48,12 +51,14 @@ struct session {
 	char user[MSG_ADMIN_USER_MAX];
 	char role[MSG_ROLE_MAX];
 	long long expires;		/* CLOCK_MONOTONIC seconds */
+	int must_change;		/* only the passphrase change (and what needs no
+					   login) until it is made */
 };
 
 static struct {
 	pthread_mutex_t lock;
 	struct session s[SESSIONS_MAX];
-} sessions = { PTHREAD_MUTEX_INITIALIZER, { { "", "", "", 0 } } };
+} sessions = { PTHREAD_MUTEX_INITIALIZER, { { "", "", "", 0, 0 } } };
 
 static long long
 mono_now(void)
@@ -86,7 +91,8 @@ mon_console_failed(struct store_admin *a, long long now, unsigned max, unsigned 
 /* A new session for user in role into token; the oldest is dropped when the
  * table is full. */
 static int
-session_new(struct mon *mon, const char *user, const char *role, char token[MSG_SESSION_MAX])
+session_new(struct mon *mon, const char *user, const char *role, int must_change,
+    char token[MSG_SESSION_MAX])
 {
 	uint8_t raw[32];
 	long long now = mono_now();
@@ -110,6 +116,7 @@ session_new(struct mon *mon, const char *user, const char *role, char token[MSG_
 	snprintf(sessions.s[pick].token, MSG_SESSION_MAX, "%s", token);
 	snprintf(sessions.s[pick].user, MSG_ADMIN_USER_MAX, "%s", user);
 	snprintf(sessions.s[pick].role, MSG_ROLE_MAX, "%s", role);
+	sessions.s[pick].must_change = must_change;
 	sessions.s[pick].expires = now + (long long)mon->cfg->console.idle_seconds;
 	pthread_mutex_unlock(&sessions.lock);
 	return 0;
@@ -147,7 +154,7 @@ session_use(struct mon *mon, const char *token, int end, struct session *out)
 
 int
 mon_session_who(struct mon *mon, const char *token, char user[MSG_ADMIN_USER_MAX],
-    char role[MSG_ROLE_MAX])
+    char role[MSG_ROLE_MAX], int *must_change)
 {
 	struct session s;
 
@@ -155,19 +162,33 @@ mon_session_who(struct mon *mon, const char *token, char user[MSG_ADMIN_USER_MAX
 		return SB_ENOTFOUND;
 	snprintf(user, MSG_ADMIN_USER_MAX, "%s", s.user);
 	snprintf(role, MSG_ROLE_MAX, "%s", s.role);
+	*must_change = s.must_change;
 	secret_wipe(&s, sizeof(s));
 	return 0;
 }
 
-/* End every session of user (after a passphrase change), but keep. */
+/* End every session of user (after a passphrase change) but keep, which
+ * needs no change any more. */
 static void
 sessions_end_user(const char *user, const char *keep)
 {
 	pthread_mutex_lock(&sessions.lock);
-	for (size_t i = 0; i < SESSIONS_MAX; i++)
-		if (strcmp(sessions.s[i].user, user) == 0 && strcmp(sessions.s[i].token, keep) != 0)
+	for (size_t i = 0; i < SESSIONS_MAX; i++) {
+		if (strcmp(sessions.s[i].user, user) != 0)
+			continue;
+		if (strcmp(sessions.s[i].token, keep) != 0)
 			memset(&sessions.s[i], 0, sizeof(sessions.s[i]));
+		else
+			sessions.s[i].must_change = 0;
+	}
 	pthread_mutex_unlock(&sessions.lock);
+}
+
+int
+mon_reply_must_change(struct ipc_msg *reply, uint32_t id)
+{
+	return mon_reply_err(reply, id, 403, "passphrase_change_required", "the passphrase "
+	    "was chosen for this account: change it first (menu item 3, Change my passphrase)");
 }
 
 static int
@@ -285,6 +306,8 @@ add_allowed(struct mon *mon, const struct adm_admin_add *v, uint32_t id, struct 
 	if (!*bootstrap) {
 		if (session_use(mon, v->session, 0, &s) != 0)
 			return reply_no_session(reply, id) == 0 ? 1 : SB_ENOMEM;
+		if (s.must_change)
+			return mon_reply_must_change(reply, id) == 0 ? 1 : SB_ENOMEM;
 		if (strcmp(s.role, "secadmin") != 0)
 			return mon_reply_err(reply, id, 403, "forbidden_role",
 			    "only a secadmin adds administrators") == 0 ? 1 : SB_ENOMEM;
@@ -334,9 +357,10 @@ mon_adm_admin_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		snprintf(x->a.user, sizeof(x->a.user), "%s", v->user);
 		snprintf(x->a.role, sizeof(x->a.role), "%s", v->role);
 		x->a.created = (long long)time(NULL);
-		rc = mon_ledgered_change(mon, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "action",
+		x->a.must_change = v->must_change;
+		rc = mon_ledgered_change(mon, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "action",
 		    "admin.add", "actor", actor, "user", v->user, "role", v->role, "result", "ok",
-		    "bootstrap", x->bootstrap), add_apply, x);
+		    "bootstrap", x->bootstrap, "must_change", v->must_change), add_apply, x);
 		if (rc == SB_EEXIST)
 			rc = mon_reply_err(reply, m->id, 409, "exists", "%s already has an account",
 			    v->user);
@@ -347,8 +371,8 @@ mon_adm_admin_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 			rc = mon_reply_err(reply, m->id, 409, "too_many", "at most %d accounts",
 			    STORE_ADMINS_MAX);
 		else if (rc == 0)
-			rc = mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "user", v->user,
-			    "role", v->role));
+			rc = mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s,s:b}", "user",
+			    v->user, "role", v->role, "must_change", v->must_change));
 	}
 	secret_free(&v);
 	secret_free(&x);
@@ -386,7 +410,7 @@ login_check(struct mon *mon, struct store_admin *a, const char *pass, uint32_t i
 	if (store_admin_put(mon->store, a) != 0)
 		return mon_reply_err(reply, id, 503, "console_unavailable", "the account store "
 		    "cannot be written: no login until it can");
-	if ((rc = session_new(mon, a->user, a->role, token)) != 0)
+	if ((rc = session_new(mon, a->user, a->role, a->must_change, token)) != 0)
 		return rc;
 	if (ledger_login(mon, "admin.login", a->user, "ok") != 0) {
 		(void)session_use(mon, token, 1, &gone);
@@ -394,8 +418,9 @@ login_check(struct mon *mon, struct store_admin *a, const char *pass, uint32_t i
 		return mon_reply_err(reply, id, 503, "ledger_unavailable", "the login cannot be "
 		    "ledgered: no session");
 	}
-	rc = mon_reply_json(reply, id, 200, json_pack("{s:s,s:s,s:s,s:i}", "session", token,
-	    "user", a->user, "role", a->role, "idle_seconds", (int)c->console.idle_seconds));
+	rc = mon_reply_json(reply, id, 200, json_pack("{s:s,s:s,s:s,s:i,s:b}", "session", token,
+	    "user", a->user, "role", a->role, "idle_seconds", (int)c->console.idle_seconds,
+	    "must_change", a->must_change));
 	secret_wipe(token, sizeof(token));
 	return rc;
 }
@@ -422,9 +447,20 @@ mon_adm_login(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		(void)ledger_login(mon, "admin.login", "(unknown)", "refused:unknown_user");
 		rc = mon_reply_err(reply, m->id, 403, "login_failed", "wrong username or passphrase");
 	} else if (rc == 0 && mon_console_locked(&a, (long long)time(NULL), &left)) {
+		/*
+		 * Refused either way. Only the right passphrase learns that the
+		 * account is locked: a wrong one gets the unknown user's answer,
+		 * so that trying a name until it locks does not tell whether
+		 * it exists. The lock is not extended.
+		 */
+		rc = hash_check(a.hash, v->pass);
 		(void)ledger_login(mon, "admin.login", a.user, "refused:locked");
-		rc = mon_reply_err(reply, m->id, 423, "account_locked", "account locked after "
-		    "too many failed logins; try again in %lld s", left);
+		if (rc == 0)
+			rc = mon_reply_err(reply, m->id, 423, "account_locked", "account locked "
+			    "after too many failed logins; try again in %lld s", left);
+		else if (rc == SB_EPERM)
+			rc = mon_reply_err(reply, m->id, 403, "login_failed",
+			    "wrong username or passphrase");
 	} else if (rc == 0) {
 		rc = login_check(mon, &a, v->pass, m->id, reply);
 	}
@@ -458,8 +494,9 @@ mon_adm_session(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (session_use(mon, v.session, 0, &s) != 0)
 		return reply_no_session(reply, m->id);
 	secret_wipe(&v, sizeof(v));
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s,s:i}", "user", s.user,
-	    "role", s.role, "idle_seconds", (int)mon->cfg->console.idle_seconds));
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s,s:i,s:b}", "user", s.user,
+	    "role", s.role, "idle_seconds", (int)mon->cfg->console.idle_seconds,
+	    "must_change", s.must_change));
 }
 
 /* The checks of a passphrase change before the hash; 0 or a reply (1). */
@@ -533,6 +570,7 @@ mon_adm_passwd(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	else if (rc == 0 && (rc = hash_make(mon, v->new_pass, x->a.hash, sizeof(x->a.hash))) == 0) {
 		x->mon = mon;
 		x->a.failures = 0;
+		x->a.must_change = 0;
 		snprintf(actor, sizeof(actor), "admin:%s", s.user);
 		rc = mon_ledgered_change(mon, json_pack("{s:s,s:s,s:s,s:s}", "action",
 		    "admin.passwd", "actor", actor, "user", s.user, "result", "ok"),
@@ -562,6 +600,8 @@ mon_adm_ledger_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (session_use(mon, v.session, 0, &s) != 0)
 		return reply_no_session(reply, m->id);
 	secret_wipe(&v, sizeof(v));
+	if (s.must_change)
+		return mon_reply_must_change(reply, m->id);
 	if (strcmp(s.role, "auditor") != 0)
 		return mon_reply_err(reply, m->id, 403, "forbidden_role",
 		    "only the auditor verifies the ledger here");

@@ -167,6 +167,8 @@ int policy_role_ok(const char *role);
 int policy_roles_conflict(struct mon *mon, const struct store_principal *p, char *a, char *b,
     size_t len);
 int policy_may_sign(struct mon *mon, const struct store_principal *p, const struct store_seal *s);
+/* 1 when unit is root or in its subtree. */
+int policy_unit_below(struct mon *mon, const char *unit, const char *root);
 /* 1 when p is active and holds role over a unit whose subtree holds unit. */
 int policy_holds(struct mon *mon, const struct store_principal *p, const char *role,
     const char *unit);
@@ -361,10 +363,13 @@ int mon_adm_logout(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_passwd(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_session(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_ledger_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
-/* The admin behind a live console session (refreshed): 0 with user and
- * role, or SB_ENOTFOUND (unknown, expired, ""). */
+/* The admin behind a live console session (refreshed): 0 with user, role
+ * and whether the passphrase must be changed first, or SB_ENOTFOUND
+ * (unknown, expired, ""). */
 int mon_session_who(struct mon *mon, const char *token, char user[MSG_ADMIN_USER_MAX],
-    char role[MSG_ROLE_MAX]);
+    char role[MSG_ROLE_MAX], int *must_change);
+/* 403 passphrase_change_required: the answer to such a session. */
+int mon_reply_must_change(struct ipc_msg *reply, uint32_t id);
 /* The lockout rule alone, for a login attempt at now: 1 (and *left, the
  * seconds to wait) while a is locked, else 0. */
 int mon_console_locked(const struct store_admin *a, long long now, long long *left);

@@ -41,6 +41,11 @@ struct scope {
 		char seal[STORE_ID_MAX];
 		int visible;
 	} cache[SCOPE_CACHE];
+	size_t un;
+	struct {
+		char seal[STORE_ID_MAX];
+		int in;			/* in the unit filter's subtree */
+	} ucache[SCOPE_CACHE];
 };
 
 static const char *const entries_roles[] = { "requester", "business-auditor", NULL };
@@ -115,6 +120,27 @@ jstr(const json_t *o, const char *key)
 	return s != NULL ? s : "";
 }
 
+/* 1 when the seal belongs to the subtree of unit (an unknown seal does not). */
+static int
+seal_in_unit(struct scope *sc, const char *seal, const char *unit)
+{
+	struct store_seal s;
+	int in = 0;
+
+	for (size_t i = 0; i < sc->un; i++)
+		if (strcmp(sc->ucache[i].seal, seal) == 0)
+			return sc->ucache[i].in;
+	if (strlen(seal) < STORE_ID_MAX && store_seal_get(sc->mon->store, seal, &s) == 0) {
+		in = policy_unit_below(sc->mon, s.unit, unit);
+		store_seal_clear(&s);
+	}
+	if (sc->un < SCOPE_CACHE && strlen(seal) < STORE_ID_MAX) {
+		snprintf(sc->ucache[sc->un].seal, STORE_ID_MAX, "%s", seal);
+		sc->ucache[sc->un++].in = in;
+	}
+	return in;
+}
+
 /* 1 when item (a ledger_entry_json object) passes v's filters and the scope. */
 static int
 entry_match(struct scope *sc, const struct msg_ledger_entries *v, const json_t *item)
@@ -124,6 +150,11 @@ entry_match(struct scope *sc, const struct msg_ledger_entries *v, const json_t *
 	json_int_t t = json_integer_value(json_object_get(e, "time"));
 
 	if (v->seal[0] != '\0' && (seal == NULL || strcmp(seal, v->seal) != 0))
+		return 0;
+	if (v->document_name[0] != '\0' &&
+	    strstr(jstr(e, "document_name"), v->document_name) == NULL)
+		return 0;
+	if (v->unit[0] != '\0' && (seal == NULL || !seal_in_unit(sc, seal, v->unit)))
 		return 0;
 	if (v->principal[0] != '\0' && strcmp(jstr(e, "actor"), v->principal) != 0 &&
 	    strcmp(jstr(e, "on_behalf_of"), v->principal) != 0)

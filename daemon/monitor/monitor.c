@@ -151,7 +151,7 @@ admin_dispatch(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	char user[MSG_ADMIN_USER_MAX], role[MSG_ROLE_MAX];
 	uint8_t leaf[32];
 	uint64_t seq;
-	int rc;
+	int rc, must_change = 0;
 
 	mon->admin_role[0] = '\0';
 	if (m->type != ADM_AS) {
@@ -163,7 +163,7 @@ admin_dispatch(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return r->fn(mon, m, reply);
 	}
 	rc = adm_as_dec(m, &as);
-	if (rc == 0 && mon_session_who(mon, as.session, user, role) != 0)
+	if (rc == 0 && mon_session_who(mon, as.session, user, role, &must_change) != 0)
 		rc = SB_ENOTFOUND;
 	secret_wipe(as.session, sizeof(as.session));
 	if (rc == SB_ENOTFOUND)
@@ -171,6 +171,8 @@ admin_dispatch(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		    "not logged in, or the session ended (idle or logged out): log in again");
 	if (rc != 0 || (r = admin_route(as.type)) == NULL)
 		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed or unknown command");
+	if (must_change && r->roles != OPEN)
+		return mon_reply_must_change(reply, m->id);
 	if (r->roles != OPEN && (r->roles & role_bit(role)) == 0) {
 		log_warn("monitor: admin %s (%s) may not %s", user, role, r->what);
 		char actor[sizeof(mon->admin_actor)];

@@ -208,8 +208,8 @@ sees_all(const struct store_principal *p)
 }
 
 /* 1 when unit is root or below it (a parent chain longer than 64 is damage: no). */
-static int
-unit_below(struct mon *mon, const char *unit, const char *root)
+int
+policy_unit_below(struct mon *mon, const char *unit, const char *root)
 {
 	struct store_unit u;
 	char cur[STORE_ID_MAX];
@@ -232,7 +232,8 @@ policy_holds(struct mon *mon, const struct store_principal *p, const char *role,
 	if (strcmp(p->state, "active") != 0)
 		return 0;
 	for (size_t i = 0; i < p->n_roles; i++)
-		if (strcmp(p->roles[i].role, role) == 0 && unit_below(mon, unit, p->roles[i].unit))
+		if (strcmp(p->roles[i].role, role) == 0 &&
+		    policy_unit_below(mon, unit, p->roles[i].unit))
 			return 1;
 	return 0;
 }
@@ -252,7 +253,7 @@ policy_may_see_unit(struct mon *mon, const struct store_principal *p, const char
 	if (sees_all(p))
 		return 0;
 	for (size_t i = 0; i < p->n_roles; i++)
-		if (unit_below(mon, unit, p->roles[i].unit))
+		if (policy_unit_below(mon, unit, p->roles[i].unit))
 			return 0;
 	return SB_EPERM;
 }

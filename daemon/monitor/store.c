@@ -1786,7 +1786,8 @@ store_word_each(struct store *st, int (*fn)(void *arg, const struct store_word *
 /* ---- console admin accounts (daemon/monitor/mon_console.c) ------------------
  * A database of its own, "admin/accounts", opened on first use (its room is
  * STORE_ADMIN_DBS, outside STORE_DBS): username -> {"user","role","hash",
- * "failures","locked_until","created"}. */
+ * "failures","locked_until","created","must_change"} ("must_change" absent:
+ * false, as records made before it read). */
 
 static int
 admin_dbi(struct store *st, MDB_dbi *dbi)
@@ -1810,6 +1811,7 @@ admin_parse(const void *data, size_t len, struct store_admin *a)
 	a->failures = f < 0 || f > UINT32_MAX ? 0 : (uint32_t)f;
 	a->locked_until = (long long)json_integer_value(json_object_get(o, "locked_until"));
 	a->created = (long long)json_integer_value(json_object_get(o, "created"));
+	a->must_change = json_is_true(json_object_get(o, "must_change"));
 	json_decref(o);
 	return a->user[0] && a->hash[0] ? 0 : SB_EIO;
 }
@@ -1819,9 +1821,10 @@ static int
 admin_write(MDB_txn *txn, MDB_dbi dbi, const struct store_admin *a, unsigned flags)
 {
 	MDB_val k = { strlen(a->user), (void *)a->user }, v;
-	json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I}", "user", a->user, "role", a->role,
+	json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b}", "user", a->user, "role", a->role,
 	    "hash", a->hash, "failures", (json_int_t)a->failures,
-	    "locked_until", (json_int_t)a->locked_until, "created", (json_int_t)a->created);
+	    "locked_until", (json_int_t)a->locked_until, "created", (json_int_t)a->created,
+	    "must_change", a->must_change);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	int mrc;
 

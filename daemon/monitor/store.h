@@ -289,6 +289,8 @@ struct store_admin {
 	uint32_t failures;		/* failed logins since the last success or lockout */
 	long long locked_until;		/* Unix seconds; 0: not locked */
 	long long created;		/* Unix seconds */
+	int must_change;		/* the passphrase must be replaced before
+					   anything else (chosen by another admin) */
 };
 
 /* SB_ENOTFOUND when there is no account user. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/http.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
@@ -473,6 +474,31 @@ query_time(const struct qtext *qt, uint64_t *ms, struct req_err *e)
 	return 0;
 }
 
+/* A percent-encoded text parameter ('+' a space) into out: UTF-8 text
+ * without control characters, shorter than cap. */
+static int
+query_name(const struct qtext *qt, char *out, size_t cap, struct req_err *e)
+{
+	char raw[3 * MSG_NAME_MAX], *dec;
+	size_t n = 0;
+	int ok;
+
+	if (qt->len >= sizeof(raw))
+		return fail(e, 400, "bad_query", "%s: too long", qt->name);
+	memcpy(raw, qt->str, qt->len);
+	raw[qt->len] = '\0';
+	if ((dec = evhttp_uridecode(raw, 1, &n)) == NULL)
+		return fail(e, 500, "internal", "out of memory in the net worker");
+	ok = n > 0 && n < cap && strlen(dec) == n && msg_text_line_ok(dec, n);
+	if (ok)
+		memcpy(out, dec, n + 1);
+	free(dec);
+	if (!ok)
+		return fail(e, 400, "bad_query", "%s: 1-%zu bytes of UTF-8 text without control "
+		    "characters, percent-encoded", qt->name, cap - 1);
+	return 0;
+}
+
 int
 req_query_entries(const char *query, struct msg_ledger_entries *v, struct req_err *e)
 {
@@ -482,13 +508,25 @@ req_query_entries(const char *query, struct msg_ledger_entries *v, struct req_er
 	};
 	struct qtext ts[] = {
 		{ "seal", NULL, 0 }, { "principal", NULL, 0 }, { "from", NULL, 0 }, { "to", NULL, 0 },
+		{ "unit", NULL, 0 }, { "document_name", NULL, 0 },
 	};
 
 	memset(v->seal, 0, sizeof(v->seal));
 	memset(v->principal, 0, sizeof(v->principal));
+	memset(v->unit, 0, sizeof(v->unit));
+	memset(v->document_name, 0, sizeof(v->document_name));
 	v->from_ms = 0;
 	v->to_ms = UINT64_MAX;
-	if (query_parse_text(query, ps, 2, ts, 4, e) != 0)
+	if (query_parse_text(query, ps, 2, ts, 6, e) != 0)
+		return SB_EINVAL;
+	if (ts[4].str != NULL) {
+		if (!req_seal_id_ok(ts[4].str, ts[4].len))
+			return fail(e, 400, "bad_query",
+			    "unit: must be a unit id, 1-63 characters of A-Z a-z 0-9 . _ -");
+		memcpy(v->unit, ts[4].str, ts[4].len);
+	}
+	if (ts[5].str != NULL && query_name(&ts[5], v->document_name,
+	    sizeof(v->document_name), e) != 0)
 		return SB_EINVAL;
 	v->start = ps[0].value;
 	v->count = (uint32_t)ps[1].value;

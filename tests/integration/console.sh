@@ -143,6 +143,8 @@ else
 fi
 drive "a second wrong passphrase is refused" refused aud "wrong passphrase 2" "wrong username or passphrase"
 drive "the third (console.max_failures: 3) is refused and locks" refused aud "wrong passphrase 3" "wrong username or passphrase"
+drive "while locked, a wrong passphrase gets the unknown user's answer (the lock is not told)" \
+	refused aud "wrong passphrase 4" "wrong username or passphrase"
 drive "while locked, the right passphrase is refused: account locked, with the time left" \
 	refused aud "$AUD_P" "account locked after too many failed logins; try again in"
 if entries admin.login | grep '"user":"aud"' | grep -q '"result":"refused:locked"'; then
@@ -202,10 +204,33 @@ expect "sealadm alerts list: the secadmin lists alerts (none)" 0 '"alerts": \[\]
 expect "sealadm alerts list: an unknown kind is refused" 1 'bad_query' -- \
 	$A --session-fd 3 alerts list --kind nonsense 3<"$T/aud.tok"
 expect "sealadm ledger entries needs a login" 1 'login_required' -- $A ledger entries
+
+# ---- a passphrase chosen by another admin must be replaced first ----------------
+printf 'eve temporary pass 1\n' >"$T/eve.p"
+expect "admin add --must-change: the account is made with must_change" 0 '"must_change": true' -- \
+	$A admin add --user eve --role auditor --passphrase-fd 3 --session-fd 4 --must-change \
+	3<"$T/eve.p" 4<"$T/sam.tok"
+if entries admin.add | grep '"user":"eve"' | grep -q '"must_change":true'; then
+	ok "the admin.add entry says must_change"
+else
+	nok "eve's admin.add entry: $(entries admin.add | grep '"user":"eve"')"
+fi
+$A login --user eve --passphrase-fd 3 3<"$T/eve.p" >"$T/eve.tok" 2>"$T/err"
+expect "until she changes it, her session may do nothing else (403 passphrase_change_required)" \
+	1 'passphrase_change_required: the passphrase was chosen for this account: change it first' -- \
+	$A --session-fd 3 ledger entries --count 1 3<"$T/eve.tok"
+drive "at the menu, declining the change logs her out" mustchange eve 'eve temporary pass 1' \
+	'eve own passphrase 22' n
+drive "at the menu, she must choose her own passphrase before any item" mustchange eve \
+	'eve temporary pass 1' 'eve own passphrase 22' y
+printf 'eve own passphrase 22\n' >"$T/eve2.p"
+$A login --user eve --passphrase-fd 3 3<"$T/eve2.p" >"$T/eve.tok" 2>"$T/err"
+expect "with her own passphrase her session works" 0 '"entries"' -- \
+	$A --session-fd 3 ledger entries --count 1 3<"$T/eve.tok"
 expect "status says ready" 0 '"state": "ready"' -- $A status
 $A status >"$T/status.json" 2>&1
 if jq -e '.clock == "unsynchronised" and .disk.free_bytes > 0 and .disk.total_bytes >= .disk.free_bytes and
-	([.certificates[] | select(.days_left > 0)] | length) == 4 and .admins == 3' "$T/status.json" >/dev/null; then
+	([.certificates[] | select(.days_left > 0)] | length) == 4 and .admins == 4' "$T/status.json" >/dev/null; then
 	ok "status adds what the console sees: the clock, the data disk and the four certificates' expiry"
 else
 	nok "status details: $(head -c 600 "$T/status.json")"

@@ -89,9 +89,9 @@ fi
 entries() { mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -a "\"action\":\"$1\"" | sed 's/^ //'; }
 adds=$(entries admin.add)
 if [ "$(grep -c '"result":"ok"' <<<"$adds")" = 3 ] &&
-	head -n 1 <<<"$adds" | grep -q '"bootstrap":true,"result":"ok","role":"secadmin".*"user":"sam"' &&
-	grep -q '"actor":"admin:sam","bootstrap":false,"result":"ok","role":"sysadmin".*"user":"sys"' <<<"$adds"; then
-	ok "the three accounts are ledgered: the secadmin first (bootstrap), the others by her"
+	head -n 1 <<<"$adds" | grep -q '"bootstrap":true,"must_change":false,"result":"ok","role":"secadmin".*"user":"sam"' &&
+	grep -q '"actor":"admin:sam","bootstrap":false,"must_change":false,"result":"ok","role":"sysadmin".*"user":"sys"' <<<"$adds"; then
+	ok "the three accounts are ledgered: the secadmin first (bootstrap), the others by her, each with their own passphrase"
 else
 	nok "admin.add entries: $adds"
 fi

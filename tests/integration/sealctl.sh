@@ -132,6 +132,35 @@ if $AUD evidence --seq "$seq" 3<"$T/aud.tok" >"$T/adm-bundle.json" 2>"$T/err" &&
 else
 	nok "sealadm evidence --seq $seq: $(head -c 300 "$T/adm-bundle.json") $(cat "$T/err")"
 fi
+# --- searching by document name and by unit -------------------------------------------
+out=$("$S" ledger entries --count 1000 --document-name "42 (final)" 2>/dev/null)
+if [ "$(grep -c . <<<"$out")" -ge 1 ] && ! grep -v 'Contract 42 (final)\.pdf' <<<"$out" | grep -q .; then
+	ok "sealctl ledger entries --document-name: only entries whose name holds the text"
+else
+	nok "sealctl ledger entries --document-name: $out"
+fi
+expect "sealctl ledger entries --document-name that nothing holds: no entries" 0 '^$' -- \
+	"$S" ledger entries --count 1000 --document-name "no such 名字"
+out=$($AUD ledger entries --count 1000 --document-name "contract.txt" 3<"$T/aud.tok")
+if [ "$(jq '.entries | length' <<<"$out")" -ge 1 ] &&
+	[ "$(jq '[.entries[].entry.document_name | select(. != "contract.txt")] | length' <<<"$out")" = 0 ]; then
+	ok "sealadm ledger entries --document-name: the console auditor finds them too"
+else
+	nok "sealadm ledger entries --document-name: $(head -c 300 <<<"$out")"
+fi
+out=$($AUD ledger entries --count 1000 --unit demo 3<"$T/aud.tok")
+all=$($AUD ledger entries --count 1000 3<"$T/aud.tok")
+if [ "$(jq '.entries | length' <<<"$out")" -ge 1 ] &&
+	[ "$(jq '[.entries[].entry | select(.seal == null)] | length' <<<"$out")" = 0 ] &&
+	[ "$(jq '.entries | length' <<<"$out")" = "$(jq '[.entries[].entry | select(.seal == "demo-seal")] | length' <<<"$all")" ]; then
+	ok "sealadm ledger entries --unit demo: every entry about its seal (demo-seal), no other"
+else
+	nok "sealadm ledger entries --unit demo: $(jq -c '[.entries[].entry.action]' <<<"$out" | head -c 300)"
+fi
+expect "sealadm ledger entries --unit of no seal: none" 0 '"entries": \[\]' -- \
+	$AUD ledger entries --unit no-such-unit 3<"$T/aud.tok"
+expect "sealadm ledger entries --unit that is no unit id: refused" 2 'filter is not valid' -- \
+	$AUD ledger entries --unit "a b" 3<"$T/aud.tok"
 expect "sealadm evidence of a refusal is not found" 1 "not_found" -- \
 	$AUD evidence --seq 0 3<"$T/aud.tok"
 expect "sealadm evidence: a seq that is not a number is refused" 2 "digits, from 0" -- \

@@ -109,6 +109,17 @@ same "principal=app2 gives app2's three signatures" "$(entries aud principal=app
 	"s2/app2 s2/app2 s2/app2"
 same "principal=alice gives the two signatures made on her behalf" \
 	"$(entries aud principal=alice)" "s1/app1 s1/app1"
+same "unit=sub2 gives the signatures of sub2's seal" "$(entries aud unit=sub2)" \
+	"s2/app2 s2/app2 s2/app2"
+same "unit=group (the root) gives every signature, of both subsidiaries" \
+	"$(entries aud unit=group | tr ' ' '\n' | sort | uniq -c | tr -s ' ' | tr '\n' ';')" \
+	" 5 s1/app1; 3 s2/app2;"
+same "document_name=a gives the names that hold it (a1..a5 with s1)" \
+	"$(entries aud 'document_name=a')" "s1/app1 s1/app1 s1/app1 s1/app1 s1/app1"
+same "document_name=b3.pdf and unit=sub2 together: one" \
+	"$(entries aud 'document_name=b3.pdf&unit=sub2')" "s2/app2"
+refused "a unit that is no id is refused with bad_query" 400 bad_query "unit: must be a unit id" \
+	aud "/v1/ledger/entries?start=0&count=1&unit=a%20b"
 call aud GET "/v1/ledger/entries?start=0&count=1000&principal=alice" >/dev/null
 same "... and they name her in on_behalf_of" \
 	"$(jq -r '[.entries[].entry | select(.action == "sign") | .document_name] | join(" ")' "$T/out.json")" \
@@ -232,8 +243,8 @@ refused "to not after from is 400" 400 bad_query "to: must be later than from" a
 refused "an empty seal= is 400" 400 bad_query "seal: empty" aud "/v1/ledger/entries?start=0&count=1&seal="
 refused "seal given twice is 400" 400 bad_query "seal: given twice" aud \
 	"/v1/ledger/entries?start=0&count=1&seal=s1&seal=s2"
-refused "an unknown parameter is 400, as before" 400 bad_query "unknown parameter 'unit'" aud \
-	"/v1/ledger/entries?start=0&count=1&unit=sub1"
+refused "an unknown parameter is 400, as before" 400 bad_query "unknown parameter 'units'" aud \
+	"/v1/ledger/entries?start=0&count=1&units=sub1"
 refused "filters do not make start optional" 400 bad_query "start: missing" aud \
 	"/v1/ledger/entries?count=1&seal=s1"
 refused "stats takes no parameters" 400 bad_query "this path takes no parameters" aud "/v1/stats?unit=sub1"

@@ -484,6 +484,8 @@ entries_by_hand(struct ipc_msg *m, const char *seal, const char *principal, uint
 	(void)ipc_put_str(m, principal);
 	(void)ipc_put_u64(m, from);
 	(void)ipc_put_u64(m, to);
+	(void)ipc_put_str(m, "");	/* unit */
+	(void)ipc_put_str(m, "");	/* document_name */
 }
 
 static void
@@ -500,6 +502,22 @@ test_ledger_entries_filters(void)
 	CHECK(d.start == 5 && d.count == 1000 && d.from_ms == 1 && d.to_ms == UINT64_MAX);
 	CHECK_STR(d.seal, "s-1.a_B");
 	CHECK_STR(d.principal, "alice@sub1");
+	/* unit and document name: a unit id and a line of UTF-8 text */
+	snprintf(v.unit, sizeof(v.unit), "sub-1");
+	snprintf(v.document_name, sizeof(v.document_name), "采购 合同");
+	CHECK_RC(msg_ledger_entries_enc(&m, 3, &v), 0);
+	CHECK_RC(msg_ledger_entries_dec(&m, &d), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(d.unit, "sub-1");
+	CHECK_STR(d.document_name, "采购 合同");
+	snprintf(v.unit, sizeof(v.unit), "a/b");
+	CHECK_RC(msg_ledger_entries_enc(&m, 3, &v), SB_EINVAL);
+	ipc_msg_free(&m);
+	v.unit[0] = '\0';
+	snprintf(v.document_name, sizeof(v.document_name), "a\nb");
+	CHECK_RC(msg_ledger_entries_enc(&m, 3, &v), SB_EINVAL);
+	ipc_msg_free(&m);
+	v.document_name[0] = '\0';
 	/* No filters: "" and the whole time line. */
 	memset(&v, 0, sizeof(v));
 	v.count = 1;
@@ -538,7 +556,7 @@ test_ledger_entries_filters(void)
 	ipc_msg_free(&m);
 	entries_by_hand(&m, "s1", "erp", 0, 9);
 	CHECK_RC(msg_ledger_entries_dec(&m, &d), 0);
-	m.body.len -= 8;	/* without to_ms */
+	m.body.len -= 8;	/* without the last two strings */
 	m.rpos = 0;
 	CHECK_RC(msg_ledger_entries_dec(&m, &d), SB_EINVAL);
 	ipc_msg_free(&m);
@@ -761,11 +779,20 @@ test_console_messages(void)
 	CHECK_STR(ad.user, "sam");
 	CHECK_STR(ad.role, "secadmin");
 	CHECK_STR(ad.pass, "机密 passphrase");
+	CHECK(ad.must_change == 0);
 	memcpy(a.session, tok, sizeof(tok));
+	a.must_change = 1;
 	CHECK_RC(adm_admin_add_enc(&m, 7, &a), 0);
 	CHECK_RC(adm_admin_add_dec(&m, &ad), 0);
 	ipc_msg_free(&m);
 	CHECK_STR(ad.session, tok);
+	CHECK(ad.must_change == 1);
+	/* must_change is 0 or 1, on both sides */
+	a.must_change = 2;
+	CHECK_RC(adm_admin_add_enc(&m, 7, &a), SB_EINVAL);
+	ipc_msg_free(&m);
+	a.must_change = 0;
+	CHECK(ADM_LEDGER_ENTRIES == 249 && ADM_ALERTS == 250 && ADM_EVIDENCE == 251);
 	CHECK_RC(adm_login_enc(&m, 1, &l), 0);
 	CHECK(m.type == ADM_LOGIN && m.body.secret);
 	CHECK_RC(adm_login_dec(&m, &ld), 0);
@@ -934,7 +961,7 @@ main(void)
 	RUN(test_principal_add_bounds, "ADM_PRINCIPAL_ADD: too many names, a short list, a name over 63 or no list are refused");
 	RUN(test_request_messages, "requests' messages round-trip; a reason over 255 bytes, a trailing byte or a short body is refused");
 	RUN(test_ident_on_behalf_of_rule, "ident: on_behalf_of is empty or a principal name, else encode and decode refuse it");
-	RUN(test_ledger_entries_filters, "MSG_LEDGER_ENTRIES carries seal, principal and time window; bad ones, an empty window, a trailing or a missing byte are refused");
+	RUN(test_ledger_entries_filters, "MSG_LEDGER_ENTRIES carries seal, principal, time window, unit and document name; bad ones, an empty window, a trailing or a missing byte are refused");
 	RUN(test_stats_message, "MSG_STATS is an ident-only message that round-trips");
 	RUN(test_totp_messages, "MSG_TOTP_* carry the identity and a code of 6-8 digits or none; other codes, a trailing byte or a short body are refused");
 	return check_done();

@@ -987,7 +987,20 @@ test_query_entries_filters(void)
 	    "&to=2026-11-22T09:00:00Z", &v, &e), "to: must be later than from");
 	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&to=1970-01-01T00:00:00Z", &v, &e),
 	    "to: must be later than from");
-	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&unit=x", &v, &e), "unknown parameter 'unit'");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&units=x", &v, &e),
+	    "unknown parameter 'units'");
+	/* unit: an id; document_name: percent-encoded UTF-8 text, '+' a space */
+	CHECK_RC(req_query_entries("start=0&count=1&unit=sub-1&document_name="
+	    "%E9%87%87%E8%B4%AD+contract", &v, &e), 0);
+	CHECK_STR(v.unit, "sub-1");
+	CHECK_STR(v.document_name, "采购 contract");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&unit=a%2Fb", &v, &e), "unit: must be");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&document_name=a%0Ab", &v, &e),
+	    "document_name: 1-255 bytes of UTF-8 text");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&document_name=%FF", &v, &e),
+	    "document_name: 1-255 bytes");
+	CHECK_BAD_QUERY(req_query_entries("start=0&count=1&document_name=%00x", &v, &e),
+	    "document_name: 1-255 bytes");
 	CHECK_BAD_QUERY(req_query_entries("seal=s-1&count=1", &v, &e), "start: missing");
 }
 
@@ -1203,7 +1216,7 @@ main(void)
 	RUN(test_error_body_cleans_the_message, "error bodies: escaped JSON, controls and invalid UTF-8 replaced");
 	RUN(test_rfc3339_times, "RFC 3339: Z and numeric offsets, fractions to the ms, leap years and seconds");
 	RUN(test_rfc3339_refusals, "RFC 3339: partial, out-of-range, pre-1970 and malformed times are refused");
-	RUN(test_query_entries_filters, "query: entries filters seal, principal, from, to checked, each named in its 400");
+	RUN(test_query_entries_filters, "query: entries filters seal, principal, from, to, unit, document_name checked, each named in its 400");
 	RUN(test_entries_filters_round_trip, "query: the filters survive msg encode/decode");
 	RUN(test_totp_routes_and_bodies, "totp: the three routes are POST only; enrol takes no body, {} or a code, confirm and verify a code of 6-8 digits, nothing else");
 	RUN(test_request_file_use, "requests: a use names its document (digest, document_name), which no other kind may carry");
