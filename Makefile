@@ -219,6 +219,6 @@ image: image-deps $(PROGS)
 # console, seal made and granted at the console, power-off from the menu,
 # reboot, unseal, seal with sealctl, ledger check), then boot.sh with a data
 # disk provisioned on the host. Not part of `check` (about 5 minutes).
-image-test: image $(BUILD)/tools/mkstamp
+image-test: image $(BUILD)/tools/mkstamp $(BUILD)/tools/pdfsign
 	BUILD=$(BUILD) tests/image/firstboot.sh
 	BUILD=$(BUILD) tests/image/boot.sh

@@ -18,7 +18,8 @@
 #   gets an RFC 3161 timestamp (POST /v1/tsa), which openssl ts -verify
 #   accepts against the appliance CA (taken from the server's chain with
 #   openssl s_client -showcerts, checked against the certificate the console
-#   issued), and seals a file with sealctl, which openssl cms -verify accepts; the auditor verifies the ledger at the console; the sysadmin
+#   issued), and seals a file with sealctl, which openssl cms -verify accepts, and a PDF next to a Chinese phrase
+#   (pdftotext in the image, under seald.service); the auditor verifies the ledger at the console; the sysadmin
 #   powers off from the menu; QEMU exits by itself and the data disk is clean.
 #
 # Why the enrolment is on boot 1: the API needs a client certificate from the
@@ -93,7 +94,7 @@ t0=$(date +%s)
 for f in vmlinuz initrd.img root.squashfs; do
 	[ -s "$IMG/$f" ] || bail "the image exists ($IMG/$f missing: make image)"
 done
-for t in qemu-system-x86_64 socat expect curl openssl mkfs.ext4 dumpe2fs; do
+for t in qemu-system-x86_64 socat expect curl openssl mkfs.ext4 dumpe2fs qpdf pdfsig; do
 	command -v "$t" >/dev/null || bail "$t is installed (make image-deps)"
 done
 
@@ -272,6 +273,18 @@ if openssl cms -verify -binary -inform DER -in "$doc.p7s" -content "$doc" -CAfil
 	ok "boot 2: openssl cms -verify accepts the seal against the appliance CA"
 else
 	nok "boot 2: openssl cms -verify accepts the seal"; sed 's/^/#   | /' "$T/verify.log"
+fi
+# A PDF sealed next to a Chinese phrase: pdftotext runs in the text helper
+# under seald.service's sandbox, inside the image.
+"$BIN/tools/pdfsign" mktext "$T/contract.pdf" 2 '2:100:300:14:甲方（盖章）：' >/dev/null 2>&1 ||
+	nok "boot 2: a test PDF with Chinese text"
+if out=$(HOME=$T SEALCTL_CONFIG=$T/client.yaml "$BIN/sealctl" sign-pdf --seal demo-seal \
+	--near-text "甲方（盖章）" --width 60 -o "$T/contract-sealed.pdf" "$T/contract.pdf" 2>&1) &&
+	qpdf --check "$T/contract-sealed.pdf" >/dev/null 2>&1 &&
+	[ "$(pdfsig "$T/contract-sealed.pdf" 2>/dev/null | grep -c 'Signature Field Name')" -ge 1 ]; then
+	ok "boot 2: sealctl sign-pdf --near-text seals a PDF next to its Chinese phrase (pdftotext in the image)"
+else
+	nok "boot 2: sealctl sign-pdf --near-text"; echo "#   got: $out"
 fi
 
 console end
