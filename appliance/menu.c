@@ -1313,10 +1313,8 @@ menu_main(const char *sock, const struct config *cfg)
 			/* Nothing else until the admin's own passphrase replaces it. */
 			printf("Your passphrase was chosen by another administrator: choose "
 			    "your own now.\n");
-			if ((rc = passwd_change(&c)) == 1)
+			if ((rc = passwd_change(&c)) == 1)	/* not changed: logged out */
 				rc = menu_loop(&c);
-			else if (rc == 0)
-				rc = 0;	/* not changed: logged out */
 		} else {
 			rc = menu_loop(&c);
 		}
