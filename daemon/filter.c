@@ -24,22 +24,63 @@ filter_rule_names(scmp_filter_ctx f, const char *who, uint32_t action,
 	return 0;
 }
 
+/* SEALD_SECCOMP: *log set for "log" (said so), 0 for unset; else
+ * SB_ECONFIG (logged). */
+static int
+filter_mode(const char *who, int *log)
+{
+	const char *mode = getenv("SEALD_SECCOMP");
+
+	*log = 0;
+	if (mode != NULL && strcmp(mode, "log") == 0) {
+		*log = 1;
+		log_warn("%s: SEALD_SECCOMP=log: forbidden system calls are only logged; "
+		    "for debugging, never in production", who);
+	} else if (mode != NULL && *mode != '\0') {
+		log_err("%s: SEALD_SECCOMP=%.16s: the only value is 'log'", who, mode);
+		return SB_ECONFIG;
+	}
+	return 0;
+}
+
+int
+filter_load_deny(const char *who, const char *const *deny,
+    int (*args)(scmp_filter_ctx f, uint32_t action))
+{
+	uint32_t action = SCMP_ACT_ERRNO(EPERM);
+	scmp_filter_ctx f;
+	int rc, log;
+
+	if ((rc = filter_mode(who, &log)) != 0)
+		return rc;
+	if (log)
+		action = SCMP_ACT_LOG;
+	if ((f = seccomp_init(SCMP_ACT_ALLOW)) == NULL) {
+		log_err("%s: seccomp_init failed", who);
+		return SB_EIO;
+	}
+	rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 1);
+	if (rc == 0)
+		rc = filter_rule_names(f, who, action, deny);
+	if (rc == 0 && args != NULL)
+		rc = args(f, action);
+	if (rc == 0 && (rc = seccomp_load(f)) != 0)
+		log_err("%s: seccomp_load: %s", who, strerror(-rc));
+	seccomp_release(f);
+	return rc == 0 ? 0 : SB_EIO;
+}
+
 int
 filter_load(const struct filter_spec *spec)
 {
-	const char *mode = getenv("SEALD_SECCOMP");
 	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
 	scmp_filter_ctx f;
-	int rc;
+	int rc, log;
 
-	if (mode != NULL && strcmp(mode, "log") == 0) {
+	if ((rc = filter_mode(spec->who, &log)) != 0)
+		return rc;
+	if (log)
 		deflt = SCMP_ACT_LOG;
-		log_warn("%s: SEALD_SECCOMP=log: forbidden system calls are only logged; "
-		    "for debugging, never in production", spec->who);
-	} else if (mode != NULL && *mode != '\0') {
-		log_err("%s: SEALD_SECCOMP=%.16s: the only value is 'log'", spec->who, mode);
-		return SB_ECONFIG;
-	}
 	if ((f = seccomp_init(deflt)) == NULL) {
 		/* Log mode enforces nothing, so a missing seccomp (valgrind) costs nothing. */
 		if (deflt == SCMP_ACT_LOG) {

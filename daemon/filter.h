@@ -1,7 +1,8 @@
 /*
  * filter — how an allowlist becomes a loaded seccomp filter, for both
  * children: the net worker (net/sandbox.c) and the monitor
- * (monitor/mon_sandbox.c). Each keeps its own lists and argument rules;
+ * (monitor/mon_sandbox.c); and a deny list, for the PDF text helper
+ * (net/pdftext.c). Each keeps its own lists and argument rules;
  * only the plumbing is here, so the two cannot drift apart in how they
  * treat SEALD_SECCOMP, a missing seccomp or a failed rule.
  *
@@ -35,5 +36,15 @@ int filter_rule_names(scmp_filter_ctx f, const char *who, uint32_t action,
  * nothing anyway); SB_ECONFIG for a bad SEALD_SECCOMP; SB_EIO otherwise.
  */
 int filter_load(const struct filter_spec *spec);
+
+/*
+ * A deny list instead, for a process that execs a program whose calls
+ * cannot be listed (the PDF text helper): everything is allowed but the
+ * calls named (answered EPERM) and what args adds with the action it is
+ * given; SEALD_SECCOMP=log makes them logged instead, as above. No new
+ * privileges. 0, SB_ECONFIG or SB_EIO.
+ */
+int filter_load_deny(const char *who, const char *const *deny,
+    int (*args)(scmp_filter_ctx f, uint32_t action));
 
 #endif

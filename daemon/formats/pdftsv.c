@@ -351,17 +351,37 @@ page_chars(const struct pdftsv *d, size_t first, size_t last, struct pch **out, 
 	return 0;
 }
 
+/* The needle's code points without white space: 0 and *nn > 0, or SB_EINVAL. */
+static int
+needle_decode(const char *needle, uint32_t nd[PDFTSV_NEEDLE_MAX], size_t *nn)
+{
+	size_t len = strlen(needle);
+
+	if (len == 0 || len > PDFTSV_NEEDLE_MAX ||
+	    decode(needle, len, nd, PDFTSV_NEEDLE_MAX, nn) != 0 || *nn == 0)
+		return SB_EINVAL;
+	return 0;
+}
+
+int
+pdftsv_needle_ok(const char *needle)
+{
+	uint32_t nd[PDFTSV_NEEDLE_MAX];
+	size_t nn;
+
+	return needle_decode(needle, nd, &nn) == 0;
+}
+
 int
 pdftsv_find_all(const struct pdftsv *d, const char *needle, uint32_t page,
     struct pdftsv_hit *hits, size_t max, size_t *nhits)
 {
 	uint32_t nd[PDFTSV_NEEDLE_MAX];
-	size_t nn, len = strlen(needle), i = 0;
+	size_t nn, i = 0;
 	int rc;
 
 	*nhits = 0;
-	if (len == 0 || len > PDFTSV_NEEDLE_MAX ||
-	    decode(needle, len, nd, PDFTSV_NEEDLE_MAX, &nn) != 0 || nn == 0)
+	if (needle_decode(needle, nd, &nn) != 0)
 		return SB_EINVAL;
 	while (i < d->nwords && *nhits < max) {
 		uint32_t pg = d->words[i].page;

@@ -68,6 +68,10 @@ void pdftsv_keep_text(struct pdftsv *d);
 int pdftsv_find(const struct pdftsv *d, const char *needle, uint32_t page,
     struct pdftsv_hit *hit);
 
+/* 1 when needle is a phrase pdftsv_find takes: UTF-8, 1..PDFTSV_NEEDLE_MAX
+ * bytes, something besides white space (as the search skips it). */
+int pdftsv_needle_ok(const char *needle);
+
 /*
  * As pdftsv_find, every occurrence (they do not overlap) in reading order,
  * at most max of them: 0 with *nhits (1..max) in hits; SB_ENOTFOUND (none);

@@ -153,13 +153,6 @@ pdfjob_text(struct pdfjob *j, const struct pdftext_result *r, struct req_err *e)
 	return fail(e, 422, "pdf_text_not_found", text);
 }
 
-/* Points to the message's centipoints. */
-static uint32_t
-centi(double d)
-{
-	return (uint32_t)(d * 100.0 + 0.5);
-}
-
 /*
  * near_text: the seal's box, w wide, right of each occurrence found and
  * centred on its height, moved inside the page if it would stand out of
@@ -190,8 +183,8 @@ place_near(struct pdfjob *j, const uint8_t *png, size_t png_len)
 	j->place.x = j->at[0].x;
 	j->place.y = j->at[0].y;
 	j->sign.pdf.page = j->at[0].page;
-	j->sign.pdf.x = centi(j->at[0].x);
-	j->sign.pdf.y = centi(j->at[0].y);
+	j->sign.pdf.x = req_centi(j->at[0].x);
+	j->sign.pdf.y = req_centi(j->at[0].y);
 }
 
 /* pdf.c's refusal as ours: its code is copied into static storage by name. */

@@ -60,15 +60,6 @@ static const char *const child_deny[] = {
 
 /* ---- the helper ------------------------------------------------------------ */
 
-/* SEALD_SECCOMP=log: forbidden calls are logged, not refused (debugging). */
-static uint32_t
-deny_action(void)
-{
-	const char *mode = getenv("SEALD_SECCOMP");
-
-	return mode != NULL && strcmp(mode, "log") == 0 ? SCMP_ACT_LOG : SCMP_ACT_ERRNO(EPERM);
-}
-
 /* Opens for writing, creating or truncating, refused. */
 static int
 deny_write_opens(scmp_filter_ctx f, uint32_t deny)
@@ -95,9 +86,6 @@ helper_drop(const struct config *cfg)
 {
 	const char *user = cfg->net.user != NULL ? cfg->net.user : "nobody";
 	struct passwd *pw;
-	scmp_filter_ctx f;
-	uint32_t deny = deny_action();
-	int rc;
 
 	if (geteuid() == 0) {
 		if ((pw = getpwnam(user)) == NULL || pw->pw_uid == 0 || pw->pw_gid == 0) {
@@ -115,32 +103,14 @@ helper_drop(const struct config *cfg)
 		log_err("pdftext: prctl: %s", strerror(errno));
 		return -1;
 	}
-	if ((f = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
-		return -1;
-	rc = filter_rule_names(f, "pdftext", deny, helper_deny);
-	if (rc == 0 && (rc = seccomp_load(f)) != 0)
-		log_err("pdftext: seccomp_load: %s", strerror(-rc));
-	seccomp_release(f);
-	return rc == 0 ? 0 : -1;
+	return filter_load_deny("pdftext", helper_deny, NULL) == 0 ? 0 : -1;
 }
 
 /* pdftotext's own filter, stacked on the helper's. 0 or -1. */
 static int
 child_filter(void)
 {
-	uint32_t deny = deny_action();
-	scmp_filter_ctx f;
-	int rc;
-
-	if ((f = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
-		return -1;
-	rc = filter_rule_names(f, "pdftext", deny, child_deny);
-	if (rc == 0)
-		rc = deny_write_opens(f, deny);
-	if (rc == 0)
-		rc = seccomp_load(f);
-	seccomp_release(f);
-	return rc == 0 ? 0 : -1;
+	return filter_load_deny("pdftext", child_deny, deny_write_opens) == 0 ? 0 : -1;
 }
 
 /* The child: pdftotext with pdf as input and out as output, under limits. */

@@ -14,6 +14,7 @@
 
 #include "../../lib/err.h"
 #include "../../lib/utf8.h"
+#include "../formats/pdftsv.h"
 #include "req.h"
 
 #define FIELD_MAX 96		/* "items[999].digest.value" and the like */
@@ -1114,23 +1115,6 @@ get_coord(json_t *obj, const char *key, double lo, double hi, double *d, struct 
 	return 0;
 }
 
-/* s (n bytes) is only white space (ASCII, no-break or ideographic). */
-static int
-blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == ' ')
-			continue;
-		if (n - i >= 2 && memcmp(s + i, "\xc2\xa0", 2) == 0)
-			i += 1;
-		else if (n - i >= 3 && memcmp(s + i, "\xe3\x80\x80", 3) == 0)
-			i += 2;
-		else
-			return 0;
-	}
-	return 1;
-}
-
 /* The placement keys of the sign-pdf options into pl. */
 static int
 pdf_place(json_t *j, struct req_pdf *pl, struct req_err *e)
@@ -1157,7 +1141,7 @@ pdf_place(json_t *j, struct req_pdf *pl, struct req_err *e)
 	if (every != NULL && (!json_is_boolean(every) || near == NULL))
 		return fail(e, 400, "bad_request", "near_text_every: true or false, with near_text");
 	if (near != NULL) {
-		if (nn > REQ_NEAR_TEXT_MAX || !msg_text_line_ok(near, nn) || blank(near, nn))
+		if (nn > REQ_NEAR_TEXT_MAX || !msg_text_line_ok(near, nn) || !pdftsv_needle_ok(near))
 			return fail(e, 400, "bad_request", "near_text: 1-%d bytes of UTF-8 text "
 			    "without control characters, not only white space", REQ_NEAR_TEXT_MAX);
 		if (pl->cross_page || x >= 0 || y >= 0)
@@ -1180,9 +1164,8 @@ pdf_place(json_t *j, struct req_pdf *pl, struct req_err *e)
 	return 0;
 }
 
-/* Points to the message's centipoints. */
-static uint32_t
-centi(double d)
+uint32_t
+req_centi(double d)
 {
 	return (uint32_t)(d * 100.0 + 0.5);
 }
@@ -1229,10 +1212,10 @@ req_sign_pdf(const char *header, const char *seal, struct msg_sign *v, struct re
 			memcpy(v->pdf.reason, reason, rn + 1);
 		v->profile = MSG_PROFILE_PADES;
 		v->pdf.page = pl->cross_page ? 0 : pl->page;
-		v->pdf.x = centi(pl->x);
-		v->pdf.y = centi(pl->y);
-		v->pdf.w = centi(pl->w);
-		v->pdf.h = centi(pl->h);
+		v->pdf.x = req_centi(pl->x);
+		v->pdf.y = req_centi(pl->y);
+		v->pdf.w = req_centi(pl->w);
+		v->pdf.h = req_centi(pl->h);
 	}
 	json_decref(j);
 	return rc;

@@ -159,6 +159,9 @@ void req_sign_text_free(struct msg_sign *v, size_t n);
 #define REQ_PDF_COORD_MAX 14400.0	/* 200 inches: PDF's largest page side */
 #define REQ_NEAR_TEXT_MAX 255	/* bytes of near_text */
 
+/* Points (0..REQ_PDF_COORD_MAX) as the sign message's centipoints. */
+uint32_t req_centi(double d);
+
 struct req_pdf {
 	unsigned page;			/* 1-based; default 1 (near_text: 0, any) */
 	double x, y, w, h;		/* h 0: the image's aspect ratio */
