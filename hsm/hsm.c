@@ -388,9 +388,20 @@ hsm_mod_load(struct hsm_mod *m, char *why, size_t len)
 		return SB_ENOMEM;
 	}
 	if (PKCS11_CTX_load(m->ctx, m->path) != 0) {
+		/*
+		 * libp11 reports a return value only for C_Initialize (and the
+		 * C_GetInfo right after it, which does not fail on its own):
+		 * a module that loads but cannot start, as SoftHSM without its
+		 * token directory. Say so, naming the call, as every other
+		 * fault does.
+		 */
 		rv = hsm_p11_rv(text, sizeof(text));
-		hsm_fmt(why, len, "cannot load %s: %s", m->path,
-		    rv ? hsm_ckr_name(rv) : "not a loadable PKCS#11 module");
+		if (rv != 0)
+			hsm_fmt(why, len, "cannot start %s: C_Initialize failed: %s",
+			    m->path, hsm_ckr_name(rv));
+		else
+			hsm_fmt(why, len, "cannot load %s: not a loadable PKCS#11 module",
+			    m->path);
 		/* Never PKCS11_CTX_unload a failed load: see the opening comment. */
 		PKCS11_CTX_free(m->ctx);
 		m->ctx = NULL;
