@@ -24,6 +24,7 @@
 #include "../daemon/msg.h"
 #include "../lib/config.h"
 #include "../lib/err.h"
+#include "../lib/netcfg.h"
 #include "../lib/secret.h"
 #include "sealadm.h"
 
@@ -580,6 +581,97 @@ it_power(struct con *c)
 	return 0;
 }
 
+/*
+ * The sysadmin's network settings: the current ones shown, the new ones
+ * asked field by field, checked, confirmed; then ledgered, written and
+ * applied (console_network.c).
+ */
+static int
+it_network(struct con *c)
+{
+	struct netcfg cur, n;
+	char dns[FIELD_MAX], ntp[FIELD_MAX], why[256];
+	struct field f[] = {
+		{ "address (dhcp, or ADDRESS/PREFIX such as 192.0.2.10/24): ", n.address,
+		  sizeof(n.address), 0 },
+		{ "gateway (empty: none): ", n.gateway, sizeof(n.gateway), 1 },
+		{ "DNS servers (up to 3, separated by spaces; empty: none): ", dns, sizeof(dns), 1 },
+		{ "NTP servers (up to 4; empty: the system's defaults): ", ntp, sizeof(ntp), 1 },
+	};
+	int rc;
+
+	if (c->cfg == NULL) {
+		printf("sealadm was started without a configuration: no network settings here\n");
+		return 0;
+	}
+	console_network_read(c->cfg, &cur);
+	printf("Now:\n");
+	console_network_print(&cur);
+	memset(&n, 0, sizeof(n));
+	if ((rc = ask_fields(c, f, sizeof(f) / sizeof(f[0]), NULL)) != 1)
+		return ANSWER(rc);
+	if (netcfg_split(dns, n.dns[0], sizeof(n.dns[0]), NETCFG_DNS_MAX, &n.ndns,
+	    "DNS servers", why, sizeof(why)) != 0 ||
+	    netcfg_split(ntp, n.ntp[0], sizeof(n.ntp[0]), NETCFG_NTP_MAX, &n.nntp,
+	    "NTP servers", why, sizeof(why)) != 0 || netcfg_check(&n, why, sizeof(why)) != 0) {
+		printf("input refused: %s\n", why);
+		return 0;
+	}
+	printf("New:\n");
+	console_network_print(&n);
+	if ((rc = confirm(c, "Apply these network settings?")) != 1)
+		return ANSWER(rc);
+	(void)console_network_apply(c->sock, c->session, c->cfg, &n, 0);
+	return 0;
+}
+
+/*
+ * The sysadmin backs the appliance up into a new file (on the backup disk);
+ * M share holders, one after the other, type their shares to complete it.
+ * Restore is sealprov restore, on a freshly installed appliance.
+ */
+static int
+it_backup(struct con *c)
+{
+	unsigned need = c->cfg != NULL ? c->cfg->quorum.threshold : 2;
+	char out[FIELD_MAX], prompt[64], q[FIELD_MAX + 64];
+	struct adm_backup *v;
+	json_t *j = NULL;
+	int rc, st;
+
+	if ((rc = ask(c, "file to write (a new file): ", out, sizeof(out), 0)) != TTY_OK)
+		return ANSWER(rc);
+	if (out[0] != '/') {
+		printf("input refused: a full path, starting with /\n");
+		return 0;
+	}
+	if ((v = secret_alloc(sizeof(*v))) == NULL)
+		return TTY_EOF;
+	printf("The backup needs %u shares. Each share holder in turn: step forward and\n"
+	    "type your share; it is not shown.\n", need);
+	for (unsigned i = 0; i < need && i < MSG_BACKUP_SHARES_MAX; i++) {
+		snprintf(prompt, sizeof(prompt), "share %u of %u (not shown): ", i + 1, need);
+		if ((rc = ask(c, prompt, v->share[i], sizeof(v->share[i]), 1)) != TTY_OK) {
+			secret_free(&v);
+			return ANSWER(rc);
+		}
+		v->n = i + 1;
+	}
+	snprintf(q, sizeof(q), "Write the backup to %s now?", out);
+	if ((rc = confirm(c, q)) != 1) {
+		secret_free(&v);
+		return ANSWER(rc);
+	}
+	st = console_backup_send(c->sock, c->session, out, v, &j);
+	secret_free(&v);
+	if (st == 200)
+		console_backup_show(out, j);
+	else if (st > 0)
+		say_error(j);
+	json_decref(j);
+	return 0;
+}
+
 #define IMAGE_PASTE_MAX (256 * 1024)	/* base64 bytes: a PNG of up to 192 KiB */
 
 /*
@@ -1077,10 +1169,10 @@ static const struct item items[] = {
 	{ "Status details", "sysadmin", it_status_details },
 	{ "Enrol a business system (register its certificate)", "sysadmin", it_enrol },
 	{ "Enrol a business system from its certificate request", "sysadmin", it_enrol_csr },
-	{ "Network settings (not available yet)", "sysadmin", NULL },
+	{ "Network settings", "sysadmin", it_network },
 	{ "Power off or restart the appliance", "sysadmin", it_power },
 	{ "TLS server certificate (not available yet)", "sysadmin", NULL },
-	{ "Backup and restore (not available yet)", "sysadmin", NULL },
+	{ "Back up the appliance to a file", "sysadmin", it_backup },
 	{ "Add an administrator", "secadmin", it_admin_add },
 	{ "Add an org unit", "secadmin", it_unit_add },
 	{ "Register a person (principal)", "secadmin", it_principal_add },
@@ -1330,34 +1422,17 @@ menu_main(const char *sock, const struct config *cfg)
 
 /* ---- first boot ---------------------------------------------------------- */
 
-/*
- * No configuration at path: the appliance was never set up. Offer the
- * first-boot ceremony (sealprov firstboot, beside this program) and run it
- * on this console. 0 when it ran to the end, 1 when it failed or was
- * declined, -1 when sealprov could not be started.
- */
-int
-menu_firstboot(const char *path, const char *template)
+/* Run sealprov (beside this program) with argv on this console; its exit
+ * status as menu_firstboot returns it. */
+static int
+run_sealprov(char *const argv[])
 {
-	char self[4096], prov[4200], a[LINE_MAX_MENU];
+	char self[4096], prov[4200];
 	ssize_t n;
 	pid_t pid;
-	int st, rc;
+	int st;
 	char *slash;
 
-	printf("This appliance has not been set up: %s does not exist.\n"
-	    "Start the first-boot ceremony (three administrators, the key ceremony)? [y/N]: ",
-	    path);
-	/* As at the login prompt: ^C, ^\ and ^Z neither stop first boot half-way
-	 * nor hang this console (sealprov ignores them too). */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	signal(SIGTSTP, SIG_IGN);
-	if ((rc = tty_read_line(STDIN_FILENO, a, sizeof(a), 0, 0)) != TTY_OK ||
-	    (strcmp(a, "y") != 0 && strcmp(a, "Y") != 0 && strcmp(a, "yes") != 0)) {
-		printf("%snot now\n", rc == TTY_EOF ? "\n" : "");
-		return 1;
-	}
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
 		return -1;
 	self[n] = '\0';
@@ -1368,11 +1443,7 @@ menu_firstboot(const char *path, const char *template)
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
-		if (template != NULL)
-			execl(prov, "sealprov", "firstboot", "--config", path, "--template", template,
-			    (char *)NULL);
-		else
-			execl(prov, "sealprov", "firstboot", "--config", path, (char *)NULL);
+		execv(prov, argv);
 		fprintf(stderr, "sealadm: cannot run %s: %s\n", prov, strerror(errno));
 		_exit(127);
 	}
@@ -1381,6 +1452,55 @@ menu_firstboot(const char *path, const char *template)
 			return -1;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : WIFEXITED(st) &&
 	    WEXITSTATUS(st) == 127 ? -1 : 1;
+}
+
+/*
+ * No configuration at path: the appliance was never set up. Offer the
+ * first-boot ceremony (sealprov firstboot) or, answering "restore", a
+ * backup of the appliance this one replaces (sealprov restore, which
+ * installs the backup's configuration at path), and run it on this console.
+ * 0 when it ran to the end, 1 when it failed or was declined, -1 when
+ * sealprov could not be started.
+ */
+int
+menu_firstboot(const char *path, const char *template)
+{
+	char a[LINE_MAX_MENU], file[FIELD_MAX];
+	int rc;
+
+	printf("This appliance has not been set up: %s does not exist.\n"
+	    "(To restore a backup of the appliance it replaces instead, answer: restore)\n"
+	    "Start the first-boot ceremony (three administrators, the key ceremony)? [y/N]: ",
+	    path);
+	/* As at the login prompt: ^C, ^\ and ^Z neither stop first boot half-way
+	 * nor hang this console (sealprov ignores them too). */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	if ((rc = tty_read_line(STDIN_FILENO, a, sizeof(a), 0, 0)) == TTY_OK &&
+	    strcmp(a, "restore") == 0) {
+		printf("backup file (its full path, e.g. on the mounted backup disk): ");
+		fflush(stdout);
+		if ((rc = tty_read_line(STDIN_FILENO, file, sizeof(file), 0, 0)) != TTY_OK ||
+		    file[0] != '/') {
+			printf("%snot now\n", rc == TTY_EOF ? "\n" : "not a full path; ");
+			return 1;
+		}
+		if (template != NULL)
+			return run_sealprov((char *const[]){ "sealprov", "restore", "--config",
+			    (char *)path, "--template", (char *)template, "--backup", file, NULL });
+		return run_sealprov((char *const[]){ "sealprov", "restore", "--config",
+		    (char *)path, "--backup", file, NULL });
+	}
+	if (rc != TTY_OK || (strcmp(a, "y") != 0 && strcmp(a, "Y") != 0 && strcmp(a, "yes") != 0)) {
+		printf("%snot now\n", rc == TTY_EOF ? "\n" : "");
+		return 1;
+	}
+	if (template != NULL)
+		return run_sealprov((char *const[]){ "sealprov", "firstboot", "--config",
+		    (char *)path, "--template", (char *)template, NULL });
+	return run_sealprov((char *const[]){ "sealprov", "firstboot", "--config", (char *)path,
+	    NULL });
 }
 
 /* ---- the same for scripts -------------------------------------------- */

@@ -94,6 +94,15 @@ usage(FILE *f)
 	    "  alerts list [--kind KIND] [--from T] [--to T] [--start SEQ] [--count N]\n"
 	    "  evidence --seq N          (the auditor) a signature's evidence bundle, as\n"
 	    "                            sealctl evidence prints it\n"
+	    "  network show              the network settings written here\n"
+	    "  network set --address dhcp|ADDRESS/PREFIX [--gateway IP] [--dns IP,...]\n"
+	    "      [--ntp HOST,...]       (the sysadmin) ledgered, written as networkd and\n"
+	    "                            timesyncd files under console.network_root, applied\n"
+	    "                            with console.network_command\n"
+	    "  backup create --out FILE [--share-file F]...\n"
+	    "                            (the sysadmin) the appliance into a new, sealed\n"
+	    "                            FILE; M shares complete it (typed, not shown, when\n"
+	    "                            no --share-file); sealprov restore reads it back\n"
 	    "  menu [--template FILE]    (also: no command) the interactive console menu;\n"
 	    "                            with no config yet, it offers first boot (sealprov\n"
 	    "                            firstboot, with this template)\n"
@@ -1025,7 +1034,9 @@ parse(int argc, char **argv, struct opts *o)
 		{ "csr", 1, NULL, 1018 }, { "valid-days", 1, NULL, 1019 },
 		{ "start", 1, NULL, 1020 }, { "count", 1, NULL, 1021 },
 		{ "seq", 1, NULL, 1022 }, { "must-change", 0, NULL, 1023 },
-		{ "document-name", 1, NULL, 1024 },
+		{ "document-name", 1, NULL, 1024 }, { "out", 1, NULL, 1025 },
+		{ "address", 1, NULL, 1026 }, { "gateway", 1, NULL, 1027 },
+		{ "dns", 1, NULL, 1028 }, { "ntp", 1, NULL, 1029 },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -1034,7 +1045,19 @@ parse(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 's': o->socket = optarg; break;
-		case 'f': o->share_file = optarg; break;
+		case 'f':
+			if (o->share_file == NULL)
+				o->share_file = optarg;
+			if (o->n_share_files < MSG_BACKUP_SHARES_MAX)
+				o->share_files[o->n_share_files++] = optarg;
+			else
+				o->share_files_over = 1;
+			break;
+		case 1025: o->out = optarg; break;
+		case 1026: o->address = optarg; break;
+		case 1027: o->gateway = optarg; break;
+		case 1028: o->dns = optarg; break;
+		case 1029: o->ntp = optarg; break;
 		case 'n': o->name = optarg; break;
 		case 't': o->type = optarg; break;
 		case 'k': o->key = optarg; break;
@@ -1173,7 +1196,16 @@ main(int argc, char **argv)
 		rc = cmd_alerts(&o);
 	else if (strcmp(noun, "evidence") == 0 && !verb[0])
 		rc = cmd_evidence(&o);
-	else if (strcmp(noun, "menu") == 0 && !verb[0])
+	else if (strcmp(noun, "network") == 0 &&
+	    (strcmp(verb, "show") == 0 || strcmp(verb, "set") == 0))
+		rc = cmd_network(&o, cfg, verb);
+	else if (strcmp(noun, "backup") == 0 && strcmp(verb, "create") == 0) {
+		if (o.share_files_over) {
+			fprintf(stderr, "sealadm: at most %d --share-file\n", MSG_BACKUP_SHARES_MAX);
+			rc = 2;
+		} else
+			rc = cmd_backup(&o, cfg);
+	} else if (strcmp(noun, "menu") == 0 && !verb[0])
 		rc = menu_main(o.socket, cfg);
 	else if (strcmp(noun, "login") == 0 && !verb[0])
 		rc = cmd_login(&o);

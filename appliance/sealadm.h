@@ -38,6 +38,11 @@ struct opts {
 	const char *seq;			/* evidence */
 	const char *document_name;		/* ledger entries */
 	int must_change;			/* admin add --must-change */
+	const char *out;			/* backup create --out */
+	const char *share_files[MSG_BACKUP_SHARES_MAX];	/* --share-file, in order */
+	size_t n_share_files;
+	int share_files_over;			/* more were given than fit */
+	const char *address, *gateway, *dns, *ntp;	/* network set */
 	/* the session the command runs under (--session-fd; main reads it, and
 	 * wipes it): "" for none */
 	char session[MSG_SESSION_MAX];
@@ -93,6 +98,30 @@ int run_command(const char *command);
  * "not_after", "days_left", "expired"} or {..., "error"}]}; NULL when out of
  * memory. */
 json_t *local_status(const struct config *cfg);
+
+/* console_backup.c */
+/* Opens out (a new file, mode 0600) and has seald write the backup into it,
+ * opened with v's shares, as session: the reply's status with its JSON in
+ * *j (or -1, said why). out is removed unless the status is 200. */
+int console_backup_send(const char *sock, const char *session, const char *out,
+    const struct adm_backup *v, json_t **j);
+/* The outcome of a backup written to out, from seald's reply. */
+void console_backup_show(const char *out, json_t *j);
+/* sealadm backup create --out FILE [--share-file F]... */
+int cmd_backup(const struct opts *o, const struct config *cfg);
+
+/* console_network.c */
+struct netcfg;
+/* The settings in the files under console.network_root (empty: none). */
+void console_network_read(const struct config *cfg, struct netcfg *cur);
+void console_network_print(const struct netcfg *n);
+/* Checked, ledgered by the monitor (as session), written, applied; what
+ * happened is printed (seald's refusal as "sealadm: code: message" on
+ * stderr for a script, as "refused: ..." at the menu). 0, or -1. */
+int console_network_apply(const char *sock, const char *session, const struct config *cfg,
+    const struct netcfg *n, int script);
+/* sealadm network show | set --address A [--gateway G] [--dns L] [--ntp L] */
+int cmd_network(const struct opts *o, const struct config *cfg, const char *verb);
 
 /* menu.c */
 /* The console; cfg (NULL: none, with --socket) gives console.*_command and

@@ -1018,6 +1018,72 @@ adm_power_dec(struct ipc_msg *m, struct adm_power *v)
 }
 
 int
+adm_network_enc(struct ipc_msg *m, uint32_t id, const struct netcfg *v)
+{
+	int rc = v->ndns > NETCFG_DNS_MAX || v->nntp > NETCFG_NTP_MAX ? SB_EINVAL : 0;
+
+	ipc_msg_init(m, ADM_NETWORK, id);
+	PUT(ipc_put_str(m, v->address));
+	PUT(ipc_put_str(m, v->gateway));
+	PUT(ipc_put_u8(m, (uint8_t)v->ndns));
+	for (unsigned i = 0; rc == 0 && i < v->ndns; i++)
+		PUT(ipc_put_str(m, v->dns[i]));
+	PUT(ipc_put_u8(m, (uint8_t)v->nntp));
+	for (unsigned i = 0; rc == 0 && i < v->nntp; i++)
+		PUT(ipc_put_str(m, v->ntp[i]));
+	return enc_done(m, rc);
+}
+
+int
+adm_network_dec(struct ipc_msg *m, struct netcfg *v)
+{
+	uint8_t n;
+
+	memset(v, 0, sizeof(*v));
+	GET(ipc_get_str(m, v->address, sizeof(v->address)));
+	GET(ipc_get_str(m, v->gateway, sizeof(v->gateway)));
+	GET(ipc_get_u8(m, &n));
+	if (n > NETCFG_DNS_MAX)
+		return SB_EINVAL;
+	v->ndns = n;
+	for (unsigned i = 0; i < v->ndns; i++)
+		GET(ipc_get_str(m, v->dns[i], sizeof(v->dns[i])));
+	GET(ipc_get_u8(m, &n));
+	if (n > NETCFG_NTP_MAX)
+		return SB_EINVAL;
+	v->nntp = n;
+	for (unsigned i = 0; i < v->nntp; i++)
+		GET(ipc_get_str(m, v->ntp[i], sizeof(v->ntp[i])));
+	return ipc_get_end(m);
+}
+
+int
+adm_backup_enc(struct ipc_msg *m, uint32_t id, const struct adm_backup *v)
+{
+	int rc = v->n < 1 || v->n > MSG_BACKUP_SHARES_MAX ? SB_EINVAL : 0;
+
+	ipc_msg_init_secret(m, ADM_BACKUP, id);
+	PUT(ipc_put_u8(m, (uint8_t)v->n));
+	for (unsigned i = 0; rc == 0 && i < v->n; i++)
+		PUT(ipc_put_str(m, v->share[i]));
+	return enc_done(m, rc);
+}
+
+int
+adm_backup_dec(struct ipc_msg *m, struct adm_backup *v)
+{
+	uint8_t n;
+
+	GET(ipc_get_u8(m, &n));
+	if (n < 1 || n > MSG_BACKUP_SHARES_MAX)
+		return SB_EINVAL;
+	v->n = n;
+	for (unsigned i = 0; i < v->n; i++)
+		GET(ipc_get_str(m, v->share[i], sizeof(v->share[i])));
+	return ipc_get_end(m);
+}
+
+int
 adm_enrol_enc(struct ipc_msg *m, uint32_t id, const struct adm_enrol *v)
 {
 	int rc = v->days > MSG_ENROL_DAYS_MAX ? SB_EINVAL : 0;

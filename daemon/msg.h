@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "../lib/ipc.h"
+#include "../lib/netcfg.h"
 
 #define MSG_ID_MAX 64		/* seal ids, principal names */
 #define MSG_NAME_MAX 256	/* document names, display names */
@@ -106,6 +107,10 @@ enum msg_type {
 					   the console auditor browses the ledger */
 	ADM_ALERTS = 250,		/* struct msg_alerts (who unused) */
 	ADM_EVIDENCE = 251,		/* struct msg_evidence (who unused) */
+	ADM_BACKUP = 252,		/* struct adm_backup; secret; the file to
+					   write rides on the frame (ipc_send_fd) */
+	ADM_NETWORK = 253,		/* struct netcfg: ledger the network
+					   settings that sealadm then writes */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */
@@ -420,6 +425,13 @@ struct adm_power {
 	char action[16];
 };
 
+/* ADM_BACKUP: the quorum's shares, which open the backup key. */
+#define MSG_BACKUP_SHARES_MAX 16
+struct adm_backup {
+	unsigned n;
+	char share[MSG_BACKUP_SHARES_MAX][MSG_SHARE_MAX];	/* secret */
+};
+
 /* ADM_AS: the command `type` with its encoded body, sent under a console
  * session. The monitor runs it as that admin, if the admin's role may. */
 struct adm_as {
@@ -508,6 +520,12 @@ int adm_session_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct 
 int adm_session_dec(struct ipc_msg *m, struct adm_session *v);
 int adm_power_enc(struct ipc_msg *m, uint32_t id, const struct adm_power *v);
 int adm_power_dec(struct ipc_msg *m, struct adm_power *v);
+/* Any settings that fit (the monitor checks them with netcfg_check). */
+int adm_network_enc(struct ipc_msg *m, uint32_t id, const struct netcfg *v);
+int adm_network_dec(struct ipc_msg *m, struct netcfg *v);
+/* 1..MSG_BACKUP_SHARES_MAX shares, else SB_EINVAL. */
+int adm_backup_enc(struct ipc_msg *m, uint32_t id, const struct adm_backup *v);
+int adm_backup_dec(struct ipc_msg *m, struct adm_backup *v);
 int adm_enrol_enc(struct ipc_msg *m, uint32_t id, const struct adm_enrol *v);
 int adm_enrol_dec(struct ipc_msg *m, struct adm_enrol *v);
 /* adm_as_enc wraps the encoded command inner (its type and body; inner keeps

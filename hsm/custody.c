@@ -128,6 +128,7 @@ _Static_assert(CUSTODY_MAX_SHARES <= 255, "share numbers are one byte");
 #define LABEL_SO_PIN "sealbox v1 so-pin"
 #define LABEL_USER_PIN "sealbox v1 user-pin"
 #define LABEL_CHECK "sealbox v1 check"
+#define LABEL_BACKUP "sealbox v1 backup "	/* then the salt in hex */
 
 #define CUSTODY_RECORD_FILE "custody.json"
 #define CUSTODY_RECORD_MAX 4096		/* a larger custody.json is refused */
@@ -296,6 +297,19 @@ custody_derive_pin(const uint8_t secret[CUSTODY_SECRET_LEN], const char *applian
 		pin[0] = '\0';
 	secret_wipe(raw, sizeof(raw));
 	return rc;
+}
+
+int
+custody_backup_key(const uint8_t secret[CUSTODY_SECRET_LEN], const char *appliance,
+    const uint8_t salt[CUSTODY_BACKUP_SALT_LEN], uint8_t key[CUSTODY_BACKUP_KEY_LEN])
+{
+	char label[sizeof(LABEL_BACKUP) + 2 * CUSTODY_BACKUP_SALT_LEN + 1];
+
+	if (secret == NULL || salt == NULL || key == NULL || !custody_id_valid(appliance))
+		return SB_EINVAL;
+	memcpy(label, LABEL_BACKUP, sizeof(LABEL_BACKUP) - 1);
+	hex_encode(salt, CUSTODY_BACKUP_SALT_LEN, label + sizeof(LABEL_BACKUP) - 1);
+	return custody_hkdf(secret, appliance, label, key, CUSTODY_BACKUP_KEY_LEN);
 }
 
 int

@@ -37,6 +37,8 @@
 #define CUSTODY_PIN_LEN 64		/* PINs are 64 lower-case hex characters */
 #define CUSTODY_SHARE_TEXT_MAX 256	/* longest share text accepted, with NUL */
 #define CUSTODY_MAX_SHARES CONFIG_MAX_SHARES
+#define CUSTODY_BACKUP_SALT_LEN 32
+#define CUSTODY_BACKUP_KEY_LEN 32
 
 struct custody_share {
 	char appliance[CONFIG_ID_MAX + 1];
@@ -140,6 +142,14 @@ int custody_derive_pin(const uint8_t secret[CUSTODY_SECRET_LEN], const char *app
 /* The one-way check value stored in the record (info "sealbox v1 check"). */
 int custody_check_value(const uint8_t secret[CUSTODY_SECRET_LEN], const char *appliance,
     uint8_t check[CUSTODY_CHECK_LEN]);
+
+/*
+ * A backup's key: HKDF-SHA256 of S, salt the appliance id, info "sealbox v1
+ * backup " and the backup's own random salt in hex; so each backup file has
+ * a key of its own, and only a quorum can make it.
+ */
+int custody_backup_key(const uint8_t secret[CUSTODY_SECRET_LEN], const char *appliance,
+    const uint8_t salt[CUSTODY_BACKUP_SALT_LEN], uint8_t key[CUSTODY_BACKUP_KEY_LEN]);
 
 /*
  * Read state_dir/custody.json. SB_ENOTFOUND when the appliance was never

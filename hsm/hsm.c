@@ -1255,6 +1255,46 @@ hsm_change_pins(struct hsm *h, const char *so_old, const char *so_new,
 /* ---- probing, random ----------------------------------------------------- */
 
 int
+hsm_token_serial(struct hsm *h, char serial[HSM_SERIAL_MAX + 1])
+{
+	CK_TOKEN_INFO ti;
+	size_t n = sizeof(ti.serialNumber);
+	CK_RV rv;
+	int rc;
+
+	serial[0] = '\0';
+	if (h == NULL)
+		return SB_EINVAL;
+	if ((rc = hsm_enter(h, 0)) != 0)
+		return rc;
+	rv = h->mod->fl->C_GetTokenInfo(h->tok->slotid, &ti);
+	if (rv != CKR_OK)
+		rc = hsm_ckr(h, "C_GetTokenInfo", rv);
+	hsm_leave(h);
+	if (rc != 0)
+		return rc;
+	while (n > 0 && ti.serialNumber[n - 1] == ' ')
+		n--;
+	memcpy(serial, ti.serialNumber, n);
+	serial[n] = '\0';
+	return 0;
+}
+
+int
+hsm_quiesce(struct hsm *h, int (*fn)(void *), void *arg)
+{
+	int rc;
+
+	if (h == NULL || fn == NULL)
+		return SB_EINVAL;
+	if ((rc = hsm_enter_excl(h, 0)) != 0)
+		return rc;
+	rc = fn(arg);
+	hsm_leave_excl(h);
+	return rc;
+}
+
+int
 hsm_check(struct hsm *h)
 {
 	char why[HSM_ERR_MAX];

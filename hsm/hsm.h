@@ -189,6 +189,22 @@ int hsm_random(struct hsm *h, uint8_t *buf, size_t n);
  */
 int hsm_check(struct hsm *h);
 
+#define HSM_SERIAL_MAX 16
+
+/*
+ * The token's serial number (CK_TOKEN_INFO serialNumber, trailing spaces
+ * dropped) into serial. SB_EHSM when the token does not answer.
+ */
+int hsm_token_serial(struct hsm *h, char serial[HSM_SERIAL_MAX + 1]);
+
+/*
+ * Runs fn(arg) while every other use of the module in this process waits
+ * (its write lock): no key is made, used or destroyed meanwhile, so that
+ * the token's files can be copied whole. fn must not call into this
+ * module. fn's return, or SB_EHSM when the module is failing.
+ */
+int hsm_quiesce(struct hsm *h, int (*fn)(void *), void *arg);
+
 /* Text of the last failure seen on this handle by this thread; "" if none.
  * hsm_error(NULL): the last failure of hsm_open or hsm_token_init. Never
  * contains a PIN. */

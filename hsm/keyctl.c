@@ -382,3 +382,37 @@ out:
 		keyctl_shares_free(out);
 	return rc;
 }
+
+int
+keyctl_backup_key(const struct custody_record *rec, const struct custody_set *set,
+    const uint8_t salt[CUSTODY_BACKUP_SALT_LEN], uint8_t key[CUSTODY_BACKUP_KEY_LEN],
+    char *err, size_t errlen)
+{
+	uint8_t ceremony[CUSTODY_CEREMONY_LEN], check[CUSTODY_CHECK_LEN];
+	uint8_t *secret;
+	unsigned m, n;
+	int rc;
+
+	if ((rc = custody_set_info(set, ceremony, &m, &n)) != 0 ||
+	    custody_set_count(set) < m || m == 0)
+		return keyctl_fail(err, errlen, SB_ESHARE_TOOFEW,
+		    "%s", sb_strerror(SB_ESHARE_TOOFEW));
+	if (memcmp(ceremony, rec->ceremony, sizeof(ceremony)) != 0)
+		return keyctl_fail(err, errlen, SB_ESHARE_STALE, "%s",
+		    sb_strerror(SB_ESHARE_STALE));
+	if ((secret = secret_alloc(CUSTODY_SECRET_LEN)) == NULL)
+		return SB_ENOMEM;
+	if ((rc = custody_set_combine(set, secret)) == 0)
+		rc = custody_check_value(secret, rec->appliance, check);
+	if (rc == 0 && CRYPTO_memcmp(check, rec->check, sizeof(check)) != 0)
+		rc = SB_ESHARE_WRONG;
+	if (rc == 0)
+		rc = custody_backup_key(secret, rec->appliance, salt, key);
+	OPENSSL_cleanse(check, sizeof(check));
+	secret_free(&secret);
+	if (rc != 0) {
+		secret_wipe(key, CUSTODY_BACKUP_KEY_LEN);
+		return keyctl_fail(err, errlen, rc, "%s", sb_strerror(rc));
+	}
+	return 0;
+}

@@ -75,4 +75,14 @@ int keyctl_reshare(const struct config *cfg, const struct custody_set *set,
     keyctl_deliver_fn deliver, void *arg, struct keyctl_shares *out,
     char *err, size_t errlen);
 
+/*
+ * A backup's key (custody_backup_key) from the set's shares, which must be
+ * at least M shares of the ceremony in rec and combine to its check value
+ * (rec: this appliance's custody record when a backup is made; the one in
+ * the backup's header when it is restored). S is wiped before returning.
+ */
+int keyctl_backup_key(const struct custody_record *rec, const struct custody_set *set,
+    const uint8_t salt[CUSTODY_BACKUP_SALT_LEN], uint8_t key[CUSTODY_BACKUP_KEY_LEN],
+    char *err, size_t errlen);
+
 #endif

@@ -37,6 +37,24 @@ bad:
 	    "not starting with '-'";
 }
 
+int
+config_id_ok(const char *s, size_t n)
+{
+	return check_id(s, n) == NULL;
+}
+
+/* console.network_match: networkd Name= globs, space-separated:
+ * [A-Za-z0-9*?._:-] and spaces only (nothing else reaches the file). */
+static const char *
+check_match(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		    (v[i] >= '0' && v[i] <= '9') || strchr("*?._:- ", v[i]) != NULL))
+			return "interface name globs: letters, digits, * ? . _ : - and spaces";
+	return v[0] == ' ' || v[n - 1] == ' ' ? "no space at either end" : NULL;
+}
+
 #define OFF(field) offsetof(struct config, field)
 
 static const struct cfg_key keys[] = {
@@ -52,6 +70,9 @@ static const struct cfg_key keys[] = {
 	/* A PKCS#11 token label is a 32-byte field. */
 	{ .name = "hsm.token", .type = CFG_STRING, .required = 1,
 	  .lo = 1, .hi = 32, .off = OFF(hsm.token) },
+	/* Where the HSM keeps the token's files, for backup and restore. */
+	{ .name = "hsm.token_dir", .type = CFG_PATH,
+	  .hi = PATH_MAX - 1, .off = OFF(hsm.token_dir) },
 
 	{ .name = "quorum", .type = CFG_SECTION },
 	{ .name = "quorum.shares", .type = CFG_UINT, .def_uint = 3,
@@ -156,6 +177,15 @@ static const struct cfg_key keys[] = {
 	  .lo = 1, .hi = 255, .off = OFF(console.poweroff_command) },
 	{ .name = "console.reboot_command", .type = CFG_STRING, .def_str = "systemctl reboot",
 	  .lo = 1, .hi = 255, .off = OFF(console.reboot_command) },
+	/* Network settings: the files go under network_root (tests use a
+	 * directory of their own), for the interfaces network_match names. */
+	{ .name = "console.network_root", .type = CFG_PATH, .def_str = "/",
+	  .hi = 1024, .off = OFF(console.network_root) },
+	{ .name = "console.network_match", .type = CFG_STRING, .def_str = "en* eth*",
+	  .lo = 1, .hi = 255, .off = OFF(console.network_match), .check = check_match },
+	{ .name = "console.network_command", .type = CFG_STRING,
+	  .def_str = "systemctl restart systemd-networkd systemd-timesyncd",
+	  .lo = 1, .hi = 255, .off = OFF(console.network_command) },
 };
 
 /* Rules that tie keys together. */

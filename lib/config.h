@@ -36,6 +36,9 @@ struct config {
 	struct {
 		char *module;		/* required: path of the PKCS#11 module */
 		char *token;		/* required: token label (1..32 chars) */
+		char *token_dir;	/* optional: the directory the HSM keeps
+					   its tokens' files in (SoftHSM's
+					   directories.tokendir); backup needs it */
 	} hsm;
 	struct {
 		unsigned shares;	/* default 3; 2..16 */
@@ -114,6 +117,11 @@ struct config {
 		char *poweroff_command;	/* run by sealadm, split at spaces, no shell;
 					   default "systemctl poweroff" */
 		char *reboot_command;	/* default "systemctl reboot" */
+		char *network_root;	/* the network files go under it; default "/" */
+		char *network_match;	/* networkd's [Match] Name=; default "en* eth*" */
+		char *network_command;	/* run after they are written; default
+					   "systemctl restart systemd-networkd
+					   systemd-timesyncd" */
 	} console;
 };
 
@@ -135,6 +143,9 @@ struct config {
  * and values have bytes other than printable ASCII escaped as \xNN.
  */
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
+
+/* 1 when s (n bytes) is a valid appliance.id: [a-z0-9][a-z0-9-]{0,15}. */
+int config_id_ok(const char *s, size_t n);
 /*
  * Same, from len bytes at data (no NUL needed); name is used in messages and
  * in cfg->path in place of a path ("(config)" when NULL). Never SB_EIO.

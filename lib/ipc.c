@@ -1,8 +1,10 @@
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "err.h"
+#include "fdio.h"
 #include "ipc.h"
 #include "secret.h"
 
@@ -27,23 +29,6 @@ ipc_msg_free(struct ipc_msg *m)
 {
 	buf_free(&m->body);
 	m->rpos = 0;
-}
-
-static void
-be_put(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = n - 1; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t
-be_get(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
 }
 
 static int
@@ -233,22 +218,6 @@ ipc_parse(const uint8_t *data, size_t len, size_t *used, struct ipc_msg *m)
 	return 0;
 }
 
-static int
-ipc_write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return SB_EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* 1 when all n bytes were read, 0 on end of stream before any, <0 otherwise. */
 static int
 ipc_read_all(int fd, uint8_t *p, size_t n)
@@ -278,24 +247,146 @@ ipc_send(int fd, const struct ipc_msg *m)
 	buf_init(&out, IPC_HDR_LEN + IPC_MAX_BODY);
 	out.secret = m->body.secret;
 	if ((rc = ipc_frame(m, &out)) == 0)
-		rc = ipc_write_all(fd, out.data, out.len);
+		rc = fd_write_all(fd, out.data, out.len);
+	buf_free(&out);
+	return rc;
+}
+
+static int ipc_recv_common(int fd, struct ipc_msg *m, int *passfd);
+
+/*
+ * The first bytes of a header with recvmsg, keeping a descriptor sent along
+ * (*passfd, or -1), then the rest as ipc_read_all. 1, 0 or <0 as that.
+ */
+static int
+ipc_read_head_fd(int sock, uint8_t *h, size_t n, int *passfd)
+{
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { h, n };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+		.msg_controllen = sizeof(cbuf.buf) };
+	struct cmsghdr *c;
+	int fds[2], nfd = 0, rc;
+	ssize_t r;
+
+	*passfd = -1;
+	do
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return SB_EIO;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++, nfd++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (nfd < 2)
+				fds[nfd] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (nfd > 1 || (mh.msg_flags & MSG_CTRUNC)) {
+		for (int i = 0; i < nfd && i < 2; i++)
+			close(fds[i]);
+		return SB_EINVAL;
+	}
+	if (nfd == 1)
+		*passfd = fds[0];
+	if (r == 0)
+		rc = 0;
+	else if ((size_t)r == n)
+		rc = 1;
+	else if ((rc = ipc_read_all(sock, h + r, n - (size_t)r)) == 0)
+		rc = SB_EIO;	/* the stream ended inside a header */
+	if (rc != 1 && *passfd >= 0) {
+		close(*passfd);
+		*passfd = -1;
+	}
+	return rc;
+}
+
+int
+ipc_send_fd(int sock, const struct ipc_msg *m, int passfd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	struct buf out;
+	ssize_t w;
+	int rc;
+
+	if (passfd < 0)
+		return ipc_send(sock, m);
+	buf_init(&out, IPC_HDR_LEN + IPC_MAX_BODY);
+	out.secret = m->body.secret;
+	if ((rc = ipc_frame(m, &out)) != 0) {
+		buf_free(&out);
+		return rc;
+	}
+	/* The descriptor rides on the first write; the rest follows plainly. */
+	iov.iov_base = out.data;
+	iov.iov_len = out.len;
+	memset(&cbuf, 0, sizeof(cbuf));
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+	do
+		w = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w <= 0)
+		rc = SB_EIO;
+	else if ((size_t)w < out.len)
+		rc = fd_write_all(sock, out.data + w, out.len - (size_t)w);
 	buf_free(&out);
 	return rc;
 }
 
 int
+ipc_recv_fd(int sock, struct ipc_msg *m, int *passfd)
+{
+	return ipc_recv_common(sock, m, passfd);
+}
+
+int
 ipc_recv(int fd, struct ipc_msg *m)
+{
+	return ipc_recv_common(fd, m, NULL);
+}
+
+static int
+ipc_recv_common(int fd, struct ipc_msg *m, int *passfd)
 {
 	uint8_t h[IPC_HDR_LEN], chunk[16384];
 	uint64_t blen;
 	int rc = 0;
 
-	if ((rc = ipc_read_all(fd, h, sizeof(h))) <= 0)
+	rc = passfd != NULL ? ipc_read_head_fd(fd, h, sizeof(h), passfd) :
+	    ipc_read_all(fd, h, sizeof(h));
+	if (rc <= 0)
 		return rc == 0 ? SB_ENOTFOUND : rc;
 	rc = 0;
 	blen = be_get(h, 4);
-	if (blen > IPC_MAX_BODY || be_get(h + 6, 2) != 0)
-		return SB_EINVAL;
+	if (blen > IPC_MAX_BODY || be_get(h + 6, 2) != 0) {
+		rc = SB_EINVAL;
+		goto fail;
+	}
 	/* The body may hold a secret (a share on the admin socket): keep it in
 	 * wiped memory, and wipe the bounce buffer. */
 	ipc_msg_init_secret(m, (uint16_t)be_get(h + 4, 2), (uint32_t)be_get(h + 8, 4));
@@ -310,5 +401,10 @@ ipc_recv(int fd, struct ipc_msg *m)
 	secret_wipe(chunk, sizeof(chunk));
 	if (rc != 0)
 		ipc_msg_free(m);
+fail:
+	if (rc != 0 && passfd != NULL && *passfd >= 0) {
+		close(*passfd);
+		*passfd = -1;
+	}
 	return rc;
 }

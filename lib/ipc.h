@@ -80,4 +80,15 @@ int ipc_send(int fd, const struct ipc_msg *m);
 /* SB_ENOTFOUND on a clean end of stream before a frame starts. */
 int ipc_recv(int fd, struct ipc_msg *m);
 
+/*
+ * The same on a UNIX stream socket, with one descriptor riding on the
+ * frame (SCM_RIGHTS on its first bytes): the admin socket's way to hand the
+ * daemon a file to write (a backup). ipc_send_fd sends passfd along (-1:
+ * none, as ipc_send). ipc_recv_fd sets *passfd to the descriptor received
+ * (close-on-exec), or -1 when none came; a frame carrying more than one is
+ * refused (SB_EINVAL, all of them closed).
+ */
+int ipc_send_fd(int sock, const struct ipc_msg *m, int passfd);
+int ipc_recv_fd(int sock, struct ipc_msg *m, int *passfd);
+
 #endif

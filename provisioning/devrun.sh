@@ -32,6 +32,7 @@ appliance:
 hsm:
   module: /usr/lib/softhsm/libsofthsm2.so
   token: sealbox-dev
+  token_dir: $RUN/hsm/tokens
 quorum:
   shares: 3
   threshold: 2

@@ -2,6 +2,7 @@
 #ifndef SB_PROV_H
 #define SB_PROV_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "hsm/hsm.h"
@@ -36,5 +37,26 @@ int prov_revoke(const struct config *cfg, struct hsm *h, const char *serial_hex,
  * seconds to wait for seald's admin socket. The process's exit status.
  */
 int prov_firstboot(const char *config, const char *template, const char *san, unsigned wait);
+
+/*
+ * sealprov restore (restore.c), in two steps around the shares. First: this
+ * appliance can take a restore (never provisioned, hsm.token_dir set, no
+ * token of the configured label) and path is a backup of this appliance;
+ * *fd is left open on it, after its header (h), and rec is the custody
+ * record the shares must match. 0, or 1 with the reason printed.
+ */
+struct backup_header;
+struct custody_record;
+int prov_restore_open(const struct config *cfg, const char *path, int *fd,
+    struct backup_header *h, struct custody_record *rec);
+/* Then, with the file's key: read, check and install it. 0 or 1 (said why);
+ * nothing is changed unless the whole file was authentic and complete. With
+ * cfg NULL (no configuration at config_path yet: a replacement appliance)
+ * the backup's own configuration is checked the same way, must name the
+ * same module and commands as template (this appliance's first-boot
+ * template), and is installed as config_path, last. With cfg NULL,
+ * prov_restore_open checks only the file. */
+int prov_restore_run(const struct config *cfg, const char *config_path, const char *template,
+    const char *path, int fd, const struct backup_header *h, const uint8_t *key);
 
 #endif

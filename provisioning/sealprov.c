@@ -16,9 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/client/tty.h"
 #include "hsm/custody.h"
 #include "hsm/hsm.h"
 #include "hsm/keyctl.h"
+#include "lib/backup.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -38,6 +40,7 @@ struct opts {
 	const char *label;
 	const char *cn, *org, *san, *out_dir, *out, *serial;
 	const char *template;	/* firstboot */
+	const char *backup;	/* restore */
 	int days;
 	unsigned wait;		/* firstboot: seconds; 0: the default */
 	char **shares;		/* share files, "-" for standard input */
@@ -72,6 +75,12 @@ usage(FILE *f)
 	    "                                   issue a business system's client certificate\n"
 	    "  revoke       [--serial HEX] [--out FILE] SHARE_FILE...\n"
 	    "                                   revoke a client certificate; write the CRL\n"
+	    "  restore      --backup FILE [--template FILE] [SHARE_FILE...]\n"
+	    "                                   a backup (sealadm backup create) onto a freshly\n"
+	    "                                   installed appliance, checked whole first; with\n"
+	    "                                   no --config file yet, the backup's own is\n"
+	    "                                   installed (its module and commands as in\n"
+	    "                                   --template); no share files: typed, not shown\n"
 	    "\n"
 	    "A SHARE_FILE of \"-\" reads one share from standard input.\n");
 }
@@ -497,6 +506,88 @@ cmd_revoke(const struct config *cfg, const struct opts *o)
 	return rc == 0 ? 0 : 1;
 }
 
+/* Shares typed at the terminal, not shown, one per holder: need of them. */
+static int
+typed_shares(struct custody_set *set, unsigned need)
+{
+	char detail[256], *line;
+	unsigned have = 0, m = 0;
+	int rc = 0;
+
+	if ((line = secret_alloc(CUSTODY_SHARE_TEXT_MAX)) == NULL)
+		return SB_ENOMEM;
+	printf("The backup opens with %u shares. Each share holder in turn: step forward\n"
+	    "and type your share; it is not shown.\n", need);
+	while (have < need) {
+		/* No fflush: tty_read_line shows the prompt once echo is off. */
+		printf("share %u of %u (not shown): ", have + 1, need);
+		if ((rc = tty_read_line(STDIN_FILENO, line, CUSTODY_SHARE_TEXT_MAX, 1, 0)) !=
+		    TTY_OK) {
+			printf("\n");
+			if (rc == TTY_EOF)
+				break;
+			printf("input refused: not a share; again\n");
+			continue;
+		}
+		detail[0] = '\0';
+		if ((rc = custody_set_add(set, line, &have, &m, detail, sizeof(detail))) != 0)
+			printf("refused: %s%s%s; again\n", sb_strerror(rc), detail[0] ? ": " : "",
+			    detail);
+		else
+			printf("%s\n", detail);
+		secret_wipe(line, CUSTODY_SHARE_TEXT_MAX);
+	}
+	secret_free(&line);
+	return have >= need ? 0 : SB_ESHARE_TOOFEW;
+}
+
+/*
+ * sealprov restore --backup FILE [SHARE_FILE...]: see restore.c. cfg NULL:
+ * no configuration at config_path yet, the backup's own is installed there.
+ * No share files: typed at the terminal.
+ */
+static int
+cmd_restore(const struct config *cfg, const struct opts *o, const char *config_path,
+    const char *template)
+{
+	struct backup_header h;
+	struct custody_record rec;
+	struct custody_set *set = NULL;
+	uint8_t *key = NULL;
+	char err[ERRLEN];
+	unsigned have = 0, need = 0;
+	int fd = -1, rc = 1;
+
+	if (o->backup == NULL || (o->nshares == 0 && !isatty(STDIN_FILENO))) {
+		fprintf(stderr, "sealprov: restore needs --backup FILE and the share files of "
+		    "the backup's quorum (or a terminal to type them at)\n");
+		return 2;
+	}
+	if (prov_restore_open(cfg, o->backup, &fd, &h, &rec) != 0)
+		return 1;
+	if ((set = custody_set_new(h.appliance, &rec)) == NULL ||
+	    (key = secret_alloc(BACKUP_KEY_LEN)) == NULL) {
+		fprintf(stderr, "sealprov: %s: its custody fields are invalid\n", o->backup);
+		goto out;
+	}
+	if (o->nshares > 0 ? read_shares(o, set, &have, &need) != 0 :
+	    typed_shares(set, h.threshold) != 0)
+		goto out;
+	if (keyctl_backup_key(&rec, set, h.salt, key, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sealprov: %s: the shares do not open it: %s\n", o->backup, err);
+		goto out;
+	}
+	custody_set_free(set);	/* wipes the shares */
+	set = NULL;
+	rc = prov_restore_run(cfg, config_path, template, o->backup, fd, &h, key);
+out:
+	if (fd >= 0)
+		close(fd);
+	custody_set_free(set);
+	secret_free(&key);
+	return rc;
+}
+
 static int
 parse(int argc, char **argv, struct opts *o)
 {
@@ -514,6 +605,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "days", required_argument, NULL, 'y' },
 		{ "template", required_argument, NULL, 'T' },
 		{ "wait", required_argument, NULL, 'W' },
+		{ "backup", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -536,6 +628,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 's': o->serial = optarg; break;
 		case 'y': o->days = atoi(optarg); break;
 		case 'T': o->template = optarg; break;
+		case 'B': o->backup = optarg; break;
 		case 'W':
 			o->wait = (unsigned)strtoul(optarg, &end, 10);
 			if (*end != '\0' || o->wait < 1 || o->wait > 3600) {
@@ -610,6 +703,25 @@ main(int argc, char **argv)
 		}
 		return prov_firstboot(o.config ? o.config : CONFIG_DEFAULT_PATH,
 		    firstboot_template(&o), o.san, o.wait ? o.wait : 300);
+	}
+	if (argc >= 2 && strcmp(argv[1], "restore") == 0) {
+		const char *path;
+
+		if (parse(argc - 1, argv + 1, &o) != 0) {
+			usage(stderr);
+			return 2;
+		}
+		path = o.config ? o.config : CONFIG_DEFAULT_PATH;
+		if (access(path, F_OK) != 0 && errno == ENOENT)
+			printf("no configuration at %s yet: the backup's own is installed there\n",
+			    path);
+		else if (config_load(o.config, &cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "sealprov: %s\n", err);
+			return 1;
+		}
+		rc = cmd_restore(cfg, &o, path, firstboot_template(&o));
+		config_free(cfg);
+		return rc;
 	}
 	for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)

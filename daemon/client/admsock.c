@@ -36,8 +36,8 @@ admsock_connect(const char *path, int quiet)
 	return fd;
 }
 
-int
-admsock_roundtrip(const char *sock, const char *session, const struct ipc_msg *m,
+static int
+roundtrip(const char *sock, const char *session, const struct ipc_msg *m, int passfd,
     struct ipc_msg *in)
 {
 	struct ipc_msg as;
@@ -53,7 +53,7 @@ admsock_roundtrip(const char *sock, const char *session, const struct ipc_msg *m
 		out = &as;
 	}
 	if ((fd = admsock_connect(sock, 0)) >= 0) {
-		if (ipc_send(fd, out) != 0 || ipc_recv(fd, in) != 0)
+		if (ipc_send_fd(fd, out, passfd) != 0 || ipc_recv(fd, in) != 0)
 			fprintf(stderr, "%s: seald closed the admin connection\n",
 			    program_invocation_short_name);
 		else
@@ -66,14 +66,28 @@ admsock_roundtrip(const char *sock, const char *session, const struct ipc_msg *m
 }
 
 int
+admsock_roundtrip(const char *sock, const char *session, const struct ipc_msg *m,
+    struct ipc_msg *in)
+{
+	return roundtrip(sock, session, m, -1, in);
+}
+
+int
 admsock_call(const char *sock, const char *session, const struct ipc_msg *m, json_t **j)
+{
+	return admsock_call_fd(sock, session, m, -1, j);
+}
+
+int
+admsock_call_fd(const char *sock, const char *session, const struct ipc_msg *m, int passfd,
+    json_t **j)
 {
 	struct msg_reply r;
 	struct ipc_msg in;
 	int status = -1;
 
 	*j = NULL;
-	if (admsock_roundtrip(sock, session, m, &in) != 0)
+	if (roundtrip(sock, session, m, passfd, &in) != 0)
 		return -1;
 	if (in.type == MSG_REPLY && msg_reply_dec(&in, &r) == 0 &&
 	    (*j = json_loadb((const char *)r.body, r.body_len, 0, NULL)) != NULL)

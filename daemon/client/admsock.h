@@ -22,4 +22,9 @@ int admsock_roundtrip(const char *sock, const char *session, const struct ipc_ms
  * caller decrefs it), or -1 (said why; *j NULL). */
 int admsock_call(const char *sock, const char *session, const struct ipc_msg *m, json_t **j);
 
+/* admsock_call handing seald the open descriptor passfd along with m (for
+ * ADM_BACKUP, the file to write); this process keeps its own copy. */
+int admsock_call_fd(const char *sock, const char *session, const struct ipc_msg *m,
+    int passfd, json_t **j);
+
 #endif

@@ -23,6 +23,7 @@
 #include "../../hsm/keyctl.h"
 #include "../../lib/err.h"
 #include "../../lib/log.h"
+#include "../../lib/netcfg.h"
 #include "../../lib/secret.h"
 #include "../formats/png.h"
 #include "mon_int.h"
@@ -1165,4 +1166,42 @@ mon_adm_power(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	    (unsigned long long)seq);
 	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:I}", "action", v.action,
 	    "seq", (json_int_t)seq));
+}
+
+/*
+ * The sysadmin's network settings: checked, then ledgered with what they
+ * are (they are no business data) before sealadm writes the files, as
+ * power-off is. The monitor writes nothing outside its state.
+ */
+int
+mon_adm_network(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct netcfg v;
+	char why[256];
+	uint8_t leaf[32];
+	uint64_t seq;
+	json_t *e, *dns, *ntp;
+	int rc;
+
+	if (adm_network_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed network settings");
+	if (netcfg_check(&v, why, sizeof(why)) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_network", "%s", why);
+	dns = json_array();
+	ntp = json_array();
+	for (unsigned i = 0; i < v.ndns; i++)
+		json_array_append_new(dns, json_string(v.dns[i]));
+	for (unsigned i = 0; i < v.nntp; i++)
+		json_array_append_new(ntp, json_string(v.ntp[i]));
+	e = json_pack("{s:s,s:s,s:s,s:s?,s:o,s:o,s:s}", "action", "appliance.network",
+	    "actor", mon->admin_actor, "address", v.address, "gateway",
+	    v.gateway[0] ? v.gateway : NULL, "dns", dns, "ntp", ntp, "result", "ok");
+	if (e == NULL)
+		return SB_ENOMEM;
+	if ((rc = mon_ledger(mon, e, &seq, leaf)) != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "not ledgered, so not "
+		    "done: %s", sb_strerror(rc));
+	log_info("monitor: network settings by %s (ledger %llu)", mon->admin_actor,
+	    (unsigned long long)seq);
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:I}", "seq", (json_int_t)seq));
 }

@@ -60,6 +60,9 @@ struct mon {
 	char admin_actor[64];		/* who is on the admin socket: "admin:uid=N",
 					   or "admin:USER" under a session */
 	char admin_role[MSG_ROLE_MAX];	/* that USER's role; "" without a session */
+	int admin_passfd;		/* a descriptor that came with the admin
+					   command being served, or -1; a handler
+					   that keeps it sets this to -1 */
 };
 
 /* Handlers: fill reply (an ipc message to send back) from request m. */
@@ -85,6 +88,10 @@ int mon_adm_ledger_entries(struct mon *mon, struct ipc_msg *m, struct ipc_msg *r
 int mon_adm_alerts(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 /* ADM_EVIDENCE: a signature's evidence bundle, as GET /v1/evidence/{seq}. */
 int mon_adm_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* ADM_NETWORK: check and ledger the sysadmin's network settings. */
+int mon_adm_network(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* ADM_BACKUP (mon_backup.c): the appliance into the file handed over. */
+int mon_adm_backup(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_units_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);

@@ -116,6 +116,8 @@ static const struct admin_route {
 	{ ADM_LEDGER_ENTRIES, mon_adm_ledger_entries, AUD, "browse the ledger" },
 	{ ADM_ALERTS, mon_adm_alerts, SEC | AUD, "list alerts" },
 	{ ADM_EVIDENCE, mon_adm_evidence, AUD, "export evidence" },
+	{ ADM_BACKUP, mon_adm_backup, SYS, "back up the appliance" },
+	{ ADM_NETWORK, mon_adm_network, SYS, "change the network settings" },
 };
 
 static const struct admin_route *
@@ -470,9 +472,13 @@ admin_serve(struct mon *mon, int fd)
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	snprintf(peer, sizeof(peer), "%s", mon->admin_actor);
-	while (ipc_recv(fd, &m) == 0) {
+	while (ipc_recv_fd(fd, &m, &mon->admin_passfd) == 0) {
 		memset(&reply, 0, sizeof(reply));
 		rc = admin_dispatch(mon, &m, &reply);
+		if (mon->admin_passfd >= 0) {	/* sent along, and not wanted */
+			close(mon->admin_passfd);
+			mon->admin_passfd = -1;
+		}
 		if (rc != 0 || reply.body.data == NULL) {
 			ipc_msg_free(&reply);
 			memset(&reply, 0, sizeof(reply));
@@ -659,6 +665,7 @@ monitor_main(const struct config *cfg, int net_fd, int ctl_fd, int admin_fd)
 		log_warn("monitor: cannot fully harden the process: %s", strerror(errno));
 	mon.cfg = cfg;
 	mon.net_fd = net_fd;
+	mon.admin_passfd = -1;
 	pthread_mutex_init(&mon.lock, NULL);
 	pthread_mutex_init(&mon.net_lock, NULL);
 	q.cap = cfg->http.queue_max;

@@ -27,7 +27,7 @@ roundtrip(struct ipc_msg *m)
 		struct msg_sign_result sr; struct adm_unseal u; struct adm_seal_create sc;
 		struct adm_principal_add pa; struct adm_grant_add ga; struct adm_unit_add ua;
 		struct adm_role_assign ra; struct msg_request_file rf; struct adm_as as;
-		struct adm_enrol en; struct adm_power pw;
+		struct adm_enrol en; struct adm_power pw; struct adm_backup bk; struct netcfg nc;
 		struct msg_requests_list rl; struct msg_request_act rq;
 	} v;
 	struct ipc_msg again;
@@ -75,6 +75,12 @@ roundtrip(struct ipc_msg *m)
 		break;
 	case ADM_POWER:
 		if ((rc = adm_power_dec(m, &v.pw)) == 0) enc = adm_power_enc(&again, m->id, &v.pw);
+		break;
+	case ADM_NETWORK:
+		if ((rc = adm_network_dec(m, &v.nc)) == 0) enc = adm_network_enc(&again, m->id, &v.nc);
+		break;
+	case ADM_BACKUP:
+		if ((rc = adm_backup_dec(m, &v.bk)) == 0) enc = adm_backup_enc(&again, m->id, &v.bk);
 		break;
 	case ADM_ENROL:
 		if ((rc = adm_enrol_dec(m, &v.en)) == 0) enc = adm_enrol_enc(&again, m->id, &v.en);

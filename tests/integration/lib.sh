@@ -88,6 +88,7 @@ appliance:
 hsm:
   module: $MODULE
   token: sealbox
+  token_dir: $D/hsm/tokens
 listen:
   address: 127.0.0.1
   port: $PORT
@@ -208,6 +209,20 @@ enrol_clients() {
 			"$D/shares/sbx-test-share-1.txt" "$D/shares/sbx-test-share-2.txt" >/dev/null 2>&1 ||
 			nok "enrol a certificate for $who"
 	done
+}
+
+# drive WHAT SCENARIO ARGS...: the real sealadm of $D's appliance on a
+# pseudo-terminal, driven by console.exp's SCENARIO; ok when it passes.
+drive() {
+	local what=$1 out
+	shift
+	if out=$(command expect -f "$TOP/tests/integration/console.exp" "$BIN/sealadm" \
+		"${DRIVE_CONFIG:-$D/seald.yaml}" "$@" 2>&1); then
+		ok "$what"
+	else
+		nok "$what"
+		sed 's/^/#   /' <<<"$out" | head -20
+	fi
 }
 
 # cert WHO: the client certificate of WHO (enrol_clients).

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/ipc.h"
@@ -154,6 +155,68 @@ test_send_recv_over_socketpair(void)
 	close(sv[1]);
 }
 
+/* A descriptor that rides on a frame arrives with it, and only with it. */
+static void
+test_descriptor_on_a_frame(void)
+{
+	struct ipc_msg m, r;
+	struct stat a, b;
+	int sv[2], pipefd[2], got = -2;
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *c;
+	struct buf wire;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(pipe(pipefd) == 0);
+	ipc_msg_init(&m, 252, 7);
+	CHECK_RC(ipc_put_str(&m, "with a file"), 0);
+	CHECK_RC(ipc_send_fd(sv[0], &m, pipefd[1]), 0);
+	CHECK_RC(ipc_recv_fd(sv[1], &r, &got), 0);
+	CHECK(r.type == 252 && r.id == 7 && r.body.len == m.body.len);
+	CHECK(got >= 0 && got != pipefd[1]);
+	CHECK(fstat(got, &a) == 0 && fstat(pipefd[1], &b) == 0 && a.st_ino == b.st_ino);
+	CHECK(write(got, "x", 1) == 1);		/* the same pipe */
+	close(got);
+	ipc_msg_free(&r);
+	/* Without one: -1; two frames in a row stay apart. */
+	CHECK_RC(ipc_send_fd(sv[0], &m, -1), 0);
+	CHECK_RC(ipc_send_fd(sv[0], &m, pipefd[1]), 0);
+	CHECK_RC(ipc_recv_fd(sv[1], &r, &got), 0);
+	CHECK(got == -1);
+	ipc_msg_free(&r);
+	CHECK_RC(ipc_recv_fd(sv[1], &r, &got), 0);
+	CHECK(got >= 0);
+	close(got);
+	ipc_msg_free(&r);
+	/* Two descriptors on one frame: refused, both closed. */
+	buf_init(&wire, IPC_HDR_LEN + IPC_MAX_BODY);
+	CHECK_RC(ipc_frame(&m, &wire), 0);
+	memset(&mh, 0, sizeof(mh));
+	memset(cbuf, 0, sizeof(cbuf));
+	iov.iov_base = wire.data;
+	iov.iov_len = wire.len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	memcpy(CMSG_DATA(c), pipefd, sizeof(pipefd));
+	CHECK(sendmsg(sv[0], &mh, 0) == (ssize_t)wire.len);
+	CHECK_RC(ipc_recv_fd(sv[1], &r, &got), SB_EINVAL);
+	CHECK(got == -1);
+	buf_free(&wire);
+	ipc_msg_free(&m);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -162,5 +225,6 @@ main(void)
 	RUN(test_parse_partial_and_bad_headers, "a partial frame asks for more; a bad header is refused");
 	RUN(test_body_bound, "a body never grows past IPC_MAX_BODY, and a refused field leaves no trace");
 	RUN(test_send_recv_over_socketpair, "frames cross a socket; end of stream is reported as such");
+	RUN(test_descriptor_on_a_frame, "a descriptor rides on its frame only; two on one frame are refused");
 	return check_done();
 }

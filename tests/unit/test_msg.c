@@ -793,6 +793,7 @@ test_console_messages(void)
 	ipc_msg_free(&m);
 	a.must_change = 0;
 	CHECK(ADM_LEDGER_ENTRIES == 249 && ADM_ALERTS == 250 && ADM_EVIDENCE == 251);
+	CHECK(ADM_BACKUP == 252 && ADM_NETWORK == 253);
 	CHECK_RC(adm_login_enc(&m, 1, &l), 0);
 	CHECK(m.type == ADM_LOGIN && m.body.secret);
 	CHECK_RC(adm_login_dec(&m, &ld), 0);
@@ -884,6 +885,55 @@ test_adm_enrol(void)
 		ipc_msg_init(&m, ADM_POWER, 1);
 		CHECK_RC(ipc_put_str(&m, "halt"), 0);
 		CHECK_RC(adm_power_dec(&m, &pd), SB_EINVAL);
+		ipc_msg_free(&m);
+	}
+	{
+		struct netcfg nc, nd;
+
+		memset(&nc, 0, sizeof(nc));
+		snprintf(nc.address, sizeof(nc.address), "192.0.2.10/24");
+		snprintf(nc.gateway, sizeof(nc.gateway), "192.0.2.1");
+		nc.ndns = 1;
+		snprintf(nc.dns[0], sizeof(nc.dns[0]), "192.0.2.53");
+		nc.nntp = 2;
+		snprintf(nc.ntp[0], sizeof(nc.ntp[0]), "ntp.example.org");
+		snprintf(nc.ntp[1], sizeof(nc.ntp[1]), "192.0.2.123");
+		CHECK_RC(adm_network_enc(&m, 5, &nc), 0);
+		CHECK_RC(adm_network_dec(&m, &nd), 0);
+		CHECK(memcmp(&nc, &nd, sizeof(nc)) == 0);
+		ipc_msg_free(&m);
+		nc.nntp = NETCFG_NTP_MAX + 1;
+		CHECK_RC(adm_network_enc(&m, 5, &nc), SB_EINVAL);
+		ipc_msg_init(&m, ADM_NETWORK, 1);
+		CHECK_RC(ipc_put_str(&m, "dhcp"), 0);
+		CHECK_RC(ipc_put_str(&m, ""), 0);
+		CHECK_RC(ipc_put_u8(&m, NETCFG_DNS_MAX + 1), 0);
+		CHECK_RC(adm_network_dec(&m, &nd), SB_EINVAL);
+		ipc_msg_free(&m);
+	}
+	{
+		static struct adm_backup bk, bd;
+
+		bk.n = 2;
+		snprintf(bk.share[0], sizeof(bk.share[0]), "sbx-01 1/3 AAAA");
+		snprintf(bk.share[1], sizeof(bk.share[1]), "sbx-01 3/3 BBBB");
+		CHECK_RC(adm_backup_enc(&m, 4, &bk), 0);
+		CHECK(m.body.secret);	/* shares: wiped when freed */
+		CHECK_RC(adm_backup_dec(&m, &bd), 0);
+		CHECK(bd.n == 2);
+		CHECK_STR(bd.share[1], "sbx-01 3/3 BBBB");
+		ipc_msg_free(&m);
+		CHECK_RC(adm_backup_enc(&m, 4, &bk), 0);
+		CHECK_RC(ipc_put_u8(&m, 0), 0);
+		CHECK_RC(adm_backup_dec(&m, &bd), SB_EINVAL);	/* a byte too many */
+		ipc_msg_free(&m);
+		bk.n = 0;
+		CHECK_RC(adm_backup_enc(&m, 4, &bk), SB_EINVAL);
+		bk.n = MSG_BACKUP_SHARES_MAX + 1;
+		CHECK_RC(adm_backup_enc(&m, 4, &bk), SB_EINVAL);
+		ipc_msg_init(&m, ADM_BACKUP, 1);
+		CHECK_RC(ipc_put_u8(&m, MSG_BACKUP_SHARES_MAX + 1), 0);
+		CHECK_RC(adm_backup_dec(&m, &bd), SB_EINVAL);
 		ipc_msg_free(&m);
 	}
 	ipc_msg_init(&m, ADM_ENROL, 1);

@@ -1,0 +1,147 @@
+/*
+ * console_backup — sealadm backup create and the menu's backup item: the
+ * sysadmin's backup, completed by the shares of M administrators
+ * (docs/admin-guide.md, "Backup and restore").
+ *
+ * The file is opened here, at the console, as a new file (never over an
+ * existing one, mode 0600), and handed to seald with the request; seald
+ * writes the sealed backup into it. If anything fails the file is removed,
+ * so that no partial backup is ever mistaken for a whole one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../daemon/client/admsock.h"
+#include "../daemon/client/tty.h"
+#include "../daemon/msg.h"
+#include "../lib/secret.h"
+#include "sealadm.h"
+
+int
+console_backup_send(const char *sock, const char *session, const char *out,
+    const struct adm_backup *v, json_t **j)
+{
+	struct ipc_msg m;
+	int fd, st = -1;
+
+	*j = NULL;
+	if ((fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		fprintf(stderr, "sealadm: %s: %s%s\n", out, strerror(errno),
+		    errno == EEXIST ? " (a backup is never written over a file)" : "");
+		return -1;
+	}
+	if (adm_backup_enc(&m, 1, v) == 0) {
+		st = admsock_call_fd(sock, session, &m, fd, j);
+		ipc_msg_free(&m);
+	} else
+		fprintf(stderr, "sealadm: the shares do not fit in a request\n");
+	close(fd);
+	if (st != 200 && unlink(out) != 0)
+		fprintf(stderr, "sealadm: %s: cannot remove the incomplete file: %s\n", out,
+		    strerror(errno));
+	return st;
+}
+
+void
+console_backup_show(const char *out, json_t *j)
+{
+	const char *serial = json_string_value(json_object_get(j, "token"));
+
+	printf("backup written: %s\n"
+	    "  %lld bytes, %lld files; the ledger held %lld entries; token serial %s\n"
+	    "Keep it away from the appliance. It opens only with %lld shares of the\n"
+	    "current ceremony: after a re-share, make a new backup.\n",
+	    out, (long long)json_integer_value(json_object_get(j, "bytes")),
+	    (long long)json_integer_value(json_object_get(j, "files")),
+	    (long long)json_integer_value(json_object_get(j, "ledger_size")),
+	    serial ? serial : "?", (long long)json_integer_value(json_object_get(j, "threshold")));
+}
+
+/* The first share line in the file at path (not blank, not a comment). */
+static int
+share_from_file(const char *path, char *share, size_t cap)
+{
+	uint8_t *text = NULL;
+	size_t len, i, n;
+	char *line;
+	int rc = -1;
+
+	if (read_file(path, 4096, 1, &text, &len) != 0)
+		return -1;
+	for (line = (char *)text; line && *line;
+	    line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		for (i = 0; line[i] == ' ' || line[i] == '\t'; i++)
+			;
+		if (line[i] != '#' && line[i] != '\n' && line[i] != '\0')
+			break;
+	}
+	if (line == NULL || *line == '\0')
+		fprintf(stderr, "sealadm: %s: no share in it\n", path);
+	else if ((n = strcspn(line, "\r\n")) >= cap)
+		fprintf(stderr, "sealadm: %s: too long to be a share\n", path);
+	else {
+		memcpy(share, line, n);
+		share[n] = '\0';
+		rc = 0;
+	}
+	secret_free(&text);
+	return rc;
+}
+
+int
+cmd_backup(const struct opts *o, const struct config *cfg)
+{
+	struct adm_backup *v;
+	unsigned need = cfg != NULL ? cfg->quorum.threshold : 2;
+	json_t *j = NULL, *e;
+	int st, rc = 1;
+
+	if (o->out == NULL) {
+		fprintf(stderr, "sealadm: backup create needs --out FILE (a new file)\n");
+		return 2;
+	}
+	if (o->n_share_files == 0 && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "sealadm: backup create needs the shares: --share-file FILE, "
+		    "once per share, or type them at a terminal\n");
+		return 2;
+	}
+	if ((v = secret_alloc(sizeof(*v))) == NULL)
+		return 1;
+	if (o->n_share_files > 0) {
+		for (size_t i = 0; i < o->n_share_files; i++)
+			if (share_from_file(o->share_files[i], v->share[i],
+			    sizeof(v->share[i])) != 0)
+				goto out;
+		v->n = (unsigned)o->n_share_files;
+	} else {
+		printf("The backup needs %u shares. Each share holder in turn: step forward and\n"
+		    "type your share; it is not shown.\n", need);
+		for (unsigned i = 0; i < need && i < MSG_BACKUP_SHARES_MAX; i++) {
+			/* No fflush: tty_read_line shows it once echo is off. */
+			printf("share %u of %u (not shown): ", i + 1, need);
+			if (tty_read_line(STDIN_FILENO, v->share[i], sizeof(v->share[i]), 1, 0) !=
+			    TTY_OK || v->share[i][0] == '\0') {
+				fprintf(stderr, "sealadm: no share read; nothing written\n");
+				goto out;
+			}
+			v->n = i + 1;
+		}
+	}
+	st = console_backup_send(o->socket, o->session, o->out, v, &j);
+	if (st == 200) {
+		console_backup_show(o->out, j);
+		rc = 0;
+	} else if (j != NULL && (e = json_object_get(j, "error")) != NULL)
+		fprintf(stderr, "sealadm: %s: %s\n", json_string_value(json_object_get(e, "code")),
+		    json_string_value(json_object_get(e, "message")));
+out:
+	json_decref(j);
+	secret_free(&v);
+	return rc;
+}

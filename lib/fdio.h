@@ -1,0 +1,34 @@
+/*
+ * fdio — whole writes on a descriptor, and big-endian integers in bytes:
+ * the few lines that the IPC codec, the backup format and the programs that
+ * write files would otherwise each carry.
+ */
+#ifndef SB_FDIO_H
+#define SB_FDIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* All n bytes to fd (write(2), again after EINTR and short writes): 0, or
+ * SB_EIO with errno as write left it (0 when it wrote nothing). */
+int fd_write_all(int fd, const void *p, size_t n);
+
+/* n (1..8) bytes of v, most significant first. */
+static inline void
+be_put(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t
+be_get(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+#endif

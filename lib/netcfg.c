@@ -1,0 +1,250 @@
+/*
+ * netcfg — network settings: checks, the networkd and timesyncd files
+ * (netcfg.h).
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcfg.h"
+
+static int
+fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* AF_INET or AF_INET6 for a plain address, else 0. */
+static int
+family(const char *s)
+{
+	unsigned char buf[16];
+
+	if (inet_pton(AF_INET, s, buf) == 1)
+		return AF_INET;
+	return inet_pton(AF_INET6, s, buf) == 1 ? AF_INET6 : 0;
+}
+
+/* ADDRESS/PREFIX: its family, else 0. */
+static int
+cidr_family(const char *s)
+{
+	char a[NETCFG_ADDR_MAX], *slash, *end;
+	unsigned long p;
+	int f;
+
+	if (strlen(s) >= sizeof(a))
+		return 0;
+	snprintf(a, sizeof(a), "%s", s);
+	if ((slash = strchr(a, '/')) == NULL || slash[1] == '\0' || slash[1] == '0' ||
+	    strspn(slash + 1, "0123456789") != strlen(slash + 1))
+		return 0;
+	*slash = '\0';
+	p = strtoul(slash + 1, &end, 10);
+	if ((f = family(a)) == 0 || p < 1 || p > (f == AF_INET ? 32u : 128u))
+		return 0;
+	return f;
+}
+
+/* A host name: LDH labels of 1..63, 1..253 in all, not all digits. */
+static int
+hostname_ok(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+	int alpha = 0;
+
+	if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+		if ((c == '-' && label == 0) || ++label > 63)
+			return 0;
+		alpha |= !(c >= '0' && c <= '9');
+	}
+	return s[n - 1] != '-' && alpha;
+}
+
+int
+netcfg_check(const struct netcfg *n, char *why, size_t len)
+{
+	int f = 0;
+
+	if (strcmp(n->address, "dhcp") != 0 && (f = cidr_family(n->address)) == 0)
+		return fail(why, len, "address: \"dhcp\" or an address with its prefix length, "
+		    "such as 192.0.2.10/24 or 2001:db8::10/64");
+	if (n->gateway[0] != '\0') {
+		if (f == 0)
+			return fail(why, len, "gateway: none with dhcp (the DHCP server gives it)");
+		if (family(n->gateway) != f)
+			return fail(why, len, "gateway: an %s address, as the address is",
+			    f == AF_INET ? "IPv4" : "IPv6");
+	}
+	if (n->ndns > NETCFG_DNS_MAX)
+		return fail(why, len, "DNS servers: at most %d", NETCFG_DNS_MAX);
+	for (unsigned i = 0; i < n->ndns; i++)
+		if (family(n->dns[i]) == 0)
+			return fail(why, len, "DNS server %u: an IPv4 or IPv6 address", i + 1);
+	if (n->nntp > NETCFG_NTP_MAX)
+		return fail(why, len, "NTP servers: at most %d", NETCFG_NTP_MAX);
+	for (unsigned i = 0; i < n->nntp; i++)
+		if (family(n->ntp[i]) == 0 && !hostname_ok(n->ntp[i]))
+			return fail(why, len, "NTP server %u: an address or a host name "
+			    "(letters, digits, '-' and '.')", i + 1);
+	return 0;
+}
+
+int
+netcfg_split(const char *text, char *out, size_t cap, unsigned max, unsigned *count,
+    const char *what, char *why, size_t len)
+{
+	const char *p = text;
+
+	*count = 0;
+	for (;;) {
+		size_t k;
+
+		p += strspn(p, " ,\t");
+		if (*p == '\0')
+			return 0;
+		k = strcspn(p, " ,\t");
+		if (*count >= max)
+			return fail(why, len, "%s: at most %u", what, max);
+		if (k >= cap)
+			return fail(why, len, "%s %u: too long", what, *count + 1);
+		memcpy(out + (size_t)*count * cap, p, k);
+		out[(size_t)*count * cap + k] = '\0';
+		(*count)++;
+		p += k;
+	}
+}
+
+/* A growing text; NULL after a failed allocation. */
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->p == NULL)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= t->cap - t->len) {
+		free(t->p);
+		t->p = NULL;
+		return;
+	}
+	t->len += (size_t)n;
+}
+
+#define HEADER "# Written by sealadm (the sysadmin's Network settings); a change here\n" \
+	"# is replaced the next time they are set.\n"
+
+char *
+netcfg_network_file(const struct netcfg *n, const char *match)
+{
+	struct text t = { malloc(4096), 0, 4096 };
+
+	add(&t, HEADER "[Match]\nName=%s\n\n[Network]\n", match);
+	if (strcmp(n->address, "dhcp") == 0)
+		add(&t, "DHCP=yes\n");
+	else
+		add(&t, "Address=%s\n", n->address);
+	if (n->gateway[0] != '\0')
+		add(&t, "Gateway=%s\n", n->gateway);
+	for (unsigned i = 0; i < n->ndns && i < NETCFG_DNS_MAX; i++)
+		add(&t, "DNS=%s\n", n->dns[i]);
+	return t.p;
+}
+
+char *
+netcfg_timesyncd_file(const struct netcfg *n)
+{
+	struct text t = { malloc(2048), 0, 2048 };
+
+	add(&t, HEADER "[Time]\nNTP=");
+	for (unsigned i = 0; i < n->nntp && i < NETCFG_NTP_MAX; i++)
+		add(&t, "%s%s", i ? " " : "", n->ntp[i]);
+	add(&t, "\n");
+	return t.p;
+}
+
+/* The value of each line "key=value" of text, in turn (value copied). */
+static const char *
+next_value(const char *text, const char *key, const char *from, char *val, size_t cap)
+{
+	size_t kl = strlen(key);
+	const char *p = from ? from : text;
+
+	while (p != NULL && *p != '\0') {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (ll > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			size_t vl = ll - kl - 1;
+
+			if (vl >= cap)
+				vl = cap - 1;
+			memcpy(val, p + kl + 1, vl);
+			val[vl] = '\0';
+			return eol ? eol + 1 : p + ll;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+void
+netcfg_parse(const char *network, const char *timesyncd, struct netcfg *out)
+{
+	char line[1024], why[128];
+	const char *p = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (network != NULL) {
+		if (next_value(network, "DHCP", NULL, line, sizeof(line)) != NULL &&
+		    strcmp(line, "yes") == 0)
+			snprintf(out->address, sizeof(out->address), "dhcp");
+		else
+			(void)next_value(network, "Address", NULL, out->address,
+			    sizeof(out->address));
+		(void)next_value(network, "Gateway", NULL, out->gateway, sizeof(out->gateway));
+		while (out->ndns < NETCFG_DNS_MAX &&
+		    (p = next_value(network, "DNS", p, out->dns[out->ndns],
+		    sizeof(out->dns[0]))) != NULL)
+			out->ndns++;
+	}
+	if (timesyncd != NULL && next_value(timesyncd, "NTP", NULL, line, sizeof(line)) != NULL &&
+	    netcfg_split(line, out->ntp[0], sizeof(out->ntp[0]), NETCFG_NTP_MAX, &out->nntp,
+	    "NTP", why, sizeof(why)) != 0)
+		out->nntp = 0;
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The sysadmin's network settings against the real seald: ledgered by the
+# monitor, written as systemd-networkd and systemd-timesyncd files under
+# console.network_root (a directory of the test's, so the host is never
+# touched), applied with console.network_command; from the console menu and
+# from a script; every bad value refused with its message, nothing written.
+. "$(dirname "$0")/lib.sh"
+
+R=$T/root
+appliance_up "$T/a" "console:
+  network_root: $R
+  network_command: touch $T/applied"
+ADM=("$BIN/sealadm" --config "$D/seald.yaml")
+NET=$R/etc/systemd/network/10-sealbox.network
+TS=$R/etc/systemd/timesyncd.conf.d/10-sealbox.conf
+entries() {
+	mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -a "\"action\":\"$1\"" | sed 's/^ //'
+}
+printf 'sysadmin passphrase %s\n' "$RANDOM$RANDOM" >"$T/sys.p"
+sealadm_as admin add --user testsys --role sysadmin --passphrase-fd 3 3<"$T/sys.p" >/dev/null &&
+	"${ADM[@]}" login --user testsys --passphrase-fd 3 3<"$T/sys.p" >"$T/sys.tok" ||
+	nok "a sysadmin account"
+as_sys() { "${ADM[@]}" --session-fd 9 "$@" 9<"$T/sys.tok"; }
+
+expect "network show before any setting" 0 'address: +\(not set here\)' -- as_sys network show
+expect "a secadmin may not change the network settings (403 forbidden_role)" 1 \
+	'forbidden_role: the secadmin may not change the network settings' \
+	-- sealadm_as network set --address 192.0.2.10/24
+expect "the sysadmin sets a static address, gateway, DNS and NTP" 0 \
+	'network settings ledgered \(entry [0-9]+\) and written' \
+	-- as_sys network set --address 192.0.2.10/24 --gateway 192.0.2.1 \
+	--dns 192.0.2.53,192.0.2.54 --ntp ntp1.example.org,192.0.2.123
+cat >"$T/want.network" <<EON
+# Written by sealadm (the sysadmin's Network settings); a change here
+# is replaced the next time they are set.
+[Match]
+Name=en* eth*
+
+[Network]
+Address=192.0.2.10/24
+Gateway=192.0.2.1
+DNS=192.0.2.53
+DNS=192.0.2.54
+EON
+cat >"$T/want.ts" <<EON
+# Written by sealadm (the sysadmin's Network settings); a change here
+# is replaced the next time they are set.
+[Time]
+NTP=ntp1.example.org 192.0.2.123
+EON
+diff "$T/want.network" "$NET" >"$T/diff" 2>&1 && ok "the networkd file is exactly what was asked" ||
+	{ nok "the networkd file"; sed 's/^/#   /' "$T/diff"; }
+diff "$T/want.ts" "$TS" >"$T/diff" 2>&1 && ok "the timesyncd drop-in names the NTP servers" ||
+	{ nok "the timesyncd file"; sed 's/^/#   /' "$T/diff"; }
+[ "$(stat -c %a "$NET")" = 644 ] && [ ! -e "$NET.new" ] && ok "written whole (mode 0644, no temporary left)" ||
+	nok "network file mode or leftovers"
+[ -e "$T/applied" ] && ok "console.network_command ran after the files were written" ||
+	nok "the apply command did not run"
+e=$(entries appliance.network | tail -n 1)
+grep -q '"actor":"admin:testsys"' <<<"$e" && grep -q '"address":"192.0.2.10/24"' <<<"$e" &&
+	grep -q '"dns":\["192.0.2.53","192.0.2.54"\]' <<<"$e" &&
+	ok "the change is ledgered with the sysadmin and the settings" || nok "ledger entry: $e"
+expect "network show reads them back" 0 'NTP servers: ntp1.example.org 192.0.2.123' -- as_sys network show
+
+# ---- bad values: refused with the reason, nothing written, nothing ledgered ----
+cp "$NET" "$T/net.before"
+n_before=$(entries appliance.network | wc -l)
+bad() {	# what pattern args...
+	local what=$1 pat=$2
+	shift 2
+	expect "$what" 1 "$pat" -- as_sys network set "$@"
+}
+bad "an address without its prefix length" 'address: "dhcp" or an address with its prefix' --address 192.0.2.10
+bad "an address that is no address" 'address:' --address 300.1.2.3/24
+bad "a prefix out of range" 'address:' --address 192.0.2.10/33
+bad "a gateway of the other family" 'gateway: an IPv4 address' --address 192.0.2.10/24 --gateway 2001:db8::1
+bad "a gateway with dhcp" 'gateway: none with dhcp' --address dhcp --gateway 192.0.2.1
+bad "a DNS server that is a name" 'DNS server 1: an IPv4 or IPv6 address' --address dhcp --dns dns.example.org
+bad "an NTP server name with a bad character" 'NTP server 2: an address or a host name' \
+	--address dhcp --ntp 'ntp.example.org,ntp_1.example.org'
+expect "four DNS servers: at most 3" 2 'DNS servers: at most 3' -- as_sys network set --address dhcp \
+	--dns 192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4
+cmp -s "$NET" "$T/net.before" && [ "$(entries appliance.network | wc -l)" = "$n_before" ] &&
+	ok "after every refusal the file and the ledger are as before" || nok "a refusal changed something"
+
+# ---- the console menu --------------------------------------------------------------
+P=$(cat "$T/sys.p")
+drive "the menu: dhcp, no gateway, one DNS server, default NTP" network testsys "$P" \
+	dhcp "" "2001:db8::53" "" "network settings ledgered"
+grep -qx 'DHCP=yes' "$NET" && ! grep -q '^Address=' "$NET" && grep -qx 'DNS=2001:db8::53' "$NET" &&
+	grep -qx 'NTP=' "$TS" && ok "and the files say dhcp, that DNS server, no NTP server of ours" ||
+	nok "files after the menu: $(cat "$NET" "$TS")"
+drive "the menu refuses a bad address with its reason, and shows the menu again" network testsys "$P" \
+	"10.0.0.1/0" "" "" "" 'input refused: address: "dhcp" or an address with its prefix length'
+drive "the menu refuses five NTP servers" network testsys "$P" dhcp "" "" "a.example b.example c.example d.example e.example" \
+	"input refused: NTP servers: at most 4"
+seald_stop
