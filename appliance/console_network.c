@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 #include "sealadm.h"
 
 #define NET_FILE "etc/systemd/network/10-sealbox.network"
-#define TIME_FILE "etc/systemd/timesyncd.conf.d/10-sealbox.conf"
+#define TIME_FILE "etc/systemd/timesyncd.conf.d/50-sealbox-network.conf"
 
 static void
 net_path(const struct config *cfg, const char *rel, char *out, size_t cap)
@@ -79,7 +80,8 @@ console_network_read(const struct config *cfg, struct netcfg *cur)
 void
 console_network_print(const struct netcfg *n)
 {
-	printf("address:     %s\n", n->address[0] ? n->address : "(not set here)");
+	printf("address:     %s\n", n->address[0] ? n->address :
+	    "(not set here: the image's own, DHCP for IPv4)");
 	printf("gateway:     %s\n", n->gateway[0] ? n->gateway : "(none)");
 	printf("DNS servers:");
 	for (unsigned i = 0; i < n->ndns; i++)
@@ -87,7 +89,7 @@ console_network_print(const struct netcfg *n)
 	printf("%s\nNTP servers:", n->ndns ? "" : " (none)");
 	for (unsigned i = 0; i < n->nntp; i++)
 		printf(" %s", n->ntp[i]);
-	printf("%s\n", n->nntp ? "" : " (the system's defaults)");
+	printf("%s\n", n->nntp ? "" : " (none set here: DHCP's, if any)");
 }
 
 /* mkdir -p of path's directory, each new one 0755. */
@@ -108,75 +110,142 @@ parents(const char *path)
 	return 0;
 }
 
-/* text to path: a temporary file, synced, renamed over it (mode 0644). */
+/* text to path.new, whole and synced (mode 0644; a leftover .new, or a
+ * link someone put there, is removed first, never written through). */
 static int
-write_whole(const char *path, const char *text)
+write_new(const char *path, const char *text)
 {
 	char tmp[PATH_MAX + 16];
 	int fd, rc = 0;
 
 	if (parents(path) != 0 || snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
 		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+	if (unlink(tmp) != 0 && errno != ENOENT)
 		return -1;
-	if (fd_write_all(fd, text, strlen(text)) != 0)
-		rc = -1;
-	if (rc == 0 && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+		return -1;
+	if (fd_write_all(fd, text, strlen(text)) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0)
 		rc = -1;
 	if (close(fd) != 0)
-		rc = -1;
-	if (rc == 0 && rename(tmp, path) != 0)
 		rc = -1;
 	if (rc != 0)
 		(void)unlink(tmp);
 	return rc;
 }
 
+/* path.new over path, and the directory synced. */
+static int
+put_in_place(const char *path)
+{
+	char tmp[PATH_MAX + 16], dir[PATH_MAX], *slash;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if (rename(tmp, path) != 0)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if ((fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+static void
+say(int script, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A refusal: "sealadm: code: ..." on stderr for a script, "input refused:
+ * ..." or "refused: ... (code)" at the menu. */
+static void
+say(int script, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (script)
+		fprintf(stderr, "sealadm: %s: %s\n", code, msg);
+	else if (strcmp(code, "bad_network") == 0)
+		printf("input refused: %s\n", msg);
+	else
+		printf("refused: %s (%s)\n", msg, code);
+}
+
 int
 console_network_apply(const char *sock, const char *session, const struct config *cfg,
     const struct netcfg *n, int script)
 {
-	char why[256], a[PATH_MAX], b[PATH_MAX];
+	char why[256], a[PATH_MAX], b[PATH_MAX], names[256];
 	char *net = NULL, *ts = NULL;
+	const char *code, *text;
 	struct ipc_msg m;
-	json_t *j = NULL, *e = NULL;
-	int st, rc = -1;
+	json_t *j = NULL, *e;
+	int st, rc = -1, count;
 
 	if (netcfg_check(n, why, sizeof(why)) != 0) {
-		printf("input refused: %s\n", why);
+		say(script, "bad_network", "%s", why);
 		return -1;
 	}
+	if (strcmp(n->address, "dhcp") != 0 &&
+	    (count = netcfg_match_count(cfg->console.network_match, "/sys/class/net", names,
+	    sizeof(names))) > 1) {
+		say(script, "bad_network", "console.network_match \"%s\" names %d interfaces "
+		    "here (%s): a static address goes on one; set console.network_match to it",
+		    cfg->console.network_match, count, names);
+		return -1;
+	}
+	net_path(cfg, NET_FILE, a, sizeof(a));
+	net_path(cfg, TIME_FILE, b, sizeof(b));
 	if ((net = netcfg_network_file(n, cfg->console.network_match)) == NULL ||
 	    (ts = netcfg_timesyncd_file(n)) == NULL || adm_network_enc(&m, 1, n) != 0) {
-		printf("out of memory\n");
+		say(script, "internal", "out of memory");
 		goto out;
+	}
+	/* Written aside first: a place that cannot take them (a read-only
+	 * root) is found before anything is ledgered. */
+	if (write_new(a, net) != 0 || write_new(b, ts) != 0) {
+		say(script, "cannot_write", "cannot write under console.network_root %s: %s; "
+		    "nothing changed, nothing ledgered", cfg->console.network_root, strerror(errno));
+		ipc_msg_free(&m);
+		goto drop;
 	}
 	st = admsock_call(sock, session, &m, &j);
 	ipc_msg_free(&m);
 	if (st != 200) {
-		if (st > 0 && (e = json_object_get(j, "error")) != NULL && script)
-			fprintf(stderr, "sealadm: %s: %s\n",
-			    json_string_value(json_object_get(e, "code")),
-			    json_string_value(json_object_get(e, "message")));
-		else if (st > 0 && e != NULL)
-			printf("refused: %s (%s)\n",
-			    json_string_value(json_object_get(e, "message")),
-			    json_string_value(json_object_get(e, "code")));
-		goto out;
+		if (st > 0 && (e = json_object_get(j, "error")) != NULL) {
+			code = json_string_value(json_object_get(e, "code"));
+			text = json_string_value(json_object_get(e, "message"));
+			say(script, code ? code : "?", "%s", text ? text : "");
+		}
+		goto drop;
 	}
-	net_path(cfg, NET_FILE, a, sizeof(a));
-	net_path(cfg, TIME_FILE, b, sizeof(b));
-	if (write_whole(a, net) != 0 || write_whole(b, ts) != 0) {
-		printf("ledgered (entry %lld), but the files could not be written: %s\n",
-		    (long long)json_integer_value(json_object_get(j, "seq")), strerror(errno));
-		goto out;
+	if (put_in_place(a) != 0 || put_in_place(b) != 0) {
+		say(script, "cannot_write", "ledgered (entry %lld), but the files could not be "
+		    "put in place: %s", (long long)json_integer_value(json_object_get(j, "seq")),
+		    strerror(errno));
+		goto drop;
 	}
 	printf("network settings ledgered (entry %lld) and written:\n  %s\n  %s\n",
 	    (long long)json_integer_value(json_object_get(j, "seq")), a, b);
 	printf("running: %s\n", cfg->console.network_command);
-	if ((st = run_command(cfg->console.network_command)) != 0)
-		printf("the command failed (status %d): the settings apply at the next boot\n", st);
+	if ((st = run_command(cfg->console.network_command)) != 0) {
+		say(script, "apply_failed", "the command failed (status %d): the settings apply "
+		    "at the next boot", st);
+		goto out;
+	}
 	rc = 0;
+	goto out;
+drop:
+	for (const char *f = a; f != NULL; f = f == a ? b : NULL) {
+		char tmp[PATH_MAX + 16];
+
+		snprintf(tmp, sizeof(tmp), "%s.new", f);
+		(void)unlink(tmp);
+	}
 out:
 	json_decref(j);
 	free(net);
@@ -214,10 +283,6 @@ cmd_network(const struct opts *o, const struct config *cfg, const char *verb)
 	    &n.nntp, "NTP servers", why, sizeof(why)) != 0)) {
 		fprintf(stderr, "sealadm: %s\n", why);
 		return 2;
-	}
-	if (netcfg_check(&n, why, sizeof(why)) != 0) {
-		fprintf(stderr, "sealadm: bad_network: %s\n", why);
-		return 1;
 	}
 	return console_network_apply(o->socket, o->session, cfg, &n, 1) == 0 ? 0 : 1;
 }

@@ -595,8 +595,9 @@ it_network(struct con *c)
 		{ "address (dhcp, or ADDRESS/PREFIX such as 192.0.2.10/24): ", n.address,
 		  sizeof(n.address), 0 },
 		{ "gateway (empty: none): ", n.gateway, sizeof(n.gateway), 1 },
-		{ "DNS servers (up to 3, separated by spaces; empty: none): ", dns, sizeof(dns), 1 },
-		{ "NTP servers (up to 4; empty: the system's defaults): ", ntp, sizeof(ntp), 1 },
+		{ "DNS servers (up to 3 addresses, separated by spaces; empty: none): ", dns,
+		  sizeof(dns), 1 },
+		{ "NTP servers (up to 4 addresses; empty: none but DHCP's): ", ntp, sizeof(ntp), 1 },
 	};
 	int rc;
 
@@ -608,14 +609,18 @@ it_network(struct con *c)
 	printf("Now:\n");
 	console_network_print(&cur);
 	memset(&n, 0, sizeof(n));
-	if ((rc = ask_fields(c, f, sizeof(f) / sizeof(f[0]), NULL)) != 1)
-		return ANSWER(rc);
-	if (netcfg_split(dns, n.dns[0], sizeof(n.dns[0]), NETCFG_DNS_MAX, &n.ndns,
-	    "DNS servers", why, sizeof(why)) != 0 ||
-	    netcfg_split(ntp, n.ntp[0], sizeof(n.ntp[0]), NETCFG_NTP_MAX, &n.nntp,
-	    "NTP servers", why, sizeof(why)) != 0 || netcfg_check(&n, why, sizeof(why)) != 0) {
-		printf("input refused: %s\n", why);
-		return 0;
+	dns[0] = ntp[0] = '\0';
+	/* Each answer is checked as it comes (with what came before it). */
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if ((rc = ask_fields(c, &f[i], 1, NULL)) != 1)
+			return ANSWER(rc);
+		if (netcfg_split(dns, n.dns[0], sizeof(n.dns[0]), NETCFG_DNS_MAX, &n.ndns,
+		    "DNS servers", why, sizeof(why)) != 0 ||
+		    netcfg_split(ntp, n.ntp[0], sizeof(n.ntp[0]), NETCFG_NTP_MAX, &n.nntp,
+		    "NTP servers", why, sizeof(why)) != 0 || netcfg_check(&n, why, sizeof(why)) != 0) {
+			printf("input refused: %s\n", why);
+			return 0;
+		}
 	}
 	printf("New:\n");
 	console_network_print(&n);

@@ -112,8 +112,9 @@ usage(FILE *f)
 	    "      [--session-fd N]      (no session: only the first account, a secadmin)\n"
 	    "      [--must-change]       (they replace the passphrase before anything else)\n"
 	    "\n"
-	    "Every command but status, unseal, menu, login, logout and admin add runs as a\n"
-	    "logged-in administrator: --session-fd N reads the token `sealadm login` printed.\n",
+	    "Every command but status, unseal, menu, login, logout, admin add and network\n"
+	    "show runs as a logged-in administrator: --session-fd N reads the token\n"
+	    "`sealadm login` printed.\n",
 	    MSG_ACT_FOR_MAX, MSG_ROLES_MAX);
 }
 

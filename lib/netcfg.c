@@ -3,6 +3,8 @@
  * (netcfg.h).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,22 +26,32 @@ fail(char *why, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-/* AF_INET or AF_INET6 for a plain address, else 0. */
+/*
+ * AF_INET or AF_INET6 for a plain unicast address a host can be given or
+ * reach (into buf, 16 bytes), else 0: not loopback, unspecified,
+ * multicast, IPv4 240/4 and broadcast, nor IPv4-mapped IPv6; no leading
+ * zeros, no IPv6 zone (inet_pton refuses both).
+ */
 static int
-family(const char *s)
+family(const char *s, unsigned char buf[16])
 {
-	unsigned char buf[16];
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const unsigned char zero[16];
 
 	if (inet_pton(AF_INET, s, buf) == 1)
-		return AF_INET;
-	return inet_pton(AF_INET6, s, buf) == 1 ? AF_INET6 : 0;
+		return buf[0] == 0 || buf[0] == 127 || buf[0] >= 224 ? 0 : AF_INET;
+	if (inet_pton(AF_INET6, s, buf) != 1 || buf[0] == 0xff ||
+	    memcmp(buf, mapped, sizeof(mapped)) == 0 || memcmp(buf, zero, 16) == 0 ||
+	    (memcmp(buf, zero, 15) == 0 && buf[15] == 1))
+		return 0;
+	return AF_INET6;
 }
 
-/* ADDRESS/PREFIX: its family, else 0. */
+/* ADDRESS/PREFIX: its family (the address into buf, *prefix), else 0. */
 static int
-cidr_family(const char *s)
+cidr_family(const char *s, unsigned char buf[16], unsigned *prefix)
 {
-	char a[NETCFG_ADDR_MAX], *slash, *end;
+	char a[NETCFG_ADDR_MAX], *slash;
 	unsigned long p;
 	int f;
 
@@ -47,70 +59,92 @@ cidr_family(const char *s)
 		return 0;
 	snprintf(a, sizeof(a), "%s", s);
 	if ((slash = strchr(a, '/')) == NULL || slash[1] == '\0' || slash[1] == '0' ||
-	    strspn(slash + 1, "0123456789") != strlen(slash + 1))
+	    strspn(slash + 1, "0123456789") != strlen(slash + 1) || strlen(slash + 1) > 3)
 		return 0;
 	*slash = '\0';
-	p = strtoul(slash + 1, &end, 10);
-	if ((f = family(a)) == 0 || p < 1 || p > (f == AF_INET ? 32u : 128u))
+	p = strtoul(slash + 1, NULL, 10);
+	if ((f = family(a, buf)) == 0 || p < 1 || p > (f == AF_INET ? 32u : 128u))
 		return 0;
+	*prefix = (unsigned)p;
 	return f;
 }
 
-/* A host name: LDH labels of 1..63, 1..253 in all, not all digits. */
+/* The first prefix bits of a and b agree. */
 static int
-hostname_ok(const char *s)
+same_net(const unsigned char *a, const unsigned char *b, unsigned prefix)
 {
-	size_t n = strlen(s), label = 0;
-	int alpha = 0;
+	unsigned full = prefix / 8, rest = prefix % 8;
 
-	if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.')
+	if (memcmp(a, b, full) != 0)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-'))
-			return 0;
-		if ((c == '-' && label == 0) || ++label > 63)
-			return 0;
-		alpha |= !(c >= '0' && c <= '9');
-	}
-	return s[n - 1] != '-' && alpha;
+	return rest == 0 || ((a[full] ^ b[full]) & (0xff << (8 - rest)) & 0xff) == 0;
 }
 
 int
 netcfg_check(const struct netcfg *n, char *why, size_t len)
 {
+	unsigned char addr[16], gw[16], any[16];
+	unsigned prefix = 0;
 	int f = 0;
 
-	if (strcmp(n->address, "dhcp") != 0 && (f = cidr_family(n->address)) == 0)
-		return fail(why, len, "address: \"dhcp\" or an address with its prefix length, "
-		    "such as 192.0.2.10/24 or 2001:db8::10/64");
+	if (strcmp(n->address, "dhcp") != 0 &&
+	    (f = cidr_family(n->address, addr, &prefix)) == 0)
+		return fail(why, len, "address: \"dhcp\" or a unicast address with its prefix "
+		    "length, such as 192.0.2.10/24 or 2001:db8::10/64 (no leading zeros, no "
+		    "loopback, multicast or IPv4-mapped address)");
 	if (n->gateway[0] != '\0') {
 		if (f == 0)
 			return fail(why, len, "gateway: none with dhcp (the DHCP server gives it)");
-		if (family(n->gateway) != f)
-			return fail(why, len, "gateway: an %s address, as the address is",
-			    f == AF_INET ? "IPv4" : "IPv6");
+		if (family(n->gateway, gw) != f)
+			return fail(why, len, "gateway: a unicast %s address, as the address is "
+			    "(no leading zeros, no %%zone)", f == AF_INET ? "IPv4" : "IPv6");
+		if (memcmp(gw, addr, f == AF_INET ? 4 : 16) == 0)
+			return fail(why, len, "gateway: another address than the appliance's own");
+		if (!same_net(gw, addr, prefix))
+			return fail(why, len, "gateway: in the address's network (%s)", n->address);
 	}
 	if (n->ndns > NETCFG_DNS_MAX)
 		return fail(why, len, "DNS servers: at most %d", NETCFG_DNS_MAX);
 	for (unsigned i = 0; i < n->ndns; i++)
-		if (family(n->dns[i]) == 0)
-			return fail(why, len, "DNS server %u: an IPv4 or IPv6 address", i + 1);
+		if (family(n->dns[i], any) == 0)
+			return fail(why, len, "DNS server %u: a unicast IPv4 or IPv6 address", i + 1);
 	if (n->nntp > NETCFG_NTP_MAX)
 		return fail(why, len, "NTP servers: at most %d", NETCFG_NTP_MAX);
 	for (unsigned i = 0; i < n->nntp; i++)
-		if (family(n->ntp[i]) == 0 && !hostname_ok(n->ntp[i]))
-			return fail(why, len, "NTP server %u: an address or a host name "
-			    "(letters, digits, '-' and '.')", i + 1);
+		if (family(n->ntp[i], any) == 0)
+			return fail(why, len, "NTP server %u: a unicast IPv4 or IPv6 address (the "
+			    "appliance resolves no names: its firewall lets no DNS out)", i + 1);
 	return 0;
+}
+
+int
+netcfg_match_count(const char *match, const char *sysdir, char *names, size_t len)
+{
+	char pats[256], *save = NULL, *pat;
+	struct dirent *e;
+	DIR *d;
+	int count = 0;
+
+	if (names != NULL && len > 0)
+		names[0] = '\0';
+	if ((d = opendir(sysdir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(pats, sizeof(pats), "%s", match);
+		for (pat = strtok_r(pats, " ", &save); pat != NULL; pat = strtok_r(NULL, " ", &save))
+			if (fnmatch(pat, e->d_name, 0) == 0)
+				break;
+		if (pat == NULL)
+			continue;
+		if (names != NULL && strlen(names) + strlen(e->d_name) + 2 < len)
+			snprintf(names + strlen(names), len - strlen(names), "%s%s",
+			    count ? " " : "", e->d_name);
+		count++;
+	}
+	closedir(d);
+	return count;
 }
 
 int
@@ -175,10 +209,15 @@ netcfg_network_file(const struct netcfg *n, const char *match)
 	struct text t = { malloc(4096), 0, 4096 };
 
 	add(&t, HEADER "[Match]\nName=%s\n\n[Network]\n", match);
+	/* No router advertisement is taken (anyone on the segment could send
+	 * one), and no link-local address but for a static IPv6 one. */
 	if (strcmp(n->address, "dhcp") == 0)
-		add(&t, "DHCP=yes\n");
+		add(&t, "DHCP=ipv4\nLinkLocalAddressing=no\n");
+	else if (strchr(n->address, ':') != NULL)
+		add(&t, "Address=%s\nLinkLocalAddressing=ipv6\n", n->address);
 	else
-		add(&t, "Address=%s\n", n->address);
+		add(&t, "Address=%s\nLinkLocalAddressing=no\n", n->address);
+	add(&t, "IPv6AcceptRA=no\n");
 	if (n->gateway[0] != '\0')
 		add(&t, "Gateway=%s\n", n->gateway);
 	for (unsigned i = 0; i < n->ndns && i < NETCFG_DNS_MAX; i++)
@@ -232,7 +271,7 @@ netcfg_parse(const char *network, const char *timesyncd, struct netcfg *out)
 	memset(out, 0, sizeof(*out));
 	if (network != NULL) {
 		if (next_value(network, "DHCP", NULL, line, sizeof(line)) != NULL &&
-		    strcmp(line, "yes") == 0)
+		    (strcmp(line, "ipv4") == 0 || strcmp(line, "yes") == 0))
 			snprintf(out->address, sizeof(out->address), "dhcp");
 		else
 			(void)next_value(network, "Address", NULL, out->address,

@@ -4,12 +4,15 @@
  * them), and rendered as the systemd-networkd and systemd-timesyncd files
  * that sealadm writes.
  *
- * An address is "dhcp" or an IPv4/IPv6 address with its prefix length
- * (192.0.2.10/24, 2001:db8::10/64); a gateway, given only with a static
- * address and of its family, is an address; DNS servers are addresses (at
- * most NETCFG_DNS_MAX); NTP servers are addresses or host names (LDH
- * labels, at most NETCFG_NTP_MAX). Nothing else reaches a file: no
- * newline, no space inside a value, no second key.
+ * An address is "dhcp" or a unicast IPv4/IPv6 address with its prefix
+ * length (192.0.2.10/24, 2001:db8::10/64); a gateway, given only with a
+ * static address, is another address of its family in its network; DNS
+ * servers (at most NETCFG_DNS_MAX) and NTP servers (at most
+ * NETCFG_NTP_MAX) are addresses: the appliance resolves no names (its
+ * firewall lets no DNS out). "Unicast" leaves out loopback, unspecified,
+ * multicast, IPv4 240/4 and IPv4-mapped IPv6; inet_pton leaves out leading
+ * zeros and zone ids. Nothing else reaches a file: no newline, no space
+ * inside a value, no second key.
  */
 #ifndef SB_NETCFG_H
 #define SB_NETCFG_H
@@ -34,6 +37,14 @@ struct netcfg {
 int netcfg_check(const struct netcfg *n, char *why, size_t len);
 
 /*
+ * How many interfaces in sysdir (/sys/class/net) the space-separated globs
+ * of match name, their names into names (space-separated; may be NULL);
+ * -1 when sysdir cannot be listed. A static address must not go onto two
+ * interfaces at once.
+ */
+int netcfg_match_count(const char *match, const char *sysdir, char *names, size_t len);
+
+/*
  * Splits a list typed at the console ("a b", "a,b", "a, b") into out[max];
  * *count the number of items. -1 (why) for more than max items or an item
  * that does not fit cap bytes.
@@ -44,8 +55,10 @@ int netcfg_split(const char *text, char *out, size_t cap, unsigned max, unsigned
 /*
  * The files' contents, malloc'd (NULL when out of memory): the .network
  * file for the interfaces matching match (networkd's Name= globs, e.g.
- * "en* eth*"), and timesyncd's drop-in (NTP=; an empty list leaves the
- * distribution's default servers).
+ * "en* eth*"; DHCP for IPv4 only, no router advertisement taken, no
+ * link-local address but for a static IPv6 one), and timesyncd's drop-in
+ * (NTP=; an empty list resets the servers named before it: timesyncd then
+ * uses only what DHCP hands out, or fallback servers if any are set).
  */
 char *netcfg_network_file(const struct netcfg *n, const char *match);
 char *netcfg_timesyncd_file(const struct netcfg *n);

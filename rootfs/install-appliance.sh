@@ -28,7 +28,7 @@ inst 0644 "$IMG/etc/system-sealbox.conf" /etc/systemd/system.conf.d/sealbox.conf
 inst 0644 "$IMG/etc/limits-sealbox.conf" /etc/security/limits.d/sealbox.conf
 inst 0644 "$IMG/etc/journald-sealbox.conf" /etc/systemd/journald.conf.d/sealbox.conf
 inst 0644 "$IMG/etc/logind-sealbox.conf" /etc/systemd/logind.conf.d/sealbox.conf
-inst 0644 "$IMG/etc/timesyncd-sealbox.conf" /etc/systemd/timesyncd.conf.d/sealbox.conf
+inst 0644 "$IMG/etc/timesyncd-sealbox.conf" /etc/systemd/timesyncd.conf.d/00-sealbox.conf
 inst 0644 "$IMG/etc/20-wired.network" /etc/systemd/network/20-wired.network
 inst 0644 "$IMG/etc/fstab" /etc/fstab
 inst 0644 "$IMG/etc/softhsm2.conf" /etc/softhsm/softhsm2.conf

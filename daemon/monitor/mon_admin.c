@@ -1193,9 +1193,14 @@ mon_adm_network(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		json_array_append_new(dns, json_string(v.dns[i]));
 	for (unsigned i = 0; i < v.nntp; i++)
 		json_array_append_new(ntp, json_string(v.ntp[i]));
-	e = json_pack("{s:s,s:s,s:s,s:s?,s:o,s:o,s:s}", "action", "appliance.network",
+	/* What the console writes, where, for which interfaces: as seald's
+	 * own configuration says (a console with another one is not the
+	 * appliance's). */
+	e = json_pack("{s:s,s:s,s:s,s:s?,s:o,s:o,s:s,s:s,s:s}", "action", "appliance.network",
 	    "actor", mon->admin_actor, "address", v.address, "gateway",
-	    v.gateway[0] ? v.gateway : NULL, "dns", dns, "ntp", ntp, "result", "ok");
+	    v.gateway[0] ? v.gateway : NULL, "dns", dns, "ntp", ntp, "interfaces",
+	    mon->cfg->console.network_match, "root", mon->cfg->console.network_root,
+	    "result", "ok");
 	if (e == NULL)
 		return SB_ENOMEM;
 	if ((rc = mon_ledger(mon, e, &seq, leaf)) != 0)

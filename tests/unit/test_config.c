@@ -600,6 +600,32 @@ test_free_null(void)
 	config_free(NULL);
 }
 
+/* console.network_match reaches a networkd file: globs and spaces only. */
+static void
+test_network_match(void)
+{
+	struct config *c;
+	static const char *const bad[] = { "'en*\\nDNS=1.1.1.1'", "'[Match]'", "'en* #x'",
+		"'en=1'", "' en*'", "'en* '", "'en!'", "'e\"n'" };
+	char text[256];
+
+	CHECK_RC(load(MINIMAL "console:\n  network_match: 'eno1 en*:? e_x.y-z'\n", &c), 0);
+	CHECK_STR(c->console.network_match, "eno1 en*:? e_x.y-z");
+	CHECK_STR(c->console.network_root, "/");
+	CHECK_STR(c->console.network_command,
+	    "systemctl restart systemd-networkd systemd-timesyncd");
+	config_free(c);
+	CHECK_RC(load(MINIMAL, &c), 0);
+	CHECK_STR(c->console.network_match, "en* eth*");
+	config_free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), MINIMAL "console:\n  network_match: %s\n", bad[i]);
+		CHECK_RC(load(text, &c), SB_ECONFIG);
+		CHECK(strstr(err, "console.network_match") != NULL);
+	}
+	CHECK_RC(load(MINIMAL "console:\n  network_root: relative/dir\n", &c), SB_ECONFIG);
+}
+
 int
 main(void)
 {
@@ -626,6 +652,7 @@ main(void)
 	RUN(test_out_of_range, "integers outside their bounds are refused with the bounds in the message");
 	RUN(test_threshold_above_shares, "quorum.threshold may not exceed quorum.shares, given or default");
 	RUN(test_bad_appliance_id, "appliance.id must match [a-z0-9][a-z0-9-]{0,15}");
+	RUN(test_network_match, "console.network_match: interface globs and inner spaces only");
 	RUN(test_string_bounds, "hsm.token is 1..32 bytes; admin_socket fits in sun_path");
 	RUN(test_paths_absolute, "paths must be absolute and not empty");
 	RUN(test_missing_key_in_section, "a missing required key is reported at the line of its section");
