@@ -582,6 +582,78 @@ it_power(struct con *c)
 }
 
 /*
+ * Every admin: a one-time code secret for the login, shown once, then
+ * confirmed with a first code (replacing a confirmed one takes a code of
+ * it first).
+ */
+static int
+it_totp(struct con *c)
+{
+	char otp[MSG_OTP_MAX];
+	json_t *j = NULL;
+	int rc, st;
+
+	if ((rc = confirm(c, "Make a new one-time code secret for your login?")) != 1)
+		return ANSWER(rc);
+	st = console_totp(c->sock, c->session, ADM_TOTP_ENROL, "", &j);
+	if (st == 409 && strcmp(jget(json_object_get(j, "error"), "code"), "totp_active") == 0) {
+		json_decref(j);
+		j = NULL;
+		if ((rc = ask(c, "a code of your present secret (to replace it): ", otp,
+		    sizeof(otp), 1)) != TTY_OK)
+			return ANSWER(rc);
+		st = console_totp(c->sock, c->session, ADM_TOTP_ENROL, otp, &j);
+		secret_wipe(otp, sizeof(otp));
+	}
+	if (st != 200) {
+		if (st > 0)
+			say_error(j);
+		json_decref(j);
+		return 0;
+	}
+	console_totp_show(j);
+	json_decref(j);
+	j = NULL;
+	if ((rc = ask(c, "the first code it shows (confirms it): ", otp, sizeof(otp), 1)) !=
+	    TTY_OK)
+		return ANSWER(rc);
+	st = console_totp(c->sock, c->session, ADM_TOTP_CONFIRM, otp, &j);
+	secret_wipe(otp, sizeof(otp));
+	if (st == 200)
+		printf("one-time code confirmed: your logins now ask for it\n");
+	else if (st > 0)
+		say_error(j);
+	json_decref(j);
+	return 0;
+}
+
+/* A secadmin removes another admin's one-time code (a lost authenticator). */
+static int
+it_totp_reset(struct con *c)
+{
+	char user[MSG_ADMIN_USER_MAX], q[MSG_ADMIN_USER_MAX + 64];
+	json_t *j = NULL;
+	int rc, st;
+
+	if ((rc = ask(c, "the administrator (username): ", user, sizeof(user), 0)) != TTY_OK)
+		return ANSWER(rc);
+	if (!msg_admin_user_ok(user)) {
+		printf("input refused: a username is a-z, then up to 31 of a-z 0-9 _ -\n");
+		return 0;
+	}
+	snprintf(q, sizeof(q), "Remove the one-time code of %s?", user);
+	if ((rc = confirm(c, q)) != 1)
+		return ANSWER(rc);
+	if ((st = console_totp_reset(c->sock, c->session, user, &j)) == 200)
+		printf("the one-time code of %s is removed: their logins ask for none until they "
+		    "set one up again\n", user);
+	else if (st > 0)
+		say_error(j);
+	json_decref(j);
+	return 0;
+}
+
+/*
  * The sysadmin's network settings: the current ones shown, the new ones
  * asked field by field, checked, confirmed; then ledgered, written and
  * applied (console_network.c).
@@ -1143,6 +1215,43 @@ it_evidence(struct con *c)
 	return ANSWER(rc);
 }
 
+/* The auditor: entries FROM.. (COUNT of them, at most 1000 here) between
+ * marker lines, for the serial console's log (sealadm ledger export takes
+ * more, to a file). */
+static int
+it_ledger_export(struct con *c)
+{
+	char from[24], count[24], *end;
+	struct field f[] = {
+		{ "first entry (seq): ", from, sizeof(from), 0 },
+		{ "how many (1 to 1000): ", count, sizeof(count), 0 },
+	};
+	unsigned long long a, n;
+	uint64_t written = 0;
+	int rc;
+
+	if ((rc = ask_fields(c, f, 2, NULL)) != 1)
+		return ANSWER(rc);
+	errno = 0;
+	a = strtoull(from, &end, 10);
+	if (from[0] < '0' || from[0] > '9' || *end != '\0' || errno == ERANGE) {
+		printf("input refused: the first entry is a sequence number, from 0\n");
+		return 0;
+	}
+	n = strtoull(count, &end, 10);
+	if (count[0] < '0' || count[0] > '9' || *end != '\0' || n < 1 || n > 1000) {
+		printf("input refused: 1 to 1000 entries at the console (sealadm ledger export "
+		    "writes more to a file)\n");
+		return 0;
+	}
+	printf("----- BEGIN LEDGER RANGE FROM %llu -----\n", a);
+	rc = console_ledger_export(c->sock, c->session, a, n, stdout, &written);
+	printf("----- END LEDGER RANGE: %llu ENTRIES -----\n", (unsigned long long)written);
+	if (rc != 0)
+		printf("the export stopped early (see above)\n");
+	return 0;
+}
+
 static int
 it_alerts(struct con *c)
 {
@@ -1193,6 +1302,10 @@ static const struct item items[] = {
 	{ "Browse the ledger", "auditor", it_ledger_browse },
 	{ "List alerts", "auditor", it_alerts },
 	{ "Export a signature's evidence bundle (as text)", "auditor", it_evidence },
+	/* Last, so that no role's numbers move. */
+	{ "Set up my one-time code (TOTP)", "*", it_totp },
+	{ "Export a ledger range (as text)", "auditor", it_ledger_export },
+	{ "Reset an administrator's one-time code", "secadmin", it_totp_reset },
 };
 #define ITEMS_N (sizeof(items) / sizeof(items[0]))
 
@@ -1300,7 +1413,7 @@ menu_loop(struct con *c)
 
 /* Log in with user and pass: fills c; 0, or -1 (said why). */
 static int
-login_send(struct con *c, const char *user, const char *pass)
+login_send(struct con *c, const char *user, const char *pass, const char *otp)
 {
 	struct adm_login *v = secret_alloc(sizeof(*v));
 	struct ipc_msg m;
@@ -1311,6 +1424,7 @@ login_send(struct con *c, const char *user, const char *pass)
 		return -1;
 	snprintf(v->user, sizeof(v->user), "%s", user);
 	snprintf(v->pass, sizeof(v->pass), "%s", pass);
+	snprintf(v->otp, sizeof(v->otp), "%s", otp);
 	if (adm_login_enc(&m, 1, v) == 0) {
 		st = call(c, &m, &j);
 		ipc_msg_free(&m);
@@ -1322,6 +1436,10 @@ login_send(struct con *c, const char *user, const char *pass)
 		snprintf(c->role, sizeof(c->role), "%s", jget(j, "role"));
 		c->idle = (unsigned)json_integer_value(json_object_get(j, "idle_seconds"));
 		c->must_change = json_is_true(json_object_get(j, "must_change"));
+	} else if (st == 401 && otp[0] == '\0' &&
+	    strcmp(jget(json_object_get(j, "error"), "code"), "totp_required") == 0) {
+		json_decref(j);
+		return 1;	/* the passphrase was right: now the code */
 	} else if (st > 0)
 		printf("login refused: %s\n", jget(json_object_get(j, "error"), "message"));
 	json_decref(j);
@@ -1358,7 +1476,24 @@ login_prompt(struct con *c)
 			(void)input_refused(rc, MSG_PASS_MAX + 1);
 			continue;
 		}
-		rc = login_send(c, user, pass);
+		rc = login_send(c, user, pass, "");
+		if (rc == 1) {
+			char otp[MSG_OTP_MAX];
+
+			printf("one-time code: ");
+			if ((rc = tty_read_line(STDIN_FILENO, otp, sizeof(otp), 1, 0)) == TTY_EOF) {
+				secret_wipe(pass, MSG_PASS_MAX + 1);
+				break;
+			}
+			if (rc != TTY_OK || otp[0] == '\0' || !msg_otp_ok(otp)) {
+				printf("login refused: a one-time code is 6 digits\n");
+				rc = -1;
+			} else
+				rc = login_send(c, user, pass, otp);
+			if (rc != 0)
+				rc = -1;
+			secret_wipe(otp, sizeof(otp));
+		}
 		secret_wipe(pass, MSG_PASS_MAX + 1);
 		if (rc == 0)
 			break;
@@ -1542,11 +1677,26 @@ cmd_login(const struct opts *o)
 		secret_free(&pass);
 		return 2;
 	}
-	if (pass != NULL && read_fd_line(o->pass_fd, "--passphrase-fd", pass,
-	    MSG_PASS_MAX + 1) == 0 && login_send(&c, o->user, pass) == 0) {
-		printf("%s\n", c.session);
-		rc = 0;
+	char otp[MSG_OTP_MAX] = "";
+
+	if (o->otp_fd != NULL && (read_fd_line(o->otp_fd, "--otp-fd", otp, sizeof(otp)) != 0 ||
+	    !msg_otp_ok(otp))) {
+		if (msg_otp_ok(otp) == 0)
+			fprintf(stderr, "sealadm: --otp-fd: a one-time code is 6 digits\n");
+		secret_wipe(otp, sizeof(otp));
+		secret_free(&pass);
+		return 2;
 	}
+	if (pass != NULL && read_fd_line(o->pass_fd, "--passphrase-fd", pass,
+	    MSG_PASS_MAX + 1) == 0) {
+		if ((rc = login_send(&c, o->user, pass, otp)) == 1)
+			printf("login refused: this account needs its one-time code (TOTP) as well: "
+			    "--otp-fd N\n");
+		else if (rc == 0)
+			printf("%s\n", c.session);
+		rc = rc == 0 ? 0 : 1;
+	}
+	secret_wipe(otp, sizeof(otp));
 	secret_free(&pass);
 	secret_wipe(c.session, sizeof(c.session));
 	return rc;

@@ -91,6 +91,9 @@ usage(FILE *f)
 	    "  ledger entries [--seal ID] [--principal NAME] [--unit ID] [--document-name TEXT]\n"
 	    "      [--from T] [--to T] [--start SEQ] [--count N]\n"
 	    "                            (the auditor; T: YYYY-MM-DD[THH:MM:SSZ])\n"
+	    "  ledger export [--start SEQ] --count N [--out FILE]\n"
+	    "                            (the auditor) N entries (up to 100000) from SEQ, one\n"
+	    "                            JSON a line, to standard output or a new FILE\n"
 	    "  alerts list [--kind KIND] [--from T] [--to T] [--start SEQ] [--count N]\n"
 	    "  evidence --seq N          (the auditor) a signature's evidence bundle, as\n"
 	    "                            sealctl evidence prints it\n"
@@ -106,7 +109,13 @@ usage(FILE *f)
 	    "  menu [--template FILE]    (also: no command) the interactive console menu;\n"
 	    "                            with no config yet, it offers first boot (sealprov\n"
 	    "                            firstboot, with this template)\n"
-	    "  login --user NAME --passphrase-fd N    (prints a session token)\n"
+	    "  login --user NAME --passphrase-fd N [--otp-fd N]   (prints a session token;\n"
+	    "                            --otp-fd: the one-time code, once one is confirmed)\n"
+	    "  totp enrol [--otp-fd N]   a one-time code secret for my login (an otpauth URI;\n"
+	    "                            --otp-fd: a code of the current one, to replace it)\n"
+	    "  totp confirm --otp-fd N   confirm it with a first code; logins then need one\n"
+	    "  totp reset --user NAME    (a secadmin) remove another admin's code (a lost\n"
+	    "                            authenticator); ledgered\n"
 	    "  logout --session-fd N\n"
 	    "  admin add --user NAME --role sysadmin|secadmin|auditor --passphrase-fd N\n"
 	    "      [--session-fd N]      (no session: only the first account, a secadmin)\n"
@@ -1038,6 +1047,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "document-name", 1, NULL, 1024 }, { "out", 1, NULL, 1025 },
 		{ "address", 1, NULL, 1026 }, { "gateway", 1, NULL, 1027 },
 		{ "dns", 1, NULL, 1028 }, { "ntp", 1, NULL, 1029 },
+		{ "otp-fd", 1, NULL, 1030 },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -1059,6 +1069,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 1027: o->gateway = optarg; break;
 		case 1028: o->dns = optarg; break;
 		case 1029: o->ntp = optarg; break;
+		case 1030: o->otp_fd = optarg; break;
 		case 'n': o->name = optarg; break;
 		case 't': o->type = optarg; break;
 		case 'k': o->key = optarg; break;
@@ -1193,10 +1204,15 @@ main(int argc, char **argv)
 		rc = cmd_words_remove(&o);
 	else if (strcmp(noun, "ledger") == 0 && strcmp(verb, "entries") == 0)
 		rc = cmd_ledger_entries(&o);
+	else if (strcmp(noun, "ledger") == 0 && strcmp(verb, "export") == 0)
+		rc = cmd_ledger_export(&o);
 	else if (strcmp(noun, "alerts") == 0 && (strcmp(verb, "list") == 0 || !verb[0]))
 		rc = cmd_alerts(&o);
 	else if (strcmp(noun, "evidence") == 0 && !verb[0])
 		rc = cmd_evidence(&o);
+	else if (strcmp(noun, "totp") == 0 && (strcmp(verb, "enrol") == 0 ||
+	    strcmp(verb, "confirm") == 0 || strcmp(verb, "reset") == 0))
+		rc = cmd_totp(&o, verb);
 	else if (strcmp(noun, "network") == 0 &&
 	    (strcmp(verb, "show") == 0 || strcmp(verb, "set") == 0))
 		rc = cmd_network(&o, cfg, verb);

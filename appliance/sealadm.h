@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -43,6 +44,7 @@ struct opts {
 	size_t n_share_files;
 	int share_files_over;			/* more were given than fit */
 	const char *address, *gateway, *dns, *ntp;	/* network set */
+	const char *otp_fd;			/* login, totp: a one-time code */
 	/* the session the command runs under (--session-fd; main reads it, and
 	 * wipes it): "" for none */
 	char session[MSG_SESSION_MAX];
@@ -109,6 +111,26 @@ int console_backup_send(const char *sock, const char *session, const char *out,
 void console_backup_show(const char *out, json_t *j);
 /* sealadm backup create --out FILE [--share-file F]... */
 int cmd_backup(const struct opts *o, const struct config *cfg);
+
+/* Send ADM_TOTP_ENROL (otp: "" or a code of the current secret) or
+ * ADM_TOTP_CONFIRM as session; the reply's status and JSON (or -1). */
+int console_totp(const char *sock, const char *session, uint16_t type, const char *otp,
+    json_t **j);
+/* What an enrolment's reply says: the secret to type into an authenticator. */
+void console_totp_show(json_t *j);
+/* ADM_TOTP_RESET of user's code, as session (a secadmin's). */
+int console_totp_reset(const char *sock, const char *session, const char *user, json_t **j);
+/* sealadm totp enrol [--otp-fd N] | confirm --otp-fd N | reset --user NAME */
+int cmd_totp(const struct opts *o, const char *verb);
+
+/* console_ledger.c */
+#define LEDGER_EXPORT_MAX 100000	/* entries in one export */
+/* Entries start.. (at most count) to out, one JSON a line; *written of
+ * them. 0, or -1 said why. */
+int console_ledger_export(const char *sock, const char *session, uint64_t start, uint64_t count,
+    FILE *out, uint64_t *written);
+/* sealadm ledger export --start N --count K [--out FILE] */
+int cmd_ledger_export(const struct opts *o);
 
 /* console_network.c */
 struct netcfg;

@@ -449,8 +449,8 @@ msg_request_act_dec(struct ipc_msg *m, struct msg_request_act *v)
 }
 
 /* "" or 6..8 ASCII digits. */
-static int
-otp_ok(const char *s)
+int
+msg_otp_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -463,7 +463,7 @@ msg_totp_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct msg_tot
 	int rc;
 
 	ipc_msg_init_secret(m, type, id);
-	rc = otp_ok(v->otp) ? ident_put(m, &v->who) : SB_EINVAL;
+	rc = msg_otp_ok(v->otp) ? ident_put(m, &v->who) : SB_EINVAL;
 	PUT(ipc_put_str(m, v->otp));
 	return enc_done(m, rc);
 }
@@ -473,7 +473,7 @@ msg_totp_dec(struct ipc_msg *m, struct msg_totp *v)
 {
 	GET(ident_get(m, &v->who));
 	GET(ipc_get_str(m, v->otp, sizeof(v->otp)));
-	if (!otp_ok(v->otp))
+	if (!msg_otp_ok(v->otp))
 		return SB_EINVAL;
 	return ipc_get_end(m);
 }
@@ -960,8 +960,10 @@ adm_login_enc(struct ipc_msg *m, uint32_t id, const struct adm_login *v)
 	int rc = 0;
 
 	ipc_msg_init_secret(m, ADM_LOGIN, id);
+	PUT(msg_otp_ok(v->otp) ? 0 : SB_EINVAL);
 	PUT(ipc_put_str(m, v->user));
 	PUT(ipc_put_str(m, v->pass));
+	PUT(ipc_put_str(m, v->otp));
 	return enc_done(m, rc);
 }
 
@@ -970,6 +972,48 @@ adm_login_dec(struct ipc_msg *m, struct adm_login *v)
 {
 	GET(ipc_get_str(m, v->user, sizeof(v->user)));
 	GET(ipc_get_str(m, v->pass, sizeof(v->pass)));
+	GET(ipc_get_str(m, v->otp, sizeof(v->otp)));
+	if (!msg_otp_ok(v->otp))
+		return SB_EINVAL;
+	return ipc_get_end(m);
+}
+
+int
+adm_user_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_user *v)
+{
+	int rc = msg_admin_user_ok(v->user) ? 0 : SB_EINVAL;
+
+	ipc_msg_init(m, type, id);
+	PUT(ipc_put_str(m, v->user));
+	return enc_done(m, rc);
+}
+
+int
+adm_user_dec(struct ipc_msg *m, struct adm_user *v)
+{
+	GET(ipc_get_str(m, v->user, sizeof(v->user)));
+	if (!msg_admin_user_ok(v->user))
+		return SB_EINVAL;
+	return ipc_get_end(m);
+}
+
+int
+adm_otp_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_otp *v)
+{
+	int rc = msg_otp_ok(v->otp) && (type == ADM_TOTP_ENROL || type == ADM_TOTP_CONFIRM) ?
+	    0 : SB_EINVAL;
+
+	ipc_msg_init_secret(m, type, id);
+	PUT(ipc_put_str(m, v->otp));
+	return enc_done(m, rc);
+}
+
+int
+adm_otp_dec(struct ipc_msg *m, struct adm_otp *v)
+{
+	GET(ipc_get_str(m, v->otp, sizeof(v->otp)));
+	if (!msg_otp_ok(v->otp))
+		return SB_EINVAL;
 	return ipc_get_end(m);
 }
 

@@ -111,6 +111,10 @@ enum msg_type {
 					   write rides on the frame (ipc_send_fd) */
 	ADM_NETWORK = 253,		/* struct netcfg: ledger the network
 					   settings that sealadm then writes */
+	ADM_TOTP_ENROL = 254,		/* struct adm_otp; secret */
+	ADM_TOTP_CONFIRM = 255,		/* struct adm_otp; secret */
+	ADM_TOTP_RESET = 256,		/* struct adm_user: a secadmin removes another
+					   admin's one-time code */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */
@@ -403,6 +407,17 @@ struct adm_admin_add {
 struct adm_login {
 	char user[MSG_ADMIN_USER_MAX];
 	char pass[MSG_PASS_MAX + 1];
+	char otp[MSG_OTP_MAX];		/* the admin's one-time code; "" if none */
+};
+
+struct adm_user {
+	char user[MSG_ADMIN_USER_MAX];
+};
+
+/* ADM_TOTP_ENROL and ADM_TOTP_CONFIRM: the logged-in admin's own code
+ * ("" or 6-8 digits; enrol takes one to replace a confirmed secret). */
+struct adm_otp {
+	char otp[MSG_OTP_MAX];
 };
 
 struct adm_session {
@@ -520,6 +535,13 @@ int adm_session_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct 
 int adm_session_dec(struct ipc_msg *m, struct adm_session *v);
 int adm_power_enc(struct ipc_msg *m, uint32_t id, const struct adm_power *v);
 int adm_power_dec(struct ipc_msg *m, struct adm_power *v);
+/* A valid console username ([a-z][a-z0-9_-]{0,31}), else SB_EINVAL. */
+int adm_user_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_user *v);
+int adm_user_dec(struct ipc_msg *m, struct adm_user *v);
+/* 1 for "" or a one-time code of 6 to 8 digits. */
+int msg_otp_ok(const char *s);
+int adm_otp_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_otp *v);
+int adm_otp_dec(struct ipc_msg *m, struct adm_otp *v);
 /* Any settings that fit (the monitor checks them with netcfg_check). */
 int adm_network_enc(struct ipc_msg *m, uint32_t id, const struct netcfg *v);
 int adm_network_dec(struct ipc_msg *m, struct netcfg *v);

@@ -385,12 +385,81 @@ mon_adm_admin_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
  * a free guess (503, the passphrase unchecked); a right passphrase clears it.
  * A login that cannot be ledgered gets no session.
  */
+/*
+ * After the right passphrase, an admin with a confirmed one-time code must
+ * give it: 0 when it is given and right (or none is enrolled), else the
+ * reply is made (1). A missing code, or none that can be checked while
+ * sealed, is no failed login (the failure counted in advance is taken back
+ * from *before); a wrong or used code is one.
+ */
+void
+mon_console_otp_failed(struct mon *mon, const char *user)
+{
+	const struct config *c = mon->cfg;
+	struct store_admin a;
+	int locked;
+
+	if (store_admin_get(mon->store, user, &a) != 0)
+		return;
+	locked = mon_console_failed(&a, (long long)time(NULL), c->console.max_failures,
+	    c->console.lockout_seconds);
+	if (store_admin_put(mon->store, &a) != 0)
+		log_warn("monitor: the failed code of %s could not be counted", user);
+	(void)ledger_login_as(mon, "admin.totp", user, "refused:bad_otp", locked);
+	if (locked)
+		sessions_end_user(user, "");	/* no token is "": every one ends */
+}
+
 static int
-login_check(struct mon *mon, struct store_admin *a, const char *pass, uint32_t id,
-    struct ipc_msg *reply)
+login_otp(struct mon *mon, struct store_admin *a, const struct store_admin *before,
+    const char *otp, int locked, uint32_t id, struct ipc_msg *reply)
+{
+	char principal[MSG_ADMIN_USER_MAX + 8], why[MSG_TEXT_MAX] = "";
+	int st, rc;
+
+	snprintf(principal, sizeof(principal), "admin:%s", a->user);
+	if ((st = mon_totp_state(mon, principal)) == 0 || st == 1)
+		return 0;
+	if (st == SB_ESTATE || st < 0 || otp[0] == '\0') {
+		/* Not a failed login: the count taken in advance goes back. */
+		a->failures = before->failures;
+		a->locked_until = before->locked_until;
+		if (store_admin_put(mon->store, a) != 0)
+			log_warn("monitor: the account of %s could not be put back", a->user);
+		(void)ledger_login(mon, "admin.login", a->user, otp[0] == '\0' && st >= 0 ?
+		    "totp_required" : "refused:totp_unavailable");
+		if (st == SB_ESTATE)
+			return mon_reply_err(reply, id, 503, "totp_unavailable", "the one-time code "
+			    "cannot be checked while the appliance is sealed: unseal it first "
+			    "(unseal needs no login)") == 0 ? 1 : SB_ENOMEM;
+		if (st < 0)
+			return mon_reply_err(reply, id, 503, "totp_unavailable", "the one-time code "
+			    "cannot be checked: %s", sb_strerror(st)) == 0 ? 1 : SB_ENOMEM;
+		return mon_reply_err(reply, id, 401, "totp_required", "this account needs its "
+		    "one-time code (TOTP) as well") == 0 ? 1 : SB_ENOMEM;
+	}
+	if ((rc = mon_totp_check(mon, principal, otp, why, sizeof(why))) == 0)
+		return 0;
+	if (rc == MON_TOTP_INVALID || rc == MON_TOTP_REPLAYED) {
+		(void)ledger_login_as(mon, "admin.login", a->user, rc == MON_TOTP_REPLAYED ?
+		    "refused:otp_replayed" : "refused:bad_otp", locked);
+		return mon_reply_err(reply, id, 403, "login_failed", "%s",
+		    rc == MON_TOTP_REPLAYED ? "that one-time code was used already; wait for the "
+		    "next one" : "wrong one-time code") == 0 ? 1 : SB_ENOMEM;
+	}
+	a->failures = before->failures;
+	a->locked_until = before->locked_until;
+	(void)store_admin_put(mon->store, a);
+	return mon_reply_err(reply, id, 503, "totp_unavailable", "%s", why) == 0 ? 1 : SB_ENOMEM;
+}
+
+static int
+login_check(struct mon *mon, struct store_admin *a, const char *pass, const char *otp,
+    uint32_t id, struct ipc_msg *reply)
 {
 	const struct config *c = mon->cfg;
 	char token[MSG_SESSION_MAX];
+	struct store_admin before = *a;
 	struct session gone;
 	int locked, rc;
 
@@ -405,6 +474,8 @@ login_check(struct mon *mon, struct store_admin *a, const char *pass, uint32_t i
 	}
 	if (rc != 0)
 		return rc;
+	if ((rc = login_otp(mon, a, &before, otp, locked, id, reply)) != 0)
+		return rc == 1 ? 0 : rc;
 	a->failures = 0;
 	a->locked_until = 0;
 	if (store_admin_put(mon->store, a) != 0)
@@ -462,7 +533,7 @@ mon_adm_login(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 			rc = mon_reply_err(reply, m->id, 403, "login_failed",
 			    "wrong username or passphrase");
 	} else if (rc == 0) {
-		rc = login_check(mon, &a, v->pass, m->id, reply);
+		rc = login_check(mon, &a, v->pass, v->otp, m->id, reply);
 	}
 	secret_free(&v);
 	return rc;

@@ -310,6 +310,22 @@ int mon_totp_check(struct mon *mon, const char *principal, const char *otp, char
     size_t whylen);
 /* "otp_invalid", "otp_replayed", "otp_not_enrolled"; "totp_unavailable" else. */
 const char *mon_totp_code(int rc);
+/*
+ * A console admin's TOTP (principal "admin:USER"): the state of the record,
+ * 0 none, 1 enrolled but not confirmed, 2 confirmed; SB_ESTATE when there
+ * is one and the appliance is sealed (it cannot be opened); another SB_*
+ * for a record that cannot be read.
+ */
+int mon_totp_state(struct mon *mon, const char *principal);
+/* ADM_TOTP_ENROL, ADM_TOTP_CONFIRM: for the admin logged in. */
+int mon_adm_totp_enrol(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_totp_confirm(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* ADM_TOTP_RESET: a secadmin removes another admin's one-time code. */
+int mon_adm_totp_reset(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* A wrong one-time code from user's session (replacing a confirmed one):
+ * counted as a failed login; when it locks the account, every session of
+ * user ends. */
+void mon_console_otp_failed(struct mon *mon, const char *user);
 
 /*
  * The sensitive-word library (mon_words.c; docs/policy.md, "Sensitive

@@ -466,7 +466,7 @@ enrol_current(struct mon *mon, const char *principal, struct totp_cur *cur)
 
 static int
 enrol_run(struct mon *mon, uint32_t id, struct ipc_msg *reply, const char *principal,
-    const char *otp, struct enrol *en)
+    const char *who, const char *otp, struct enrol *en)
 {
 	char why[MSG_TEXT_MAX] = "";
 	uint64_t counter;
@@ -493,7 +493,7 @@ enrol_run(struct mon *mon, uint32_t id, struct ipc_msg *reply, const char *princ
 	if (RAND_bytes(en->rec->secret, MON_TOTP_SECRET_LEN) != 1)
 		return mon_reply_err(reply, id, 503, "totp_unavailable", "no random bytes");
 	rc = mon_ledgered_change(mon, json_pack("{s:s,s:s,s:s,s:s,s:s}", "action", "totp.enrol",
-	    "actor", principal, "principal", principal, "replaces", was, "result", "ok"),
+	    "actor", who, "principal", who, "replaces", was, "result", "ok"),
 	    enrol_apply, en);
 	if (rc == SB_ESTATE)
 		return mon_reply_err(reply, id, 409, "conflict", "the TOTP record of '%s' changed "
@@ -504,7 +504,29 @@ enrol_run(struct mon *mon, uint32_t id, struct ipc_msg *reply, const char *princ
 		return mon_reply_err(reply, id, 503, "totp_unavailable", "the enrolment could not "
 		    "be recorded: %s", sb_strerror(rc));
 	log_info("monitor: '%s' enrolled a TOTP secret (pending confirmation)", principal);
-	return enrol_reply(reply, id, principal, en->rec);
+	return enrol_reply(reply, id, who, en->rec);
+}
+
+/* A new secret for principal (a person, or "admin:USER"), into reply. */
+static int
+enrol_as(struct mon *mon, uint32_t id, struct ipc_msg *reply, const char *principal,
+    const char *who, const char *otp)
+{
+	struct enrol en = { mon, principal, NULL, NULL };
+	int rc;
+
+	en.cur = secret_alloc(sizeof(*en.cur));
+	en.rec = secret_alloc(sizeof(*en.rec));
+	if (en.cur == NULL || en.rec == NULL ||
+	    (en.cur->rec = secret_alloc(sizeof(*en.cur->rec))) == NULL)
+		rc = SB_ENOMEM;
+	else
+		rc = enrol_run(mon, id, reply, principal, who, otp, &en);
+	if (en.cur != NULL)
+		secret_free(&en.cur->rec);
+	secret_free(&en.cur);
+	secret_free(&en.rec);
+	return rc;
 }
 
 int
@@ -512,25 +534,182 @@ mon_totp_enrol(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct store_principal p;
 	struct msg_totp v;
-	struct enrol en = { mon, NULL, NULL, NULL };
 	int rc, done;
 
-	if ((rc = totp_begin(mon, m, reply, &v, &p, &done)) != 0 || done) {
-		secret_wipe(&v, sizeof(v));
-		return rc;
-	}
-	en.principal = p.name;
-	en.cur = secret_alloc(sizeof(*en.cur));
-	en.rec = secret_alloc(sizeof(*en.rec));
-	if (en.cur == NULL || en.rec == NULL ||
-	    (en.cur->rec = secret_alloc(sizeof(*en.cur->rec))) == NULL)
-		rc = SB_ENOMEM;
-	else
-		rc = enrol_run(mon, m->id, reply, p.name, v.otp, &en);
+	if ((rc = totp_begin(mon, m, reply, &v, &p, &done)) == 0 && !done)
+		rc = enrol_as(mon, m->id, reply, p.name, p.name, v.otp);
 	secret_wipe(&v, sizeof(v));
-	if (en.cur != NULL)
-		secret_free(&en.cur->rec);
-	secret_free(&en.cur);
-	secret_free(&en.rec);
 	return rc;
+}
+
+/* ---- console administrators ---------------------------------------------- */
+
+/*
+ * A console admin's confirmed secret is kept like a person's, under the
+ * name "admin:USER" (the actor the gate sets; no principal name holds a
+ * ':'); a new one waits under "admin:USER#next" until its first code
+ * confirms it, and only then replaces the confirmed one. So a record
+ * under the first name always means "logins need a code": enrolling anew
+ * never lets a login through on the passphrase alone. Enrolling needs the
+ * appliance unsealed (the HSM key seals the record); replacing a confirmed
+ * secret takes a current code of it, and a wrong one counts as a failed
+ * login (mon_console_otp_failed).
+ */
+#define ADMIN_NEXT "#next"
+
+int
+mon_totp_state(struct mon *mon, const char *principal)
+{
+	struct totp_cur *cur;
+	uint8_t raw[STORE_TOTP_MAX];
+	size_t len;
+	int rc;
+
+	if ((rc = store_totp_get(mon->store, principal, raw, sizeof(raw), &len)) != 0)
+		return rc == SB_ENOTFOUND ? 0 : rc;
+	if (!mon_is_ready(mon))
+		return SB_ESTATE;	/* there is a record; it opens only unsealed */
+	if ((cur = secret_alloc(sizeof(*cur))) == NULL ||
+	    (cur->rec = secret_alloc(sizeof(*cur->rec))) == NULL) {
+		secret_free(&cur);
+		return SB_ENOMEM;
+	}
+	rc = totp_load(mon, principal, cur);
+	if (rc == 0)
+		rc = cur->rec->active ? 2 : 1;
+	else if (rc == SB_ENOTFOUND)
+		rc = 0;
+	secret_free(&cur->rec);
+	secret_free(&cur);
+	return rc;
+}
+
+int
+mon_adm_totp_enrol(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	char next[sizeof(((struct mon *)0)->admin_actor) + 8], why[MSG_TEXT_MAX] = "";
+	const char *user = mon->admin_actor + 6;	/* past "admin:" */
+	struct adm_otp v;
+	int rc, st;
+
+	if (adm_otp_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "otp: \"\" or 6-8 digits");
+	if ((rc = mon_require_ready(mon, m->id, reply)) != 0) {
+		secret_wipe(&v, sizeof(v));
+		return rc == SB_ESTATE ? 0 : rc;
+	}
+	if ((st = mon_totp_state(mon, mon->admin_actor)) < 0) {
+		secret_wipe(&v, sizeof(v));
+		return mon_reply_err(reply, m->id, 503, "totp_unavailable", "the one-time code "
+		    "record cannot be read: %s", sb_strerror(st));
+	}
+	if (st == 2) {
+		/* Replacing: prove the present secret. A wrong code is a failed
+		 * login, so that a session left open is no way to guess one. */
+		if (v.otp[0] == '\0') {
+			secret_wipe(&v, sizeof(v));
+			return mon_reply_err(reply, m->id, 409, "totp_active", "a confirmed one-time "
+			    "code is in force: send a current code of it to replace it");
+		}
+		rc = mon_totp_check(mon, mon->admin_actor, v.otp, why, sizeof(why));
+		secret_wipe(&v, sizeof(v));
+		if (rc == MON_TOTP_INVALID || rc == MON_TOTP_REPLAYED) {
+			mon_console_otp_failed(mon, user);
+			return totp_answer(mon, m->id, reply, "totp.enrol", mon->admin_actor, rc,
+			    why);
+		}
+		if (rc != 0)
+			return totp_answer(mon, m->id, reply, "totp.enrol", mon->admin_actor, rc,
+			    why);
+	}
+	secret_wipe(&v, sizeof(v));
+	snprintf(next, sizeof(next), "%s" ADMIN_NEXT, mon->admin_actor);
+	return enrol_as(mon, m->id, reply, next, mon->admin_actor, "");
+}
+
+/* The confirmed candidate (under next) sealed anew as principal's, then
+ * the candidate removed. */
+static int
+admin_promote(struct mon *mon, const char *principal, const char *next)
+{
+	struct totp_cur *cand = secret_alloc(sizeof(*cand)), *cur = secret_alloc(sizeof(*cur));
+	int rc = SB_ENOMEM, have;
+
+	if (cand == NULL || cur == NULL || (cand->rec = secret_alloc(sizeof(*cand->rec))) == NULL ||
+	    (cur->rec = secret_alloc(sizeof(*cur->rec))) == NULL)
+		goto out;
+	if ((rc = totp_load(mon, next, cand)) != 0)
+		goto out;
+	have = (rc = totp_load(mon, principal, cur)) == 0;
+	if (rc != 0 && rc != SB_ENOTFOUND)
+		goto out;
+	if ((rc = totp_swap(mon, principal, have ? cur : NULL, cand->rec)) == 0)
+		rc = store_totp_delete(mon->store, next);
+out:
+	if (cand != NULL)
+		secret_free(&cand->rec);
+	if (cur != NULL)
+		secret_free(&cur->rec);
+	secret_free(&cand);
+	secret_free(&cur);
+	return rc;
+}
+
+int
+mon_adm_totp_confirm(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	char why[MSG_TEXT_MAX] = "", next[sizeof(((struct mon *)0)->admin_actor) + 8];
+	struct adm_otp v;
+	int rc;
+
+	if (adm_otp_dec(m, &v) != 0 || v.otp[0] == '\0') {
+		secret_wipe(&v, sizeof(v));
+		return mon_reply_err(reply, m->id, 400, "bad_request", "otp: 6 digits");
+	}
+	if ((rc = mon_require_ready(mon, m->id, reply)) != 0) {
+		secret_wipe(&v, sizeof(v));
+		return rc == SB_ESTATE ? 0 : rc;
+	}
+	snprintf(next, sizeof(next), "%s" ADMIN_NEXT, mon->admin_actor);
+	rc = totp_consume(mon, next, v.otp, 0, why, sizeof(why));
+	secret_wipe(&v, sizeof(v));
+	if (rc == MON_TOTP_NOT_ENROLLED)
+		snprintf(why, sizeof(why), "no new one-time code is waiting: set one up first");
+	if (rc == 0 && (rc = admin_promote(mon, mon->admin_actor, next)) != 0)
+		snprintf(why, sizeof(why), "the new one-time code could not be put in force: %s",
+		    sb_strerror(rc));
+	return totp_answer(mon, m->id, reply, "totp.confirm", mon->admin_actor, rc, why);
+}
+
+int
+mon_adm_totp_reset(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	char who[MSG_ADMIN_USER_MAX + 8], next[MSG_ADMIN_USER_MAX + 16];
+	struct adm_user v;
+	struct store_admin a;
+	uint8_t leaf[32];
+	uint64_t seq;
+	int rc;
+
+	if (adm_user_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "a username");
+	if (strcmp(v.user, mon->admin_actor + 6) == 0)
+		return mon_reply_err(reply, m->id, 403, "own_account", "another secadmin resets "
+		    "your one-time code: no admin removes their own second factor");
+	if ((rc = store_admin_get(mon->store, v.user, &a)) != 0)
+		return rc == SB_ENOTFOUND ? mon_reply_err(reply, m->id, 404, "unknown_admin",
+		    "no administrator '%s'", v.user) : rc;
+	snprintf(who, sizeof(who), "admin:%s", v.user);
+	snprintf(next, sizeof(next), "%s" ADMIN_NEXT, who);
+	if ((rc = mon_ledger(mon, json_pack("{s:s,s:s,s:s,s:s}", "action", "totp.reset", "actor",
+	    mon->admin_actor, "principal", who, "result", "ok"), &seq, leaf)) != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "not ledgered, so "
+		    "not done: %s", sb_strerror(rc));
+	if ((rc = store_totp_delete(mon->store, who)) != 0 ||
+	    (rc = store_totp_delete(mon->store, next)) != 0)
+		return mon_reply_err(reply, m->id, 503, "totp_unavailable", "ledgered (entry "
+		    "%llu) but not done: %s", (unsigned long long)seq, sb_strerror(rc));
+	log_info("monitor: %s reset the one-time code of %s", mon->admin_actor, who);
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:I}", "user", v.user, "seq",
+	    (json_int_t)seq));
 }

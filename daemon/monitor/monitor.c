@@ -118,6 +118,9 @@ static const struct admin_route {
 	{ ADM_EVIDENCE, mon_adm_evidence, AUD, "export evidence" },
 	{ ADM_BACKUP, mon_adm_backup, SYS, "back up the appliance" },
 	{ ADM_NETWORK, mon_adm_network, SYS, "change the network settings" },
+	{ ADM_TOTP_ENROL, mon_adm_totp_enrol, SYS | SEC | AUD, "enrol a one-time code" },
+	{ ADM_TOTP_CONFIRM, mon_adm_totp_confirm, SYS | SEC | AUD, "confirm a one-time code" },
+	{ ADM_TOTP_RESET, mon_adm_totp_reset, SEC, "reset an administrator's one-time code" },
 };
 
 static const struct admin_route *

@@ -1499,6 +1499,27 @@ store_totp_swap(struct store *st, const char *name, const uint8_t *old, size_t o
 	return store_rc(mdb_txn_commit(txn), "commit");
 }
 
+int
+store_totp_delete(struct store *st, const char *name)
+{
+	MDB_val k = { strlen(name), (void *)name };
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int mrc, rc;
+
+	if (k.mv_size == 0 || k.mv_size >= STORE_ID_MAX)
+		return SB_EINVAL;
+	if ((rc = totp_dbi(st, &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_del(txn, dbi, &k, NULL)) != 0 && mrc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return store_rc(mrc, STORE_TOTP_DB);
+	}
+	return store_rc(mdb_txn_commit(txn), "commit");
+}
+
 /* ---- the sensitive-word library (daemon/monitor/mon_words.c) ----------------
  * A database of its own, "policy/words", opened on first use (its room is
  * STORE_WORDS_DBS, outside STORE_DBS):

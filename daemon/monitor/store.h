@@ -226,6 +226,8 @@ int store_image_get(struct store *st, const char *sha_hex, uint8_t **png, size_t
 #define STORE_TOTP_DBS 1
 #define STORE_TOTP_MAX 512
 int store_totp_get(struct store *st, const char *name, uint8_t *buf, size_t cap, size_t *len);
+/* The record of name gone (none there: not an error). */
+int store_totp_delete(struct store *st, const char *name);
 int store_totp_swap(struct store *st, const char *name, const uint8_t *old, size_t oldlen,
     const uint8_t *rec, size_t len);
 

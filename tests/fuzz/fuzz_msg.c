@@ -28,6 +28,7 @@ roundtrip(struct ipc_msg *m)
 		struct adm_principal_add pa; struct adm_grant_add ga; struct adm_unit_add ua;
 		struct adm_role_assign ra; struct msg_request_file rf; struct adm_as as;
 		struct adm_enrol en; struct adm_power pw; struct adm_backup bk; struct netcfg nc;
+		struct adm_otp ot; struct adm_user au;
 		struct msg_requests_list rl; struct msg_request_act rq;
 	} v;
 	struct ipc_msg again;
@@ -75,6 +76,12 @@ roundtrip(struct ipc_msg *m)
 		break;
 	case ADM_POWER:
 		if ((rc = adm_power_dec(m, &v.pw)) == 0) enc = adm_power_enc(&again, m->id, &v.pw);
+		break;
+	case ADM_TOTP_RESET:
+		if ((rc = adm_user_dec(m, &v.au)) == 0) enc = adm_user_enc(&again, m->type, m->id, &v.au);
+		break;
+	case ADM_TOTP_ENROL: case ADM_TOTP_CONFIRM:
+		if ((rc = adm_otp_dec(m, &v.ot)) == 0) enc = adm_otp_enc(&again, m->type, m->id, &v.ot);
 		break;
 	case ADM_NETWORK:
 		if ((rc = adm_network_dec(m, &v.nc)) == 0) enc = adm_network_enc(&again, m->id, &v.nc);

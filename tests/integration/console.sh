@@ -74,6 +74,8 @@ cat >"$T/want.secadmin" <<'EOF'
  12) Remove a sensitive word
  13) Create a seal (its image pasted as base64)
  14) List alerts
+ 15) Set up my one-time code (TOTP)
+ 16) Reset an administrator's one-time code
 EOF
 cat >"$T/want.sysadmin" <<'EOF'
   1) Status
@@ -86,6 +88,7 @@ cat >"$T/want.sysadmin" <<'EOF'
   8) Power off or restart the appliance
   9) TLS server certificate (not available yet)
  10) Back up the appliance to a file
+ 11) Set up my one-time code (TOTP)
 EOF
 cat >"$T/want.auditor" <<'EOF'
   1) Status
@@ -95,6 +98,8 @@ cat >"$T/want.auditor" <<'EOF'
   5) Browse the ledger
   6) List alerts
   7) Export a signature's evidence bundle (as text)
+  8) Set up my one-time code (TOTP)
+  9) Export a ledger range (as text)
 EOF
 for r in secadmin:sam:SAM_P sysadmin:sys:SYS_P auditor:aud:AUD_P; do
 	role=${r%%:*} rest=${r#*:}
@@ -193,6 +198,37 @@ expect "sealadm alerts list: the secadmin lists alerts (none)" 0 '"alerts": \[\]
 expect "sealadm alerts list: an unknown kind is refused" 1 'bad_query' -- \
 	$A --session-fd 3 alerts list --kind nonsense 3<"$T/aud.tok"
 expect "sealadm ledger entries needs a login" 1 'login_required' -- $A ledger entries
+
+# ---- a ledger range, exported --------------------------------------------------
+n_all=$(mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -ac '"action"')
+if $A --session-fd 3 ledger export --start 0 --count 100000 --out "$T/range.jsonl" 3<"$T/aud.tok" \
+	>"$T/out" 2>&1 && grep -q "exported $n_all entries, from 0" "$T/out" &&
+	[ "$(wc -l <"$T/range.jsonl")" = "$n_all" ] && [ "$(stat -c %a "$T/range.jsonl")" = 600 ] &&
+	jq -e -s 'map(.seq) == [range(0; length)]' "$T/range.jsonl" >/dev/null &&
+	! LC_ALL=C grep -q '[^ -~]' "$T/range.jsonl"; then
+	ok "sealadm ledger export: every entry, one ASCII JSON line each, in order, to a new 0600 file"
+else
+	nok "ledger export: $(cat "$T/out"); $(wc -l <"$T/range.jsonl" 2>/dev/null) of $n_all lines"
+fi
+first=$(head -n1 "$T/range.jsonl" | jq -r .leaf_input | base64 -d | sha256sum | cut -d' ' -f1)
+want=$(mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -a -m1 '"action"' | sed 's/^ //' |
+	tr -d '\n' | sha256sum | cut -d' ' -f1)
+[ "$first" = "$want" ] && ok "its leaf_input is the entry as stored, byte for byte" ||
+	nok "leaf_input of entry 0 differs from the stored bytes"
+expect "ledger export never writes over a file" 1 'never written over a file' -- \
+	$A --session-fd 3 ledger export --count 5 --out "$T/range.jsonl" 3<"$T/aud.tok"
+expect "ledger export: --count is needed, and bounded" 2 'needs --count N, 1 to 100000' -- \
+	$A --session-fd 3 ledger export --count 100001 3<"$T/aud.tok"
+expect "ledger export: the secadmin may not (403 forbidden_role)" 1 'forbidden_role' -- \
+	$A --session-fd 3 ledger export --count 5 --out "$T/sec.jsonl" 3<"$T/sam.tok"
+[ ! -e "$T/sec.jsonl" ] && ok "and a refused export leaves no file" || nok "a refused export left a file"
+out=$($A --session-fd 3 ledger export --start 2 --count 3 3<"$T/aud.tok" 2>&1)
+[ "$(jq -s -c 'map(.seq)' <<<"$out")" = "[2,3,4]" ] &&
+	ok "ledger export to standard output: entries 2, 3 and 4" || nok "export 2..4: $out"
+drive "the auditor exports a range at the console, between marker lines" \
+	export aud "$AUD_P" 9 1 3 "----- END LEDGER RANGE: 3 ENTRIES -----"
+drive "at the console, more than 1000 entries are refused" \
+	export aud "$AUD_P" 9 0 1001 "input refused: 1 to 1000 entries at the console"
 
 # ---- a passphrase chosen by another admin must be replaced first ----------------
 printf 'eve temporary pass 1\n' >"$T/eve.p"

@@ -794,12 +794,55 @@ test_console_messages(void)
 	a.must_change = 0;
 	CHECK(ADM_LEDGER_ENTRIES == 249 && ADM_ALERTS == 250 && ADM_EVIDENCE == 251);
 	CHECK(ADM_BACKUP == 252 && ADM_NETWORK == 253);
+	CHECK(ADM_TOTP_ENROL == 254 && ADM_TOTP_CONFIRM == 255 && ADM_TOTP_RESET == 256);
+	{
+		struct adm_user u = { "sam" }, ud;
+
+		CHECK_RC(adm_user_enc(&m, ADM_TOTP_RESET, 2, &u), 0);
+		CHECK_RC(adm_user_dec(&m, &ud), 0);
+		CHECK_STR(ud.user, "sam");
+		ipc_msg_free(&m);
+		snprintf(u.user, sizeof(u.user), "Sam");
+		CHECK_RC(adm_user_enc(&m, ADM_TOTP_RESET, 2, &u), SB_EINVAL);
+		ipc_msg_init(&m, ADM_TOTP_RESET, 1);
+		CHECK_RC(ipc_put_str(&m, "admin:sam"), 0);
+		CHECK_RC(adm_user_dec(&m, &ud), SB_EINVAL);
+		ipc_msg_free(&m);
+	}
 	CHECK_RC(adm_login_enc(&m, 1, &l), 0);
 	CHECK(m.type == ADM_LOGIN && m.body.secret);
 	CHECK_RC(adm_login_dec(&m, &ld), 0);
 	ipc_msg_free(&m);
 	CHECK_STR(ld.user, "sam");
 	CHECK_STR(ld.pass, "a long passphrase");
+	CHECK_STR(ld.otp, "");
+	/* A one-time code at login: "" or 6-8 digits, on both sides. */
+	snprintf(l.otp, sizeof(l.otp), "12345678");
+	CHECK_RC(adm_login_enc(&m, 1, &l), 0);
+	CHECK_RC(adm_login_dec(&m, &ld), 0);
+	ipc_msg_free(&m);
+	CHECK_STR(ld.otp, "12345678");
+	snprintf(l.otp, sizeof(l.otp), "12a456");
+	CHECK_RC(adm_login_enc(&m, 1, &l), SB_EINVAL);
+	ipc_msg_init(&m, ADM_LOGIN, 1);
+	CHECK_RC(ipc_put_str(&m, "sam"), 0);
+	CHECK_RC(ipc_put_str(&m, "a long passphrase"), 0);
+	CHECK_RC(ipc_put_str(&m, "12345"), 0);
+	CHECK_RC(adm_login_dec(&m, &ld), SB_EINVAL);
+	ipc_msg_free(&m);
+	l.otp[0] = '\0';
+	{
+		struct adm_otp o = { "654321" }, od;
+
+		CHECK_RC(adm_otp_enc(&m, ADM_TOTP_CONFIRM, 3, &o), 0);
+		CHECK(m.type == ADM_TOTP_CONFIRM && m.body.secret);
+		CHECK_RC(adm_otp_dec(&m, &od), 0);
+		CHECK_STR(od.otp, "654321");
+		ipc_msg_free(&m);
+		CHECK_RC(adm_otp_enc(&m, ADM_LOGIN, 3, &o), SB_EINVAL);	/* not a TOTP type */
+		snprintf(o.otp, sizeof(o.otp), "1234567890");
+		CHECK_RC(adm_otp_enc(&m, ADM_TOTP_ENROL, 3, &o), SB_EINVAL);
+	}
 	memcpy(p.session, tok, sizeof(tok));
 	CHECK_RC(adm_passwd_enc(&m, 1, &p), 0);
 	CHECK(m.type == ADM_PASSWD && m.body.secret);
