@@ -15,6 +15,18 @@
 #include "../lib/secret.h"
 #include "sealadm.h"
 
+/* seald's refusal in j, as "sealadm: code: message" on stderr. */
+static void
+refusal(json_t *j)
+{
+	json_t *e = json_object_get(j, "error");
+	const char *c = json_string_value(json_object_get(e, "code"));
+	const char *t = json_string_value(json_object_get(e, "message"));
+
+	if (e != NULL)
+		fprintf(stderr, "sealadm: %s: %s\n", c ? c : "?", t ? t : "");
+}
+
 int
 console_totp(const char *sock, const char *session, uint16_t type, const char *otp,
     json_t **j)
@@ -71,7 +83,7 @@ cmd_totp(const struct opts *o, const char *verb)
 {
 	int confirm = strcmp(verb, "confirm") == 0, st, rc = 1;
 	char otp[MSG_OTP_MAX] = "";
-	json_t *j = NULL, *e;
+	json_t *j = NULL;
 
 	if (strcmp(verb, "reset") == 0) {
 		if (o->user == NULL) {
@@ -82,12 +94,8 @@ cmd_totp(const struct opts *o, const char *verb)
 			printf("the one-time code of %s is removed: their logins ask for none until "
 			    "they set one up again\n", o->user);
 			rc = 0;
-		} else if (j != NULL && (e = json_object_get(j, "error")) != NULL) {
-			const char *c = json_string_value(json_object_get(e, "code"));
-			const char *t = json_string_value(json_object_get(e, "message"));
-
-			fprintf(stderr, "sealadm: %s: %s\n", c ? c : "?", t ? t : "");
-		}
+		} else
+			refusal(j);
 		json_decref(j);
 		return rc;
 	}
@@ -107,12 +115,8 @@ cmd_totp(const struct opts *o, const char *verb)
 		else
 			console_totp_show(j);
 		rc = 0;
-	} else if (j != NULL && (e = json_object_get(j, "error")) != NULL) {
-		const char *c = json_string_value(json_object_get(e, "code"));
-		const char *t = json_string_value(json_object_get(e, "message"));
-
-		fprintf(stderr, "sealadm: %s: %s\n", c ? c : "?", t ? t : "");
-	}
+	} else
+		refusal(j);
 	json_decref(j);
 	return rc;
 }

@@ -379,19 +379,6 @@ mon_adm_admin_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	return rc;
 }
 
-/*
- * An account that is not locked: the attempt is counted as a failure before
- * the passphrase is checked, so that a count that cannot be stored is never
- * a free guess (503, the passphrase unchecked); a right passphrase clears it.
- * A login that cannot be ledgered gets no session.
- */
-/*
- * After the right passphrase, an admin with a confirmed one-time code must
- * give it: 0 when it is given and right (or none is enrolled), else the
- * reply is made (1). A missing code, or none that can be checked while
- * sealed, is no failed login (the failure counted in advance is taken back
- * from *before); a wrong or used code is one.
- */
 void
 mon_console_otp_failed(struct mon *mon, const char *user)
 {
@@ -410,6 +397,13 @@ mon_console_otp_failed(struct mon *mon, const char *user)
 		sessions_end_user(user, "");	/* no token is "": every one ends */
 }
 
+/*
+ * After the right passphrase, an admin with a confirmed one-time code must
+ * give it: 0 when it is given and right (or none is enrolled), else the
+ * reply is made (1). A missing code, or none that can be checked while
+ * sealed, is no failed login (the failure counted in advance is taken back
+ * from *before); a wrong or used code is one.
+ */
 static int
 login_otp(struct mon *mon, struct store_admin *a, const struct store_admin *before,
     const char *otp, int locked, uint32_t id, struct ipc_msg *reply)
@@ -453,6 +447,12 @@ login_otp(struct mon *mon, struct store_admin *a, const struct store_admin *befo
 	return mon_reply_err(reply, id, 503, "totp_unavailable", "%s", why) == 0 ? 1 : SB_ENOMEM;
 }
 
+/*
+ * An account that is not locked: the attempt is counted as a failure before
+ * the passphrase is checked, so that a count that cannot be stored is never
+ * a free guess (503, the passphrase unchecked); a right passphrase clears it.
+ * A login that cannot be ledgered gets no session.
+ */
 static int
 login_check(struct mon *mon, struct store_admin *a, const char *pass, const char *otp,
     uint32_t id, struct ipc_msg *reply)
