@@ -404,6 +404,13 @@ mon_console_otp_failed(struct mon *mon, const char *user)
  * sealed, is no failed login (the failure counted in advance is taken back
  * from *before); a wrong or used code is one.
  */
+void
+mon_console_end_others(struct mon *mon, const char *user)
+{
+	if (mon->admin_session[0] != '\0')
+		sessions_end_user(user, mon->admin_session);
+}
+
 static int
 login_otp(struct mon *mon, struct store_admin *a, const struct store_admin *before,
     const char *otp, int locked, uint32_t id, struct ipc_msg *reply)

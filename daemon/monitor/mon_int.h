@@ -60,6 +60,8 @@ struct mon {
 	char admin_actor[64];		/* who is on the admin socket: "admin:uid=N",
 					   or "admin:USER" under a session */
 	char admin_role[MSG_ROLE_MAX];	/* that USER's role; "" without a session */
+	char admin_session[MSG_SESSION_MAX];	/* the session the command runs
+					   under ("" without one); wiped after it */
 	int admin_passfd;		/* a descriptor that came with the admin
 					   command being served, or -1; a handler
 					   that keeps it sets this to -1 */
@@ -326,6 +328,9 @@ int mon_adm_totp_reset(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply
  * counted as a failed login; when it locks the account, every session of
  * user ends. */
 void mon_console_otp_failed(struct mon *mon, const char *user);
+/* Every session of user but the one the current command runs under ends
+ * (after a change of the second factor, as after a passphrase change). */
+void mon_console_end_others(struct mon *mon, const char *user);
 
 /*
  * The sensitive-word library (mon_words.c; docs/policy.md, "Sensitive

@@ -678,6 +678,8 @@ mon_adm_totp_confirm(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (rc == 0 && (rc = admin_promote(mon, mon->admin_actor, next)) != 0)
 		snprintf(why, sizeof(why), "the new one-time code could not be put in force: %s",
 		    sb_strerror(rc));
+	if (rc == 0)	/* a session opened without this code ends */
+		mon_console_end_others(mon, mon->admin_actor + 6);
 	return totp_answer(mon, m->id, reply, "totp.confirm", mon->admin_actor, rc, why);
 }
 

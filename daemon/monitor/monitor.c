@@ -170,6 +170,8 @@ admin_dispatch(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	rc = adm_as_dec(m, &as);
 	if (rc == 0 && mon_session_who(mon, as.session, user, role, &must_change) != 0)
 		rc = SB_ENOTFOUND;
+	if (rc == 0)
+		memcpy(mon->admin_session, as.session, sizeof(mon->admin_session));
 	secret_wipe(as.session, sizeof(as.session));
 	if (rc == SB_ENOTFOUND)
 		return mon_reply_err(reply, m->id, 401, "session_expired",
@@ -490,6 +492,7 @@ admin_serve(struct mon *mon, int fd)
 		}
 		snprintf(mon->admin_actor, sizeof(mon->admin_actor), "%s", peer);
 		mon->admin_role[0] = '\0';
+		secret_wipe(mon->admin_session, sizeof(mon->admin_session));
 		rc = ipc_send(fd, &reply);
 		ipc_msg_free(&reply);
 		ipc_msg_free(&m);

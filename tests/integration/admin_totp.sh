@@ -80,11 +80,16 @@ ops() {	# ops [CODE]: log testops in
 	fi
 }
 ops >"$T/ops.tok"
+ops >"$T/ops2.tok"
 as_ops() { "${ADM[@]}" --session-fd 9 "$@" 9<"$T/ops.tok"; }
 sa=$(as_ops totp enrol 2>&1 | grep -o 'secret=[A-Z2-7]*' | head -n1 | cut -d= -f2)
 now=$(date +%s)
-as_ops totp confirm --otp-fd 4 4<<<"$("$TOTP" "$sa" $((now - 30)))" >/dev/null &&
-	ops "$("$TOTP" "$sa" "$now")" >"$T/ops.tok" || nok "testops's first code"
+as_ops totp confirm --otp-fd 4 4<<<"$("$TOTP" "$sa" $((now - 30)))" >/dev/null ||
+	nok "testops's first code"
+expect "confirming a code ends the admin's other sessions (opened without it)" 1 'session_expired' \
+	-- "${ADM[@]}" --session-fd 9 totp enrol 9<"$T/ops2.tok"
+expect "and keeps the one that confirmed it" 1 'totp_active' -- as_ops totp enrol
+ops "$("$TOTP" "$sa" "$now")" >"$T/ops.tok" || nok "testops's login with the code"
 expect "replacing a confirmed code without a current one is refused (totp_active)" 1 'totp_active' \
 	-- as_ops totp enrol
 sb=$(as_ops totp enrol --otp-fd 4 4<<<"$("$TOTP" "$sa" $((now + 30)))" 2>&1 |
