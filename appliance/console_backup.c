@@ -63,8 +63,7 @@ console_backup_show(const char *out, json_t *j)
 	    serial ? serial : "?", (long long)json_integer_value(json_object_get(j, "threshold")));
 }
 
-/* The first share line in the file at path (not blank, not a comment). */
-static int
+int
 share_from_file(const char *path, char *share, size_t cap)
 {
 	uint8_t *text = NULL;

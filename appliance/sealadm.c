@@ -213,9 +213,6 @@ cmd_unseal(const struct opts *o)
 {
 	struct adm_unseal *v = secret_alloc(sizeof(*v));
 	struct ipc_msg m;
-	uint8_t *text = NULL;
-	size_t len, i;
-	char *line;
 	int rc = 1;
 
 	if (o->share_file == NULL || v == NULL) {
@@ -223,29 +220,10 @@ cmd_unseal(const struct opts *o)
 		secret_free(&v);
 		return 2;
 	}
-	if (read_file(o->share_file, 4096, 1, &text, &len) == 0) {
-		/* The first line that is neither blank nor a comment. */
-		for (line = (char *)text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-			for (i = 0; line[i] == ' ' || line[i] == '\t'; i++)
-				;
-			if (line[i] != '#' && line[i] != '\n' && line[i] != '\0')
-				break;
-		}
-		if (line == NULL || *line == '\0')
-			fprintf(stderr, "sealadm: %s: no share in it\n", o->share_file);
-		else {
-			size_t n = strcspn(line, "\r\n");
-
-			if (n < sizeof(v->share)) {
-				memcpy(v->share, line, n);
-				if (adm_unseal_enc(&m, 1, v) == 0) {
-					rc = exchange(o, &m, show_unseal);
-					ipc_msg_free(&m);
-				}
-			} else
-				fprintf(stderr, "sealadm: %s: too long to be a share\n", o->share_file);
-		}
-		secret_free(&text);
+	if (share_from_file(o->share_file, v->share, sizeof(v->share)) == 0 &&
+	    adm_unseal_enc(&m, 1, v) == 0) {
+		rc = exchange(o, &m, show_unseal);
+		ipc_msg_free(&m);
 	}
 	secret_free(&v);
 	return rc;

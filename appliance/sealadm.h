@@ -102,6 +102,9 @@ int run_command(const char *command);
 json_t *local_status(const struct config *cfg);
 
 /* console_backup.c */
+/* The first line of the file at path ("-": stdin) that is neither blank nor
+ * a comment, into share (cap bytes, secret memory); 0, or -1 said why. */
+int share_from_file(const char *path, char *share, size_t cap);
 /* Opens out (a new file, mode 0600) and has seald write the backup into it,
  * opened with v's shares, as session: the reply's status with its JSON in
  * *j (or -1, said why). out is removed unless the status is 200. */

@@ -524,16 +524,8 @@ copy_file(const char *from, const char *to, mode_t mode)
 				rc = -1;
 			continue;
 		}
-		for (ssize_t off = 0; off < r && rc == 0;) {
-			ssize_t w = write(out, buf + off, (size_t)(r - off));
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				rc = -1;
-			else
-				off += w;
-		}
+		if (fd_write_all(out, buf, (size_t)r) != 0)
+			rc = -1;
 	}
 	if (rc == 0 && fsync(out) != 0)
 		rc = -1;
