@@ -102,7 +102,8 @@ $(BUILD)/sealprov: $(call obj,$(PROV_SRC)) $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LI
 $(BUILD)/seald: $(call obj,daemon/seald.c) $(DAEMON_A) $(HSM_A) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/sealadm: $(call obj,appliance/sealadm.c appliance/menu.c appliance/console_backup.c appliance/console_network.c appliance/console_totp.c appliance/console_ledger.c) $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LIB_A)
+$(BUILD)/sealadm: $(call obj,appliance/sealadm.c appliance/menu.c appliance/console_backup.c appliance/console_network.c appliance/console_totp.c appliance/console_ledger.c appliance/console_tls.c \
+	appliance/console_reshare.c) $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/sealctl: $(call obj,daemon/client/sealctl.c) $(CLIENT_A) $(DAEMON_A) $(HSM_A) $(LIB_A)

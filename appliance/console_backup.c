@@ -94,6 +94,38 @@ share_from_file(const char *path, char *share, size_t cap)
 }
 
 int
+console_gather_shares(const struct opts *o, unsigned need, const char *what,
+    struct adm_backup *v)
+{
+	if (o->n_share_files > 0) {
+		for (size_t i = 0; i < o->n_share_files; i++)
+			if (share_from_file(o->share_files[i], v->share[i],
+			    sizeof(v->share[i])) != 0)
+				return -1;
+		v->n = (unsigned)o->n_share_files;
+		return 0;
+	}
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "sealadm: %s needs the shares: --share-file FILE, once per "
+		    "share, or type them at a terminal\n", what);
+		return -1;
+	}
+	printf("The %s needs %u shares. Each share holder in turn: step forward and\n"
+	    "type your share; it is not shown.\n", what, need);
+	for (unsigned i = 0; i < need && i < MSG_BACKUP_SHARES_MAX; i++) {
+		/* No fflush: tty_read_line shows it once echo is off. */
+		printf("share %u of %u (not shown): ", i + 1, need);
+		if (tty_read_line(STDIN_FILENO, v->share[i], sizeof(v->share[i]), 1, 0) !=
+		    TTY_OK || v->share[i][0] == '\0') {
+			fprintf(stderr, "sealadm: no share read; nothing done\n");
+			return -1;
+		}
+		v->n = i + 1;
+	}
+	return 0;
+}
+
+int
 cmd_backup(const struct opts *o, const struct config *cfg)
 {
 	struct adm_backup *v;
@@ -112,26 +144,8 @@ cmd_backup(const struct opts *o, const struct config *cfg)
 	}
 	if ((v = secret_alloc(sizeof(*v))) == NULL)
 		return 1;
-	if (o->n_share_files > 0) {
-		for (size_t i = 0; i < o->n_share_files; i++)
-			if (share_from_file(o->share_files[i], v->share[i],
-			    sizeof(v->share[i])) != 0)
-				goto out;
-		v->n = (unsigned)o->n_share_files;
-	} else {
-		printf("The backup needs %u shares. Each share holder in turn: step forward and\n"
-		    "type your share; it is not shown.\n", need);
-		for (unsigned i = 0; i < need && i < MSG_BACKUP_SHARES_MAX; i++) {
-			/* No fflush: tty_read_line shows it once echo is off. */
-			printf("share %u of %u (not shown): ", i + 1, need);
-			if (tty_read_line(STDIN_FILENO, v->share[i], sizeof(v->share[i]), 1, 0) !=
-			    TTY_OK || v->share[i][0] == '\0') {
-				fprintf(stderr, "sealadm: no share read; nothing written\n");
-				goto out;
-			}
-			v->n = i + 1;
-		}
-	}
+	if (console_gather_shares(o, need, "backup", v) != 0)
+		goto out;
 	st = console_backup_send(o->socket, o->session, o->out, v, &j);
 	if (st == 200) {
 		console_backup_show(o->out, j);

@@ -110,49 +110,6 @@ parents(const char *path)
 	return 0;
 }
 
-/* text to path.new, whole and synced (mode 0644; a leftover .new, or a
- * link someone put there, is removed first, never written through). */
-static int
-write_new(const char *path, const char *text)
-{
-	char tmp[PATH_MAX + 16];
-	int fd, rc = 0;
-
-	if (parents(path) != 0 || snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
-		return -1;
-	if (unlink(tmp) != 0 && errno != ENOENT)
-		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
-		return -1;
-	if (fd_write_all(fd, text, strlen(text)) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0)
-		rc = -1;
-	if (close(fd) != 0)
-		rc = -1;
-	if (rc != 0)
-		(void)unlink(tmp);
-	return rc;
-}
-
-/* path.new over path, and the directory synced. */
-static int
-put_in_place(const char *path)
-{
-	char tmp[PATH_MAX + 16], dir[PATH_MAX], *slash;
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	if (rename(tmp, path) != 0)
-		return -1;
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	if ((fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	return 0;
-}
-
 static void
 say(int script, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -207,7 +164,9 @@ console_network_apply(const char *sock, const char *session, const struct config
 	}
 	/* Written aside first: a place that cannot take them (a read-only
 	 * root) is found before anything is ledgered. */
-	if (write_new(a, net) != 0 || write_new(b, ts) != 0) {
+	if (parents(a) != 0 || parents(b) != 0 ||
+	    file_write_new(a, net, strlen(net), 0644) != 0 ||
+	    file_write_new(b, ts, strlen(ts), 0644) != 0) {
 		say(script, "cannot_write", "cannot write under console.network_root %s: %s; "
 		    "nothing changed, nothing ledgered", cfg->console.network_root, strerror(errno));
 		ipc_msg_free(&m);
@@ -223,7 +182,7 @@ console_network_apply(const char *sock, const char *session, const struct config
 		}
 		goto drop;
 	}
-	if (put_in_place(a) != 0 || put_in_place(b) != 0) {
+	if (file_put_in_place(a) != 0 || file_put_in_place(b) != 0) {
 		say(script, "cannot_write", "ledgered (entry %lld), but the files could not be "
 		    "put in place: %s", (long long)json_integer_value(json_object_get(j, "seq")),
 		    strerror(errno));
@@ -240,12 +199,8 @@ console_network_apply(const char *sock, const char *session, const struct config
 	rc = 0;
 	goto out;
 drop:
-	for (const char *f = a; f != NULL; f = f == a ? b : NULL) {
-		char tmp[PATH_MAX + 16];
-
-		snprintf(tmp, sizeof(tmp), "%s.new", f);
-		(void)unlink(tmp);
-	}
+	file_drop_new(a);
+	file_drop_new(b);
 out:
 	json_decref(j);
 	free(net);

@@ -3,6 +3,7 @@
  * and the script commands login, logout and admin add. docs/admin-guide.md
  * shows the screens.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <signal.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -22,6 +24,7 @@
 #include "../daemon/client/admsock.h"
 #include "../daemon/client/tty.h"
 #include "../daemon/msg.h"
+#include "../hsm/ca.h"
 #include "../lib/config.h"
 #include "../lib/err.h"
 #include "../lib/netcfg.h"
@@ -432,19 +435,20 @@ it_enrol(struct con *c)
 #define PEM_PASTE_MAX (16 * 1024)
 
 /*
- * A PEM block of kind (e.g. "CERTIFICATE REQUEST") pasted at the console:
- * blank lines before it skipped, then its lines up to its END line (trailing
- * blanks ignored), into buf. A paste that goes wrong is still read up to its
- * END line, or an empty line, so that its rest is not taken for menu
- * answers. TTY_OK, TTY_BAD (said why), TTY_IDLE or TTY_EOF.
+ * PEM blocks of kind (e.g. "CERTIFICATE REQUEST") pasted at the console,
+ * into buf: blank lines before the first skipped, then its lines up to its
+ * END line (trailing blanks ignored). With many, more blocks of kind may
+ * follow, and an empty line ends them. A paste that goes wrong is still read
+ * up to its end (the END line, or with many or once gone wrong an empty
+ * line), so that its rest is not taken for menu answers. TTY_OK, TTY_BAD
+ * (said why), TTY_IDLE or TTY_EOF.
  */
 static int
-read_pem(const struct con *c, const char *kind, char *buf, size_t cap, size_t *len)
+read_pem(const struct con *c, const char *kind, int many, char *buf, size_t cap, size_t *len)
 {
-	char line[LINE_MAX_MENU + 16], begin[64], end[64];
-	const char *bad = NULL;
+	char line[LINE_MAX_MENU + 16], begin[64], end[64], bad[128] = "";
 	size_t n;
-	int rc, ended = 0;
+	int rc, in = 0, blocks = 0;
 
 	snprintf(begin, sizeof(begin), "-----BEGIN %s-----", kind);
 	snprintf(end, sizeof(end), "-----END %s-----", kind);
@@ -454,41 +458,46 @@ read_pem(const struct con *c, const char *kind, char *buf, size_t cap, size_t *l
 		if (rc == TTY_IDLE || rc == TTY_EOF)
 			return rc;
 		if (rc != TTY_OK) {
-			bad = rc == TTY_LONG ? "a line longer than a PEM line" :
-			    "control characters or invalid UTF-8";
+			if (!bad[0])
+				snprintf(bad, sizeof(bad), "%s", rc == TTY_LONG ? "a line longer than "
+				    "a PEM line" : "control characters or invalid UTF-8");
 			continue;
 		}
 		n = strlen(line);
 		while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
 			line[--n] = '\0';
 		if (n == 0) {
-			if (*len == 0 && bad == NULL)
+			if (*len == 0 && !bad[0] && !in)
 				continue;
-			break;		/* an empty line ends a paste gone wrong */
+			break;		/* the end of many, or of a paste gone wrong */
 		}
-		if (strcmp(line, end) == 0) {
-			ended = 1;
-			break;
+		if (!in && strcmp(line, begin) != 0 && !bad[0]) {
+			int k = snprintf(bad, sizeof(bad), "not a ");
+
+			for (const char *p = kind; *p && k + 1 < (int)sizeof(bad); p++)
+				bad[k++] = (char)tolower((unsigned char)*p);
+			snprintf(bad + k, sizeof(bad) - (size_t)k, ": it starts with %s", begin);
 		}
-		if (bad != NULL)
-			continue;
-		if (*len == 0 && strcmp(line, begin) != 0)
-			bad = "not a certificate request: it starts with -----BEGIN CERTIFICATE "
-			    "REQUEST-----";
-		else if (*len + n + 2 > cap)
-			bad = "too long";
-		else
+		in = in || strcmp(line, begin) == 0;
+		if (!bad[0] && *len + n + 2 > cap)
+			snprintf(bad, sizeof(bad), "too long");
+		if (!bad[0])
 			*len += (size_t)snprintf(buf + *len, cap - *len, "%s\n", line);
+		if (strcmp(line, end) == 0) {
+			in = 0;
+			blocks++;
+			if (!many)
+				break;
+		}
 	}
-	if (bad == NULL && *len == 0)
-		bad = "no request";
-	else if (bad == NULL && !ended)
-		bad = "the request ends without its END line";
-	if (bad != NULL) {
+	if (!bad[0] && blocks == 0 && !in)
+		snprintf(bad, sizeof(bad), "nothing pasted");
+	else if (!bad[0] && in)
+		snprintf(bad, sizeof(bad), "it ends without its END line");
+	if (bad[0]) {
 		printf("input refused: %s\n", bad);
 		return TTY_BAD;
 	}
-	*len += (size_t)snprintf(buf + *len, cap - *len, "%s\n", end);
 	return TTY_OK;
 }
 
@@ -521,7 +530,7 @@ it_enrol_csr(struct con *c)
 	memset(&v, 0, sizeof(v));
 	if ((rc = ask_fields(c, f, 2, NULL)) == 1) {
 		printf("paste the system's certificate request (PEM), up to its END line:\n");
-		if ((rc = read_pem(c, "CERTIFICATE REQUEST", pem, PEM_PASTE_MAX, &len)) == TTY_OK) {
+		if ((rc = read_pem(c, "CERTIFICATE REQUEST", 0, pem, PEM_PASTE_MAX, &len)) == TTY_OK) {
 			snprintf(q, sizeof(q), "Issue a client certificate to %s and register it?",
 			    v.name);
 			rc = confirm(c, q);
@@ -578,6 +587,138 @@ it_power(struct con *c)
 		if ((rc = run_command(cmd)) != 0)
 			printf("the command failed (status %d)\n", rc);
 	}
+	return 0;
+}
+
+/*
+ * The sysadmin's TLS server certificate: shown, then replaced by a new key
+ * and a certificate from the appliance CA, or a new key and a request for
+ * an outside CA, or that CA's certificate installed (console_tls.c).
+ */
+static int
+it_tls(struct con *c)
+{
+	char choice[8], names[MSG_SAN_MAX], cur[MSG_SAN_MAX], q[MSG_SAN_MAX + 96], *csr = NULL;
+	char *pem = NULL, prompt[MSG_SAN_MAX + 64];
+	struct field pick = { "choice (1-3; empty: back): ", choice, sizeof(choice), 1 };
+	struct field nf = { prompt, names, sizeof(names), 1 };
+	size_t len = 0;
+	int rc;
+
+	if (c->cfg == NULL || c->cfg->tls.certificate == NULL || c->cfg->tls.key == NULL) {
+		printf("no tls.certificate and tls.key: sealadm was started without a "
+		    "configuration\n");
+		return 0;
+	}
+	(void)console_tls_show(c->cfg);
+	printf("  1) a new key and certificate from the appliance CA\n"
+	    "  2) a new key and a certificate request for an outside CA\n"
+	    "  3) install the certificate the outside CA issued (for the key of 2)\n");
+	if ((rc = ask_fields(c, &pick, 1, NULL)) != 1 || choice[0] == '\0')
+		return ANSWER(rc);
+	if (strcmp(choice, "1") != 0 && strcmp(choice, "2") != 0 && strcmp(choice, "3") != 0) {
+		printf("input refused: 1, 2 or 3\n");
+		return 0;
+	}
+	if (choice[0] != '3') {
+		(void)console_tls_names(c->cfg, cur, sizeof(cur));
+		snprintf(prompt, sizeof(prompt), "names (empty: %s): ", cur[0] ? cur : "none now");
+		if ((rc = ask_fields(c, &nf, 1, NULL)) != 1)
+			return ANSWER(rc);
+		if (names[0] == '\0')
+			snprintf(names, sizeof(names), "%s", cur);
+		if (!ca_san_valid(names)) {
+			printf("input refused: names are DNS:name and IP:address items, separated "
+			    "by commas, no blanks\n");
+			return 0;
+		}
+		snprintf(q, sizeof(q), choice[0] == '1' ? "Issue and install a new server "
+		    "certificate for %s?" : "Make a new key and a request for %s (a pending "
+		    "one is replaced)?", names);
+		if ((rc = confirm(c, q)) != 1)
+			return ANSWER(rc);
+		if (choice[0] == '1') {
+			(void)console_tls_issue(c->sock, c->session, c->cfg, names, 0);
+			return 0;
+		}
+		if (console_tls_request(c->cfg, names, &csr) == 0)
+			printf("the new key waits beside %s. Give this request to the outside CA "
+			    "(copy all the lines between the marks), then choose 3:\n"
+			    "8<----------------------------------------------------------------"
+			    "------\n%s8<------------------------------------------------------"
+			    "----------------\n", c->cfg->tls.key, csr);
+		free(csr);
+		return 0;
+	}
+	if ((pem = malloc(PEM_PASTE_MAX)) == NULL)
+		return TTY_EOF;
+	printf("paste the certificate (PEM), then the CA certificates that came with it, "
+	    "then an empty line:\n");
+	if ((rc = read_pem(c, "CERTIFICATE", 1, pem, PEM_PASTE_MAX, &len)) == TTY_OK &&
+	    (rc = confirm(c, "Install this certificate for seald?")) == 1)
+		(void)console_tls_install(c->sock, c->session, c->cfg, pem, len);
+	free(pem);
+	return ANSWER(rc);
+}
+
+/* The secadmin re-shares the master secret, with M share holders present
+ * and every holder of a new share in turn (console_reshare.c). */
+static int
+it_reshare(struct con *c)
+{
+	struct opts o;
+	char q[256];
+	int rc;
+
+	if (c->cfg == NULL) {
+		printf("no configuration: sealadm was started without one\n");
+		return 0;
+	}
+	snprintf(q, sizeof(q), "Re-share the master secret? %u holders of the present shares "
+	    "type them, then each of the %u holders of a new share gets it alone. The old "
+	    "shares then unlock nothing.", c->cfg->quorum.threshold, c->cfg->quorum.shares);
+	if ((rc = confirm(c, q)) != 1)
+		return ANSWER(rc);
+	memset(&o, 0, sizeof(o));
+	(void)console_reshare(c->sock, c->session, c->cfg, &o);
+	return 0;
+}
+
+static void
+show_revoked_menu(json_t *j)
+{
+	(void)show_revoked(j);
+}
+
+/* The sysadmin revokes a client certificate by its serial: ledgered, and the
+ * CRL the monitor writes is in force at once (ADM_REVOKE). */
+static int
+it_revoke(struct con *c)
+{
+	struct adm_revoke v;
+	struct field f[] = {
+		{ "serial (as openssl x509 -noout -serial prints it): ", v.serial,
+		  sizeof(v.serial), 0 },
+		{ "reason (for the ledger): ", v.reason, sizeof(v.reason), 0 },
+	};
+	struct ipc_msg m;
+	char q[MSG_SERIAL_MAX + 96];
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	if ((rc = ask_fields(c, f, 2, NULL)) != 1)
+		return ANSWER(rc);
+	if (strncasecmp(v.serial, "serial=", 7) == 0)
+		memmove(v.serial, v.serial + 7, strlen(v.serial + 7) + 1);
+	snprintf(q, sizeof(q), "Revoke the certificate %s? The system using it is refused "
+	    "at once.", v.serial);
+	if ((rc = confirm(c, q)) != 1)
+		return ANSWER(rc);
+	if (adm_revoke_enc(&m, 1, &v) != 0) {
+		printf("input refused: a serial and a reason, one line each\n");
+		return 0;
+	}
+	(void)menu_send(c, &m, show_revoked_menu);
 	return 0;
 }
 
@@ -1268,8 +1409,7 @@ it_alerts(struct con *c)
 	return browse(c, 0, &af, kind);
 }
 
-/* The menu: an item for a role ("*": everyone); fn NULL: not built yet,
- * shown as such and never as working. */
+/* The menu: an item for a role ("*": everyone). */
 struct item {
 	const char *label;
 	const char *role;
@@ -1285,7 +1425,7 @@ static const struct item items[] = {
 	{ "Enrol a business system from its certificate request", "sysadmin", it_enrol_csr },
 	{ "Network settings", "sysadmin", it_network },
 	{ "Power off or restart the appliance", "sysadmin", it_power },
-	{ "TLS server certificate (not available yet)", "sysadmin", NULL },
+	{ "TLS server certificate", "sysadmin", it_tls },
 	{ "Back up the appliance to a file", "sysadmin", it_backup },
 	{ "Add an administrator", "secadmin", it_admin_add },
 	{ "Add an org unit", "secadmin", it_unit_add },
@@ -1306,6 +1446,8 @@ static const struct item items[] = {
 	{ "Set up my one-time code (TOTP)", "*", it_totp },
 	{ "Export a ledger range (as text)", "auditor", it_ledger_export },
 	{ "Reset an administrator's one-time code", "secadmin", it_totp_reset },
+	{ "Revoke a client certificate", "sysadmin", it_revoke },
+	{ "Re-share the master secret (new shares for every holder)", "secadmin", it_reshare },
 };
 #define ITEMS_N (sizeof(items) / sizeof(items[0]))
 
@@ -1401,10 +1543,6 @@ menu_loop(struct con *c)
 		if (session_alive(c) != 0) {
 			printf("logged out (the session ended)\n");
 			return 0;
-		}
-		if (mine[pick - 1]->fn == NULL) {
-			printf("not available yet: this comes in a later release\n");
-			continue;
 		}
 		if ((rc = mine[pick - 1]->fn(c)) != 0)
 			return rc;

@@ -81,6 +81,25 @@ usage(FILE *f)
 	    "  enrol --name NAME --csr FILE|- [--unit UNIT] [--valid-days N]\n"
 	    "      (a business system: the appliance CA issues a client certificate for the\n"
 	    "       request's key, printed on stdout, and registers it as an application)\n"
+	    "  custody reshare [--share-file F]... [--share-dir DIR]\n"
+	    "                            (the secadmin, with M share holders) a new master\n"
+	    "                            secret and shares; ledgered; the old shares unlock\n"
+	    "                            nothing. The current shares typed (not shown) or\n"
+	    "                            from files; the new ones handed to each holder at\n"
+	    "                            the console, or written to DIR (new files, 0600)\n"
+	    "  cert revoke --serial HEX --reason TEXT\n"
+	    "                            (the sysadmin) revoke a client certificate: ledgered,\n"
+	    "                            a fresh CRL at tls.crl, which seald re-reads\n"
+	    "  tls show                  seald's TLS server certificate (and a pending request)\n"
+	    "  tls issue [--san NAMES] [--valid-days N]\n"
+	    "                            (the sysadmin) a new key and a server certificate\n"
+	    "                            from the appliance CA, ledgered and installed\n"
+	    "  tls request [--san NAMES] a new key (kept beside tls.key as .pending) and its\n"
+	    "                            certificate request, printed, for an outside CA\n"
+	    "  tls install --cert FILE|- (the sysadmin) that CA's certificate (then its CA\n"
+	    "                            certificates) for the pending key, ledgered and\n"
+	    "                            installed (NAMES: DNS:name,IP:address,...; default\n"
+	    "                            the present certificate's)\n"
 	    "  unit add --id ID --name NAME --parent UNIT\n"
 	    "  role assign --principal NAME --role ROLE [--unit UNIT]\n"
 	    "      (ROLE over the subtree of UNIT, default the principal's unit)\n"
@@ -121,9 +140,9 @@ usage(FILE *f)
 	    "      [--session-fd N]      (no session: only the first account, a secadmin)\n"
 	    "      [--must-change]       (they replace the passphrase before anything else)\n"
 	    "\n"
-	    "Every command but status, unseal, menu, login, logout, admin add and network\n"
-	    "show runs as a logged-in administrator: --session-fd N reads the token\n"
-	    "`sealadm login` printed.\n",
+	    "Every command but status, unseal, menu, login, logout, admin add, network\n"
+	    "show, tls show and tls request runs as a logged-in administrator:\n"
+	    "--session-fd N reads the token `sealadm login` printed.\n",
 	    MSG_ACT_FOR_MAX, MSG_ROLES_MAX);
 }
 
@@ -746,6 +765,48 @@ cmd_words_remove(const struct opts *o)
 	return rc;
 }
 
+static const char *
+jtext(json_t *j, const char *k)
+{
+	const char *v = json_string_value(json_object_get(j, k));
+
+	return v ? v : "?";
+}
+
+int
+show_revoked(json_t *j)
+{
+	printf("certificate %s revoked and ledgered; the CRL at %s now lists %lld, valid "
+	    "until %s, and seald was asked to re-read it (its log says if it refuses)\n",
+	    jtext(j, "serial"), jtext(j, "crl"),
+	    (long long)json_integer_value(json_object_get(j, "revoked")), jtext(j, "next_update"));
+	return 0;
+}
+
+static int
+cmd_revoke(const struct opts *o)
+{
+	struct adm_revoke v;
+	struct ipc_msg m;
+	int rc;
+
+	if (o->serial == NULL || o->reason == NULL) {
+		fprintf(stderr, "sealadm: cert revoke needs --serial HEX and --reason TEXT\n");
+		return 2;
+	}
+	memset(&v, 0, sizeof(v));
+	if (fits(v.serial, sizeof(v.serial), o->serial, "--serial") != 0 ||
+	    fits(v.reason, sizeof(v.reason), o->reason, "--reason") != 0)
+		return 2;
+	if (adm_revoke_enc(&m, 1, &v) != 0) {
+		fprintf(stderr, "sealadm: --serial and --reason: one line each, not empty\n");
+		return 2;
+	}
+	rc = exchange(o, &m, show_revoked);
+	ipc_msg_free(&m);
+	return rc;
+}
+
 /* ---- the auditor's reads: the ledger and its alerts ----------------------- */
 
 int
@@ -1025,7 +1086,9 @@ parse(int argc, char **argv, struct opts *o)
 		{ "document-name", 1, NULL, 1024 }, { "out", 1, NULL, 1025 },
 		{ "address", 1, NULL, 1026 }, { "gateway", 1, NULL, 1027 },
 		{ "dns", 1, NULL, 1028 }, { "ntp", 1, NULL, 1029 },
-		{ "otp-fd", 1, NULL, 1030 },
+		{ "otp-fd", 1, NULL, 1030 }, { "serial", 1, NULL, 1031 },
+		{ "reason", 1, NULL, 1032 }, { "san", 1, NULL, 1033 },
+		{ "share-dir", 1, NULL, 1034 },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -1048,6 +1111,10 @@ parse(int argc, char **argv, struct opts *o)
 		case 1028: o->dns = optarg; break;
 		case 1029: o->ntp = optarg; break;
 		case 1030: o->otp_fd = optarg; break;
+		case 1031: o->serial = optarg; break;
+		case 1032: o->reason = optarg; break;
+		case 1033: o->san = optarg; break;
+		case 1034: o->share_dir = optarg; break;
 		case 'n': o->name = optarg; break;
 		case 't': o->type = optarg; break;
 		case 'k': o->key = optarg; break;
@@ -1168,6 +1235,21 @@ main(int argc, char **argv)
 		rc = cmd_power(&o, cfg, verb);
 	else if (strcmp(noun, "enrol") == 0 && !verb[0])
 		rc = cmd_enrol(&o);
+	else if (strcmp(noun, "cert") == 0 && strcmp(verb, "revoke") == 0)
+		rc = cmd_revoke(&o);
+	else if (strcmp(noun, "custody") == 0 && strcmp(verb, "reshare") == 0) {
+		if (cfg == NULL) {
+			fprintf(stderr, "sealadm: custody reshare needs the configuration (--config)\n");
+			rc = 2;
+		} else if (o.share_files_over) {
+			fprintf(stderr, "sealadm: at most %d --share-file\n", MSG_BACKUP_SHARES_MAX);
+			rc = 2;
+		} else
+			rc = console_reshare(o.socket, o.session, cfg, &o);
+	} else if (strcmp(noun, "tls") == 0 && (strcmp(verb, "show") == 0 ||
+	    strcmp(verb, "issue") == 0 || strcmp(verb, "request") == 0 ||
+	    strcmp(verb, "install") == 0))
+		rc = cmd_tls(&o, cfg, verb);
 	else if (strcmp(noun, "unit") == 0 && strcmp(verb, "add") == 0)
 		rc = cmd_unit_add(&o);
 	else if (strcmp(noun, "role") == 0 && strcmp(verb, "assign") == 0)

@@ -45,6 +45,9 @@ struct opts {
 	int share_files_over;			/* more were given than fit */
 	const char *address, *gateway, *dns, *ntp;	/* network set */
 	const char *otp_fd;			/* login, totp: a one-time code */
+	const char *serial, *reason;		/* cert revoke */
+	const char *san;			/* tls issue|request */
+	const char *share_dir;			/* custody reshare --share-dir */
 	/* the session the command runs under (--session-fd; main reads it, and
 	 * wipes it): "" for none */
 	char session[MSG_SESSION_MAX];
@@ -61,6 +64,8 @@ int fits(char *dst, size_t len, const char *s, const char *what);
 /* Print an answer: the JSON indented; the unseal progress. 0. */
 int show_json(json_t *j);
 int show_unseal(json_t *j);
+/* A revocation's answer (ADM_REVOKE), one line. */
+int show_revoked(json_t *j);
 /* The whole file at path ("-": stdin), at most max bytes; in secret memory
  * when secret. 0, or -1 with the reason printed. */
 int read_file(const char *path, size_t max, int secret, uint8_t **out, size_t *len);
@@ -105,6 +110,11 @@ json_t *local_status(const struct config *cfg);
 /* The first line of the file at path ("-": stdin) that is neither blank nor
  * a comment, into share (cap bytes, secret memory); 0, or -1 said why. */
 int share_from_file(const char *path, char *share, size_t cap);
+/* The quorum's shares into v: from o's --share-file files, or need of them
+ * typed (not shown) at a terminal, for what ("backup", "re-share"). 0, or
+ * -1 said why. */
+int console_gather_shares(const struct opts *o, unsigned need, const char *what,
+    struct adm_backup *v);
 /* Opens out (a new file, mode 0600) and has seald write the backup into it,
  * opened with v's shares, as session: the reply's status with its JSON in
  * *j (or -1, said why). out is removed unless the status is 200. */
@@ -156,5 +166,26 @@ int menu_firstboot(const char *path, const char *template);
 int cmd_login(const struct opts *o);
 int cmd_logout(const struct opts *o);
 int cmd_admin_add(const struct opts *o);
+
+/* console_tls.c: seald's TLS server certificate. show: what tls.certificate
+ * holds (and a pending request); names: its DNS/IP names into out. issue:
+ * a new key here, its certificate from the appliance CA, installed.
+ * request: a new key kept as tls.key.pending and its request (*csr, PEM,
+ * malloc'd) for an outside CA. install: that CA's certificate (chain PEM)
+ * for the pending key. Each installs through the monitor (ledgered) and
+ * checks that seald presents the new certificate; 0, or non-zero said why. */
+int console_tls_show(const struct config *cfg);
+int console_tls_names(const struct config *cfg, char *out, size_t len);
+int console_tls_issue(const char *sock, const char *session, const struct config *cfg,
+    const char *san, unsigned days);
+int console_tls_request(const struct config *cfg, const char *san, char **csr);
+int console_tls_install(const char *sock, const char *session, const struct config *cfg,
+    const char *chain, size_t len);
+int cmd_tls(const struct opts *o, const struct config *cfg, const char *verb);
+/* console_reshare.c: the master secret re-shared (o: --share-file for the
+ * quorum's shares, else typed; --share-dir for the new ones, else handed
+ * over at the console), ledgered first. 0, or 1 said why. */
+int console_reshare(const char *sock, const char *session, const struct config *cfg,
+    const struct opts *o);
 
 #endif

@@ -1061,6 +1061,125 @@ adm_power_dec(struct ipc_msg *m, struct adm_power *v)
 	return ipc_get_end(m);
 }
 
+static int
+reshare_ok(const struct adm_reshare *v)
+{
+	size_t n = strlen(v->ceremony);
+	int ok = strncmp(v->result, "failed:", 7) == 0 ||
+	    (strcmp(v->result, "ok") == 0 && v->shares.n >= 1);
+
+	return ok && v->shares.n <= MSG_BACKUP_SHARES_MAX && v->count >= 1 && v->count <= 255 &&
+	    v->threshold >= 1 && v->threshold <= v->count && n == MSG_CEREMONY_MAX - 1 &&
+	    strspn(v->ceremony, "0123456789abcdef") == n &&
+	    msg_text_line_ok(v->result, strlen(v->result));
+}
+
+int
+adm_reshare_enc(struct ipc_msg *m, uint32_t id, const struct adm_reshare *v)
+{
+	int rc = reshare_ok(v) ? 0 : SB_EINVAL;
+
+	ipc_msg_init_secret(m, ADM_RESHARE, id);
+	PUT(ipc_put_u8(m, (uint8_t)v->shares.n));
+	for (unsigned i = 0; rc == 0 && i < v->shares.n; i++)
+		PUT(ipc_put_str(m, v->shares.share[i]));
+	PUT(ipc_put_u32(m, v->count));
+	PUT(ipc_put_u32(m, v->threshold));
+	PUT(ipc_put_str(m, v->ceremony));
+	PUT(ipc_put_str(m, v->result));
+	return enc_done(m, rc);
+}
+
+int
+adm_reshare_dec(struct ipc_msg *m, struct adm_reshare *v)
+{
+	uint8_t n;
+
+	GET(ipc_get_u8(m, &n));
+	if (n > MSG_BACKUP_SHARES_MAX)
+		return SB_EINVAL;
+	v->shares.n = n;
+	for (unsigned i = 0; i < n; i++)
+		GET(ipc_get_str(m, v->shares.share[i], sizeof(v->shares.share[i])));
+	GET(ipc_get_u32(m, &v->count));
+	GET(ipc_get_u32(m, &v->threshold));
+	GET(ipc_get_str(m, v->ceremony, sizeof(v->ceremony)));
+	GET(ipc_get_str(m, v->result, sizeof(v->result)));
+	if (!reshare_ok(v))
+		return SB_EINVAL;
+	return ipc_get_end(m);
+}
+
+int
+adm_tls_issue_enc(struct ipc_msg *m, uint32_t id, const struct adm_tls_issue *v)
+{
+	int rc = v->days > MSG_TLS_DAYS_MAX || v->san[0] == '\0' ? SB_EINVAL : 0;
+
+	ipc_msg_init(m, ADM_TLS_ISSUE, id);
+	PUT(ipc_put_str(m, v->san));
+	PUT(ipc_put_u32(m, v->days));
+	PUT(v->csr_len > MSG_CERT_MAX ? SB_ELIMIT : ipc_put_bytes(m, v->csr_pem, v->csr_len));
+	return enc_done(m, rc);
+}
+
+int
+adm_tls_issue_dec(struct ipc_msg *m, struct adm_tls_issue *v)
+{
+	GET(ipc_get_str(m, v->san, sizeof(v->san)));
+	GET(ipc_get_u32(m, &v->days));
+	if (v->days > MSG_TLS_DAYS_MAX || v->san[0] == '\0')
+		return SB_EINVAL;
+	GET(ipc_get_bytes(m, &v->csr_pem, &v->csr_len, MSG_CERT_MAX));
+	return ipc_get_end(m);
+}
+
+int
+adm_tls_install_enc(struct ipc_msg *m, uint32_t id, const struct adm_tls_install *v)
+{
+	int rc = 0;
+
+	ipc_msg_init(m, ADM_TLS_INSTALL, id);
+	PUT(v->chain_len > MSG_CERT_MAX ? SB_ELIMIT :
+	    ipc_put_bytes(m, v->chain_pem, v->chain_len));
+	return enc_done(m, rc);
+}
+
+int
+adm_tls_install_dec(struct ipc_msg *m, struct adm_tls_install *v)
+{
+	GET(ipc_get_bytes(m, &v->chain_pem, &v->chain_len, MSG_CERT_MAX));
+	return ipc_get_end(m);
+}
+
+static int
+revoke_ok(const struct adm_revoke *v)
+{
+	return v->serial[0] != '\0' && v->reason[0] != '\0' &&
+	    msg_text_line_ok(v->serial, strlen(v->serial)) &&
+	    msg_text_line_ok(v->reason, strlen(v->reason));
+}
+
+int
+adm_revoke_enc(struct ipc_msg *m, uint32_t id, const struct adm_revoke *v)
+{
+	int rc = revoke_ok(v) ? 0 : SB_EINVAL;
+
+	ipc_msg_init(m, ADM_REVOKE, id);
+	PUT(ipc_put_str(m, v->serial));
+	PUT(ipc_put_str(m, v->reason));
+	return enc_done(m, rc);
+}
+
+int
+adm_revoke_dec(struct ipc_msg *m, struct adm_revoke *v)
+{
+	GET(ipc_get_str(m, v->serial, sizeof(v->serial)));
+	GET(ipc_get_str(m, v->reason, sizeof(v->reason)));
+	if (!revoke_ok(v))
+		return SB_EINVAL;
+	return ipc_get_end(m);
+}
+
 int
 adm_network_enc(struct ipc_msg *m, uint32_t id, const struct netcfg *v)
 {

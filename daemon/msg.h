@@ -74,6 +74,9 @@ enum msg_type {
 	MSG_ALERT_REVOKED = 44,		/* struct msg_ident_only: a revoked certificate
 					   was presented (the net worker answered 403) */
 	MSG_ALERTS = 45,		/* struct msg_alerts: GET /v1/alerts */
+	MSG_TLS_SERVING = 46,		/* struct msg_ident_only: the server certificate
+					   the net worker presents (at start and after
+					   each reload): its SHA-256 and subject */
 	/* monitor -> net worker, and monitor -> sealadm */
 	MSG_REPLY = 100,
 	MSG_SIGN_RESULT,
@@ -115,6 +118,15 @@ enum msg_type {
 	ADM_TOTP_CONFIRM = 255,		/* struct adm_otp; secret */
 	ADM_TOTP_RESET = 256,		/* struct adm_user: a secadmin removes another
 					   admin's one-time code */
+	ADM_REVOKE = 257,		/* struct adm_revoke: revoke a client
+					   certificate; a fresh CRL */
+	ADM_TLS_ISSUE = 258,		/* struct adm_tls_issue: the appliance CA
+					   issues seald's TLS server certificate */
+	ADM_TLS_INSTALL = 259,		/* struct adm_tls_install: ledger the
+					   server certificate sealadm installs */
+	ADM_TLS_RELOAD = 260,		/* empty body: seald re-reads its TLS files */
+	ADM_RESHARE = 261,		/* struct adm_reshare; secret: ledger a
+					   re-share the console is making */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */
@@ -440,11 +452,53 @@ struct adm_power {
 	char action[16];
 };
 
+/* ADM_TLS_ISSUE: a TLS server certificate for the request's key, with
+ * these names (ca_san_valid: DNS:name and IP:address items). */
+#define MSG_SAN_MAX 1024
+#define MSG_TLS_DAYS_MAX 825
+struct adm_tls_issue {
+	char san[MSG_SAN_MAX];
+	uint32_t days;			/* 1..MSG_TLS_DAYS_MAX; 0: 825 */
+	const uint8_t *csr_pem;		/* a PKCS#10 request, PEM (points into m) */
+	size_t csr_len;			/* at most MSG_CERT_MAX */
+};
+
+/* ADM_TLS_INSTALL: the certificate file sealadm is about to put in place
+ * (PEM: the server certificate first, then its CA certificates). */
+struct adm_tls_install {
+	const uint8_t *chain_pem;	/* points into m */
+	size_t chain_len;		/* at most MSG_CERT_MAX */
+};
+
+/* ADM_REVOKE: a client certificate's serial (hex, as openssl x509 -serial
+ * prints it; colons between octets allowed) and why (one line, ledgered). */
+#define MSG_SERIAL_MAX 64
+struct adm_revoke {
+	char serial[MSG_SERIAL_MAX];
+	char reason[MSG_NAME_MAX];
+};
+
 /* ADM_BACKUP: the quorum's shares, which open the backup key. */
 #define MSG_BACKUP_SHARES_MAX 16
 struct adm_backup {
 	unsigned n;
 	char share[MSG_BACKUP_SHARES_MAX][MSG_SHARE_MAX];	/* secret */
+};
+
+/*
+ * ADM_RESHARE: the console re-shares the master secret (sealadm, which
+ * changes the token's PINs itself). result "ok": before the change, with
+ * the quorum's current shares, which the monitor checks, and the new
+ * shares' count, threshold and ceremony id (16 hex digits); "failed:..."
+ * afterwards, when the change did not complete (no shares needed).
+ */
+#define MSG_CEREMONY_MAX 17
+#define MSG_RESULT_MAX 128
+struct adm_reshare {
+	struct adm_backup shares;	/* secret; n may be 0 with a failure */
+	uint32_t count, threshold;
+	char ceremony[MSG_CEREMONY_MAX];
+	char result[MSG_RESULT_MAX];
 };
 
 /* ADM_AS: the command `type` with its encoded body, sent under a console
@@ -535,6 +589,16 @@ int adm_session_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct 
 int adm_session_dec(struct ipc_msg *m, struct adm_session *v);
 int adm_power_enc(struct ipc_msg *m, uint32_t id, const struct adm_power *v);
 int adm_power_dec(struct ipc_msg *m, struct adm_power *v);
+int adm_reshare_enc(struct ipc_msg *m, uint32_t id, const struct adm_reshare *v);
+int adm_reshare_dec(struct ipc_msg *m, struct adm_reshare *v);
+int adm_tls_issue_enc(struct ipc_msg *m, uint32_t id, const struct adm_tls_issue *v);
+int adm_tls_issue_dec(struct ipc_msg *m, struct adm_tls_issue *v);
+int adm_tls_install_enc(struct ipc_msg *m, uint32_t id, const struct adm_tls_install *v);
+int adm_tls_install_dec(struct ipc_msg *m, struct adm_tls_install *v);
+/* A serial of 1 to 63 bytes (the monitor checks its digits) and a reason
+ * of one line (msg_text_line_ok), not empty. */
+int adm_revoke_enc(struct ipc_msg *m, uint32_t id, const struct adm_revoke *v);
+int adm_revoke_dec(struct ipc_msg *m, struct adm_revoke *v);
 /* A valid console username ([a-z][a-z0-9_-]{0,31}), else SB_EINVAL. */
 int adm_user_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_user *v);
 int adm_user_dec(struct ipc_msg *m, struct adm_user *v);

@@ -496,3 +496,82 @@ out:
 	EVP_PKEY_free(pub);
 	return rc;
 }
+
+void
+ca_san_text(X509 *x, char *out, size_t len)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		char ip[INET6_ADDRSTRLEN] = "";
+		int n = 0, fam;
+
+		if (g->type == GEN_DNS) {
+			n = snprintf(out + used, len - used, "%sDNS:%.*s", used ? "," : "",
+			    ASN1_STRING_length(g->d.dNSName),
+			    (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+		} else if (g->type == GEN_IPADD) {
+			fam = ASN1_STRING_length(g->d.iPAddress) == 4 ? AF_INET :
+			    ASN1_STRING_length(g->d.iPAddress) == 16 ? AF_INET6 : 0;
+			if (fam != 0 && inet_ntop(fam, ASN1_STRING_get0_data(g->d.iPAddress), ip,
+			    sizeof(ip)) != NULL)
+				n = snprintf(out + used, len - used, "%sIP:%s", used ? "," : "", ip);
+		}
+		if (n < 0 || (size_t)n >= len - used) {
+			out[used] = '\0';
+			break;
+		}
+		used += (size_t)n;
+	}
+	GENERAL_NAMES_free(gens);
+}
+
+void
+ca_serial_hex(X509 *x, char *out, size_t len)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	snprintf(out, len, "%s", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+void
+ca_san_cn(const char *san, char *cn, size_t len)
+{
+	const char *ip = NULL;
+
+	for (const char *p = san; *p != '\0'; p += strcspn(p, ","), p += *p == ',') {
+		size_t n = strcspn(p, ",");
+
+		if (strncmp(p, "DNS:", 4) == 0 && n - 4 <= 64) {
+			snprintf(cn, len, "%.*s", (int)(n - 4), p + 4);
+			return;
+		}
+		if (ip == NULL && strncmp(p, "IP:", 3) == 0)
+			ip = p + 3;
+	}
+	if (ip != NULL)
+		snprintf(cn, len, "%.*s", (int)strcspn(ip, ","), ip);
+	else
+		snprintf(cn, len, "sealbox");
+}
+
+int
+ca_pem_only_certs(const char *text, size_t len)
+{
+	static const char begin[] = "-----BEGIN ", cert[] = "CERTIFICATE-----";
+	const char *p = text, *end = text + len, *hit;
+
+	while ((hit = memmem(p, (size_t)(end - p), begin, sizeof(begin) - 1)) != NULL) {
+		hit += sizeof(begin) - 1;
+		if ((size_t)(end - hit) < sizeof(cert) - 1 || memcmp(hit, cert, sizeof(cert) - 1) != 0)
+			return 0;
+		p = hit;
+	}
+	return 1;
+}

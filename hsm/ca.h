@@ -109,4 +109,17 @@ int ca_make_crl(struct hsm *h, const uint8_t *ca_key_id, size_t id_len,
     X509 *ca_cert, const struct ca_revoked *revoked, size_t n, int days,
     X509_CRL **out);
 
+/* The DNS and IP names of x's subjectAltName as "DNS:a,IP:b" into out
+ * (cut at the last whole name that fits); "" if none. */
+void ca_san_text(X509 *x, char *out, size_t len);
+/* The subject CN for a certificate with names san (ca_san_valid): its first
+ * DNS name that fits a CN (64 characters), else its first IP address, else
+ * "sealbox". */
+void ca_san_cn(const char *san, char *cn, size_t len);
+/* 1 when every PEM block in text is a CERTIFICATE (a private key pasted
+ * with a chain, for one, is not: PEM readers would skip it silently). */
+int ca_pem_only_certs(const char *text, size_t len);
+/* x's serial in upper-case hex into out ("?" if it does not convert). */
+void ca_serial_hex(X509 *x, char *out, size_t len);
+
 #endif

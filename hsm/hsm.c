@@ -31,6 +31,12 @@
  *  - mod->p11_lock: libp11's per-slot key list is a realloc'd array with no
  *    lock of its own; key enumeration and cache misses go one at a time.
  *  - mod->mgmt_lock: replacing a certificate (find old, create, destroy old).
+ *  - mod->obj_lock, a leaf rwlock: SoftHSM 2.6.1's file store is not safe
+ *    when one thread searches objects or reads their attributes while
+ *    another creates or destroys them (CKR_GENERAL_ERROR, or a handle gone:
+ *    upstream issue 573, fixed after 2.6.1): searches, attribute reads and
+ *    libp11's key enumeration share it, keygen and object creation and
+ *    destruction take it alone. Signing on a cache hit never takes it.
  *  - tok->cache_lock, mod->state_lock: short, leaf locks.
  * Signing on a cache hit takes the read lock and the cache lock only; the
  * EVP_PKEY signs through libp11's per-slot session pool, which is
@@ -596,6 +602,7 @@ hsm_mod_free(struct hsm_mod *m)
 	pthread_rwlock_destroy(&m->rw);
 	pthread_mutex_destroy(&m->p11_lock);
 	pthread_mutex_destroy(&m->mgmt_lock);
+	pthread_rwlock_destroy(&m->obj_lock);
 	pthread_mutex_destroy(&m->state_lock);
 	free(m->path);
 	free(m);
@@ -620,6 +627,10 @@ hsm_mod_new(const char *path, struct hsm_mod **out, char *why, size_t len)
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&m->p11_lock, NULL);
 	pthread_mutex_init(&m->mgmt_lock, NULL);
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&m->obj_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&m->state_lock, NULL);
 	if ((rc = hsm_mod_load(m, why, len)) != 0) {
 		hsm_mod_free(m);
@@ -836,10 +847,14 @@ hsm_find(struct hsm *h, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
 	CK_RV rv;
 
 	*n = 0;
-	if ((rv = fl->C_FindObjectsInit(s, t, id != NULL ? 2 : 1)) != CKR_OK)
+	pthread_rwlock_rdlock(&h->mod->obj_lock);
+	if ((rv = fl->C_FindObjectsInit(s, t, id != NULL ? 2 : 1)) != CKR_OK) {
+		pthread_rwlock_unlock(&h->mod->obj_lock);
 		return hsm_ckr(h, "C_FindObjectsInit", rv);
+	}
 	rv = fl->C_FindObjects(s, objs, max, &got);
 	(void)fl->C_FindObjectsFinal(s);
+	pthread_rwlock_unlock(&h->mod->obj_lock);
 	if (rv != CKR_OK)
 		return hsm_ckr(h, "C_FindObjects", rv);
 	*n = got;
@@ -853,7 +868,11 @@ hsm_attr(struct hsm *h, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
     CK_ATTRIBUTE_TYPE type, void *buf, size_t cap, size_t *len)
 {
 	CK_ATTRIBUTE a = { type, buf, cap };
-	CK_RV rv = h->mod->fl->C_GetAttributeValue(s, o, &a, 1);
+	CK_RV rv;
+
+	pthread_rwlock_rdlock(&h->mod->obj_lock);
+	rv = h->mod->fl->C_GetAttributeValue(s, o, &a, 1);
+	pthread_rwlock_unlock(&h->mod->obj_lock);
 
 	*len = 0;
 	if (rv == CKR_BUFFER_TOO_SMALL)

@@ -66,7 +66,9 @@ aes_generate(struct hsm *h, CK_SESSION_HANDLE s, const uint8_t *id, size_t id_le
 	AES_ATTR(t, n, CKA_SIGN, &no, sizeof(no));
 	AES_ATTR(t, n, CKA_LABEL, label, strlen(label));
 	AES_ATTR(t, n, CKA_ID, id, id_len);
+	pthread_rwlock_wrlock(&h->mod->obj_lock);	/* see hsm_keygen_locked */
 	rv = h->mod->fl->C_GenerateKey(s, &mech, t, n, &o);
+	pthread_rwlock_unlock(&h->mod->obj_lock);
 	return rv == CKR_OK ? 0 : hsm_ckr(h, "C_GenerateKey", rv);
 }
 

@@ -62,6 +62,7 @@ struct hsm_mod {
 	pthread_rwlock_t rw;		/* read: operations; write: reload, login */
 	pthread_mutex_t p11_lock;	/* libp11's key lists; cache misses */
 	pthread_mutex_t mgmt_lock;	/* certificate replacement */
+	pthread_rwlock_t obj_lock;	/* SoftHSM 2.6.1: object search vs creation */
 	pthread_mutex_t state_lock;	/* failed, why, next_try */
 	PKCS11_CTX *ctx;
 	int loaded;			/* PKCS11_CTX_load succeeded */

@@ -181,15 +181,21 @@ hsm_pkey_load(struct hsm *h, const uint8_t *id, size_t id_len, EVP_PKEY **pk)
 	if (t->ncache >= HSM_MAX_KEYS)
 		return hsm_fail(h, SB_ELIMIT, "more than %d keys in use", HSM_MAX_KEYS);
 	ERR_clear_error();
-	if (PKCS11_enumerate_keys(t->slot->token, &keys, &nkeys) != 0)
+	/* libp11 searches and reads attributes: keep object creation out. */
+	pthread_rwlock_rdlock(&h->mod->obj_lock);
+	if (PKCS11_enumerate_keys(t->slot->token, &keys, &nkeys) != 0) {
+		pthread_rwlock_unlock(&h->mod->obj_lock);
 		return hsm_p11_err(h, "PKCS11_enumerate_keys");
+	}
 	/* Newest first: libp11 keeps entries of objects destroyed since. */
 	for (unsigned i = nkeys; i-- > 0 && k == NULL;)
 		if (keys[i].id_len == id_len && memcmp(keys[i].id, id, id_len) == 0)
 			k = &keys[i];
+	*pk = k != NULL ? PKCS11_get_private_key(k) : NULL;
+	pthread_rwlock_unlock(&h->mod->obj_lock);
 	if (k == NULL)
 		return hsm_fail(h, SB_EHSM, "libp11 does not list the key the token has");
-	if ((*pk = PKCS11_get_private_key(k)) == NULL)
+	if (*pk == NULL)
 		return hsm_p11_err(h, "PKCS11_get_private_key");
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		EVP_PKEY_free(*pk);
@@ -272,7 +278,11 @@ hsm_keygen_locked(struct hsm *h, enum hsm_key_type type, const char *label,
 	HSM_ATTR(priv, nk, CKA_ID, id, HSM_ID_LEN);
 	if ((rc = hsm_session(h, &s)) != 0)
 		return rc;
+	/* SoftHSM 2.6.1 (file store) is not safe for creating objects while
+	 * another thread searches them (upstream #573/#576): exclusive. */
+	pthread_rwlock_wrlock(&h->mod->obj_lock);
 	rv = h->mod->fl->C_GenerateKeyPair(s, &mech, pub, np, priv, nk, &hpub, &hpriv);
+	pthread_rwlock_unlock(&h->mod->obj_lock);
 	hsm_session_close(h, s);
 	return rv == CKR_OK ? 0 : hsm_ckr(h, "C_GenerateKeyPair", rv);
 }
@@ -696,9 +706,13 @@ hsm_destroy_class(struct hsm *h, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
 
 	if ((rc = hsm_find(h, s, cls, id, id_len, objs, HSM_MAX_OBJS, &n)) != 0)
 		return rc;
-	for (size_t i = 0; i < n; i++)
-		if ((rv = h->mod->fl->C_DestroyObject(s, objs[i])) != CKR_OK)
+	for (size_t i = 0; i < n; i++) {
+		pthread_rwlock_wrlock(&h->mod->obj_lock);
+		rv = h->mod->fl->C_DestroyObject(s, objs[i]);
+		pthread_rwlock_unlock(&h->mod->obj_lock);
+		if (rv != CKR_OK)
 			return hsm_ckr(h, "C_DestroyObject", rv);
+	}
 	return 0;
 }
 
@@ -787,7 +801,9 @@ hsm_cert_create(struct hsm *h, CK_SESSION_HANDLE s, const uint8_t *id, size_t id
 	HSM_ATTR(t, nt, CKA_ISSUER, d->issuer, (CK_ULONG)d->issuer_len);
 	HSM_ATTR(t, nt, CKA_SERIAL_NUMBER, d->serial, (CK_ULONG)d->serial_len);
 	HSM_ATTR(t, nt, CKA_VALUE, d->cert, (CK_ULONG)d->cert_len);
+	pthread_rwlock_wrlock(&h->mod->obj_lock);
 	rv = h->mod->fl->C_CreateObject(s, t, nt, &o);
+	pthread_rwlock_unlock(&h->mod->obj_lock);
 	return rv == CKR_OK ? 0 : hsm_ckr(h, "C_CreateObject(certificate)", rv);
 }
 
@@ -814,9 +830,13 @@ hsm_cert_store_locked(struct hsm *h, CK_SESSION_HANDLE s, const uint8_t *id,
 	    (rc = hsm_find(h, s, CKO_CERTIFICATE, id, id_len, old, HSM_MAX_OBJS, &nold)) != 0 ||
 	    (rc = hsm_cert_create(h, s, id, id_len, label, d)) != 0)
 		return rc;
-	for (size_t i = 0; i < nold; i++)
-		if ((rv = h->mod->fl->C_DestroyObject(s, old[i])) != CKR_OK)
+	for (size_t i = 0; i < nold; i++) {
+		pthread_rwlock_wrlock(&h->mod->obj_lock);
+		rv = h->mod->fl->C_DestroyObject(s, old[i]);
+		pthread_rwlock_unlock(&h->mod->obj_lock);
+		if (rv != CKR_OK)
 			return hsm_ckr(h, "C_DestroyObject(old certificate)", rv);
+	}
 	return 0;
 }
 

@@ -383,16 +383,18 @@ out:
 	return rc;
 }
 
-int
-keyctl_backup_key(const struct custody_record *rec, const struct custody_set *set,
-    const uint8_t salt[CUSTODY_BACKUP_SALT_LEN], uint8_t key[CUSTODY_BACKUP_KEY_LEN],
-    char *err, size_t errlen)
+/* S from the set's shares, which must be at least M shares of the ceremony
+ * in rec and combine to its check value: 0 with S in *secret (secret
+ * memory, the caller frees), or the error said in err. */
+static int
+keyctl_quorum_secret(const struct custody_record *rec, const struct custody_set *set,
+    uint8_t **secret, char *err, size_t errlen)
 {
 	uint8_t ceremony[CUSTODY_CEREMONY_LEN], check[CUSTODY_CHECK_LEN];
-	uint8_t *secret;
 	unsigned m, n;
 	int rc;
 
+	*secret = NULL;
 	if ((rc = custody_set_info(set, ceremony, &m, &n)) != 0 ||
 	    custody_set_count(set) < m || m == 0)
 		return keyctl_fail(err, errlen, SB_ESHARE_TOOFEW,
@@ -400,15 +402,42 @@ keyctl_backup_key(const struct custody_record *rec, const struct custody_set *se
 	if (memcmp(ceremony, rec->ceremony, sizeof(ceremony)) != 0)
 		return keyctl_fail(err, errlen, SB_ESHARE_STALE, "%s",
 		    sb_strerror(SB_ESHARE_STALE));
-	if ((secret = secret_alloc(CUSTODY_SECRET_LEN)) == NULL)
+	if ((*secret = secret_alloc(CUSTODY_SECRET_LEN)) == NULL)
 		return SB_ENOMEM;
-	if ((rc = custody_set_combine(set, secret)) == 0)
-		rc = custody_check_value(secret, rec->appliance, check);
+	if ((rc = custody_set_combine(set, *secret)) == 0)
+		rc = custody_check_value(*secret, rec->appliance, check);
 	if (rc == 0 && CRYPTO_memcmp(check, rec->check, sizeof(check)) != 0)
 		rc = SB_ESHARE_WRONG;
-	if (rc == 0)
-		rc = custody_backup_key(secret, rec->appliance, salt, key);
 	OPENSSL_cleanse(check, sizeof(check));
+	if (rc != 0) {
+		secret_free(secret);
+		return keyctl_fail(err, errlen, rc, "%s", sb_strerror(rc));
+	}
+	return 0;
+}
+
+int
+keyctl_check_quorum(const struct custody_record *rec, const struct custody_set *set,
+    char *err, size_t errlen)
+{
+	uint8_t *secret;
+	int rc = keyctl_quorum_secret(rec, set, &secret, err, errlen);
+
+	secret_free(&secret);
+	return rc;
+}
+
+int
+keyctl_backup_key(const struct custody_record *rec, const struct custody_set *set,
+    const uint8_t salt[CUSTODY_BACKUP_SALT_LEN], uint8_t key[CUSTODY_BACKUP_KEY_LEN],
+    char *err, size_t errlen)
+{
+	uint8_t *secret;
+	int rc;
+
+	if ((rc = keyctl_quorum_secret(rec, set, &secret, err, errlen)) != 0)
+		return rc;
+	rc = custody_backup_key(secret, rec->appliance, salt, key);
 	secret_free(&secret);
 	if (rc != 0) {
 		secret_wipe(key, CUSTODY_BACKUP_KEY_LEN);

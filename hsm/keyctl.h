@@ -75,6 +75,12 @@ int keyctl_reshare(const struct config *cfg, const struct custody_set *set,
     keyctl_deliver_fn deliver, void *arg, struct keyctl_shares *out,
     char *err, size_t errlen);
 
+/* 0 when the set holds at least M shares of the ceremony in rec that
+ * combine to its check value (the quorum is present); else the error said
+ * in err. S is wiped before returning. */
+int keyctl_check_quorum(const struct custody_record *rec, const struct custody_set *set,
+    char *err, size_t errlen);
+
 /*
  * A backup's key (custody_backup_key) from the set's shares, which must be
  * at least M shares of the ceremony in rec and combine to its check value

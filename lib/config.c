@@ -95,6 +95,8 @@ static const struct cfg_key keys[] = {
 	  .hi = PATH_MAX - 1, .off = OFF(tls.client_ca) },
 	{ .name = "tls.crl", .type = CFG_PATH,
 	  .hi = PATH_MAX - 1, .off = OFF(tls.crl) },
+	{ .name = "tls.crl_days", .type = CFG_UINT, .def_uint = 30,
+	  .lo = 1, .hi = 365, .off = OFF(tls.crl_days) },
 
 	{ .name = "admin_socket", .type = CFG_PATH,
 	  .def_str = "/run/sealbox/admin.sock",

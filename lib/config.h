@@ -54,6 +54,7 @@ struct config {
 		char *key;
 		char *client_ca;
 		char *crl;		/* optional */
+		unsigned crl_days;	/* validity of the CRLs the appliance CA makes */
 	} tls;
 	char *admin_socket;		/* default "/run/sealbox/admin.sock";
 					   absolute, at most 107 bytes */

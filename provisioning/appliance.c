@@ -25,15 +25,15 @@
 #include <openssl/x509v3.h>
 
 #include "hsm/ca.h"
+#include "hsm/crl.h"
 #include "hsm/hsm.h"
 #include "lib/config.h"
 #include "lib/err.h"
+#include "lib/fdio.h"
 #include "provisioning/prov.h"
 
 #define CA_DAYS 7300
 #define LEAF_DAYS 825
-#define CRL_DAYS 30
-#define REVOKED_MAX 10000
 
 static const char *const labels[3] = { "sealbox-ca", "sealbox-tsa", "sealbox-audit" };
 
@@ -245,74 +245,101 @@ prov_enrol(const struct config *cfg, struct hsm *h, const struct prov_leaf *l)
 	return issue_leaf(cfg, h, l, CA_PROFILE_TLS_CLIENT);
 }
 
-/* Add serial (hex) to state_dir/revoked.txt and write a fresh CRL. */
+/*
+ * Add serial (hex, when not NULL) to state_dir/revoked.txt and write a fresh
+ * CRL, valid for days (0: tls.crl_days), to out (default: tls.crl, else
+ * state_dir/clients.crl), in place of the appliance CA's CRL there (others'
+ * stay). The list is held against seald's monitor meanwhile (crl_list_lock).
+ * seald, if it runs, takes the file on SIGHUP; while unsealed its monitor
+ * renews it (mon_crl.c).
+ */
 int
-prov_revoke(const struct config *cfg, struct hsm *h, const char *serial_hex, const char *out)
+prov_revoke(const struct config *cfg, struct hsm *h, const char *serial_hex, int days,
+    const char *out)
 {
-	struct ca_revoked *rev = calloc(REVOKED_MAX, sizeof(*rev));
-	ASN1_INTEGER **serials = calloc(REVOKED_MAX, sizeof(*serials));
+	STACK_OF(X509_CRL) *crls = NULL;
+	struct ca_revoked *rev = NULL;
 	uint8_t ca_id[HSM_ID_MAX];
-	size_t ca_len = 0, n = 0;
-	char list[4096], crlpath[4096], line[256];
+	size_t ca_len = 0, n = 0, nrev = 0;
+	char list[4096], crlpath[4096], serial[CRL_SERIAL_MAX];
 	X509 *ca = NULL;
 	X509_CRL *crl = NULL;
-	FILE *f;
-	int rc = 0;
+	int rc, lock = -1, ours;
 
-	if (rev == NULL || serials == NULL || state_path(cfg, "revoked.txt", list, sizeof(list)) != 0) {
-		rc = SB_ENOMEM;
+	if (days == 0)
+		days = (int)cfg->tls.crl_days;
+	if (days < 1 || days > 365) {
+		fprintf(stderr, "sealprov: --days for a CRL: 1 to 365\n");
+		return SB_EINVAL;
+	}
+	if (state_path(cfg, "revoked.txt", list, sizeof(list)) != 0)
+		return SB_ENOMEM;
+	if (out == NULL && cfg->tls.crl != NULL)
+		out = cfg->tls.crl;
+	if (out == NULL && state_path(cfg, "clients.crl", crlpath, sizeof(crlpath)) == 0)
+		out = crlpath;
+	if (serial_hex != NULL && crl_serial_norm(serial_hex, serial) != 0) {
+		fprintf(stderr, "sealprov: --serial: 1 to %d hexadecimal digits\n",
+		    CRL_SERIAL_DIGITS);
+		return SB_EINVAL;
+	}
+	if ((rc = find_key(h, labels[0], ca_id, &ca_len, &ca)) != 0) {
+		fprintf(stderr, "sealprov: no appliance CA on the token: %s\n", sb_strerror(rc));
+		return rc;
+	}
+	if ((lock = crl_list_lock(list)) < 0) {
+		fprintf(stderr, "sealprov: cannot open %s: %s\n", list, strerror(errno));
+		rc = SB_EIO;
 		goto out;
 	}
 	if (serial_hex != NULL) {
-		BIGNUM *bn = NULL;
-		int got = strlen(serial_hex) <= 64 ? BN_hex2bn(&bn, serial_hex) : 0;
-
-		if (got <= 0 || (size_t)got != strlen(serial_hex)) {
-			fprintf(stderr, "sealprov: --serial must be hexadecimal\n");
-			BN_free(bn);
-			rc = SB_EINVAL;
+		if ((rc = crl_list_load(list, &rev, &nrev)) != 0) {
+			fprintf(stderr, "sealprov: cannot read %s: %s\n", list, sb_strerror(rc));
 			goto out;
 		}
-		BN_free(bn);
-		if ((f = fopen(list, "a")) == NULL || fprintf(f, "%s %lld\n", serial_hex,
-		    (long long)time(NULL)) < 0 || fclose(f) != 0) {
+		if (crl_list_has(rev, nrev, serial)) {
+			fprintf(stderr, "sealprov: serial %s is already revoked; the CRL is made "
+			    "again\n", serial);
+		} else if ((rc = crl_list_append(list, serial, time(NULL))) != 0) {
 			fprintf(stderr, "sealprov: cannot write %s\n", list);
-			rc = SB_EIO;
 			goto out;
 		}
 	}
-	if ((f = fopen(list, "r")) != NULL) {
-		while (n < REVOKED_MAX && fgets(line, sizeof(line), f) != NULL) {
-			char hex[80];
-			long long when;
-			BIGNUM *bn = NULL;
-
-			if (sscanf(line, "%79s %lld", hex, &when) != 2 || BN_hex2bn(&bn, hex) == 0)
-				continue;
-			serials[n] = BN_to_ASN1_INTEGER(bn, NULL);
-			BN_free(bn);
-			if (serials[n] == NULL)
-				continue;
-			rev[n].serial = serials[n];
-			rev[n].when = (time_t)when;
-			n++;
-		}
-		fclose(f);
+	if ((rc = crl_file_read(out, &crls)) == SB_EINVAL)
+		fprintf(stderr, "sealprov: %s holds no CRL that can be read: it is replaced\n", out);
+	if (rc != 0 && (crls = sk_X509_CRL_new_null()) == NULL) {
+		rc = SB_ENOMEM;
+		goto out;
 	}
-	if ((rc = find_key(h, labels[0], ca_id, &ca_len, &ca)) != 0 ||
-	    (rc = ca_make_crl(h, ca_id, ca_len, ca, rev, n, CRL_DAYS, &crl)) != 0) {
+	ours = crl_file_ours(crls, ca);
+	if ((rc = crl_make(h, ca_id, ca_len, ca, list, ours >= 0 ? sk_X509_CRL_value(crls, ours) :
+	    NULL, NULL, time(NULL), days, &crl, &n)) != 0) {
 		fprintf(stderr, "sealprov: cannot make the CRL: %s\n", sb_strerror(rc));
 		goto out;
 	}
-	if (out == NULL && state_path(cfg, "clients.crl", crlpath, sizeof(crlpath)) == 0)
-		out = crlpath;
-	if ((rc = write_pem(out, 0644, NULL, NULL, crl, NULL)) == 0)
-		printf("CRL with %zu revoked certificate(s) written to %s\n", n, out);
+	if (ours >= 0) {
+		/* sk_set answers the new element, not the one it replaced. */
+		X509_CRL_free(sk_X509_CRL_value(crls, ours));
+		(void)sk_X509_CRL_set(crls, ours, crl);
+		crl = NULL;
+	} else if (sk_X509_CRL_push(crls, crl) > 0) {
+		crl = NULL;
+	} else {
+		rc = SB_ENOMEM;
+		goto out;
+	}
+	if (crl_file_write_new(out, crls, 0644) != 0 || file_put_in_place(out) != 0) {
+		fprintf(stderr, "sealprov: cannot write %s: %s\n", out, strerror(errno));
+		file_drop_new(out);
+		rc = SB_EIO;
+		goto out;
+	}
+	printf("CRL with %zu revoked certificate(s), valid %d days, written to %s\n", n, days,
+	    out);
 out:
-	for (size_t i = 0; serials != NULL && i < n; i++)
-		ASN1_INTEGER_free(serials[i]);
-	free(serials);
-	free(rev);
+	crl_list_unlock(lock);
+	crl_list_free(rev, nrev);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	X509_CRL_free(crl);
 	X509_free(ca);
 	return rc;

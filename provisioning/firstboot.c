@@ -32,6 +32,7 @@
 #include <openssl/crypto.h>
 
 #include "daemon/client/admsock.h"
+#include "daemon/client/ceremony.h"
 #include "daemon/client/tty.h"
 #include "daemon/formats/tsa.h"
 #include "daemon/msg.h"
@@ -46,7 +47,6 @@
 #define ADMINS 3
 #define ERRLEN 512
 #define SAN_MAX 256
-#define BLANK_LINES 30		/* a "cleared" screen on any terminal: 24 rows and more */
 
 static const char *const roles[ADMINS] = { "sysadmin", "secadmin", "auditor" };
 
@@ -55,55 +55,6 @@ struct admin {
 	char role[MSG_ROLE_MAX];
 	char pass[MSG_PASS_MAX + 1];
 };
-
-/* Scroll the last screen away (any terminal), then clear the screen and a
- * terminal emulator's scrollback (VT100 ED; ignored where unknown). */
-static void
-blank(void)
-{
-	for (int i = 0; i < BLANK_LINES; i++)
-		putchar('\n');
-	fputs("\033[H\033[2J\033[3J", stdout);
-}
-
-/* Ask until a non-empty text line comes: 0, or -1 at end of input. */
-static int
-ask(const char *prompt, char *buf, size_t cap, int hidden)
-{
-	for (;;) {
-		int rc;
-
-		printf("%s", prompt);
-		rc = tty_read_line(STDIN_FILENO, buf, cap, hidden, 0);
-		if (rc == TTY_EOF) {
-			printf("\n");
-			return -1;
-		}
-		if (rc == TTY_LONG)
-			printf("input refused: too long (at most %zu characters)\n", cap - 1);
-		else if (rc == TTY_BAD)
-			printf("input refused: control characters or invalid UTF-8\n");
-		else if (buf[0] == '\0')
-			printf("input refused: empty\n");
-		else
-			return 0;
-	}
-}
-
-/* Wait for Enter (any line): 0, or -1 at end of input. */
-static int
-wait_enter(const char *prompt)
-{
-	char line[CUSTODY_SHARE_TEXT_MAX];
-	int rc;
-
-	printf("%s", prompt);
-	rc = tty_read_line(STDIN_FILENO, line, sizeof(line), 0, 0);
-	secret_wipe(line, sizeof(line));
-	if (rc == TTY_EOF)
-		printf("\n");
-	return rc == TTY_EOF ? -1 : 0;
-}
 
 static int
 role_taken(const struct admin *a, int n, const char *role)
@@ -126,7 +77,7 @@ ask_admin(struct admin *a, int i)
 		return -1;
 	printf("\nAdministrator %d of %d: step up to the console alone.\n", i + 1, ADMINS);
 	for (;;) {
-		if (ask("Username: ", a[i].user, sizeof(a[i].user), 0) != 0)
+		if (ceremony_ask("Username: ", a[i].user, sizeof(a[i].user), 0) != 0)
 			goto out;
 		if (!msg_admin_user_ok(a[i].user))
 			printf("a username is a-z, then up to 31 of a-z 0-9 _ -\n");
@@ -143,7 +94,7 @@ ask_admin(struct admin *a, int i)
 			if (!role_taken(a, i, roles[r]))
 				printf(" %s", roles[r]);
 		printf("\n");
-		if (ask("Role: ", a[i].role, sizeof(a[i].role), 0) != 0)
+		if (ceremony_ask("Role: ", a[i].role, sizeof(a[i].role), 0) != 0)
 			goto out;
 		if (!msg_admin_role_ok(a[i].role))
 			printf("the role is sysadmin, secadmin or auditor\n");
@@ -154,8 +105,8 @@ ask_admin(struct admin *a, int i)
 			break;
 	}
 	for (;;) {
-		if (ask("Passphrase: ", a[i].pass, sizeof(a[i].pass), 1) != 0 ||
-		    ask("Passphrase again: ", again, MSG_PASS_MAX + 1, 1) != 0)
+		if (ceremony_ask("Passphrase: ", a[i].pass, sizeof(a[i].pass), 1) != 0 ||
+		    ceremony_ask("Passphrase again: ", again, MSG_PASS_MAX + 1, 1) != 0)
 			goto out;
 		if (msg_passphrase_check(a[i].pass, &why) != 0)
 			printf("%s\n", why);
@@ -167,94 +118,6 @@ ask_admin(struct admin *a, int i)
 	rc = 0;
 out:
 	secret_free(&again);
-	return rc;
-}
-
-/* The share text, cut at its dashes into lines of at most 50 characters. */
-static void
-print_share(const char *text)
-{
-	size_t n = strlen(text), start = 0, len;
-	char line[64];
-
-	fflush(stdout);
-
-	while (start < n) {
-		size_t end = start + 50 < n ? start + 50 : n;
-
-		if (end < n) {
-			size_t cut = end;
-
-			while (cut > start && text[cut - 1] != '-' && text[cut - 1] != ' ')
-				cut--;
-			if (cut > start)
-				end = cut;
-		}
-		/* Straight to the terminal, not through stdio's buffer, and wiped. */
-		len = (size_t)snprintf(line, sizeof(line), "    %.*s\n", (int)(end - start),
-		    text + start);
-		if (write(STDOUT_FILENO, line, len < sizeof(line) ? len : sizeof(line) - 1) < 0)
-			break;
-		secret_wipe(line, sizeof(line));
-		start = end;
-	}
-	secret_wipe(line, sizeof(line));
-}
-
-/* 1 when typed decodes to the same share as shown. */
-static int
-same_share(const char *shown, const char *typed)
-{
-	struct custody_share *a = secret_alloc(sizeof(*a)), *b = secret_alloc(sizeof(*b));
-	int same = 0;
-
-	if (a != NULL && b != NULL && custody_share_decode(shown, a) == 0 &&
-	    custody_share_decode(typed, b) == 0)
-		same = CRYPTO_memcmp(a, b, sizeof(*a)) == 0;
-	secret_free(&a);
-	secret_free(&b);
-	return same;
-}
-
-/* Share i to its administrator alone, typed back: 0, or -1 at end of input. */
-static int
-hand_over(const struct keyctl_shares *sh, unsigned i, const struct admin *a,
-    const char *appliance)
-{
-	char *typed = secret_alloc(CUSTODY_SHARE_TEXT_MAX);
-	int rc = -1;
-
-	if (typed == NULL)
-		return -1;
-	blank();
-	printf("%s (%s): only you should see the next screen.\n", a->user, a->role);
-	if (wait_enter("Press Enter to see your share: ") != 0)
-		goto out;
-	for (;;) {
-		blank();
-		printf("Appliance %s: master-secret share %u of %u, for %s.\n"
-		    "Any %u shares unlock the appliance. Write it down now: it is not\n"
-		    "stored anywhere and will not be shown again.\n\n", appliance, i + 1,
-		    sh->count, a->user, sh->threshold);
-		print_share(sh->text[i]);
-		if (wait_enter("\nPress Enter when it is written down: ") != 0)
-			goto out;
-		blank();
-		printf("%s: type your share back, to check your copy.\n", a->user);
-		if (ask("Share: ", typed, CUSTODY_SHARE_TEXT_MAX, 0) != 0)
-			goto out;
-		if (same_share(sh->text[i], typed))
-			break;
-		secret_wipe(typed, CUSTODY_SHARE_TEXT_MAX);
-		if (wait_enter("That is not the share shown (mistyped?). Press Enter to see it "
-		    "again: ") != 0)
-			goto out;
-	}
-	blank();
-	printf("Share %u of %u confirmed by %s.\n", i + 1, sh->count, a->user);
-	rc = 0;
-out:
-	secret_free(&typed);
 	return rc;
 }
 
@@ -386,7 +249,7 @@ make_keys(const struct config *cfg, const struct keyctl_shares *sh, const char *
 	}
 	snprintf(ca, sizeof(ca), "%s/ca.pem", cfg->appliance.state_dir);
 	if (prov_appliance_init(cfg, h) != 0 || prov_tls_server(cfg, h, &l) != 0 ||
-	    prov_revoke(cfg, h, NULL, cfg->tls.crl) != 0)
+	    prov_revoke(cfg, h, NULL, 0, cfg->tls.crl) != 0)
 		goto out;
 	if (strcmp(ca, cfg->tls.client_ca) != 0 &&
 	    copy_file(ca, cfg->tls.client_ca, 0644, err, sizeof(err)) != 0) {
@@ -542,7 +405,7 @@ prov_firstboot(const char *config, const char *template, const char *san_opt, un
 	/* A console's ^C or ^Z must not cut a ceremony in half. stdout stays
 	 * buffered: a prompt goes out only once tty_read_line has turned echo
 	 * off (a passphrase typed ahead is not echoed); shares bypass the
-	 * buffer (print_share). */
+	 * buffer (ceremony_hand_over). */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGTSTP, SIG_IGN);
@@ -589,14 +452,14 @@ prov_firstboot(const char *config, const char *template, const char *san_opt, un
 	for (int i = 0; i < ADMINS; i++)
 		if (ask_admin(a, i) != 0)
 			goto out;
-	blank();
+	ceremony_blank();
 	if (san_opt != NULL)
 		snprintf(san, sizeof(san), "%s", san_opt);
 	else {
 		printf("Names clients reach this appliance by, for its TLS certificate\n"
 		    "(e.g. DNS:sealbox.example.org,IP:10.0.0.5)\n");
 		for (;;) {
-			if (ask("Names: ", san, sizeof(san), 0) != 0)
+			if (ceremony_ask("Names: ", san, sizeof(san), 0) != 0)
 				goto out;
 			if (ca_san_valid(san))
 				break;
@@ -605,8 +468,8 @@ prov_firstboot(const char *config, const char *template, const char *san_opt, un
 	}
 	printf("\nAdministrators: %s (%s), %s (%s), %s (%s)\nTLS names: %s\n", a[0].user,
 	    a[0].role, a[1].user, a[1].role, a[2].user, a[2].role, san);
-	if (ask("Make the token, the master secret and the keys now? [y/N]: ", yes, sizeof(yes),
-	    0) != 0 || !said_yes(yes)) {
+	if (ceremony_ask("Make the token, the master secret and the keys now? [y/N]: ", yes,
+	    sizeof(yes), 0) != 0 || !said_yes(yes)) {
 		printf("cancelled: nothing was made\n");
 		goto out;
 	}
@@ -618,9 +481,9 @@ prov_firstboot(const char *config, const char *template, const char *san_opt, un
 	printf("token '%s' initialised; %u shares, any %u unlock it\n", cfg->hsm.token, sh.count,
 	    sh.threshold);
 	for (unsigned i = 0; i < sh.count; i++)
-		if (hand_over(&sh, i, &a[i], cfg->appliance.id) != 0)
+		if (ceremony_hand_over(&sh, i, a[i].user, a[i].role, cfg->appliance.id) != 0)
 			goto out;
-	blank();
+	ceremony_blank();
 	printf("All %u shares confirmed. Making the appliance keys...\n", sh.count);
 	if (make_keys(cfg, &sh, san, dir) != 0)
 		goto out;

@@ -25,9 +25,10 @@ int prov_mkdir_p(const char *dir, mode_t mode);
 int prov_appliance_init(const struct config *cfg, struct hsm *h);
 int prov_tls_server(const struct config *cfg, struct hsm *h, const struct prov_leaf *l);
 int prov_enrol(const struct config *cfg, struct hsm *h, const struct prov_leaf *l);
-/* Adds serial_hex (when not NULL) to the revoked list and writes the CRL to
- * out (default state_dir/clients.crl). */
-int prov_revoke(const struct config *cfg, struct hsm *h, const char *serial_hex,
+/* Adds serial_hex (when not NULL) to the revoked list and writes the CRL,
+ * valid for days (0: tls.crl_days), to out (default tls.crl, else
+ * state_dir/clients.crl). */
+int prov_revoke(const struct config *cfg, struct hsm *h, const char *serial_hex, int days,
     const char *out);
 
 /*

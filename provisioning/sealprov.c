@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon/client/tty.h"
+#include "daemon/client/ceremony.h"
 #include "hsm/custody.h"
 #include "hsm/hsm.h"
 #include "hsm/keyctl.h"
@@ -73,8 +74,10 @@ usage(FILE *f)
 	    "                                   issue seald's TLS server certificate\n"
 	    "  enrol        --cn NAME [--org ORG] [--days N] --out-dir DIR SHARE_FILE...\n"
 	    "                                   issue a business system's client certificate\n"
-	    "  revoke       [--serial HEX] [--out FILE] SHARE_FILE...\n"
+	    "  revoke       [--serial HEX] [--days N] [--out FILE] SHARE_FILE...\n"
 	    "                                   revoke a client certificate; write the CRL\n"
+	    "                                   (valid N days, default tls.crl_days) to --out\n"
+	    "                                   (default tls.crl); seald takes it on SIGHUP\n"
 	    "  restore      --backup FILE [--template FILE] [SHARE_FILE...]\n"
 	    "                                   a backup (sealadm backup create) onto a freshly\n"
 	    "                                   installed appliance, checked whole first; with\n"
@@ -226,42 +229,13 @@ gather(const struct config *cfg, const struct opts *o, int want_quorum)
 	return set;
 }
 
-/* Write each share to DIR/<appliance>-share-<i>.txt, mode 0600, never over a file. */
+/* keyctl's deliver: the shares into files (ceremony_write_shares). */
 static int
 write_shares(const struct keyctl_shares *sh, void *arg)
 {
 	const char **ctx = arg;	/* { dir, appliance id } */
-	char path[4096];
-	int fd;
 
-	if (mkdir(ctx[0], 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "sealprov: cannot create %s: %s\n", ctx[0], strerror(errno));
-		return SB_EIO;
-	}
-	for (unsigned i = 0; i < sh->count; i++) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/%s-share-%u.txt", ctx[0], ctx[1], i + 1);
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-			fprintf(stderr, "sealprov: cannot create %s: %s\n", path,
-			    strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return SB_EIO;
-		}
-		/* Unbuffered: the share goes from secret memory straight to the file. */
-		setvbuf(f, NULL, _IONBF, 0);
-		fprintf(f, "# Sealbox master-secret share %u of %u for appliance %s.\n"
-		    "# Any %u shares unlock the appliance. Keep this one to yourself.\n"
-		    "%s\n", i + 1, sh->count, ctx[1], sh->threshold, sh->text[i]);
-		if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0) {
-			fprintf(stderr, "sealprov: cannot write %s\n", path);
-			return SB_EIO;
-		}
-		printf("share %u of %u written to %s\n", i + 1, sh->count, path);
-	}
-	return 0;
+	return ceremony_write_shares(sh, ctx[0], ctx[1], NULL);
 }
 
 /* Show each share on its own screen, once; only to a terminal. */
@@ -501,7 +475,7 @@ cmd_revoke(const struct config *cfg, const struct opts *o)
 
 	if (h == NULL)
 		return 1;
-	rc = prov_revoke(cfg, h, o->serial, o->out);
+	rc = prov_revoke(cfg, h, o->serial, o->days, o->out);
 	hsm_close(h);
 	return rc == 0 ? 0 : 1;
 }

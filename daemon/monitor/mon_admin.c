@@ -117,6 +117,11 @@ mon_adm_status(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	    "hsm", mon->hsm_fault[0] ? mon->hsm_fault : "ok",
 	    "ledger", mon->ledger_fault[0] ? mon->ledger_fault : "ok",
 	    "admins", admins == (size_t)-1 ? (json_int_t)-1 : (json_int_t)admins);
+	if (o != NULL && mon->tls_serving[0] != '\0' &&
+	    json_object_set_new(o, "tls_serving_sha256", json_string(mon->tls_serving)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	pthread_mutex_unlock(&mon->lock);
 	return mon_reply_json(reply, m->id, 200, o);
 }
@@ -755,12 +760,10 @@ named_curve_ok(const EVP_PKEY *k)
 	    (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0);
 }
 
-/* The request's key, if the request is well-formed, self-signed and its key
- * strong enough for a client certificate: 0, or SB_EINVAL with why. */
-static int
-enrol_key(const struct adm_enrol *v, EVP_PKEY **out, char *why, size_t len)
+int
+mon_csr_key(const uint8_t *pem, size_t pem_len, EVP_PKEY **out, char *why, size_t len)
 {
-	BIO *b = BIO_new_mem_buf(v->csr_pem, (int)v->csr_len);
+	BIO *b = BIO_new_mem_buf(pem, (int)pem_len);
 	X509_REQ *req = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
 	EVP_PKEY *k = req ? X509_REQ_get0_pubkey(req) : NULL;
 	int id = k ? EVP_PKEY_get_base_id(k) : 0, bits = k ? EVP_PKEY_get_bits(k) : 0;
@@ -824,7 +827,7 @@ mon_adm_enrol(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		    m->id, reply)) != 0)
 			return rc < 0 ? rc : 0;
 	}
-	if ((rc = enrol_key(&v, &key, why, sizeof(why))) != 0)
+	if ((rc = mon_csr_key(v.csr_pem, v.csr_len, &key, why, sizeof(why))) != 0)
 		return rc == SB_EINVAL ? mon_reply_err(reply, m->id, 400, "bad_csr", "%s", why) : rc;
 	if ((rc = ca_issue(mon->hsm, mon->ca.id, mon->ca.id_len, mon->ca.cert, key, v.name, NULL,
 	    CA_PROFILE_TLS_CLIENT, NULL, v.days ? (int)v.days : 365, &cert)) != 0) {

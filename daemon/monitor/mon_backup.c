@@ -424,9 +424,8 @@ bk_write(struct bk *b, const struct backup_header *h, const char *serial)
 	return 0;
 }
 
-/* The shares into a set for this appliance's record; 0, or the reply made. */
-static int
-bk_shares(struct mon *mon, const struct adm_backup *v, struct custody_record *rec,
+int
+mon_share_set(struct mon *mon, const struct adm_backup *v, struct custody_record *rec,
     struct custody_set **set, char *why, size_t len)
 {
 	char detail[256];
@@ -517,7 +516,7 @@ mon_adm_backup(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		    mon->cfg->path : "seald.yaml");
 		goto refuse;
 	}
-	if ((rc = bk_shares(mon, v, &rec, &set, b.why, sizeof(b.why))) != 0) {
+	if ((rc = mon_share_set(mon, v, &rec, &set, b.why, sizeof(b.why))) != 0) {
 		code = rc == SB_ECONFIG || rc == SB_ENOTFOUND ? "not_provisioned" : "bad_share";
 		status = rc == SB_ECONFIG || rc == SB_ENOTFOUND ? 409 : 400;
 		goto refuse;

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <openssl/x509.h>
 #include <jansson.h>
@@ -43,6 +44,8 @@ struct mon {
 	char hsm_fault[MON_REASON_MAX];	/* "" when the last HSM use worked */
 	char ledger_fault[MON_REASON_MAX];
 	char module_fault[MON_REASON_MAX];	/* set at start: the module did not load */
+	char tls_serving[65];		/* hex SHA-256 of the server certificate the
+					   net worker last said it presents; "" */
 	/* Set once at unseal, read-only afterwards. */
 	struct hsm *hsm;
 	struct mon_key ca, tsa_key, audit;
@@ -57,6 +60,7 @@ struct mon {
 	pthread_mutex_t net_lock;	/* serialises writes; guards net_fd */
 	int net_fd;
 	int stop;
+	pid_t parent;			/* seald's parent, asked to reload (SIGHUP) */
 	char admin_actor[64];		/* who is on the admin socket: "admin:uid=N",
 					   or "admin:USER" under a session */
 	char admin_role[MSG_ROLE_MAX];	/* that USER's role; "" without a session */
@@ -92,8 +96,18 @@ int mon_adm_alerts(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 /* ADM_NETWORK: check and ledger the sysadmin's network settings. */
 int mon_adm_network(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* The shares of v into a set for this appliance's custody record (into
+ * rec): 0, or why (SB_ECONFIG/SB_ENOTFOUND: no record; else a bad share). */
+int mon_share_set(struct mon *mon, const struct adm_backup *v, struct custody_record *rec,
+    struct custody_set **set, char *why, size_t len);
+/* ADM_RESHARE (mon_custody.c): ledger the console's re-share. */
+int mon_adm_reshare(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 /* ADM_BACKUP (mon_backup.c): the appliance into the file handed over. */
 int mon_adm_backup(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* ADM_REVOKE (mon_crl.c): revoke a client certificate; a fresh CRL. */
+int mon_adm_revoke(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* Once a second while unsealed: renew tls.crl when it is due (mon_crl.c). */
+void mon_crl_tick(struct mon *mon);
 int mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_units_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
@@ -113,6 +127,20 @@ int mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 int mon_adm_unit_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_role_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+
+/* The key of a PEM certificate request, if the request is well-formed,
+ * self-signed and its key EC P-256/P-384 or RSA 2048-8192: 0, or SB_EINVAL
+ * with why (mon_admin.c). */
+int mon_csr_key(const uint8_t *pem, size_t pem_len, EVP_PKEY **out, char *why, size_t len);
+/* ADM_TLS_ISSUE, ADM_TLS_INSTALL, ADM_TLS_RELOAD (mon_tls.c). */
+int mon_adm_tls_issue(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_tls_install(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_tls_reload(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_tls_serving(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* t as 2026-11-22T19:47:32Z into out[21]; "?" when it does not convert. */
+void mon_asn1_time(const ASN1_TIME *t, char out[21]);
+/* Ask seald's parent to re-read the TLS files (SIGHUP); 0 or SB_EIO, logged. */
+int mon_reload_parent(struct mon *mon);
 
 /* Helpers (mon_util.c). */
 int mon_reply_json(struct ipc_msg *reply, uint32_t id, uint16_t status, json_t *body);

@@ -1,6 +1,7 @@
 /* mon_sandbox — the monitor's seccomp allowlist and what it needs first. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,10 @@
  * take are named as such. Names missing on an architecture are skipped.
  * Calls with argument checks are in rule_args. Not here, so they kill:
  * execve/execveat, clone/clone3/fork/vfork (no thread is started after the
- * filter), ptrace, process_vm_*, kill and signals to others, bind/listen,
- * mount, pivot_root, chroot, setuid and friends, capset, prctl, init_module,
- * bpf, perf_event_open, keyctl, chmod/chown, link/symlink, rename, mkdir,
+ * filter), ptrace, process_vm_*, kill and signals to others (but SIGHUP to
+ * the parent), bind/listen, mount, pivot_root, chroot, setuid and friends,
+ * capset, prctl, init_module, bpf, perf_event_open, keyctl, chmod/chown,
+ * link/symlink, mkdir,
  * io_uring, settimeofday/clock_settime, reboot, ...
  */
 static const char *const mon_allow[] = {
@@ -53,6 +55,10 @@ static const char *const mon_allow[] = {
 	 * CA at principal add, the custody record at unseal, and glibc's
 	 * malloc reading /sys/devices/system/cpu/online for a new arena. */
 	"openat", "newfstatat", "getdents64", "ftruncate", "readlink", "unlink",
+	/* The CRL (mon_crl.c): the revoked list held against sealprov revoke
+	 * (flock), the CRL written beside tls.crl, then renamed over it (rename
+	 * on x86-64; renameat or renameat2 where that is missing). */
+	"flock", "rename", "renameat", "renameat2",
 	/* A backup (mon_backup.c): LMDB's copy (mdb_env_copyfd2) sizes the
 	 * database with fstat, which Debian's liblmdb, built against an older
 	 * glibc, makes as the fstat system call itself (__fxstat64), not
@@ -118,6 +124,10 @@ rule_args(scmp_filter_ctx f)
 		.datum_a = SO_PEERCRED, .datum_b = 0 };
 	const struct scmp_arg_cmp rcvtimeo = { .arg = 2, .op = SCMP_CMP_EQ,
 		.datum_a = SO_RCVTIMEO, .datum_b = 0 };
+	const struct scmp_arg_cmp parent = { .arg = 0, .op = SCMP_CMP_EQ,
+		.datum_a = (uint64_t)getppid(), .datum_b = 0 };
+	const struct scmp_arg_cmp sighup = { .arg = 1, .op = SCMP_CMP_EQ,
+		.datum_a = SIGHUP, .datum_b = 0 };
 	int rc = 0;
 
 	/* Data mappings only: no page may be made executable. The module's
@@ -138,6 +148,9 @@ rule_args(scmp_filter_ctx f)
 	rc |= allow_eq(f, SCMP_SYS(sendto), 4, 0);
 	/* abort(3) signals this process itself, so a crash stays a SIGABRT. */
 	rc |= allow_eq(f, SCMP_SYS(tgkill), 0, (uint64_t)getpid());
+	/* A fresh CRL written (mon_crl.c): SIGHUP to the parent, which re-reads
+	 * the TLS files. No other signal, no other process. */
+	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(kill), 2, parent, sighup);
 	if (rc != 0)
 		log_err("monitor: seccomp: cannot add the argument rules");
 	return rc != 0 ? -1 : 0;

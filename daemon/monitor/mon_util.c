@@ -1,8 +1,11 @@
 /* Small helpers the monitor's handlers share. */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -330,4 +333,24 @@ mon_ledger_scan(struct mon *mon, uint64_t *cur, uint64_t size,
 		json_decref(page);
 	}
 	return rc < 0 ? rc : 0;
+}
+
+int
+mon_reload_parent(struct mon *mon)
+{
+	if (kill(mon->parent, SIGHUP) == 0)
+		return 0;
+	log_err("monitor: seald's parent (pid %d) could not be asked to re-read the TLS "
+	    "files: %s; send seald SIGHUP", (int)mon->parent, strerror(errno));
+	return SB_EIO;
+}
+
+void
+mon_asn1_time(const ASN1_TIME *t, char out[21])
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 21, "?");
 }

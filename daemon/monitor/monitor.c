@@ -70,6 +70,7 @@ static const struct mon_route net_routes[] = {
 	{ MSG_STATS, mon_stats },
 	{ MSG_GRANTS_LIST, mon_grants_list },
 	{ MSG_ALERT_REVOKED, mon_alert_revoked },
+	{ MSG_TLS_SERVING, mon_tls_serving },
 	{ MSG_ALERTS, mon_alerts_list },
 	{ MSG_TOTP_ENROL, mon_totp_enrol },
 	{ MSG_TOTP_CONFIRM, mon_totp_confirm },
@@ -121,6 +122,11 @@ static const struct admin_route {
 	{ ADM_TOTP_ENROL, mon_adm_totp_enrol, SYS | SEC | AUD, "enrol a one-time code" },
 	{ ADM_TOTP_CONFIRM, mon_adm_totp_confirm, SYS | SEC | AUD, "confirm a one-time code" },
 	{ ADM_TOTP_RESET, mon_adm_totp_reset, SEC, "reset an administrator's one-time code" },
+	{ ADM_REVOKE, mon_adm_revoke, SYS, "revoke client certificates" },
+	{ ADM_TLS_ISSUE, mon_adm_tls_issue, SYS, "issue the TLS server certificate" },
+	{ ADM_TLS_INSTALL, mon_adm_tls_install, SYS, "install a TLS server certificate" },
+	{ ADM_TLS_RELOAD, mon_adm_tls_reload, SYS, "reload the TLS files" },
+	{ ADM_RESHARE, mon_adm_reshare, SEC, "re-share the master secret" },
 };
 
 static const struct admin_route *
@@ -563,6 +569,7 @@ sth_main(void *arg)
 		if (!mon_is_ready(mon))
 			continue;
 		probe_hsm(mon);
+		mon_crl_tick(mon);
 		if (ledger_sth_latest(mon->ledger, &sth) == 0 &&
 		    sth.tree_size == ledger_size(mon->ledger))
 			continue;
@@ -672,6 +679,7 @@ monitor_main(const struct config *cfg, int net_fd, int ctl_fd, int admin_fd)
 	mon.cfg = cfg;
 	mon.net_fd = net_fd;
 	mon.admin_passfd = -1;
+	mon.parent = getppid();
 	pthread_mutex_init(&mon.lock, NULL);
 	pthread_mutex_init(&mon.net_lock, NULL);
 	q.cap = cfg->http.queue_max;

@@ -287,6 +287,7 @@ net_reload(struct net *n, const struct tlsmat *m)
 	log_info("net: TLS material reloaded (generation %u): new connections use it; "
 	    "%u open connections are checked against it at their next request",
 	    n->tls_gen, n->conns);
+	route_report_serving(n);
 }
 
 static void
@@ -408,7 +409,9 @@ net_setup(struct net *n, struct tlsmat *tls, int listen_fd, int monitor_fd)
 	if (rc != 0)
 		return rc;
 	tls_set_revoked_hook(route_report_revoked, n);
-	return net_http_setup(n, listen_fd);
+	if ((rc = net_http_setup(n, listen_fd)) == 0)
+		route_report_serving(n);
+	return rc;
 }
 
 /* The parent's reload socket, watched by the loop. */

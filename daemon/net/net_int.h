@@ -109,5 +109,9 @@ void route_free_all(struct net *n);
  * effort: a full link or a failure drops the report (logged).
  */
 void route_report_revoked(void *arg, X509 *cert);
+/* Tell the monitor which server certificate n's context presents
+ * (MSG_TLS_SERVING), at start and after each reload, so that the console can
+ * see a new one taken. Best effort, as above. */
+void route_report_serving(struct net *n);
 
 #endif

@@ -1244,6 +1244,26 @@ batch_item(json_t *it, size_t i, struct msg_sign *v, struct req_err *e)
 	return sign_fields(it, path, v, e);
 }
 
+/*
+ * An approval seals one document, and the items of a batch are sealed side by
+ * side: two items naming the same approval would race for it, and which one
+ * won would be chance. The batch is refused instead (at most 1000 items).
+ */
+static int
+batch_approvals_once(const struct msg_sign *v, size_t cnt, struct req_err *e)
+{
+	for (size_t i = 1; i < cnt; i++) {
+		if (v[i].approval[0] == '\0')
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(v[i].approval, v[k].approval) == 0)
+				return fail(e, 400, "bad_request", "items[%zu].approval: %s is "
+				    "already in items[%zu]; an approval seals one document", i,
+				    v[i].approval, k);
+	}
+	return 0;
+}
+
 int
 req_batch(const void *body, size_t len, unsigned batch_max, struct msg_sign **items,
     size_t *n, struct req_err *e)
@@ -1280,6 +1300,8 @@ req_batch(const void *body, size_t len, unsigned batch_max, struct msg_sign **it
 	}
 	for (i = 0; i < cnt && rc == 0; i++)
 		rc = batch_item(json_array_get(arr, i), i, &v[i], e);
+	if (rc == 0)
+		rc = batch_approvals_once(v, cnt, e);
 out:
 	json_decref(j);
 	if (rc != 0) {

@@ -918,7 +918,7 @@ route_alerts(struct route_ctx *x)
 	route_forward(x->n, x->c, x->req, &m, msg_alerts_enc(&m, mlink_next_id(x->n->link), &v));
 }
 
-/* The monitor's answer to MSG_ALERT_REVOKED: nothing to do with it. */
+/* The monitor's answer to MSG_ALERT_REVOKED or MSG_TLS_SERVING: nothing to do with it. */
 static int
 route_revoked_cb(void *arg, size_t tag, struct ipc_msg *m)
 {
@@ -926,6 +926,23 @@ route_revoked_cb(void *arg, size_t tag, struct ipc_msg *m)
 	(void)tag;
 	(void)m;
 	return 0;
+}
+
+void
+route_report_serving(struct net *n)
+{
+	struct msg_ident_only v;
+	struct ipc_msg m;
+	X509 *cert = SSL_CTX_get0_certificate(n->ssl_ctx);
+
+	memset(&v, 0, sizeof(v));
+	if (cert == NULL || tls_cert_ident(cert, &v.who) != 0)
+		return;
+	if (msg_ident_only_enc(&m, MSG_TLS_SERVING, mlink_next_id(n->link), &v) != 0)
+		return;
+	if (mlink_send(n->link, &m, route_revoked_cb, NULL, 0) != 0)
+		log_warn("net: could not tell the monitor which server certificate it presents");
+	ipc_msg_free(&m);
 }
 
 void

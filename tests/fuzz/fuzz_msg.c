@@ -28,7 +28,8 @@ roundtrip(struct ipc_msg *m)
 		struct adm_principal_add pa; struct adm_grant_add ga; struct adm_unit_add ua;
 		struct adm_role_assign ra; struct msg_request_file rf; struct adm_as as;
 		struct adm_enrol en; struct adm_power pw; struct adm_backup bk; struct netcfg nc;
-		struct adm_otp ot; struct adm_user au;
+		struct adm_otp ot; struct adm_user au; struct adm_revoke rv;
+		struct adm_tls_issue ti; struct adm_tls_install tn; struct adm_reshare rs;
 		struct msg_requests_list rl; struct msg_request_act rq;
 	} v;
 	struct ipc_msg again;
@@ -76,6 +77,19 @@ roundtrip(struct ipc_msg *m)
 		break;
 	case ADM_POWER:
 		if ((rc = adm_power_dec(m, &v.pw)) == 0) enc = adm_power_enc(&again, m->id, &v.pw);
+		break;
+	case ADM_RESHARE:
+		if ((rc = adm_reshare_dec(m, &v.rs)) == 0) enc = adm_reshare_enc(&again, m->id, &v.rs);
+		break;
+	case ADM_TLS_ISSUE:
+		if ((rc = adm_tls_issue_dec(m, &v.ti)) == 0) enc = adm_tls_issue_enc(&again, m->id, &v.ti);
+		break;
+	case ADM_TLS_INSTALL:
+		if ((rc = adm_tls_install_dec(m, &v.tn)) == 0)
+			enc = adm_tls_install_enc(&again, m->id, &v.tn);
+		break;
+	case ADM_REVOKE:
+		if ((rc = adm_revoke_dec(m, &v.rv)) == 0) enc = adm_revoke_enc(&again, m->id, &v.rv);
 		break;
 	case ADM_TOTP_RESET:
 		if ((rc = adm_user_dec(m, &v.au)) == 0) enc = adm_user_enc(&again, m->type, m->id, &v.au);

@@ -220,11 +220,16 @@ used=$(cat "$T"/race*.json | jq -r '.error.code // empty' | sort | uniq -c | tr 
 
 # ---- batches ----------------------------------------------------------------------------------
 R3=$(approved s2 "$sha") || nok "third use request"
-printf '{"items":[{"seal":"s2","digest":{"alg":"sha256","value":"%s"},"document_name":"c7.txt","approval":"%s"},{"seal":"s2","digest":{"alg":"sha256","value":"%s"},"document_name":"c7.txt","approval":"%s"}]}' \
-	"$sha" "$R3" "$sha" "$R3" >"$T/batch.json"
-call alice POST /v1/sign/batch "$(cat "$T/batch.json")" >/dev/null
+item() {	# SEAL APPROVAL
+	printf '{"seal":"%s","digest":{"alg":"sha256","value":"%s"},"document_name":"c7.txt","approval":"%s"}' \
+		"$1" "$sha" "$2"
+}
+check "two batch items with one approval: 400, naming both (they would race for it)" 400 \
+	bad_request "items\[1\].approval: $R3 is already in items\[0\]; an approval seals one document" \
+	alice POST /v1/sign/batch "{\"items\":[$(item s2 "$R3"),$(item s2 "$R3")]}"
+call alice POST /v1/sign/batch "{\"items\":[$(item s2 "$R3"),$(item s1 "$R1")]}" >/dev/null
 [ "$(jq -c '[.results[] | (.error.code // "ok")]' "$T/out.json")" = '["ok","approval_used"]' ] &&
-	ok "a batch item carries its approval: the first seals, the second finds it used" ||
+	ok "a batch item carries its approval: a fresh one seals, a used one is refused" ||
 	nok "batch: $(head -c 400 "$T/out.json")"
 
 # ---- a rejected request ----------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <valgrind/valgrind.h>
 
@@ -23,6 +24,8 @@
 #pragma GCC diagnostic pop
 #include "check.h"
 #include "hsm/ca.h"
+#include "hsm/crl.h"
+#include "lib/fdio.h"
 #include "hsm/hsm.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -494,6 +497,159 @@ test_crl_other_key_types(void)
 	}
 }
 
+static void
+test_crl_list(void)
+{
+	char s[CRL_SERIAL_MAX], path[sizeof(fx.dir) + 16];
+	struct ca_revoked *r = NULL;
+	X509_CRL *crl = NULL;
+	size_t n = 99;
+	FILE *f;
+	int ok;
+
+	CHECK_RC(crl_serial_norm("06:92:ac", s), 0);
+	CHECK_STR(s, "692AC");
+	CHECK_RC(crl_serial_norm("000", s), 0);
+	CHECK_STR(s, "0");
+	CHECK_RC(crl_serial_norm("1234567890123456789012345678901234567890", s), 0);
+	CHECK_RC(crl_serial_norm("12345678901234567890123456789012345678901", s), SB_EINVAL);
+	CHECK_RC(crl_serial_norm("", s), SB_EINVAL);
+	CHECK_RC(crl_serial_norm("0x12", s), SB_EINVAL);
+	CHECK_RC(crl_serial_norm(":12", s), SB_EINVAL);
+	CHECK_RC(crl_serial_norm("12:", s), SB_EINVAL);
+	CHECK_RC(crl_serial_norm("12::34", s), SB_EINVAL);
+	CHECK_RC(crl_serial_norm("12 34", s), SB_EINVAL);
+	snprintf(path, sizeof(path), "%s/revoked.txt", fx.dir);
+	/* No file yet: an empty list. */
+	CHECK_RC(crl_list_load(path, &r, &n), 0);
+	CHECK(r == NULL && n == 0);
+	CHECK_RC(crl_list_append(path, "692AC", 1795000000), 0);
+	CHECK_RC(crl_list_append(path, "1F", 1795000001), 0);
+	CHECK_RC(crl_list_load(path, &r, &n), 0);
+	ok = n == 2 && r[1].when == 1795000001 && crl_list_has(r, n, "692AC") &&
+	    crl_list_has(r, n, "1F") && !crl_list_has(r, n, "20");
+	crl_list_free(r, n);
+	CHECK(ok);
+	CHECK_RC(crl_serial_norm("serial=0692AC", s), 0);
+	CHECK_STR(s, "692AC");
+	/* The CRL made of it lists both and is the CA's, not another root's. */
+	CHECK_RC(crl_make(H, ca_ids[0], HSM_ID_LEN, roots[0], path, NULL, NULL, time(NULL), 3,
+	    &crl, &n), 0);
+	ok = n == 2 && sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) == 2 &&
+	    crl_issued_by(crl, roots[0]) && (!have[1] || !crl_issued_by(crl, roots[1]));
+	CHECK(ok);
+	/* Made again from a list that lost 1F, with this CRL in force and 77
+	 * added: 1F stays (with its date), 77 comes in; nothing is dropped. */
+	CHECK((f = fopen(path, "w")) != NULL);
+	fputs("692AC 1795000000\n", f);
+	fclose(f);
+	{
+		X509_CRL *again = NULL;
+		ASN1_INTEGER *a = crl_serial_asn1("1F"), *b = crl_serial_asn1("77");
+		X509_REVOKED *rv = NULL;
+
+		ok = crl_make(H, ca_ids[0], HSM_ID_LEN, roots[0], path, crl, "77", 1795000500, 3,
+		    &again, &n) == 0 && n == 3 && X509_CRL_get0_by_serial(again, &rv, a) == 1 &&
+		    ASN1_TIME_cmp_time_t(X509_REVOKED_get0_revocationDate(rv), 1795000001) == 0 &&
+		    X509_CRL_get0_by_serial(again, &rv, b) == 1 &&
+		    ASN1_TIME_cmp_time_t(X509_REVOKED_get0_revocationDate(rv), 1795000500) == 0;
+		ASN1_INTEGER_free(a);
+		ASN1_INTEGER_free(b);
+		X509_CRL_free(again);
+	}
+	X509_CRL_free(crl);
+	crl = NULL;
+	CHECK(ok);
+	/* Past the first growth of the list (64 entries). */
+	for (int i = 0; i < 70; i++) {
+		char hex[16];
+
+		snprintf(hex, sizeof(hex), "%X", 0x1000 + i);
+		CHECK_RC(crl_list_append(path, hex, 1795000000 + i), 0);
+	}
+	CHECK_RC(crl_list_load(path, &r, &n), 0);
+	ok = n == 71 && r[0].when == 1795000000 && r[70].when == 1795000069 &&
+	    crl_list_has(r, n, "1045") && !crl_list_has(r, n, "1046");
+	crl_list_free(r, n);
+	CHECK(ok);
+	/* A time past the year 9999 is not a time. */
+	CHECK((f = fopen(path, "a")) != NULL);
+	fputs("AB 253402300800\n", f);
+	fclose(f);
+	CHECK_RC(crl_list_load(path, &r, &n), SB_EINVAL);
+	CHECK((f = fopen(path, "w")) != NULL);
+	fputs("692AC 1795000000\n1F 1795000001\n", f);
+	fclose(f);
+	/* A line that is not a serial and a time fails the whole list. */
+	CHECK((f = fopen(path, "a")) != NULL);
+	fputs("zz 12\n", f);
+	fclose(f);
+	CHECK_RC(crl_list_load(path, &r, &n), SB_EINVAL);
+	CHECK(r == NULL && n == 0);
+	CHECK_RC(crl_make(H, ca_ids[0], HSM_ID_LEN, roots[0], path, NULL, NULL, time(NULL), 3,
+	    &crl, &n), SB_EINVAL);
+	unlink(path);
+}
+
+static void
+test_crl_file(void)
+{
+	char path[sizeof(fx.dir) + 16];
+	STACK_OF(X509_CRL) *crls = NULL, *back = NULL;
+	X509_CRL *mine = NULL, *other = NULL;
+	unsigned char *der = NULL;
+	int len, ok;
+	FILE *f;
+
+	CHECK(have[0] && have[1]);
+	snprintf(path, sizeof(path), "%s/clients.crl", fx.dir);
+	CHECK_RC(crl_file_read(path, &crls), SB_ENOTFOUND);
+	CHECK_RC(ca_make_crl(H, ca_ids[0], HSM_ID_LEN, roots[0], NULL, 0, 3, &mine), 0);
+	CHECK_RC(ca_make_crl(H, ca_ids[1], HSM_ID_LEN, roots[1], NULL, 0, 3, &other), 0);
+	CHECK((crls = sk_X509_CRL_new_null()) != NULL);
+	ok = sk_X509_CRL_push(crls, other) > 0;
+	other = ok ? NULL : other;
+	ok = ok && sk_X509_CRL_push(crls, mine) > 0;
+	mine = ok ? NULL : mine;
+	ok = ok && crl_file_write_new(path, crls, 0644) == 0 && file_put_in_place(path) == 0 &&
+	    crl_file_read(path, &back) == 0 && sk_X509_CRL_num(back) == 2 &&
+	    crl_file_ours(back, roots[0]) == 1 && crl_file_ours(back, roots[1]) == 0 &&
+	    (!have[2] || crl_file_ours(back, roots[2]) == -1);
+	sk_X509_CRL_pop_free(back, X509_CRL_free);
+	back = NULL;
+	/* DER, one CRL: read; DER with a byte after it, or text: refused. */
+	if (ok && (len = i2d_X509_CRL(sk_X509_CRL_value(crls, 1), &der)) > 0 &&
+	    (f = fopen(path, "wb")) != NULL) {
+		fwrite(der, 1, (size_t)len, f);
+		fclose(f);
+		ok = crl_file_read(path, &back) == 0 && sk_X509_CRL_num(back) == 1 &&
+		    crl_file_ours(back, roots[0]) == 0;
+		sk_X509_CRL_pop_free(back, X509_CRL_free);
+		back = NULL;
+		f = fopen(path, "ab");
+		if (f != NULL) {
+			fputc(0, f);
+			fclose(f);
+		}
+		ok = ok && crl_file_read(path, &back) == SB_EINVAL && back == NULL;
+	} else
+		ok = 0;
+	OPENSSL_free(der);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	X509_CRL_free(mine);
+	X509_CRL_free(other);
+	CHECK(ok);
+	CHECK((f = fopen(path, "w")) != NULL);
+	fputs("-----BEGIN X509 CRL-----\nnot base64 at all\n-----END X509 CRL-----\n", f);
+	fclose(f);
+	CHECK_RC(crl_file_read(path, &back), SB_EINVAL);
+	CHECK((f = fopen(path, "w")) != NULL);
+	fputs("hello\n", f);
+	fclose(f);
+	CHECK_RC(crl_file_read(path, &back), SB_EINVAL);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -516,6 +672,11 @@ main(void)
 	RUN(test_crl, "a CRL lists the revoked serials, verifies, and makes "
 	    "X509_verify_cert refuse exactly those certificates");
 	RUN(test_crl_other_key_types, "CRLs signed by P-384 and RSA CA keys verify");
+	RUN(test_crl_list, "the revoked list: serials normalised (serial=, colons, case, "
+	    "zeros), appended, read back past its first growth, its CRL the CA's and "
+	    "never dropping what the CRL in force lists; a bad line or time refused");
+	RUN(test_crl_file, "a CRL file read as seald does (PEM, several; DER, one); ours "
+	    "found among others; written back whole; broken files refused");
 	for (int i = 0; i < 4; i++)
 		X509_free(roots[i]);
 	EVP_PKEY_free(subj);

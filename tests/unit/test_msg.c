@@ -931,6 +931,56 @@ test_adm_enrol(void)
 		ipc_msg_free(&m);
 	}
 	{
+		struct adm_revoke rv = { "06:92:ac", "the laptop was stolen" }, rd;
+
+		CHECK_RC(adm_revoke_enc(&m, 2, &rv), 0);
+		CHECK_RC(adm_revoke_dec(&m, &rd), 0);
+		CHECK_STR(rd.serial, "06:92:ac");
+		CHECK_STR(rd.reason, "the laptop was stolen");
+		ipc_msg_free(&m);
+		/* No reason, a reason of two lines, no serial: refused both ways. */
+		rv.reason[0] = '\0';
+		CHECK_RC(adm_revoke_enc(&m, 2, &rv), SB_EINVAL);
+		snprintf(rv.reason, sizeof(rv.reason), "two\nlines");
+		CHECK_RC(adm_revoke_enc(&m, 2, &rv), SB_EINVAL);
+		ipc_msg_init(&m, ADM_REVOKE, 1);
+		CHECK_RC(ipc_put_str(&m, ""), 0);
+		CHECK_RC(ipc_put_str(&m, "why"), 0);
+		CHECK_RC(adm_revoke_dec(&m, &rd), SB_EINVAL);
+		ipc_msg_free(&m);
+	}
+	{
+		static const char req[] = "-----BEGIN CERTIFICATE REQUEST-----\n";
+		struct adm_tls_issue ti = { .days = 90, .csr_pem = (const uint8_t *)req,
+			.csr_len = sizeof(req) - 1 }, td;
+		struct adm_tls_install tn = { (const uint8_t *)req, sizeof(req) - 1 }, tm;
+
+		snprintf(ti.san, sizeof(ti.san), "DNS:sealbox.test,IP:192.0.2.10");
+		CHECK_RC(adm_tls_issue_enc(&m, 2, &ti), 0);
+		CHECK_RC(adm_tls_issue_dec(&m, &td), 0);
+		CHECK_STR(td.san, "DNS:sealbox.test,IP:192.0.2.10");
+		CHECK(td.days == 90 && td.csr_len == ti.csr_len &&
+		    memcmp(td.csr_pem, req, td.csr_len) == 0);
+		ipc_msg_free(&m);
+		/* Past 825 days, no names, a request over 64 KiB: refused. */
+		ti.days = MSG_TLS_DAYS_MAX + 1;
+		CHECK_RC(adm_tls_issue_enc(&m, 2, &ti), SB_EINVAL);
+		ti.days = 0;
+		ti.san[0] = '\0';
+		CHECK_RC(adm_tls_issue_enc(&m, 2, &ti), SB_EINVAL);
+		snprintf(ti.san, sizeof(ti.san), "DNS:x");
+		ti.csr_len = MSG_CERT_MAX + 1;
+		CHECK_RC(adm_tls_issue_enc(&m, 2, &ti), SB_ELIMIT);
+		CHECK_RC(adm_tls_install_enc(&m, 3, &tn), 0);
+		CHECK_RC(adm_tls_install_dec(&m, &tm), 0);
+		CHECK(tm.chain_len == tn.chain_len && memcmp(tm.chain_pem, req, tm.chain_len) == 0);
+		CHECK_RC(ipc_put_u8(&m, 0), 0);
+		CHECK_RC(adm_tls_install_dec(&m, &tm), SB_EINVAL);
+		ipc_msg_free(&m);
+		CHECK(MSG_TLS_SERVING == 46 && ADM_REVOKE == 257 && ADM_TLS_ISSUE == 258 &&
+		    ADM_TLS_INSTALL == 259 && ADM_TLS_RELOAD == 260);
+	}
+	{
 		struct netcfg nc, nd;
 
 		memset(&nc, 0, sizeof(nc));

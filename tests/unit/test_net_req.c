@@ -1167,6 +1167,17 @@ test_sign_approval(void)
 	    ",\"document_name\":\"a\",\"approval\":\"r-0\"}]}"), 8, &items, &n, &e), SB_EINVAL);
 	CHECK_CONTAINS(e.message, "items[0].approval");
 	free(items);
+	items = NULL;
+	/* Two items naming one approval would race for it: refused, naming both. */
+	CHECK_RC(req_batch(J("{\"items\":[{\"seal\":\"s1\",\"digest\":" DIG("sha256", Z64)
+	    ",\"document_name\":\"a\",\"approval\":\"r-3\"},{\"seal\":\"s2\",\"digest\":"
+	    DIG("sha256", Z64) ",\"document_name\":\"b\"},{\"seal\":\"s1\",\"digest\":"
+	    DIG("sha256", Z64) ",\"document_name\":\"c\",\"approval\":\"r-3\"}]}"), 8,
+	    &items, &n, &e), SB_EINVAL);
+	CHECK_STR(e.code, "bad_request");
+	CHECK_STR(e.message, "items[2].approval: r-3 is already in items[0]; an approval seals "
+	    "one document");
+	CHECK(items == NULL);
 	CHECK_RC(req_sign_pdf("{\"document_name\":\"c.pdf\",\"x\":1,\"y\":1,\"width\":9,"
 	    "\"approval\":\"r-9\"}", "demo", &v, &pl, &e), 0);
 	CHECK_STR(v.approval, "r-9");
