@@ -19,9 +19,10 @@
  * When 2 or 3 fails nothing changes, and the holders are told to keep their
  * old shares (files written are removed). A failure in 4 is ledgered
  * ("failed: ..."), and the holders are told which shares to keep. seald signs
- * on throughout: its session stays logged in (an HSM reconnect before its
- * next unseal needs the new shares: it still holds the old PIN). From then
- * on the old shares unlock nothing; unseal and backups need the new ones.
+ * on throughout: its session stays logged in, and once the PINs changed M
+ * of the new shares go to the monitor ("done"), which takes the new PIN to
+ * hold for reconnecting to the token. From then on the old shares unlock
+ * nothing; unseal and backups need the new ones.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ ledger_reshare(struct reshare *r, const char *result)
 
 	if (v == NULL)
 		return -1;
-	if (strcmp(result, "ok") == 0)
+	if (strcmp(result, "ok") == 0 || strcmp(result, "done") == 0)
 		v->shares = *r->old;
 	v->count = r->count;
 	v->threshold = r->threshold;
@@ -244,6 +245,14 @@ console_reshare(const char *sock, const char *session, const struct config *cfg,
 	}
 	printf("re-share done: the %u new shares (any %u) unlock the appliance; the old ones "
 	    "unlock nothing\n", sh.count, sh.threshold);
+	/* seald holds the old PIN for reconnecting: M new shares give it the new one. */
+	for (unsigned i = 0; i < sh.threshold && i < MSG_BACKUP_SHARES_MAX; i++) {
+		snprintf(old->share[i], sizeof(old->share[i]), "%s", sh.text[i]);
+		old->n = i + 1;
+	}
+	if (ledger_reshare(&r, "done") != 0)
+		fprintf(stderr, "sealadm: seald still holds the old PIN for reconnecting to the "
+		    "token: restart seald and unseal it with the new shares when convenient\n");
 	rc = 0;
 out:
 	keyctl_shares_free(&sh);

@@ -1399,7 +1399,7 @@ it_alerts(struct con *c)
 	char kind[MSG_ALERT_KIND_MAX];
 	struct field f[] = {
 		{ "kind (outside_hours, seal_not_active, burst, repeated_refusals,\n"
-		  "      revoked_certificate; empty: all): ", kind, sizeof(kind), 1 },
+		  "      revoked_certificate, crl_expiring; empty: all): ", kind, sizeof(kind), 1 },
 	};
 	struct audit_filter af = { "", "", "", "", 0, 0 };
 	int rc;

@@ -1066,7 +1066,8 @@ reshare_ok(const struct adm_reshare *v)
 {
 	size_t n = strlen(v->ceremony);
 	int ok = strncmp(v->result, "failed:", 7) == 0 ||
-	    (strcmp(v->result, "ok") == 0 && v->shares.n >= 1);
+	    ((strcmp(v->result, "ok") == 0 || strcmp(v->result, "done") == 0) &&
+	    v->shares.n >= 1);
 
 	return ok && v->shares.n <= MSG_BACKUP_SHARES_MAX && v->count >= 1 && v->count <= 255 &&
 	    v->threshold >= 1 && v->threshold <= v->count && n == MSG_CEREMONY_MAX - 1 &&

@@ -490,7 +490,9 @@ struct adm_backup {
  * changes the token's PINs itself). result "ok": before the change, with
  * the quorum's current shares, which the monitor checks, and the new
  * shares' count, threshold and ceremony id (16 hex digits); "failed:..."
- * afterwards, when the change did not complete (no shares needed).
+ * afterwards, when the change did not complete (no shares needed); "done"
+ * once it did, with M of the new shares, from which the monitor takes the
+ * new PIN to hold for reconnecting.
  */
 #define MSG_CEREMONY_MAX 17
 #define MSG_RESULT_MAX 128

@@ -1194,6 +1194,28 @@ out:
 	return rc;
 }
 
+int
+hsm_pin_replace(struct hsm *h, const char *pin)
+{
+	char *held;
+	int rc, none;
+
+	if (h == NULL || !hsm_pin_ok(pin))
+		return hsm_fail(h, SB_EINVAL, "no PIN, or a PIN longer than %d", HSM_PIN_MAX);
+	if ((rc = hsm_enter_excl(h, 0)) != 0)
+		return rc;
+	if (!(none = h->tok->pin == NULL)) {
+		if ((held = secret_strdup(pin)) == NULL)
+			rc = hsm_fail(h, SB_ENOMEM, "out of memory");
+		else {
+			secret_free(&h->tok->pin);
+			h->tok->pin = held;
+		}
+	}
+	hsm_leave_excl(h);
+	return none ? hsm_login(h, pin) : rc;
+}
+
 static int
 hsm_set_so_pin(struct hsm *h, CK_SESSION_HANDLE s, const char *old, const char *new)
 {

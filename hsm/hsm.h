@@ -117,6 +117,14 @@ void hsm_close(struct hsm *h);
 int hsm_login(struct hsm *h, const char *pin);
 
 /*
+ * Another process changed the token's user PIN (a re-share at the console):
+ * the PIN held for reconnecting becomes pin. The session stays logged in
+ * as it is. When the held PIN was already refused at a reconnect (none is
+ * held), this logs in with pin instead (hsm_login). 0, or why.
+ */
+int hsm_pin_replace(struct hsm *h, const char *pin);
+
+/*
  * Change both PINs (re-share). Needs no prior login. The SO PIN is changed
  * first; if the user PIN change then fails the SO PIN is put back. On success
  * a logged-in handle holds user_new for reconnecting. A logged-in token is

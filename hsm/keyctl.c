@@ -88,7 +88,9 @@ keyctl_pending_remove(const struct config *cfg)
 		return;
 	snprintf(file, sizeof(file), "%s/custody.json", dir);
 	(void)unlink(file);
-	(void)rmdir(dir);
+	/* The empty directory stays: the monitor, which settles an interrupted
+	 * re-share at unseal, may not rmdir (its seccomp filter), and the next
+	 * re-share makes it again anyway. */
 }
 
 /* Derive both PINs from keys->secret. */
@@ -311,6 +313,24 @@ keyctl_unseal(const struct config *cfg, const struct custody_set *set,
 	keyctl_settle(cfg, pending);
 	*out = h;
 out:
+	secret_free(&keys);
+	return rc;
+}
+
+int
+keyctl_repin(const struct config *cfg, const struct custody_set *set, struct hsm *h,
+    char *err, size_t errlen)
+{
+	struct keyctl_keys *keys = secret_alloc(sizeof(*keys));
+	int rc, pending;
+
+	if (keys == NULL)
+		return SB_ENOMEM;
+	if ((rc = keyctl_combine(cfg, set, keys, &pending, err, errlen)) == 0 && pending)
+		rc = keyctl_fail(err, errlen, SB_ESTATE, "a re-share is still pending: unseal "
+		    "to settle it");
+	if (rc == 0 && (rc = hsm_pin_replace(h, keys->user_pin)) != 0)
+		snprintf(err, errlen, "the HSM layer did not take the new PIN: %s", hsm_error(h));
 	secret_free(&keys);
 	return rc;
 }

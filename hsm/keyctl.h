@@ -75,6 +75,12 @@ int keyctl_reshare(const struct config *cfg, const struct custody_set *set,
     keyctl_deliver_fn deliver, void *arg, struct keyctl_shares *out,
     char *err, size_t errlen);
 
+/* After a re-share made by another process: the user PIN that the set's
+ * shares (of the custody record in force) derive becomes the one h holds
+ * for reconnecting (hsm_pin_replace). 0, or the error said in err. */
+int keyctl_repin(const struct config *cfg, const struct custody_set *set, struct hsm *h,
+    char *err, size_t errlen);
+
 /* 0 when the set holds at least M shares of the ceremony in rec that
  * combine to its check value (the quorum is present); else the error said
  * in err. S is wiped before returning. */

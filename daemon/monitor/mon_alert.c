@@ -9,7 +9,9 @@
  *  - repeated_refusals: alerts.refusals_max refused (4xx) sign requests of
  *    one principal within alerts.refusals_window seconds;
  *  - revoked_certificate: the net worker refused a certificate revoked by
- *    a CRL reload (MSG_ALERT_REVOKED).
+ *    a CRL reload (MSG_ALERT_REVOKED);
+ *  - crl_expiring: the appliance CA's CRL could not be renewed and less
+ *    than a quarter of tls.crl_days remains (mon_crl.c, at most daily).
  *
  * Counted alerts fire once per window (fixed windows that start with the
  * first event after the previous one ended). Their counters are in memory
@@ -66,7 +68,7 @@ static struct {
 
 static const char *const alert_kinds[] = {
 	"outside_hours", "seal_not_active", "burst", "repeated_refusals", "revoked_certificate",
-	NULL,
+	"crl_expiring", NULL,
 };
 
 static long long
@@ -381,7 +383,7 @@ alerts_reply(struct mon *mon, const struct store_principal *p, const struct msg_
 
 	if (v->kind[0] != '\0' && !kind_known(v->kind))
 		return mon_reply_err(reply, id, 400, "bad_query", "kind: one of outside_hours, "
-		    "seal_not_active, burst, repeated_refusals, revoked_certificate");
+		    "seal_not_active, burst, repeated_refusals, revoked_certificate, crl_expiring");
 	if ((sc = calloc(1, sizeof(*sc))) == NULL || (arr = json_array()) == NULL) {
 		free(sc);
 		return SB_ENOMEM;
@@ -432,4 +434,10 @@ mon_adm_alerts(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return 0;
 	mon_console_auditor(&p);
 	return alerts_reply(mon, &p, &v, m->id, reply);
+}
+
+void
+mon_alert_crl(struct mon *mon, const char *detail)
+{
+	alert_raise(mon, "crl_expiring", NULL, "seald", detail, NULL);
 }

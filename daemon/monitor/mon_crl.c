@@ -40,6 +40,7 @@
 
 #define MCRL_CHECK_EVERY 3600	/* s between checks while unsealed */
 #define MCRL_RETRY 300		/* s after a renewal that failed */
+#define MCRL_ALERT_EVERY 86400	/* s between crl_expiring alerts */
 
 /* One writer of tls.crl and revoked.txt in this process at a time (the
  * admin and the tree-head threads); the flock keeps out sealprov. */
@@ -48,6 +49,7 @@ static pthread_mutex_t mcrl_lock = PTHREAD_MUTEX_INITIALIZER;
  * it last said of a file it cannot renew, so that it says it once. */
 static long long mcrl_next_check;
 static int mcrl_told;
+static long long mcrl_alerted;	/* when the last crl_expiring alert was raised */
 
 static long long
 mono_now(void)
@@ -183,6 +185,29 @@ mcrl_done(struct mcrl_change *c)
 	sk_X509_CRL_pop_free(c->crls, X509_CRL_free);	/* the new CRL with them */
 }
 
+/* A renewal failed with left seconds to go: once a quarter of the CRL's
+ * days or less remain, an alert (at most daily), for someone to act before
+ * every client certificate is refused. */
+static void
+mcrl_alert(struct mon *mon, long long left, const char *why)
+{
+	long long now = mono_now();
+	char detail[PATH_MAX + 512];
+
+	if (left > (long long)mon->cfg->tls.crl_days * 86400 / 4 ||
+	    (mcrl_alerted != 0 && now - mcrl_alerted < MCRL_ALERT_EVERY))
+		return;
+	mcrl_alerted = now;
+	if (left > 0)
+		snprintf(detail, sizeof(detail), "the CRL in %s expires in %lld h and cannot be "
+		    "renewed: %s; when it does, every client certificate is refused",
+		    mon->cfg->tls.crl, left / 3600, why);
+	else
+		snprintf(detail, sizeof(detail), "the CRL in %s has expired and cannot be "
+		    "renewed: %s; every client certificate is refused", mon->cfg->tls.crl, why);
+	mon_alert_crl(mon, detail);
+}
+
 /* Under mcrl_lock: a fresh CRL when less than half of its days remain. */
 static int
 mcrl_renew_if_due(struct mon *mon)
@@ -218,6 +243,7 @@ mcrl_renew_if_due(struct mon *mon)
 	if ((rc = mcrl_prepare(&c, why, sizeof(why))) != 0) {
 		log_err("monitor: the CRL in %s is due for renewal (%lld s left) but %s; trying "
 		    "again in %d s", mon->cfg->tls.crl, left, why, MCRL_RETRY);
+		mcrl_alert(mon, left, why);
 		goto out;
 	}
 	e = json_pack("{s:s,s:s,s:s}", "action", "crl.renew", "actor", "seald", "result", "ok");
@@ -231,6 +257,7 @@ mcrl_renew_if_due(struct mon *mon)
 	else {
 		file_drop_new(mon->cfg->tls.crl);
 		log_err("monitor: the CRL could not be renewed: %s", sb_strerror(rc));
+		mcrl_alert(mon, left, sb_strerror(rc));
 	}
 out:
 	crl_list_unlock(lock);

@@ -106,6 +106,8 @@ int mon_adm_reshare(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_backup(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 /* ADM_REVOKE (mon_crl.c): revoke a client certificate; a fresh CRL. */
 int mon_adm_revoke(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* A crl_expiring alert with detail, ledgered (mon_alert.c). */
+void mon_alert_crl(struct mon *mon, const char *detail);
 /* Once a second while unsealed: renew tls.crl when it is due (mon_crl.c). */
 void mon_crl_tick(struct mon *mon);
 int mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);

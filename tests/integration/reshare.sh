@@ -57,10 +57,11 @@ expect "the secadmin re-shares with two present shares; the new ones to files" 0
 	're-share done: the 3 new shares \(any 2\) unlock the appliance; the old ones unlock nothing' -- \
 	sealadm_as custody reshare --share-file "$S1" --share-file "$S3" --share-dir "$T/new"
 second=$(ceremony)
+cp "$D/state/custody.json" "$T/record2.json"
 [ "$second" != "$first" ] && [ "$(ls "$T/new" | wc -l)" = 3 ] &&
 	[ "$(stat -c %a "$T/new/sbx-test-share-1.txt")" = 600 ] &&
 	ok "a new ceremony ($second); three new share files, 0600" || nok "after the re-share: $(ls -l "$T/new")"
-e=$(entries custody.reshare)
+e=$(entries custody.reshare | head -1)
 [ "$(jq -r .result <<<"$e")" = ok ] && [ "$(jq -r .actor <<<"$e")" = admin:testsec ] &&
 	[ "$(jq -r .ceremony <<<"$e")" = "$second" ] && [ "$(jq -r .previous_ceremony <<<"$e")" = "$first" ] &&
 	[ "$(jq -r .shares <<<"$e")" = 3 ] && [ "$(jq -r .threshold <<<"$e")" = 2 ] &&
@@ -74,6 +75,21 @@ for f in "$S1" "$S3" "$T"/new/*.txt; do
 done
 [ "$leaks" = 0 ] && ok "no share, old or new, is in the ledger or seald's log" || nok "$leaks shares leaked"
 sign_ok "after the re-share" && ok "seald signs on without a new unseal" || nok "signing after the re-share"
+[ "$(entries custody.reshare | jq -r .result | tr '\n' ' ')" = "ok done " ] &&
+	[ "$(entries custody.reshare | tail -1 | jq -r .ceremony)" = "$second" ] &&
+	ok "once in force it is ledgered done (M new shares gave seald the new PIN)" ||
+	nok "custody.reshare entries: $(entries custody.reshare | jq -r .result | tr '\n' ' ')"
+# The token goes away and comes back: seald reconnects and logs in again with
+# the PIN it now holds, the new one.
+health() { curl $C "$URL/v1/health" 2>/dev/null; }
+mv "$D/hsm/tokens" "$D/hsm/tokens.away"
+for _ in $(seq 100); do grep -q '"state":"degraded"' <<<"$(health)" && break; sleep 0.1; done
+sign_ok "while the token is away" && nok "signing while the token is away"
+mv "$D/hsm/tokens.away" "$D/hsm/tokens"
+for _ in $(seq 100); do grep -q '"state":"ready"' <<<"$(health)" && break; sleep 0.1; done
+grep -q '"state":"ready"' <<<"$(health)" && sign_ok "after the reconnect" &&
+	ok "after the re-share an HSM reconnect logs in with the new PIN: seald signs on" ||
+	nok "after a reconnect: $(health); $(grep -E 'hsm|PIN' "$D/seald.log" | tail -2 | tr '\n' ' ')"
 
 # ---- the old shares unlock nothing; the new ones do ------------------------------------------
 seald_stop "$D"
@@ -100,6 +116,7 @@ drive "the secadmin's item 17: two shares typed, three new ones handed over and 
 third=$(ceremony)
 [ "$third" != "$second" ] && [ "$(wc -l <"$T/menu-shares.txt")" = 3 ] &&
 	[ "$(entries custody.reshare | tail -1 | jq -r .actor)" = admin:sec ] &&
+	[ "$(entries custody.reshare | tail -1 | jq -r .result)" = done ] &&
 	ok "a new ceremony again, ledgered by the secadmin at the console" || nok "menu re-share: $third"
 seald_stop "$D"
 seald_start "$D" || nok "seald starts again"
@@ -110,5 +127,22 @@ expect "a share of the replaced ceremony is refused" 1 'replaced|stale|another c
 "${ADM[@]}" unseal --share-file "$T/m1.txt" >/dev/null &&
 	"${ADM[@]}" unseal --share-file "$T/m3.txt" 2>&1 | grep -q unsealed &&
 	ok "the shares the menu handed over unseal" || nok "unseal with the menu's shares"
+
+# ---- an interrupted re-share settled by seald's unseal -----------------------------------------
+# What a crash leaves after the PINs changed and before the custody record did:
+# the new record pending, the old one current. The monitor settles it at unseal
+# (inside its seccomp filter).
+seald_stop "$D"
+mkdir -p "$D/state/reshare-pending"
+cp "$D/state/custody.json" "$D/state/reshare-pending/custody.json"
+cp "$T/record2.json" "$D/state/custody.json"
+seald_start "$D" || nok "seald starts with a re-share pending"
+"${ADM[@]}" unseal --share-file "$T/m1.txt" >/dev/null &&
+	"${ADM[@]}" unseal --share-file "$T/m3.txt" 2>&1 | grep -q unsealed &&
+	grep -q 'an interrupted re-share was finished' "$D/seald.log" &&
+	[ "$(ceremony)" = "$third" ] && [ ! -e "$D/state/reshare-pending/custody.json" ] &&
+	sign_ok "after the settle" &&
+	ok "the new shares unseal seald and finish the interrupted re-share; seald signs" ||
+	nok "settling at unseal: $(grep -E 'monitor|re-share' "$D/seald.log" | tail -3 | tr '\n' ' ')"
 seald_stop "$D"
 exit 0

@@ -259,6 +259,12 @@ until_log "monitor: the CRL in $CRL is due for renewal (.* s left) but cannot wr
 	[ "$(entries crl.renew | wc -l)" = "$renewals" ] &&
 	ok "a renewal that cannot be written is logged, and nothing is ledgered for it" ||
 	nok "failing renewal: $(grep -E 'CRL' "$LOG" | tail -2 | tr '\n' ' '); $(entries crl.renew | wc -l) entries"
+a=$(entries alert | jq -c 'select(.kind == "crl_expiring")')
+[ "$(jq -r .actor <<<"$a")" = seald ] && grep -q "the CRL in $CRL expires in 2[34] h and cannot be renewed: cannot write beside" <<<"$(jq -r .detail <<<"$a")" &&
+	ok "with less than a quarter of its days left, a crl_expiring alert is ledgered, saying why" ||
+	nok "crl_expiring alert: $a"
+expect "the secadmin sees it in the alerts list (--kind crl_expiring)" 0 '"kind": "crl_expiring"' -- \
+	sealadm_as alerts list --kind crl_expiring
 seald_stop "$D"
 rmdir "$CRL.new"
 seald_start "$D" && appliance_unseal "$D" || nok "seald starts and unseals"

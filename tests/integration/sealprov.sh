@@ -150,7 +150,7 @@ cp "$T/record-before-reshare.json" "$T/state/custody.json"
 expect "after a crash past the PIN change, the new shares unlock and finish the re-share" 0 \
 	"interrupted re-share was finished" -- \
 	"$P" keys --config "$CFG" "$T/new/sbx-01-share-1.txt" "$T/new/sbx-01-share-2.txt"
-if cmp -s "$T/state/custody.json" "$T/record-after-reshare.json" && [ ! -e "$T/state/reshare-pending" ]; then
+if cmp -s "$T/state/custody.json" "$T/record-after-reshare.json" && [ ! -e "$T/state/reshare-pending/custody.json" ]; then
 	ok "finishing the re-share installs the new record and removes the pending one"
 else
 	nok "finishing the re-share installs the new record and removes the pending one"
@@ -167,7 +167,7 @@ expect "with the PINs unchanged, the pending ceremony's shares are refused by th
 expect "with the PINs unchanged, the current shares unlock and discard the pending re-share" 0 \
 	"interrupted re-share was discarded" -- \
 	"$P" keys --config "$CFG" "$T/new/sbx-01-share-2.txt" "$T/new/sbx-01-share-3.txt"
-if cmp -s "$T/state/custody.json" "$T/record-after-reshare.json" && [ ! -e "$T/state/reshare-pending" ]; then
+if cmp -s "$T/state/custody.json" "$T/record-after-reshare.json" && [ ! -e "$T/state/reshare-pending/custody.json" ]; then
 	ok "discarding the re-share keeps the current record and removes the pending one"
 else
 	nok "discarding the re-share keeps the current record and removes the pending one"

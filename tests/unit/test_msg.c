@@ -981,6 +981,45 @@ test_adm_enrol(void)
 		    ADM_TLS_INSTALL == 259 && ADM_TLS_RELOAD == 260);
 	}
 	{
+		static struct adm_reshare rv, rd;
+
+		memset(&rv, 0, sizeof(rv));
+		rv.shares.n = 2;
+		snprintf(rv.shares.share[0], sizeof(rv.shares.share[0]), "sbx 1/3 AAAA");
+		snprintf(rv.shares.share[1], sizeof(rv.shares.share[1]), "sbx 3/3 BBBB");
+		rv.count = 3;
+		rv.threshold = 2;
+		snprintf(rv.ceremony, sizeof(rv.ceremony), "0123456789abcdef");
+		snprintf(rv.result, sizeof(rv.result), "ok");
+		CHECK_RC(adm_reshare_enc(&m, 4, &rv), 0);
+		CHECK(m.body.secret);
+		CHECK_RC(adm_reshare_dec(&m, &rd), 0);
+		CHECK(rd.shares.n == 2 && rd.count == 3 && rd.threshold == 2);
+		CHECK_STR(rd.shares.share[1], "sbx 3/3 BBBB");
+		CHECK_STR(rd.ceremony, "0123456789abcdef");
+		ipc_msg_free(&m);
+		/* "failed:" needs no shares; "ok" and "done" do; the ceremony is 16
+		 * lower-case hex digits; the threshold at most the count. */
+		rv.shares.n = 0;
+		snprintf(rv.result, sizeof(rv.result), "failed: the PINs could not be changed");
+		CHECK_RC(adm_reshare_enc(&m, 4, &rv), 0);
+		ipc_msg_free(&m);
+		snprintf(rv.result, sizeof(rv.result), "done");
+		CHECK_RC(adm_reshare_enc(&m, 4, &rv), SB_EINVAL);
+		rv.shares.n = 2;
+		CHECK_RC(adm_reshare_enc(&m, 4, &rv), 0);
+		ipc_msg_free(&m);
+		snprintf(rv.ceremony, sizeof(rv.ceremony), "0123456789ABCDEF");
+		CHECK_RC(adm_reshare_enc(&m, 4, &rv), SB_EINVAL);
+		snprintf(rv.ceremony, sizeof(rv.ceremony), "0123456789abcdef");
+		rv.threshold = 4;
+		CHECK_RC(adm_reshare_enc(&m, 4, &rv), SB_EINVAL);
+		rv.threshold = 2;
+		snprintf(rv.result, sizeof(rv.result), "maybe");
+		CHECK_RC(adm_reshare_enc(&m, 4, &rv), SB_EINVAL);
+		CHECK(ADM_RESHARE == 261);
+	}
+	{
 		struct netcfg nc, nd;
 
 		memset(&nc, 0, sizeof(nc));
