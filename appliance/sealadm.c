@@ -49,6 +49,7 @@
 #include <openssl/x509.h>
 
 #include "../daemon/msg.h"
+#include "../hsm/ca.h"
 #include "../lib/config.h"
 #include "../daemon/client/admsock.h"
 #include "../daemon/formats/tsa.h"
@@ -87,7 +88,7 @@ usage(FILE *f)
 	    "                            nothing. The current shares typed (not shown) or\n"
 	    "                            from files; the new ones handed to each holder at\n"
 	    "                            the console, or written to DIR (new files, 0600)\n"
-	    "  cert revoke --serial HEX --reason TEXT\n"
+	    "  cert revoke --serial HEX|--cert FILE --reason TEXT\n"
 	    "                            (the sysadmin) revoke a client certificate: ledgered,\n"
 	    "                            a fresh CRL at tls.crl, which seald re-reads\n"
 	    "  tls show                  seald's TLS server certificate (and a pending request)\n"
@@ -790,13 +791,32 @@ cmd_revoke(const struct opts *o)
 	struct ipc_msg m;
 	int rc;
 
-	if (o->serial == NULL || o->reason == NULL) {
-		fprintf(stderr, "sealadm: cert revoke needs --serial HEX and --reason TEXT\n");
+	if ((o->serial == NULL) == (o->cert == NULL) || o->reason == NULL) {
+		fprintf(stderr, "sealadm: cert revoke needs --serial HEX or --cert FILE, and "
+		    "--reason TEXT\n");
 		return 2;
 	}
 	memset(&v, 0, sizeof(v));
-	if (fits(v.serial, sizeof(v.serial), o->serial, "--serial") != 0 ||
-	    fits(v.reason, sizeof(v.reason), o->reason, "--reason") != 0)
+	if (o->cert != NULL) {
+		/* The serial of the certificate in the file (PEM), named as well. */
+		FILE *f = fopen(o->cert, "re");
+		X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+		char *subj;
+
+		if (f != NULL)
+			fclose(f);
+		if (x == NULL) {
+			fprintf(stderr, "sealadm: %s: not a PEM certificate\n", o->cert);
+			return 2;
+		}
+		ca_serial_hex(x, v.serial, sizeof(v.serial));
+		subj = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
+		printf("revoking the certificate of %s, serial %s\n", subj ? subj : "?", v.serial);
+		OPENSSL_free(subj);
+		X509_free(x);
+	} else if (fits(v.serial, sizeof(v.serial), o->serial, "--serial") != 0)
+		return 2;
+	if (fits(v.reason, sizeof(v.reason), o->reason, "--reason") != 0)
 		return 2;
 	if (adm_revoke_enc(&m, 1, &v) != 0) {
 		fprintf(stderr, "sealadm: --serial and --reason: one line each, not empty\n");

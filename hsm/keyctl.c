@@ -267,29 +267,32 @@ keyctl_combine(const struct config *cfg, const struct custody_set *set,
 }
 
 /* After a login that settled an interrupted re-share, make the record agree. */
-static void
+static enum keyctl_settled
 keyctl_settle(const struct config *cfg, int pending)
 {
 	struct custody_record pend;
 
 	if (keyctl_pending_load(cfg, &pend) != 0)
-		return;
+		return KEYCTL_SETTLED_NONE;
 	if (pending) {
 		if (custody_record_save(cfg->appliance.state_dir, &pend) != 0) {
 			log_err("cannot finish the interrupted re-share: custody record "
 			    "not written");
-			return;
+			return KEYCTL_SETTLED_NONE;
 		}
 		log_warn("an interrupted re-share was finished: the new shares are in force");
 	} else
 		log_warn("an interrupted re-share was discarded: the old shares stay in force");
 	keyctl_pending_remove(cfg);
+	return pending ? KEYCTL_SETTLED_FINISHED : KEYCTL_SETTLED_DISCARDED;
 }
 
 int
 keyctl_unseal(const struct config *cfg, const struct custody_set *set,
-    struct hsm **out, char *err, size_t errlen)
+    struct hsm **out, enum keyctl_settled *settled, char *err, size_t errlen)
 {
+	enum keyctl_settled done;
+
 	struct keyctl_keys *keys;
 	struct hsm *h = NULL;
 	int rc, pending;
@@ -310,7 +313,9 @@ keyctl_unseal(const struct config *cfg, const struct custody_set *set,
 		hsm_close(h);
 		goto out;
 	}
-	keyctl_settle(cfg, pending);
+	done = keyctl_settle(cfg, pending);
+	if (settled != NULL)
+		*settled = done;
 	*out = h;
 out:
 	secret_free(&keys);

@@ -52,12 +52,16 @@ int keyctl_ceremony(const struct config *cfg, struct keyctl_shares *out,
 int keyctl_set_new(const struct config *cfg, struct custody_set **set,
     char *err, size_t errlen);
 
+/* What an unseal did with an interrupted re-share it found pending. */
+enum keyctl_settled { KEYCTL_SETTLED_NONE, KEYCTL_SETTLED_FINISHED, KEYCTL_SETTLED_DISCARDED };
+
 /*
  * Unseal: combine the set's shares, derive the user PIN, open the token and
- * log in. On success *out is a logged-in handle.
+ * log in. On success *out is a logged-in handle, and *settled (when not
+ * NULL) says whether an interrupted re-share was settled on the way.
  */
 int keyctl_unseal(const struct config *cfg, const struct custody_set *set,
-    struct hsm **out, char *err, size_t errlen);
+    struct hsm **out, enum keyctl_settled *settled, char *err, size_t errlen);
 
 /*
  * Called by keyctl_reshare with the new shares before the token's PINs

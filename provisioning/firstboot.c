@@ -243,7 +243,7 @@ make_keys(const struct config *cfg, const struct keyctl_shares *sh, const char *
 			fprintf(stderr, "sealprov: share %u: %s\n", i + 1, detail);
 			goto out;
 		}
-	if (keyctl_unseal(cfg, set, &h, err, sizeof(err)) != 0) {
+	if (keyctl_unseal(cfg, set, &h, NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sealprov: %s\n", err);
 		goto out;
 	}

@@ -302,7 +302,7 @@ cmd_check_shares(const struct config *cfg, const struct opts *o)
 		custody_set_free(set);
 		return 0;
 	}
-	rc = keyctl_unseal(cfg, set, &h, err, sizeof(err));
+	rc = keyctl_unseal(cfg, set, &h, NULL, err, sizeof(err));
 	custody_set_free(set);
 	hsm_close(h);
 	if (rc != 0) {
@@ -357,7 +357,7 @@ open_token(const struct config *cfg, const struct opts *o)
 
 	if (set == NULL)
 		return NULL;
-	if (keyctl_unseal(cfg, set, &h, err, sizeof(err)) != 0)
+	if (keyctl_unseal(cfg, set, &h, NULL, err, sizeof(err)) != 0)
 		fprintf(stderr, "sealprov: %s\n", err);
 	custody_set_free(set);
 	return h;

@@ -228,7 +228,7 @@ mon_close_appliance(struct mon *mon)
 
 /* With the set complete: unseal, or start over. Called with mon->lock held. */
 static int
-unseal_finish(struct mon *mon, uint32_t id, struct ipc_msg *reply)
+unseal_finish(struct mon *mon, uint32_t id, struct ipc_msg *reply, enum keyctl_settled *settled)
 {
 	char err[512] = "", why[512] = "";
 	struct hsm *h = NULL;
@@ -241,7 +241,7 @@ unseal_finish(struct mon *mon, uint32_t id, struct ipc_msg *reply)
 		return mon_reply_err(reply, id, 503, "hsm_unavailable", "%s (at start); "
 		    "restart seald once the PKCS#11 module loads", mon->module_fault);
 	}
-	rc = keyctl_unseal(mon->cfg, mon->unseal, &h, err, sizeof(err));
+	rc = keyctl_unseal(mon->cfg, mon->unseal, &h, settled, err, sizeof(err));
 	custody_set_free(mon->unseal);	/* wipes the shares; S was wiped inside */
 	mon->unseal = NULL;
 	if (rc != 0)
@@ -262,8 +262,10 @@ mon_adm_unseal(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	struct adm_unseal *v = secret_alloc(sizeof(*v));
 	char err[512] = "", detail[256] = "";
 	unsigned have = 0, need = mon->cfg->quorum.threshold;
+	enum keyctl_settled settled = KEYCTL_SETTLED_NONE;
 	uint64_t seq;
 	uint8_t leaf[32];
+	json_t *e = NULL;
 	int rc, ready = 0;
 
 	if (v == NULL)
@@ -292,15 +294,22 @@ mon_adm_unseal(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		    detail[0] ? ": " : "", detail);
 	}
 	if (have >= need) {
-		if ((rc = unseal_finish(mon, m->id, reply)) != 0 || reply->body.len > 0) {
+		if ((rc = unseal_finish(mon, m->id, reply, &settled)) != 0 || reply->body.len > 0) {
 			pthread_mutex_unlock(&mon->lock);
 			return rc;
 		}
 		ready = 1;
 	}
 	pthread_mutex_unlock(&mon->lock);
+	/* An interrupted re-share this unseal settled is said with it. */
+	if (ready && (e = entry(mon, "unseal")) != NULL && settled != KEYCTL_SETTLED_NONE &&
+	    json_object_set_new(e, "reshare_settled", json_string(settled ==
+	    KEYCTL_SETTLED_FINISHED ? "finished" : "discarded")) != 0) {
+		json_decref(e);
+		e = NULL;
+	}
 	if (ready)
-		(void)mon_ledger(mon, entry(mon, "unseal"), &seq, leaf);
+		(void)mon_ledger(mon, e, &seq, leaf);
 	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:i,s:i}", "state",
 	    ready ? "ready" : "sealed", "have", (int)have, "need", (int)need));
 }

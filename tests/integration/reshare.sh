@@ -144,5 +144,8 @@ seald_start "$D" || nok "seald starts with a re-share pending"
 	sign_ok "after the settle" &&
 	ok "the new shares unseal seald and finish the interrupted re-share; seald signs" ||
 	nok "settling at unseal: $(grep -E 'monitor|re-share' "$D/seald.log" | tail -3 | tr '\n' ' ')"
+[ "$(entries unseal | tail -1 | jq -r .reshare_settled)" = finished ] &&
+	ok "the unseal's ledger entry says it finished the interrupted re-share" ||
+	nok "unseal entry: $(entries unseal | tail -1)"
 seald_stop "$D"
 exit 0

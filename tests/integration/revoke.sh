@@ -113,7 +113,7 @@ expect "a secadmin may not revoke (403 forbidden_role)" 1 \
 	'forbidden_role: the secadmin may not revoke client certificates' -- \
 	sealadm_as cert revoke --serial "$VSERIAL" --reason "a test"
 expect "cert revoke without a reason is refused before anything is sent" 2 \
-	'cert revoke needs --serial HEX and --reason TEXT' -- as_sys cert revoke --serial "$VSERIAL"
+	'cert revoke needs --serial HEX or --cert FILE, and --reason TEXT' -- as_sys cert revoke --serial "$VSERIAL"
 expect "a reason of two lines is refused" 2 'one line each, not empty' -- \
 	as_sys cert revoke --serial "$VSERIAL" --reason $'two\nlines'
 expect "a serial that is not hexadecimal: 400 bad_serial" 1 \
@@ -220,8 +220,11 @@ cat "$T/foreign.crl" "$T/ours.crl" >"$CRL"
 reloads=$(grep -c 'net: TLS material reloaded' "$LOG")
 kill -HUP "$SEALD_PID"
 until_log 'net: TLS material reloaded' "$reloads" || nok "seald takes the file of two CRLs"
-expect "with the other CA's CRL beside ours, the fourth is revoked" 0 "revoked and ledgered; the CRL at $CRL now lists 4" -- \
-	as_sys cert revoke --serial "$FSERIAL" --reason "moved"
+expect "cert revoke takes --serial or --cert, not both" 2 'needs --serial HEX or --cert FILE, and --reason TEXT' -- \
+	as_sys cert revoke --serial "$FSERIAL" --cert "$D/clients/fourth/client.pem" --reason "moved"
+expect "with the other CA's CRL beside ours, the fourth is revoked by its certificate file" 0 \
+	"revoking the certificate of .*CN=fourth, serial $(sed 's/^0*//' <<<"$FSERIAL")\$" -- \
+	as_sys cert revoke --cert "$D/clients/fourth/client.pem" --reason "moved"
 refused_now $FC && [ "$(status $DC)" = 200 ] && ok "the fourth is refused, the demo client served" ||
 	nok "after revoking the fourth beside a foreign CRL"
 [ "$(grep -c 'BEGIN X509 CRL' "$CRL")" = 2 ] &&
