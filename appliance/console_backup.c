@@ -130,7 +130,7 @@ cmd_backup(const struct opts *o, const struct config *cfg)
 {
 	struct adm_backup *v;
 	unsigned need = cfg != NULL ? cfg->quorum.threshold : 2;
-	json_t *j = NULL, *e;
+	json_t *j = NULL;
 	int st, rc = 1;
 
 	if (o->out == NULL) {
@@ -150,9 +150,8 @@ cmd_backup(const struct opts *o, const struct config *cfg)
 	if (st == 200) {
 		console_backup_show(o->out, j);
 		rc = 0;
-	} else if (j != NULL && (e = json_object_get(j, "error")) != NULL)
-		fprintf(stderr, "sealadm: %s: %s\n", json_string_value(json_object_get(e, "code")),
-		    json_string_value(json_object_get(e, "message")));
+	} else
+		(void)console_refusal(j);
 out:
 	json_decref(j);
 	secret_free(&v);

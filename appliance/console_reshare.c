@@ -58,12 +58,7 @@ struct reshare {
 static void
 say_refusal(json_t *j)
 {
-	json_t *e = json_object_get(j, "error");
-
-	if (e != NULL)
-		fprintf(stderr, "sealadm: %s: %s\n", json_string_value(json_object_get(e, "code")),
-		    json_string_value(json_object_get(e, "message")));
-	else
+	if (!console_refusal(j))
 		fprintf(stderr, "sealadm: seald did not answer\n");
 }
 

@@ -55,14 +55,10 @@ refused(json_t *j, const char *code, const char *fmt, ...) __attribute__((format
 static void
 refused(json_t *j, const char *code, const char *fmt, ...)
 {
-	json_t *e = json_object_get(j, "error");
 	va_list ap;
 
-	if (e != NULL) {
-		fprintf(stderr, "sealadm: %s: %s\n", json_string_value(json_object_get(e, "code")),
-		    json_string_value(json_object_get(e, "message")));
+	if (console_refusal(j))
 		return;
-	}
 	fprintf(stderr, "sealadm: %s: ", code);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

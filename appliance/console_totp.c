@@ -15,18 +15,6 @@
 #include "../lib/secret.h"
 #include "sealadm.h"
 
-/* seald's refusal in j, as "sealadm: code: message" on stderr. */
-static void
-refusal(json_t *j)
-{
-	json_t *e = json_object_get(j, "error");
-	const char *c = json_string_value(json_object_get(e, "code"));
-	const char *t = json_string_value(json_object_get(e, "message"));
-
-	if (e != NULL)
-		fprintf(stderr, "sealadm: %s: %s\n", c ? c : "?", t ? t : "");
-}
-
 int
 console_totp(const char *sock, const char *session, uint16_t type, const char *otp,
     json_t **j)
@@ -95,7 +83,7 @@ cmd_totp(const struct opts *o, const char *verb)
 			    "they set one up again\n", o->user);
 			rc = 0;
 		} else
-			refusal(j);
+			(void)console_refusal(j);
 		json_decref(j);
 		return rc;
 	}
@@ -116,7 +104,7 @@ cmd_totp(const struct opts *o, const char *verb)
 			console_totp_show(j);
 		rc = 0;
 	} else
-		refusal(j);
+		(void)console_refusal(j);
 	json_decref(j);
 	return rc;
 }

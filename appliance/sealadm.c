@@ -151,19 +151,28 @@ usage(FILE *f)
 int
 exchange(const struct opts *o, struct ipc_msg *m, int (*show)(json_t *))
 {
-	json_t *j, *e;
+	json_t *j;
 	int rc = 1;
 
 	if (admsock_call(o->socket, o->session, m, &j) < 0)
 		return 1;
-	if ((e = json_object_get(j, "error")) != NULL)
-		fprintf(stderr, "sealadm: %s: %s\n",
-		    json_string_value(json_object_get(e, "code")),
-		    json_string_value(json_object_get(e, "message")));
-	else
+	if (!console_refusal(j))
 		rc = show(j);
 	json_decref(j);
 	return rc;
+}
+
+int
+console_refusal(json_t *j)
+{
+	json_t *e = json_object_get(j, "error");
+	const char *c = json_string_value(json_object_get(e, "code"));
+	const char *t = json_string_value(json_object_get(e, "message"));
+
+	if (e == NULL)
+		return 0;
+	fprintf(stderr, "sealadm: %s: %s\n", c ? c : "?", t ? t : "");
+	return 1;
 }
 
 int
@@ -1064,7 +1073,7 @@ static int
 cmd_status(const struct opts *o, const struct config *cfg)
 {
 	struct ipc_msg m;
-	json_t *j = NULL, *e;
+	json_t *j = NULL;
 	int rc = 1;
 
 	ipc_msg_init(&m, ADM_STATUS, 1);
@@ -1072,9 +1081,8 @@ cmd_status(const struct opts *o, const struct config *cfg)
 		if (cfg != NULL)
 			json_object_update_missing_new(j, local_status(cfg));
 		rc = show_json(j);
-	} else if (j != NULL && (e = json_object_get(j, "error")) != NULL)
-		fprintf(stderr, "sealadm: %s: %s\n", json_string_value(json_object_get(e, "code")),
-		    json_string_value(json_object_get(e, "message")));
+	} else
+		(void)console_refusal(j);
 	json_decref(j);
 	ipc_msg_free(&m);
 	return rc;

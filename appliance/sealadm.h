@@ -56,6 +56,9 @@ struct opts {
 /* One exchange on the admin socket: m sent (as o->session, if any), the
  * answer shown with show; sealadm's exit status. */
 int exchange(const struct opts *o, struct ipc_msg *m, int (*show)(json_t *));
+/* seald's refusal in the answer j (may be NULL), as "sealadm: code: message"
+ * on stderr: 1 when j held one, else 0 (nothing said). */
+int console_refusal(json_t *j);
 /* The first line read from the descriptor numbered fdtext into buf; what
  * names the option in messages. 0, or -1 said why. */
 int read_fd_line(const char *fdtext, const char *what, char *buf, size_t cap);

@@ -822,9 +822,8 @@ mon_adm_enrol(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if (!valid_id(v.name, MSG_ID_MAX, 1))
 		return mon_reply_err(reply, m->id, 400, "bad_request", "principal name must be "
 		    "1 to 63 of A-Z a-z 0-9 . _ - @");
-	if (!mon_is_ready(mon))
-		return mon_reply_err(reply, m->id, 503, "sealed", "the appliance CA is in the "
-		    "HSM: unseal first");
+	if ((rc = mon_require_ca(mon, m->id, reply)) != 0)
+		return rc == SB_ESTATE ? 0 : rc;
 	/* What principal_add would refuse, before the CA signs anything. */
 	{
 		struct store_principal old;

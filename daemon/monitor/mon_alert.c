@@ -71,15 +71,6 @@ static const char *const alert_kinds[] = {
 	"crl_expiring", NULL,
 };
 
-static long long
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec + 1;	/* never 0: 0 marks a free slot */
-}
-
 static uint32_t
 fnv1a(const char *s)
 {
@@ -186,13 +177,13 @@ mon_alert_refusal(struct mon *mon, const struct msg_sign *v, const char *actor,
 	 * per try. */
 	snprintf(key, sizeof(key), "%c:%s:%s", code[0], actor, v->seal);
 	if ((strcmp(code, "outside_hours") == 0 || strcmp(code, "seal_not_active") == 0) &&
-	    alert_count(&kind_tab, key, mono_now(), cfg->alerts.refusals_window, 1))
+	    alert_count(&kind_tab, key, mon_mono_now(), cfg->alerts.refusals_window, 1))
 		alert_raise(mon, code, v->seal, actor, text, &seq);
 	/* A fault of the appliance (5xx) is not the principal's behaviour. */
 	if (status < 400 || status > 499)
 		return;
 	snprintf(key, sizeof(key), "p:%s", actor);
-	if (alert_count(&refusal_tab, key, mono_now(), cfg->alerts.refusals_window,
+	if (alert_count(&refusal_tab, key, mon_mono_now(), cfg->alerts.refusals_window,
 	    cfg->alerts.refusals_max)) {
 		snprintf(detail, sizeof(detail), "%u sign requests of '%.64s' refused within "
 		    "%u s (the last: %s)", cfg->alerts.refusals_max, actor,
@@ -207,7 +198,7 @@ mon_alert_sealed(struct mon *mon, const struct msg_sign *v, const char *actor, u
 	const struct config *cfg = mon->cfg;
 	unsigned max = cfg->alerts.burst_max, win = cfg->alerts.burst_window;
 	char key[ALERT_KEY_MAX], detail[ALERT_DETAIL_MAX];
-	long long now = mono_now();
+	long long now = mon_mono_now();
 	int by_seal, by_principal;
 
 	snprintf(key, sizeof(key), "s:%s", v->seal);
@@ -251,7 +242,7 @@ mon_alert_revoked(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	struct msg_ident_only v;
 	struct store_principal p;
 	char key[ALERT_KEY_MAX], hex[65], detail[ALERT_DETAIL_MAX];
-	long long now = mono_now();
+	long long now = mon_mono_now();
 
 	if (msg_ident_only_dec(m, &v) != 0)
 		return SB_EINVAL;

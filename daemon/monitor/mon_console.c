@@ -60,15 +60,6 @@ static struct {
 	struct session s[SESSIONS_MAX];
 } sessions = { PTHREAD_MUTEX_INITIALIZER, { { "", "", "", 0, 0 } } };
 
-static long long
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
-}
-
 int
 mon_console_locked(const struct store_admin *a, long long now, long long *left)
 {
@@ -95,7 +86,7 @@ session_new(struct mon *mon, const char *user, const char *role, int must_change
     char token[MSG_SESSION_MAX])
 {
 	uint8_t raw[32];
-	long long now = mono_now();
+	long long now = mon_mono_now();
 	size_t pick = 0;
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
@@ -127,7 +118,7 @@ session_new(struct mon *mon, const char *user, const char *role, int must_change
 static int
 session_use(struct mon *mon, const char *token, int end, struct session *out)
 {
-	long long now = mono_now();
+	long long now = mon_mono_now();
 	int rc = SB_ENOTFOUND;
 
 	if (strlen(token) != MSG_SESSION_MAX - 1)

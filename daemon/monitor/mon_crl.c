@@ -51,15 +51,6 @@ static long long mcrl_next_check;
 static int mcrl_told;
 static long long mcrl_alerted;	/* when the last crl_expiring alert was raised */
 
-static long long
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
-}
-
 static void
 mcrl_list_path(const struct mon *mon, char *out, size_t len)
 {
@@ -191,7 +182,7 @@ mcrl_done(struct mcrl_change *c)
 static void
 mcrl_alert(struct mon *mon, long long left, const char *why)
 {
-	long long now = mono_now();
+	long long now = mon_mono_now();
 	char detail[PATH_MAX + 512];
 
 	if (left > (long long)mon->cfg->tls.crl_days * 86400 / 4 ||
@@ -268,7 +259,7 @@ out:
 void
 mon_crl_tick(struct mon *mon)
 {
-	long long now = mono_now();
+	long long now = mon_mono_now();
 	int rc;
 
 	if (mon->cfg->tls.crl == NULL || now < mcrl_next_check)
@@ -366,9 +357,8 @@ mon_adm_revoke(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return mon_reply_err(reply, m->id, 409, "no_crl", "tls.crl is not set: seald "
 		    "checks client certificates against no CRL, so a revocation would change "
 		    "nothing; set it in the configuration and restart seald first");
-	if (!mon_is_ready(mon))
-		return mon_reply_err(reply, m->id, 503, "sealed", "the appliance CA is in the "
-		    "HSM: unseal first");
+	if ((rc = mon_require_ca(mon, m->id, reply)) != 0)
+		return rc == SB_ESTATE ? 0 : rc;
 	mcrl_list_path(mon, c.list, sizeof(c.list));
 	pthread_mutex_lock(&mcrl_lock);
 	if ((lock = crl_list_lock(c.list)) < 0)

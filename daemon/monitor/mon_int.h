@@ -164,6 +164,10 @@ int mon_ledgered_change(struct mon *mon, json_t *e, int (*apply)(void *), void *
 void mon_fault(struct mon *mon, char *slot, const char *reason);
 /* 1 when unsealed. */
 int mon_is_ready(struct mon *mon);
+/* Monotonic seconds, never 0. */
+long long mon_mono_now(void);
+/* As mon_require_ready, for what the appliance CA signs: the reply says so. */
+int mon_require_ca(struct mon *mon, uint32_t id, struct ipc_msg *reply);
 /* 0 when unsealed; else fills reply with 503 "sealed" and returns SB_ESTATE. */
 int mon_require_ready(struct mon *mon, uint32_t id, struct ipc_msg *reply);
 /* Sign msg (SHA-256 of it) with the audit key: the ledger's tree-head signer. */

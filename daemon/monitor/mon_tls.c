@@ -79,9 +79,8 @@ mon_adm_tls_issue(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return mon_reply_err(reply, m->id, 400, "bad_names", "names: DNS:name and "
 		    "IP:address items, separated by commas, no blanks (DNS:sealbox.example.org,"
 		    "IP:192.0.2.10)");
-	if (!mon_is_ready(mon))
-		return mon_reply_err(reply, m->id, 503, "sealed", "the appliance CA is in the "
-		    "HSM: unseal first");
+	if ((rc = mon_require_ca(mon, m->id, reply)) != 0)
+		return rc == SB_ESTATE ? 0 : rc;
 	if ((rc = mon_csr_key(v.csr_pem, v.csr_len, &key, why, sizeof(why))) != 0)
 		return rc == SB_EINVAL ? mon_reply_err(reply, m->id, 400, "bad_csr", "%s", why) : rc;
 	ca_san_cn(v.san, cn, sizeof(cn));

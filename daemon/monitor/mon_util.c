@@ -354,3 +354,23 @@ mon_asn1_time(const ASN1_TIME *t, char out[21])
 	    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, 21, "?");
 }
+
+long long
+mon_mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec + 1;	/* never 0: callers mark "never" with 0 */
+}
+
+int
+mon_require_ca(struct mon *mon, uint32_t id, struct ipc_msg *reply)
+{
+	if (mon_is_ready(mon))
+		return 0;
+	if (mon_reply_err(reply, id, 503, "sealed", "the appliance CA is in the HSM: unseal "
+	    "first") != 0)
+		return SB_ENOMEM;
+	return SB_ESTATE;
+}
