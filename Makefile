@@ -7,6 +7,8 @@ BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
 FUZZ_SECONDS ?= 20
+# Compile jobs for `check`'s builds (the tests themselves pace their own).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 VERSION := 0.1.0
 
 # Exactly the Debian packages that the build, the tests and `make run` use.
@@ -15,10 +17,9 @@ DEB_PKGS := make gcc clang libclang-rt-14-dev pkg-config \
 	libyaml-dev libjansson-dev libgfshare-dev liblmdb-dev \
 	libevent-dev libseccomp-dev curl jq lmdb-utils \
 	libqpdf-dev qpdf libpng-dev zlib1g-dev poppler-utils libnss3-tools \
-	liboath-dev libargon2-dev expect valgrind util-linux
-# What `make image` and `make image-test` need beyond that (not `check`).
-IMAGE_PKGS := debootstrap debian-archive-keyring squashfs-tools qemu-system-x86 e2fsprogs \
-	socat iproute2
+	liboath-dev libargon2-dev expect valgrind util-linux \
+	debootstrap debian-archive-keyring squashfs-tools qemu-system-x86 e2fsprogs \
+	socat iproute2 nftables procps
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Werror
 HARDEN_CFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -53,7 +54,7 @@ BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all deps check run bench install clean unit-tests unit-bins asan valgrind \
-	fuzz fuzzers fuzz-short integration layering image-deps image image-test
+	fuzz fuzzers fuzz-short integration layering image image-test
 .DELETE_ON_ERROR:
 # Keep object files that pattern chains would otherwise delete as intermediates.
 .SECONDARY:
@@ -61,9 +62,8 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 all: $(PROGS) $(UNITS) $(TOOLS) $(BENCHES)
 
 # Installs only what is missing; as root directly, otherwise through sudo.
-deps image-deps: PKGS = $(DEB_PKGS)
-image-deps: PKGS += $(IMAGE_PKGS)
-deps image-deps:
+deps: PKGS = $(DEB_PKGS)
+deps:
 	@missing=""; for p in $(PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
 			|| missing="$$missing $$p"; \
@@ -125,11 +125,13 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(CLIENT_A) $(DAEMON_A) $(HSM_A) 
 
 # ---- tests ---------------------------------------------------------------
 
-# Everything, in the order a failure is cheapest to read.
+# Everything, in the order a failure is cheapest to read; the appliance image
+# is built and booted beside the suites that use one core (tests/run.sh).
+# The image needs root, as deps does (directly, or through sudo).
 check: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory asan
-	@$(MAKE) --no-print-directory fuzzers
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@$(MAKE) --no-print-directory -j$(JOBS) asan
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzzers
 	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh all
 
 unit-tests: all
@@ -212,14 +214,14 @@ clean:
 
 # The read-only system image (docs/appliance.md): $(BUILD)/image/vmlinuz,
 # initrd.img, root.squashfs, data.img, manifest.txt. As root.
-image: image-deps $(PROGS)
+image: deps $(PROGS)
 	BUILD=$(BUILD) rootfs/build.sh
 
 # Boots the image in QEMU (TCG) and drives it from the serial console and
 # over the API: firstboot.sh from an empty data disk (first boot at the
 # console, seal made and granted at the console, power-off from the menu,
 # reboot, unseal, seal with sealctl, ledger check), then boot.sh with a data
-# disk provisioned on the host. Not part of `check` (about 5 minutes).
+# disk provisioned on the host. About 5 minutes; `check` runs it too.
 image-test: image $(BUILD)/tools/mkstamp $(BUILD)/tools/pdfsign
 	BUILD=$(BUILD) tests/image/firstboot.sh
 	BUILD=$(BUILD) tests/image/boot.sh

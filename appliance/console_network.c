@@ -89,7 +89,7 @@ console_network_print(const struct netcfg *n)
 	printf("%s\nNTP servers:", n->ndns ? "" : " (none)");
 	for (unsigned i = 0; i < n->nntp; i++)
 		printf(" %s", n->ntp[i]);
-	printf("%s\n", n->nntp ? "" : " (none set here: DHCP's, if any)");
+	printf("%s\n", n->nntp ? "" : " (none)");
 }
 
 /* mkdir -p of path's directory, each new one 0755. */

@@ -541,8 +541,37 @@ out:
 	return rc;
 }
 
+/* Ledger the request (ADM_TLS_REQUEST) before its key is kept: 0, or 1
+ * (refused, said why). */
+static int
+request_ledger(const char *sock, const char *session, const char *san, const char *csr)
+{
+	struct adm_tls_issue v;
+	struct ipc_msg m;
+	json_t *j = NULL;
+	int st = -1;
+
+	memset(&v, 0, sizeof(v));
+	snprintf(v.san, sizeof(v.san), "%s", san);
+	v.csr_pem = (const uint8_t *)csr;
+	v.csr_len = strlen(csr);
+	if (adm_tls_request_enc(&m, 1, &v) == 0) {
+		st = admsock_call(sock, session, &m, &j);
+		ipc_msg_free(&m);
+	}
+	/* stderr: a script takes the request itself from stdout. */
+	if (st == 200)
+		fprintf(stderr, "the request is ledgered (entry %lld)\n",
+		    (long long)json_integer_value(json_object_get(j, "seq")));
+	else if (!console_refusal(j))
+		refused(NULL, "internal", "the request could not be ledgered: no key is kept");
+	json_decref(j);
+	return st == 200 ? 0 : 1;
+}
+
 int
-console_tls_request(const struct config *cfg, const char *san, char **csr_out)
+console_tls_request(const char *sock, const char *session, const struct config *cfg,
+    const char *san, char **csr_out)
 {
 	char pend[4096];
 	EVP_PKEY *key = NULL;
@@ -561,6 +590,8 @@ console_tls_request(const struct config *cfg, const char *san, char **csr_out)
 		refused(NULL, "internal", "cannot make a key and its request");
 		goto out;
 	}
+	if (request_ledger(sock, session, san, csr) != 0)
+		goto out;
 	if (key_write_new(pend, key) != 0 || file_put_in_place(pend) != 0) {
 		refused(NULL, "cannot_write", "cannot write the key %s: %s", pend, strerror(errno));
 		file_drop_new(pend);
@@ -648,7 +679,7 @@ cmd_tls(const struct opts *o, const struct config *cfg, const char *verb)
 		}
 		return console_tls_issue(o->socket, o->session, cfg, names, (unsigned)days);
 	}
-	if ((rc = console_tls_request(cfg, names, &csr)) == 0) {
+	if ((rc = console_tls_request(o->socket, o->session, cfg, names, &csr)) == 0) {
 		fprintf(stderr, "sealadm: a new key is waiting beside %s (.pending); give this "
 		    "request to the CA, then: sealadm tls install --cert FILE\n", cfg->tls.key);
 		fputs(csr, stdout);

@@ -67,12 +67,87 @@ console_totp_reset(const char *sock, const char *session, const char *user, json
 }
 
 int
-cmd_totp(const struct opts *o, const char *verb)
+console_totp_recover(const char *sock, const char *user, const char *pass,
+    const char *new_pass, const struct adm_backup *shares, json_t **j)
+{
+	struct adm_totp_recover *v = secret_alloc(sizeof(*v));
+	struct ipc_msg m;
+	int st = -1;
+
+	*j = NULL;
+	if (v == NULL)
+		return -1;
+	snprintf(v->user, sizeof(v->user), "%s", user);
+	snprintf(v->pass, sizeof(v->pass), "%s", pass);
+	snprintf(v->new_pass, sizeof(v->new_pass), "%s", new_pass);
+	v->shares = *shares;
+	if (adm_totp_recover_enc(&m, 1, v) == 0) {
+		st = admsock_call(sock, "", &m, j);
+		ipc_msg_free(&m);
+	} else
+		fprintf(stderr, "sealadm: a recovery takes a username and 1 to %d shares\n",
+		    MSG_BACKUP_SHARES_MAX);
+	secret_free(&v);
+	return st;
+}
+
+void
+console_totp_recovered(json_t *j)
+{
+	printf("your one-time code is removed and your passphrase replaced (ledgered, entry\n"
+	    "%lld): log in with the new passphrase alone, then set up a new code at once\n"
+	    "(\"Set up my one-time code\")\n",
+	    (long long)json_integer_value(json_object_get(j, "seq")));
+}
+
+/* sealadm totp recover --user NAME --passphrase-fd N --new-passphrase-fd M
+ * [--share-file F]... */
+static int
+totp_recover(const struct opts *o, const struct config *cfg)
+{
+	char *pass = secret_alloc(MSG_PASS_MAX + 1), *new_pass = secret_alloc(MSG_PASS_MAX + 1);
+	struct adm_backup *sh = secret_alloc(sizeof(*sh));
+	json_t *j = NULL;
+	int rc = 1;
+
+	if (pass == NULL || new_pass == NULL || sh == NULL)
+		goto out;
+	if (o->user == NULL || o->pass_fd == NULL || o->new_pass_fd == NULL) {
+		fprintf(stderr, "sealadm: totp recover needs --user NAME, --passphrase-fd N and "
+		    "--new-passphrase-fd M\n");
+		rc = 2;
+		goto out;
+	}
+	if (read_fd_line(o->pass_fd, "--passphrase-fd", pass, MSG_PASS_MAX + 1) != 0 ||
+	    read_fd_line(o->new_pass_fd, "--new-passphrase-fd", new_pass, MSG_PASS_MAX + 1) != 0) {
+		rc = 2;
+		goto out;
+	}
+	if (console_gather_shares(o, cfg != NULL ? cfg->quorum.threshold : 2,
+	    "recovery of a one-time code", sh) != 0)
+		goto out;
+	if (console_totp_recover(o->socket, o->user, pass, new_pass, sh, &j) == 200) {
+		console_totp_recovered(j);
+		rc = 0;
+	} else
+		(void)console_refusal(j);
+out:
+	json_decref(j);
+	secret_free(&sh);
+	secret_free(&new_pass);
+	secret_free(&pass);
+	return rc;
+}
+
+int
+cmd_totp(const struct opts *o, const struct config *cfg, const char *verb)
 {
 	int confirm = strcmp(verb, "confirm") == 0, st, rc = 1;
 	char otp[MSG_OTP_MAX] = "";
 	json_t *j = NULL;
 
+	if (strcmp(verb, "recover") == 0)
+		return totp_recover(o, cfg);
 	if (strcmp(verb, "reset") == 0) {
 		if (o->user == NULL) {
 			fprintf(stderr, "sealadm: totp reset needs --user NAME\n");

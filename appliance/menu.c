@@ -641,7 +641,7 @@ it_tls(struct con *c)
 			(void)console_tls_issue(c->sock, c->session, c->cfg, names, 0);
 			return 0;
 		}
-		if (console_tls_request(c->cfg, names, &csr) == 0)
+		if (console_tls_request(c->sock, c->session, c->cfg, names, &csr) == 0)
 			printf("the new key waits beside %s. Give this request to the outside CA "
 			    "(copy all the lines between the marks), then choose 3:\n"
 			    "8<----------------------------------------------------------------"
@@ -810,7 +810,7 @@ it_network(struct con *c)
 		{ "gateway (empty: none): ", n.gateway, sizeof(n.gateway), 1 },
 		{ "DNS servers (up to 3 addresses, separated by spaces; empty: none): ", dns,
 		  sizeof(dns), 1 },
-		{ "NTP servers (up to 4 addresses; empty: none but DHCP's): ", ntp, sizeof(ntp), 1 },
+		{ "NTP servers (up to 4 addresses; empty: none): ", ntp, sizeof(ntp), 1 },
 	};
 	int rc;
 
@@ -1024,8 +1024,9 @@ it_role_list(struct con *c)
 	return 0;
 }
 
+/* A role assigned, or revoked (at once). */
 static int
-it_role_assign(struct con *c)
+role_item(struct con *c, int revoke)
 {
 	struct adm_role_assign v;
 	struct field f[] = {
@@ -1037,8 +1038,37 @@ it_role_assign(struct con *c)
 	int rc;
 
 	memset(&v, 0, sizeof(v));
-	if ((rc = ask_fields(c, f, 3, "Assign this role?")) == 1 &&
-	    adm_role_assign_enc(&m, 1, &v) == 0)
+	if ((rc = ask_fields(c, f, 3, revoke ? "Revoke this role now?" : "Assign this role?")) ==
+	    1 && (revoke ? adm_role_revoke_enc(&m, 1, &v) : adm_role_assign_enc(&m, 1, &v)) == 0)
+		(void)menu_send(c, &m, show_done);
+	return ANSWER(rc);
+}
+
+static int
+it_role_assign(struct con *c)
+{
+	return role_item(c, 0);
+}
+
+static int
+it_role_revoke(struct con *c)
+{
+	return role_item(c, 1);
+}
+
+static int
+it_principal_disable(struct con *c)
+{
+	struct adm_principal_name v;
+	struct field f[] = {
+		{ "principal: ", v.principal, sizeof(v.principal), 0 },
+	};
+	struct ipc_msg m;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	if ((rc = ask_fields(c, f, 1, "Disable this principal now? Its requests are refused "
+	    "from then on.")) == 1 && adm_principal_name_enc(&m, 1, &v) == 0)
 		(void)menu_send(c, &m, show_done);
 	return ANSWER(rc);
 }
@@ -1448,6 +1478,8 @@ static const struct item items[] = {
 	{ "Reset an administrator's one-time code", "secadmin", it_totp_reset },
 	{ "Revoke a client certificate", "sysadmin", it_revoke },
 	{ "Re-share the master secret (new shares for every holder)", "secadmin", it_reshare },
+	{ "Revoke a role", "secadmin", it_role_revoke },
+	{ "Disable a principal", "secadmin", it_principal_disable },
 };
 #define ITEMS_N (sizeof(items) / sizeof(items[0]))
 
@@ -1584,6 +1616,42 @@ login_send(struct con *c, const char *user, const char *pass, const char *otp)
 	return st == 200 && strlen(c->session) == MSG_SESSION_MAX - 1 ? 0 : -1;
 }
 
+/*
+ * "lost" at the one-time code prompt: the passphrase just typed and the
+ * quorum's shares, typed by their holders, remove the admin's own code
+ * (ADM_TOTP_RECOVER). Says what happened.
+ */
+static void
+login_recover(struct con *c, const char *user, const char *pass)
+{
+	struct opts o;
+	struct adm_backup *sh = secret_alloc(sizeof(*sh));
+	char *np = secret_alloc(MSG_PASS_MAX + 1), *again = secret_alloc(MSG_PASS_MAX + 1);
+	json_t *j = NULL;
+
+	if (sh == NULL || np == NULL || again == NULL)
+		goto out;
+	printf("A lost authenticator: your one-time code is removed, and your passphrase\n"
+	    "replaced, with your passphrase and the shares of a quorum of share holders;\n"
+	    "it is ledgered.\n");
+	if (confirm(c, "Remove your one-time code now?") != 1 ||
+	    ask_new_pass(c, np, again) != TTY_OK)
+		goto out;
+	memset(&o, 0, sizeof(o));
+	if (console_gather_shares(&o, c->cfg != NULL ? c->cfg->quorum.threshold : 2,
+	    "recovery of a one-time code", sh) != 0)
+		goto out;
+	if (console_totp_recover(c->sock, user, pass, np, sh, &j) == 200)
+		console_totp_recovered(j);
+	else if (j != NULL)
+		say_error(j);
+out:
+	json_decref(j);
+	secret_free(&sh);
+	secret_free(&np);
+	secret_free(&again);
+}
+
 /* The login prompt; 0 logged in, TTY_EOF. Bad input asks again. */
 static int
 login_prompt(struct con *c)
@@ -1618,12 +1686,17 @@ login_prompt(struct con *c)
 		if (rc == 1) {
 			char otp[MSG_OTP_MAX];
 
-			printf("one-time code: ");
+			printf("(a lost authenticator: answer \"lost\")\none-time code: ");
 			if ((rc = tty_read_line(STDIN_FILENO, otp, sizeof(otp), 1, 0)) == TTY_EOF) {
 				secret_wipe(pass, MSG_PASS_MAX + 1);
 				break;
 			}
-			if (rc != TTY_OK || otp[0] == '\0' || !msg_otp_ok(otp)) {
+			if (rc == TTY_OK && strcmp(otp, "lost") == 0) {
+				/* Back to the login prompt either way: the
+				 * admin logs in anew, by passphrase alone. */
+				login_recover(c, user, pass);
+				rc = -1;
+			} else if (rc != TTY_OK || otp[0] == '\0' || !msg_otp_ok(otp)) {
 				printf("login refused: a one-time code is 6 digits\n");
 				rc = -1;
 			} else

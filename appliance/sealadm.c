@@ -12,7 +12,8 @@
  *                 [--days mon-fri] [--approval K:GROUP] [--confirm none|totp]
  *                 [--apps APP,APP] [--on-sensitive block|approval]
  *   sealadm ... unit add --id ID --name N --parent P
- *   sealadm ... role assign --principal N --role R [--unit U]
+ *   sealadm ... role assign|revoke --principal N --role R [--unit U]
+ *   sealadm ... principal disable --principal N
  *   sealadm ... role list
  *   sealadm ... words add --word TEXT [--category C]
  *   sealadm ... words list
@@ -104,7 +105,9 @@ usage(FILE *f)
 	    "  unit add --id ID --name NAME --parent UNIT\n"
 	    "  role assign --principal NAME --role ROLE [--unit UNIT]\n"
 	    "      (ROLE over the subtree of UNIT, default the principal's unit)\n"
+	    "  role revoke --principal NAME --role ROLE [--unit UNIT]   (at once; ledgered)\n"
 	    "  role list\n"
+	    "  principal disable --principal NAME   (its requests refused from now; ledgered)\n"
 	    "  words add --word TEXT [--category C]   (the sensitive-word library)\n"
 	    "  words list\n"
 	    "  words remove --id w-N\n"
@@ -136,6 +139,11 @@ usage(FILE *f)
 	    "  totp confirm --otp-fd N   confirm it with a first code; logins then need one\n"
 	    "  totp reset --user NAME    (a secadmin) remove another admin's code (a lost\n"
 	    "                            authenticator); ledgered\n"
+	    "  totp recover --user NAME --passphrase-fd N --new-passphrase-fd M\n"
+	    "      [--share-file F]...   (no session) remove my own code after losing my\n"
+	    "                            authenticator: my passphrase, a new one in its\n"
+	    "                            place, and the quorum's shares (typed at a\n"
+	    "                            terminal without --share-file)\n"
 	    "  logout --session-fd N\n"
 	    "  admin add --user NAME --role sysadmin|secadmin|auditor --passphrase-fd N\n"
 	    "      [--session-fd N]      (no session: only the first account, a secadmin)\n"
@@ -712,15 +720,16 @@ cmd_power(const struct opts *o, const struct config *cfg, const char *action)
 	return rc;
 }
 
+/* role assign|revoke */
 static int
-cmd_role_assign(const struct opts *o)
+cmd_role(const struct opts *o, const char *verb)
 {
 	struct adm_role_assign v;
 	struct ipc_msg m;
-	int rc;
+	int rc, revoke = strcmp(verb, "revoke") == 0;
 
 	if (o->principal == NULL || o->n_roles != 1) {
-		fprintf(stderr, "sealadm: role assign needs --principal and one --role\n");
+		fprintf(stderr, "sealadm: role %s needs --principal and one --role\n", verb);
 		return 2;
 	}
 	memset(&v, 0, sizeof(v));
@@ -728,7 +737,27 @@ cmd_role_assign(const struct opts *o)
 	    fits(v.role, sizeof(v.role), o->roles[0], "--role") != 0 ||
 	    (o->unit && fits(v.unit, sizeof(v.unit), o->unit, "--unit") != 0))
 		return 2;
-	rc = adm_role_assign_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
+	rc = (revoke ? adm_role_revoke_enc(&m, 1, &v) : adm_role_assign_enc(&m, 1, &v)) == 0 ?
+	    exchange(o, &m, show_json) : 1;
+	ipc_msg_free(&m);
+	return rc;
+}
+
+static int
+cmd_principal_disable(const struct opts *o)
+{
+	struct adm_principal_name v;
+	struct ipc_msg m;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	if (o->principal == NULL) {
+		fprintf(stderr, "sealadm: principal disable needs --principal NAME\n");
+		return 2;
+	}
+	if (fits(v.principal, sizeof(v.principal), o->principal, "--principal") != 0)
+		return 2;
+	rc = adm_principal_name_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -1116,7 +1145,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "dns", 1, NULL, 1028 }, { "ntp", 1, NULL, 1029 },
 		{ "otp-fd", 1, NULL, 1030 }, { "serial", 1, NULL, 1031 },
 		{ "reason", 1, NULL, 1032 }, { "san", 1, NULL, 1033 },
-		{ "share-dir", 1, NULL, 1034 },
+		{ "share-dir", 1, NULL, 1034 }, { "new-passphrase-fd", 1, NULL, 1035 },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -1143,6 +1172,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 1032: o->reason = optarg; break;
 		case 1033: o->san = optarg; break;
 		case 1034: o->share_dir = optarg; break;
+		case 1035: o->new_pass_fd = optarg; break;
 		case 'n': o->name = optarg; break;
 		case 't': o->type = optarg; break;
 		case 'k': o->key = optarg; break;
@@ -1256,6 +1286,8 @@ main(int argc, char **argv)
 		rc = cmd_seal_create(&o);
 	else if (strcmp(noun, "principal") == 0 && strcmp(verb, "add") == 0)
 		rc = cmd_principal_add(&o);
+	else if (strcmp(noun, "principal") == 0 && strcmp(verb, "disable") == 0)
+		rc = cmd_principal_disable(&o);
 	else if (strcmp(noun, "grant") == 0 && strcmp(verb, "add") == 0)
 		rc = cmd_grant_add(&o);
 	else if (strcmp(noun, "appliance") == 0 &&
@@ -1280,8 +1312,9 @@ main(int argc, char **argv)
 		rc = cmd_tls(&o, cfg, verb);
 	else if (strcmp(noun, "unit") == 0 && strcmp(verb, "add") == 0)
 		rc = cmd_unit_add(&o);
-	else if (strcmp(noun, "role") == 0 && strcmp(verb, "assign") == 0)
-		rc = cmd_role_assign(&o);
+	else if (strcmp(noun, "role") == 0 &&
+	    (strcmp(verb, "assign") == 0 || strcmp(verb, "revoke") == 0))
+		rc = cmd_role(&o, verb);
 	else if (strcmp(noun, "role") == 0 && strcmp(verb, "list") == 0)
 		rc = cmd_simple(&o, ADM_ROLE_LIST);
 	else if (strcmp(noun, "words") == 0 && strcmp(verb, "add") == 0)
@@ -1299,8 +1332,14 @@ main(int argc, char **argv)
 	else if (strcmp(noun, "evidence") == 0 && !verb[0])
 		rc = cmd_evidence(&o);
 	else if (strcmp(noun, "totp") == 0 && (strcmp(verb, "enrol") == 0 ||
-	    strcmp(verb, "confirm") == 0 || strcmp(verb, "reset") == 0))
-		rc = cmd_totp(&o, verb);
+	    strcmp(verb, "confirm") == 0 || strcmp(verb, "reset") == 0 ||
+	    strcmp(verb, "recover") == 0)) {
+		if (o.share_files_over) {
+			fprintf(stderr, "sealadm: at most %d --share-file\n", MSG_BACKUP_SHARES_MAX);
+			rc = 2;
+		} else
+			rc = cmd_totp(&o, cfg, verb);
+	}
 	else if (strcmp(noun, "network") == 0 &&
 	    (strcmp(verb, "show") == 0 || strcmp(verb, "set") == 0))
 		rc = cmd_network(&o, cfg, verb);

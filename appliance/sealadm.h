@@ -33,6 +33,7 @@ struct opts {
 	const char *word, *category, *on_sensitive;
 	/* console accounts */
 	const char *user, *pass_fd, *session_fd;
+	const char *new_pass_fd;	/* totp recover: the passphrase that replaces it */
 	const char *template;			/* the first-boot template */
 	const char *csr, *valid_days;		/* enrol */
 	const char *start, *count;		/* ledger entries, alerts: paging */
@@ -136,8 +137,13 @@ int console_totp(const char *sock, const char *session, uint16_t type, const cha
 void console_totp_show(json_t *j);
 /* ADM_TOTP_RESET of user's code, as session (a secadmin's). */
 int console_totp_reset(const char *sock, const char *session, const char *user, json_t **j);
+/* ADM_TOTP_RECOVER (no session): the reply's status and JSON, as admsock_call. */
+int console_totp_recover(const char *sock, const char *user, const char *pass,
+    const char *new_pass, const struct adm_backup *shares, json_t **j);
+/* What a successful recovery prints. */
+void console_totp_recovered(json_t *j);
 /* sealadm totp enrol [--otp-fd N] | confirm --otp-fd N | reset --user NAME */
-int cmd_totp(const struct opts *o, const char *verb);
+int cmd_totp(const struct opts *o, const struct config *cfg, const char *verb);
 
 /* console_ledger.c */
 #define LEDGER_EXPORT_MAX 100000	/* entries in one export */
@@ -181,7 +187,8 @@ int console_tls_show(const struct config *cfg);
 int console_tls_names(const struct config *cfg, char *out, size_t len);
 int console_tls_issue(const char *sock, const char *session, const struct config *cfg,
     const char *san, unsigned days);
-int console_tls_request(const struct config *cfg, const char *san, char **csr);
+int console_tls_request(const char *sock, const char *session, const struct config *cfg,
+    const char *san, char **csr);
 int console_tls_install(const char *sock, const char *session, const struct config *cfg,
     const char *chain, size_t len);
 int cmd_tls(const struct opts *o, const struct config *cfg, const char *verb);

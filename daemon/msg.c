@@ -388,6 +388,8 @@ msg_request_file_enc(struct ipc_msg *m, uint32_t id, const struct msg_request_fi
 	PUT(ipc_put_u16(m, v->md_nid));
 	PUT(v->digest_len > MSG_DIGEST_MAX ? SB_EINVAL : ipc_put_bytes(m, v->digest, v->digest_len));
 	PUT(ipc_put_str(m, v->document_name));
+	PUT(ipc_put_str(m, v->unit));
+	PUT(ipc_put_str(m, v->principal));
 	return enc_done(m, rc);
 }
 
@@ -402,6 +404,8 @@ msg_request_file_dec(struct ipc_msg *m, struct msg_request_file *v)
 	GET(ipc_get_u16(m, &v->md_nid));
 	GET(digest_get(m, v->digest, &v->digest_len));
 	GET(ipc_get_str(m, v->document_name, sizeof(v->document_name)));
+	GET(ipc_get_str(m, v->unit, sizeof(v->unit)));
+	GET(ipc_get_str(m, v->principal, sizeof(v->principal)));
 	return ipc_get_end(m);
 }
 
@@ -753,16 +757,47 @@ adm_unit_add_dec(struct ipc_msg *m, struct adm_unit_add *v)
 	return ipc_get_end(m);
 }
 
-int
-adm_role_assign_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign *v)
+static int
+role_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_role_assign *v)
 {
 	int rc = 0;
 
-	ipc_msg_init(m, ADM_ROLE_ASSIGN, id);
+	ipc_msg_init(m, type, id);
 	PUT(ipc_put_str(m, v->principal));
 	PUT(ipc_put_str(m, v->role));
 	PUT(ipc_put_str(m, v->unit));
 	return enc_done(m, rc);
+}
+
+int
+adm_role_assign_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign *v)
+{
+	return role_enc(m, ADM_ROLE_ASSIGN, id, v);
+}
+
+int
+adm_role_revoke_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign *v)
+{
+	return role_enc(m, ADM_ROLE_REVOKE, id, v);
+}
+
+int
+adm_principal_name_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal_name *v)
+{
+	int rc = v->principal[0] == '\0' ? SB_EINVAL : 0;
+
+	ipc_msg_init(m, ADM_PRINCIPAL_DISABLE, id);
+	PUT(ipc_put_str(m, v->principal));
+	return enc_done(m, rc);
+}
+
+int
+adm_principal_name_dec(struct ipc_msg *m, struct adm_principal_name *v)
+{
+	GET(ipc_get_str(m, v->principal, sizeof(v->principal)));
+	if (v->principal[0] == '\0')
+		return SB_EINVAL;
+	return ipc_get_end(m);
 }
 
 int
@@ -1112,15 +1147,59 @@ adm_reshare_dec(struct ipc_msg *m, struct adm_reshare *v)
 }
 
 int
-adm_tls_issue_enc(struct ipc_msg *m, uint32_t id, const struct adm_tls_issue *v)
+adm_totp_recover_enc(struct ipc_msg *m, uint32_t id, const struct adm_totp_recover *v)
+{
+	int rc = v->shares.n < 1 || v->shares.n > MSG_BACKUP_SHARES_MAX ? SB_EINVAL : 0;
+
+	ipc_msg_init_secret(m, ADM_TOTP_RECOVER, id);
+	PUT(ipc_put_str(m, v->user));
+	PUT(ipc_put_str(m, v->pass));
+	PUT(ipc_put_str(m, v->new_pass));
+	PUT(ipc_put_u8(m, (uint8_t)v->shares.n));
+	for (unsigned i = 0; rc == 0 && i < v->shares.n; i++)
+		PUT(ipc_put_str(m, v->shares.share[i]));
+	return enc_done(m, rc);
+}
+
+int
+adm_totp_recover_dec(struct ipc_msg *m, struct adm_totp_recover *v)
+{
+	uint8_t n;
+
+	GET(ipc_get_str(m, v->user, sizeof(v->user)));
+	GET(ipc_get_str(m, v->pass, sizeof(v->pass)));
+	GET(ipc_get_str(m, v->new_pass, sizeof(v->new_pass)));
+	GET(ipc_get_u8(m, &n));
+	if (n < 1 || n > MSG_BACKUP_SHARES_MAX)
+		return SB_EINVAL;
+	v->shares.n = n;
+	for (unsigned i = 0; i < n; i++)
+		GET(ipc_get_str(m, v->shares.share[i], sizeof(v->shares.share[i])));
+	return ipc_get_end(m);
+}
+
+static int
+tls_csr_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_tls_issue *v)
 {
 	int rc = v->days > MSG_TLS_DAYS_MAX || v->san[0] == '\0' ? SB_EINVAL : 0;
 
-	ipc_msg_init(m, ADM_TLS_ISSUE, id);
+	ipc_msg_init(m, type, id);
 	PUT(ipc_put_str(m, v->san));
 	PUT(ipc_put_u32(m, v->days));
 	PUT(v->csr_len > MSG_CERT_MAX ? SB_ELIMIT : ipc_put_bytes(m, v->csr_pem, v->csr_len));
 	return enc_done(m, rc);
+}
+
+int
+adm_tls_issue_enc(struct ipc_msg *m, uint32_t id, const struct adm_tls_issue *v)
+{
+	return tls_csr_enc(m, ADM_TLS_ISSUE, id, v);
+}
+
+int
+adm_tls_request_enc(struct ipc_msg *m, uint32_t id, const struct adm_tls_issue *v)
+{
+	return tls_csr_enc(m, ADM_TLS_REQUEST, id, v);
 }
 
 int

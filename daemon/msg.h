@@ -127,6 +127,13 @@ enum msg_type {
 	ADM_TLS_RELOAD = 260,		/* empty body: seald re-reads its TLS files */
 	ADM_RESHARE = 261,		/* struct adm_reshare; secret: ledger a
 					   re-share the console is making */
+	ADM_TOTP_RECOVER = 262,		/* struct adm_totp_recover; secret: an
+					   admin who lost their authenticator */
+	ADM_ROLE_REVOKE = 263,		/* struct adm_role_assign: a role taken
+					   away (unit "": the principal's) */
+	ADM_PRINCIPAL_DISABLE = 264,	/* struct adm_principal_name */
+	ADM_TLS_REQUEST = 265,		/* struct adm_tls_issue (days 0): ledger
+					   a request made for an outside CA */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */
@@ -249,9 +256,14 @@ struct msg_evidence {
 /* POST /v1/requests: file a request (docs/policy.md, "Requests"). */
 struct msg_request_file {
 	struct msg_ident who;
-	char kind[MSG_KIND_MAX];	/* freeze, unfreeze, deactivate, destroy, use */
+	char kind[MSG_KIND_MAX];	/* freeze, unfreeze, deactivate, destroy,
+					   transfer, revoke, use */
 	char seal[MSG_ID_MAX];
 	char reason[MSG_NAME_MAX];	/* 1..255 bytes of UTF-8 without controls */
+	char unit[MSG_ID_MAX];		/* kind transfer only: the unit the seal goes
+					   to; else "" */
+	char principal[MSG_ID_MAX];	/* kind revoke only: whose grant on the seal
+					   goes; else "" */
 	/* kind use only (else md_nid 0, digest_len 0, document_name ""): the
 	 * document to be sealed, by its digest (checked against md_nid by the
 	 * monitor) and its name (1..255 bytes of UTF-8). */
@@ -381,6 +393,11 @@ struct adm_role_assign {
 	char unit[MSG_ID_MAX];		/* "": the principal's unit */
 };
 
+/* ADM_PRINCIPAL_DISABLE: the principal whose requests are refused from now. */
+struct adm_principal_name {
+	char principal[MSG_ID_MAX];
+};
+
 /* The sensitive-word library (docs/policy.md, "Sensitive words"). The
  * buffers are wider than the rules (a word is 1..64 bytes of UTF-8) so that
  * the monitor, not the codec, refuses a bad word with a clear message. */
@@ -503,6 +520,20 @@ struct adm_reshare {
 	char result[MSG_RESULT_MAX];
 };
 
+/*
+ * ADM_TOTP_RECOVER: an admin who lost their authenticator removes their own
+ * one-time code with their passphrase and the quorum's shares (no session:
+ * they cannot log in), and replaces the passphrase in the same step, so that
+ * whoever has the authenticator and the old passphrase is out. The monitor
+ * checks all three.
+ */
+struct adm_totp_recover {
+	char user[MSG_ADMIN_USER_MAX];
+	char pass[MSG_PASS_MAX + 1];
+	char new_pass[MSG_PASS_MAX + 1];
+	struct adm_backup shares;	/* 1..MSG_BACKUP_SHARES_MAX */
+};
+
 /* ADM_AS: the command `type` with its encoded body, sent under a console
  * session. The monitor runs it as that admin, if the admin's role may. */
 struct adm_as {
@@ -578,6 +609,10 @@ int adm_unit_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_unit_add *
 int adm_unit_add_dec(struct ipc_msg *m, struct adm_unit_add *v);
 int adm_role_assign_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign *v);
 int adm_role_assign_dec(struct ipc_msg *m, struct adm_role_assign *v);
+/* ADM_ROLE_REVOKE: the same body as ADM_ROLE_ASSIGN (adm_role_assign_dec). */
+int adm_role_revoke_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign *v);
+int adm_principal_name_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal_name *v);
+int adm_principal_name_dec(struct ipc_msg *m, struct adm_principal_name *v);
 int adm_word_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_word_add *v);
 int adm_word_add_dec(struct ipc_msg *m, struct adm_word_add *v);
 int adm_word_remove_enc(struct ipc_msg *m, uint32_t id, const struct adm_word_remove *v);
@@ -593,8 +628,12 @@ int adm_power_enc(struct ipc_msg *m, uint32_t id, const struct adm_power *v);
 int adm_power_dec(struct ipc_msg *m, struct adm_power *v);
 int adm_reshare_enc(struct ipc_msg *m, uint32_t id, const struct adm_reshare *v);
 int adm_reshare_dec(struct ipc_msg *m, struct adm_reshare *v);
+int adm_totp_recover_enc(struct ipc_msg *m, uint32_t id, const struct adm_totp_recover *v);
+int adm_totp_recover_dec(struct ipc_msg *m, struct adm_totp_recover *v);
 int adm_tls_issue_enc(struct ipc_msg *m, uint32_t id, const struct adm_tls_issue *v);
 int adm_tls_issue_dec(struct ipc_msg *m, struct adm_tls_issue *v);
+/* ADM_TLS_REQUEST: the body of ADM_TLS_ISSUE (adm_tls_issue_dec). */
+int adm_tls_request_enc(struct ipc_msg *m, uint32_t id, const struct adm_tls_issue *v);
 int adm_tls_install_enc(struct ipc_msg *m, uint32_t id, const struct adm_tls_install *v);
 int adm_tls_install_dec(struct ipc_msg *m, struct adm_tls_install *v);
 /* A serial of 1 to 63 bytes (the monitor checks its digits) and a reason

@@ -32,7 +32,7 @@ die() { printf 'image: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot)"
 for t in debootstrap mksquashfs mkfs.ext4 ldd dpkg-query; do
-	command -v "$t" >/dev/null || die "$t missing: make image-deps"
+	command -v "$t" >/dev/null || die "$t missing: make deps"
 done
 
 # debootstrap mounts /proc and /sys inside the tree while it configures; a

@@ -18,6 +18,8 @@ inst() {	# MODE SRC DEST
 inst 0644 "$IMG/systemd/seald.service" /etc/systemd/system/seald.service
 inst 0644 "$IMG/systemd/seald.path" /etc/systemd/system/seald.path
 inst 0644 "$IMG/systemd/sealbox-console@.service" /etc/systemd/system/sealbox-console@.service
+inst 0644 "$IMG/systemd/sealbox-network.service" /etc/systemd/system/sealbox-network.service
+inst 0755 "$IMG/network-apply" /usr/local/libexec/sealbox/network-apply
 # The first-boot ceremony's template (a site template on the data disk,
 # /etc/sealbox/seald.yaml.firstboot, takes its place when present).
 inst 0644 "$IMG/etc/seald.yaml.firstboot" /usr/local/share/sealbox/seald.yaml.firstboot
@@ -52,7 +54,8 @@ in_root passwd -l root >/dev/null
 in_root usermod -s /usr/sbin/nologin root
 
 # The admin console replaces getty on the serial line and on tty1.
-in_root systemctl enable seald.service seald.path sealbox-console@ttyS0.service \
+in_root systemctl enable seald.service seald.path sealbox-network.service \
+	sealbox-console@ttyS0.service \
 	sealbox-console@tty1.service nftables.service systemd-networkd.service \
 	systemd-timesyncd.service acpid.service acpid.path >/dev/null 2>&1
 # Nothing that would update, back up or scrub a read-only image.

@@ -6,7 +6,12 @@
 # counts them. A suite that exits non-zero without a "not ok" line counts as
 # one failure, so a crash is never a pass. Logs go to $BUILD/test-logs/.
 #
-#   tests/run.sh [all|layering|unit|asan|valgrind|integration|fuzz]
+#   tests/run.sh [all|layering|unit|asan|valgrind|integration|fuzz|image]
+#
+# "all" is `make check`: it builds the appliance image (rootfs/build.sh, as
+# root) and boots it (tests/image/) in the background while the valgrind
+# and fuzz suites run, each side about one core's work, and runs the
+# integration suites, which time things, only once the image is done.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -117,17 +122,90 @@ run_fuzz() {
 	done
 }
 
+# The image is built and booted as root (debootstrap, chroot); otherwise
+# through sudo, as `make deps` installs packages. exec: the process signalled
+# is the command (or sudo, which passes a signal on), not a shell.
+as_root() {
+	if [ "$(id -u)" = 0 ]; then exec "$@"; else exec sudo -n "$@"; fi
+}
+root_build() {
+	local rc
+	# debootstrap and apt have no time limit of their own; a mirror that
+	# stops answering must not hold `make check` for ever.
+	(as_root env BUILD="$BUILD" timeout 1500 rootfs/build.sh)
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		echo "ok - rootfs/build.sh made the image"
+	else
+		echo "not ok - rootfs/build.sh failed (status $rc$([ "$rc" = 124 ] && echo ': timed out'))"
+	fi
+	return "$rc"
+}
+root_test() {
+	(as_root env BUILD="$BUILD" "$1")
+}
+
+run_image() {
+	suite image/build root_build
+	suite image/firstboot root_test tests/image/firstboot.sh
+	suite image/boot root_test tests/image/boot.sh
+}
+
+# For "all": the image suites as a run of their own (tests/run.sh image), in
+# a session of their own so that every process of it, QEMU and debootstrap
+# included, can be stopped together; its lines and counts are taken over by
+# image_collect. Each side is about one core's work.
+IMAGE_PID=
+# The whole session: timeout(1) puts build.sh in a process group of its own.
+trap '[ -z "$IMAGE_PID" ] || pkill -TERM -s "$IMAGE_PID" 2>/dev/null' EXIT
+image_start() {
+	local out=$logs/image-run.out
+
+	rm -f "$out"
+	setsid env BUILD="$BUILD" bash tests/run.sh image >"$out" 2>&1 </dev/null &
+	IMAGE_PID=$!
+}
+image_collect() {
+	local out=$logs/image-run.out rc p f line
+
+	wait "$IMAGE_PID"
+	rc=$?
+	IMAGE_PID=
+	line=$(tail -n 1 "$out" 2>/dev/null)
+	if [[ "$line" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		p=${BASH_REMATCH[1]}
+		f=${BASH_REMATCH[2]}
+	else
+		p=0
+		f=0
+	fi
+	grep -v -e '^$' -e '^failed suites: ' -e '^[0-9]* passed, [0-9]* failed$' "$out"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - the image run ended with status $rc (log: $out)"
+		f=1
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$f" -ne 0 ]; then
+		line=$(sed -n 's/^failed suites: //p' "$out")
+		# shellcheck disable=SC2206
+		failed+=(${line:-image})
+	fi
+}
+
 case $mode in
 all)
 	run_layering
 	run_unit
 	run_asan
+	image_start
 	run_valgrind
-	run_integration
 	run_fuzz
+	image_collect
+	run_integration
 	;;
-layering|unit|asan|valgrind|integration|fuzz) "run_$mode" ;;
-*) echo "usage: $0 [all|layering|unit|asan|valgrind|integration|fuzz]" >&2; exit 2 ;;
+layering|unit|asan|valgrind|integration|fuzz|image) "run_$mode" ;;
+*) echo "usage: $0 [all|layering|unit|asan|valgrind|integration|fuzz|image]" >&2; exit 2 ;;
 esac
 
 echo

@@ -69,9 +69,12 @@ request_file(struct ctl *c, int argc, char **argv)
 		{ "reason", required_argument, NULL, 'r' },
 		{ "document", required_argument, NULL, 'd' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "principal", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *kind = NULL, *seal = NULL, *reason = NULL, *doc = NULL, *name = NULL;
+	const char *unit = NULL, *principal = NULL;
 	json_t *body;
 	int ch, rc;
 
@@ -86,6 +89,10 @@ request_file(struct ctl *c, int argc, char **argv)
 			doc = optarg;
 		else if (ch == 'n')
 			name = optarg;
+		else if (ch == 'u')
+			unit = optarg;
+		else if (ch == 'p')
+			principal = optarg;
 		else
 			return ctl_usage("request file: bad option");
 	}
@@ -94,9 +101,23 @@ request_file(struct ctl *c, int argc, char **argv)
 	if ((strcmp(kind, "use") == 0) != (doc != NULL) || (name != NULL && doc == NULL))
 		return ctl_usage("request file: --document FILE [--name DOCNAME] is for "
 		    "--kind use, and needed there");
+	if ((strcmp(kind, "transfer") == 0) != (unit != NULL))
+		return ctl_usage("request file: --unit UNIT (where the seal goes) is for "
+		    "--kind transfer, and needed there");
 	if ((body = json_pack("{s:s,s:s,s:s}", "kind", kind, "seal", seal, "reason",
 	    reason)) == NULL)
 		return ctl_usage("request file: --kind, --seal and --reason must be UTF-8");
+	if ((strcmp(kind, "revoke") == 0) != (principal != NULL)) {
+		json_decref(body);
+		return ctl_usage("request file: --principal NAME (whose grant goes) is for "
+		    "--kind revoke, and needed there");
+	}
+	if ((unit != NULL && json_object_set_new(body, "unit", json_string(unit)) != 0) ||
+	    (principal != NULL && json_object_set_new(body, "principal",
+	    json_string(principal)) != 0)) {
+		json_decref(body);
+		return ctl_usage("request file: --unit and --principal must be UTF-8");
+	}
 	if (doc != NULL && (rc = use_document(body, doc, name)) != 0) {
 		json_decref(body);
 		return rc;

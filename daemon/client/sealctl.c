@@ -54,6 +54,8 @@ static const char usage_text[] =
 "  verify-evidence --trust PEM bundle.json         check a bundle offline\n"
 "  request file --kind K --seal ID --reason TEXT   file a request (freeze, unfreeze,\n"
 "                                                  deactivate, destroy)\n"
+"       --kind transfer --unit UNIT                ... or the seal moved to UNIT\n"
+"       --kind revoke --principal NAME             ... or NAME's grant on it removed\n"
 "       --kind use --document FILE [--name DOC]    ... or one use of the seal for FILE\n"
 "                                                  (hashed here; sent by name+digest)\n"
 "  request list [--state S] [--kind K]             the requests you may see\n"

@@ -1066,6 +1066,31 @@ principal_update(void *arg)
 	return store_principal_update(a->mon->store, a->p);
 }
 
+/* p as it now is, after e is ledgered (mon_ledgered_change). */
+static int
+principal_save(struct mon *mon, struct store_principal *p, json_t *e)
+{
+	struct principal_store_arg pa = { .mon = mon, .p = p };
+
+	return mon_ledgered_change(mon, e, principal_update, &pa);
+}
+
+/* The principal named (into p): 0, or the refusal answered (1), or SB_*. */
+static int
+principal_named(struct mon *mon, const char *name, struct store_principal *p, uint32_t id,
+    struct ipc_msg *reply)
+{
+	int rc = store_principal_get(mon->store, name, p);
+
+	if (rc == SB_ENOTFOUND)
+		return mon_reply_err(reply, id, 404, "unknown_principal", "no principal '%s'",
+		    name) ? SB_ENOMEM : 1;
+	if (rc != 0)
+		return mon_reply_err(reply, id, 503, "ledger_unavailable", "policy store: %s",
+		    sb_strerror(rc)) ? SB_ENOMEM : 1;
+	return 0;
+}
+
 /* The checks of one new assignment r for p; 0, or the error put in reply (1). */
 static int
 role_assign_check(struct mon *mon, const struct store_principal *p,
@@ -1101,7 +1126,6 @@ int
 mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct adm_role_assign v;
-	struct principal_store_arg pa;
 	struct store_principal p;
 	struct store_role r;
 	json_t *e;
@@ -1109,12 +1133,8 @@ mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 
 	if (adm_role_assign_dec(m, &v) != 0)
 		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
-	if ((rc = store_principal_get(mon->store, v.principal, &p)) == SB_ENOTFOUND)
-		return mon_reply_err(reply, m->id, 404, "unknown_principal", "no principal '%s'",
-		    v.principal);
-	if (rc != 0)
-		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "policy store: %s",
-		    sb_strerror(rc));
+	if ((rc = principal_named(mon, v.principal, &p, m->id, reply)) != 0)
+		return rc < 0 ? rc : 0;
 	memset(&r, 0, sizeof(r));
 	snprintf(r.role, sizeof(r.role), "%s", v.role);
 	snprintf(r.unit, sizeof(r.unit), "%s", v.unit[0] ? v.unit : p.unit);
@@ -1126,12 +1146,84 @@ mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		json_object_set_new(e, "role", json_string(r.role));
 		json_object_set_new(e, "unit", json_string(r.unit));
 	}
-	pa.mon = mon;
-	pa.p = &p;
-	if ((rc = mon_ledgered_change(mon, e, principal_update, &pa)) != 0)
+	if ((rc = principal_save(mon, &p, e)) != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
 	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:o*}", "principal", p.name,
 	    "roles", roles_json(&p)));
+}
+
+/*
+ * A role taken away: less power, so one secadmin does it at once, as a
+ * freeze or a grant's revoke takes effect at once; ledgered before the
+ * record changes. A principal left with no role can do nothing but see
+ * /v1/health (a record with an empty role list is not read as the old
+ * default, "requester").
+ */
+int
+mon_adm_role_revoke(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_role_assign v;
+	struct store_principal p;
+	const char *unit;
+	size_t i;
+	json_t *e;
+	int rc;
+
+	if (adm_role_assign_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	if ((rc = principal_named(mon, v.principal, &p, m->id, reply)) != 0)
+		return rc < 0 ? rc : 0;
+	unit = v.unit[0] ? v.unit : p.unit;
+	for (i = 0; i < p.n_roles; i++)
+		if (strcmp(p.roles[i].role, v.role) == 0 && strcmp(p.roles[i].unit, unit) == 0)
+			break;
+	if (i == p.n_roles)
+		return mon_reply_err(reply, m->id, 404, "role_not_held", "'%s' does not hold "
+		    "'%s' over '%s'", p.name, v.role, unit);
+	if ((e = entry(mon, "role.revoke")) != NULL) {
+		json_object_set_new(e, "principal", json_string(p.name));
+		json_object_set_new(e, "role", json_string(v.role));
+		json_object_set_new(e, "unit", json_string(unit));
+	}
+	memmove(&p.roles[i], &p.roles[i + 1], (p.n_roles - i - 1) * sizeof(p.roles[0]));
+	p.n_roles--;
+	if ((rc = principal_save(mon, &p, e)) != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
+	log_info("monitor: %s revoked the role %s over %s of %s", mon->admin_actor, v.role, unit,
+	    p.name);
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:o*}", "principal", p.name,
+	    "roles", roles_json(&p)));
+}
+
+/*
+ * A principal disabled: every request it makes from now on is refused as
+ * from an unknown principal (403 unknown_principal), whichever of its
+ * certificates it presents; its record, roles and grants stay for the
+ * record. At once, by one secadmin; ledgered before the record changes.
+ */
+int
+mon_adm_principal_disable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_principal_name v;
+	struct store_principal p;
+	json_t *e;
+	int rc;
+
+	if (adm_principal_name_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	if ((rc = principal_named(mon, v.principal, &p, m->id, reply)) != 0)
+		return rc < 0 ? rc : 0;
+	if (strcmp(p.state, "active") != 0)
+		return mon_reply_err(reply, m->id, 409, "principal_disabled", "'%s' is %s already",
+		    p.name, p.state);
+	if ((e = entry(mon, "principal.disable")) != NULL)
+		json_object_set_new(e, "principal", json_string(p.name));
+	snprintf(p.state, sizeof(p.state), "disabled");
+	if ((rc = principal_save(mon, &p, e)) != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
+	log_info("monitor: %s disabled principal %s", mon->admin_actor, p.name);
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "principal", p.name,
+	    "state", p.state));
 }
 
 int

@@ -37,6 +37,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "../../hsm/keyctl.h"
 #include "../../lib/err.h"
 #include "../../lib/log.h"
 #include "../../lib/secret.h"
@@ -494,12 +495,52 @@ login_check(struct mon *mon, struct store_admin *a, const char *pass, const char
 	return rc;
 }
 
+/*
+ * The account user names, into a, for an attempt (action: its ledger
+ * action) with pass: 0 when it exists and is not locked; else the refusal
+ * is ledgered and answered (1), or an SB_* failure.
+ */
+static int
+account_gate(struct mon *mon, const char *action, const char *user, const char *pass,
+    struct store_admin *a, uint32_t id, struct ipc_msg *reply)
+{
+	long long left;
+	int rc;
+
+	rc = msg_admin_user_ok(user) ? store_admin_get(mon->store, user, a) : SB_ENOTFOUND;
+	if (rc == SB_ENOTFOUND) {
+		/* The name typed is not ledgered: it may be a passphrase typed
+		 * into the wrong field. */
+		hash_dummy(mon, pass);
+		(void)ledger_login(mon, action, "(unknown)", "refused:unknown_user");
+		return mon_reply_err(reply, id, 403, "login_failed", "wrong username or "
+		    "passphrase") == 0 ? 1 : SB_ENOMEM;
+	}
+	if (rc != 0 || !mon_console_locked(a, (long long)time(NULL), &left))
+		return rc;
+	/*
+	 * Refused either way. Only the right passphrase learns that the
+	 * account is locked: a wrong one gets the unknown user's answer, so
+	 * that trying a name until it locks does not tell whether it exists.
+	 * The lock is not extended.
+	 */
+	rc = hash_check(a->hash, pass);
+	(void)ledger_login(mon, action, a->user, "refused:locked");
+	if (rc == 0)
+		rc = mon_reply_err(reply, id, 423, "account_locked", "account locked after too "
+		    "many failed logins; try again in %lld s", left);
+	else if (rc == SB_EPERM)
+		rc = mon_reply_err(reply, id, 403, "login_failed", "wrong username or passphrase");
+	else
+		return rc;
+	return rc == 0 ? 1 : SB_ENOMEM;
+}
+
 int
 mon_adm_login(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	struct adm_login *v = secret_alloc(sizeof(*v));
 	struct store_admin a;
-	long long left;
 	int rc;
 
 	if (v == NULL)
@@ -508,31 +549,154 @@ mon_adm_login(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		secret_free(&v);
 		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed login request");
 	}
-	rc = msg_admin_user_ok(v->user) ? store_admin_get(mon->store, v->user, &a) : SB_ENOTFOUND;
-	if (rc == SB_ENOTFOUND) {
-		/* The name typed is not ledgered: it may be a passphrase typed
-		 * into the wrong field. */
-		hash_dummy(mon, v->pass);
-		(void)ledger_login(mon, "admin.login", "(unknown)", "refused:unknown_user");
-		rc = mon_reply_err(reply, m->id, 403, "login_failed", "wrong username or passphrase");
-	} else if (rc == 0 && mon_console_locked(&a, (long long)time(NULL), &left)) {
-		/*
-		 * Refused either way. Only the right passphrase learns that the
-		 * account is locked: a wrong one gets the unknown user's answer,
-		 * so that trying a name until it locks does not tell whether
-		 * it exists. The lock is not extended.
-		 */
-		rc = hash_check(a.hash, v->pass);
-		(void)ledger_login(mon, "admin.login", a.user, "refused:locked");
-		if (rc == 0)
-			rc = mon_reply_err(reply, m->id, 423, "account_locked", "account locked "
-			    "after too many failed logins; try again in %lld s", left);
-		else if (rc == SB_EPERM)
-			rc = mon_reply_err(reply, m->id, 403, "login_failed",
-			    "wrong username or passphrase");
-	} else if (rc == 0) {
+	if ((rc = account_gate(mon, "admin.login", v->user, v->pass, &a, m->id, reply)) == 0)
 		rc = login_check(mon, &a, v->pass, v->otp, m->id, reply);
+	secret_free(&v);
+	return rc == 1 ? 0 : rc;
+}
+
+/*
+ * The quorum's shares and the admin's passphrase, checked for a recovery:
+ * 0 when the appliance is unsealed, the account has a code in force and
+ * the shares rebuild the master secret's check value; else the refusal is
+ * answered and ledgered (1), or an SB_* failure. None of these is a failed
+ * login: the passphrase was right.
+ */
+static int
+recover_check(struct mon *mon, const struct adm_totp_recover *v, const char *who,
+    uint32_t id, struct ipc_msg *reply)
+{
+	struct custody_record rec;
+	struct custody_set *set = NULL;
+	char why[256] = "";
+	int rc, st;
+
+	if ((rc = mon_require_ready(mon, id, reply)) != 0) {
+		(void)ledger_login(mon, "totp.recover", v->user, "refused:sealed");
+		return rc == SB_ESTATE ? 1 : rc;
 	}
+	if ((st = mon_totp_state(mon, who)) < 0) {
+		(void)ledger_login(mon, "totp.recover", v->user, "refused:totp_unavailable");
+		return mon_reply_err(reply, id, 503, "totp_unavailable", "the one-time code "
+		    "cannot be read: %s", sb_strerror(st)) == 0 ? 1 : SB_ENOMEM;
+	}
+	if (st != 2) {
+		(void)ledger_login(mon, "totp.recover", v->user, "refused:no_totp");
+		return mon_reply_err(reply, id, 409, "no_totp", "'%s' has no one-time code in "
+		    "force: log in with the passphrase alone", v->user) == 0 ? 1 : SB_ENOMEM;
+	}
+	if ((rc = mon_share_set(mon, &v->shares, &rec, &set, why, sizeof(why))) == 0)
+		rc = keyctl_check_quorum(&rec, set, why, sizeof(why));
+	custody_set_free(set);	/* wipes the shares */
+	if (rc == 0 || rc == SB_ENOMEM)
+		return rc;
+	if (rc == SB_ECONFIG || rc == SB_ENOTFOUND) {
+		(void)ledger_login(mon, "totp.recover", v->user, "refused:not_provisioned");
+		return mon_reply_err(reply, id, 409, "not_provisioned", "%s", why) == 0 ?
+		    1 : SB_ENOMEM;
+	}
+	(void)ledger_login(mon, "totp.recover", v->user, "refused:bad_share");
+	return mon_reply_err(reply, id, 400, "bad_share", "%s", why) == 0 ? 1 : SB_ENOMEM;
+}
+
+/*
+ * ADM_TOTP_RECOVER: an admin who lost their authenticator cannot log in,
+ * and the only other secadmin who could reset the code may be themselves.
+ * Their passphrase (checked and counted as a login is) and the quorum's
+ * shares (so that no one admin alone, and no share holders without the
+ * passphrase, can turn the second factor off) remove the code, and the
+ * new passphrase replaces the old one in the same step: whoever holds the
+ * lost authenticator and knows the old passphrase gets in neither way. It
+ * is ledgered first, and every session of the account ends.
+ */
+int
+mon_adm_totp_recover(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_totp_recover *v = secret_alloc(sizeof(*v));
+	const struct config *c = mon->cfg;
+	const char *bad = "";
+	char who[MSG_ADMIN_USER_MAX + 8];
+	struct store_admin a, before;
+	uint8_t leaf[32];
+	uint64_t seq;
+	int rc, locked;
+
+	if (v == NULL)
+		return SB_ENOMEM;
+	if (adm_totp_recover_dec(m, v) != 0) {
+		rc = mon_reply_err(reply, m->id, 400, "bad_request", "malformed recovery request: "
+		    "a username, two passphrases and 1 to %d shares", MSG_BACKUP_SHARES_MAX);
+		goto out;
+	}
+	/* The new passphrase first: checking it tells nothing of the account. */
+	if (msg_passphrase_check(v->new_pass, &bad) != 0 || strcmp(v->new_pass, v->pass) == 0) {
+		rc = mon_reply_err(reply, m->id, 400, "bad_passphrase", "the new passphrase: %s",
+		    strcmp(v->new_pass, v->pass) == 0 ? "it is the old one" : bad);
+		goto out;
+	}
+	if ((rc = account_gate(mon, "totp.recover", v->user, v->pass, &a, m->id, reply)) != 0) {
+		rc = rc == 1 ? 0 : rc;
+		goto out;
+	}
+	/* Counted before the passphrase is checked, as a login is. */
+	before = a;
+	locked = mon_console_failed(&a, (long long)time(NULL), c->console.max_failures,
+	    c->console.lockout_seconds);
+	if (store_admin_put(mon->store, &a) != 0) {
+		rc = mon_reply_err(reply, m->id, 503, "console_unavailable", "the account store "
+		    "cannot be written: no recovery until it can");
+		goto out;
+	}
+	if ((rc = hash_check(a.hash, v->pass)) == SB_EPERM) {
+		(void)ledger_login_as(mon, "totp.recover", a.user, "refused:bad_passphrase", locked);
+		rc = mon_reply_err(reply, m->id, 403, "login_failed", "wrong username or passphrase");
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	a.failures = before.failures;
+	a.locked_until = before.locked_until;
+	if (store_admin_put(mon->store, &a) != 0)
+		log_warn("monitor: the account of %s could not be put back", a.user);
+	snprintf(who, sizeof(who), "admin:%s", a.user);
+	if ((rc = recover_check(mon, v, who, m->id, reply)) != 0) {
+		rc = rc == 1 ? 0 : rc;
+		goto out;
+	}
+	if ((rc = hash_make(mon, v->new_pass, a.hash, sizeof(a.hash))) != 0)
+		goto out;
+	if ((rc = mon_ledger(mon, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:b,s:s}", "action",
+	    "totp.recover", "actor", mon->admin_actor, "user", a.user, "principal", who, "by",
+	    "passphrase and quorum", "shares", (int)v->shares.n, "passphrase_replaced", 1,
+	    "result", "ok"), &seq, leaf)) != 0) {
+		rc = mon_reply_err(reply, m->id, 503, "ledger_unavailable", "not ledgered, so not "
+		    "done: %s", sb_strerror(rc));
+		goto out;
+	}
+	/* The new passphrase first: if the code then cannot be removed, the
+	 * old passphrase opens nothing, and the code still guards the login. */
+	a.failures = 0;
+	a.locked_until = 0;
+	a.must_change = 0;
+	if (store_admin_put(mon->store, &a) != 0) {
+		rc = mon_reply_err(reply, m->id, 503, "console_unavailable", "ledgered (entry "
+		    "%llu) but not done: the account store cannot be written",
+		    (unsigned long long)seq);
+		goto out;
+	}
+	/* Every session ends: one opened with the lost authenticator too. */
+	sessions_end_user(a.user, "");
+	if ((rc = mon_totp_admin_remove(mon, who)) != 0) {
+		rc = mon_reply_err(reply, m->id, 503, "totp_unavailable", "ledgered (entry %llu) "
+		    "and the passphrase replaced, but the one-time code could not be removed: %s",
+		    (unsigned long long)seq, sb_strerror(rc));
+		goto out;
+	}
+	log_info("monitor: %s removed their one-time code with the quorum's shares and "
+	    "replaced their passphrase", who);
+	rc = mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:I}", "user", a.user, "seq",
+	    (json_int_t)seq));
+out:
 	secret_free(&v);
 	return rc;
 }

@@ -128,6 +128,9 @@ int mon_adm_power(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_grant_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_unit_add(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* ADM_ROLE_REVOKE, ADM_PRINCIPAL_DISABLE: less power, at once (a secadmin). */
+int mon_adm_role_revoke(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_principal_disable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_role_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 
 /* The key of a PEM certificate request, if the request is well-formed,
@@ -136,6 +139,8 @@ int mon_adm_role_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 int mon_csr_key(const uint8_t *pem, size_t pem_len, EVP_PKEY **out, char *why, size_t len);
 /* ADM_TLS_ISSUE, ADM_TLS_INSTALL, ADM_TLS_RELOAD (mon_tls.c). */
 int mon_adm_tls_issue(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* ADM_TLS_REQUEST: ledger a key and request sealadm made for an outside CA. */
+int mon_adm_tls_request(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_tls_install(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_tls_reload(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_tls_serving(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
@@ -358,6 +363,12 @@ int mon_adm_totp_enrol(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply
 int mon_adm_totp_confirm(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 /* ADM_TOTP_RESET: a secadmin removes another admin's one-time code. */
 int mon_adm_totp_reset(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* ADM_TOTP_RECOVER: an admin who lost their authenticator removes their own
+ * code with their passphrase and the quorum's shares (mon_console.c). */
+int mon_adm_totp_recover(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* Both records of the admin principal who ("admin:USER"): the confirmed
+ * secret and one waiting for confirmation. 0, or the store's error. */
+int mon_totp_admin_remove(struct mon *mon, const char *who);
 /* A wrong one-time code from user's session (replacing a confirmed one):
  * counted as a failed login; when it locks the account, every session of
  * user ends. */

@@ -36,19 +36,27 @@ static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct req_kind {
 	const char *name;
-	const char *from[2];	/* the seal states it applies to */
-	const char *to;		/* the seal state it sets; NULL: none (use) */
+	const char *from[3];	/* the seal states it applies to */
+	const char *to;		/* the seal state it sets; NULL: none */
 	int immediate;		/* executed as it is filed */
+	int use;		/* one sealing of one document (no seal change) */
+	int moves;		/* the seal goes to another unit (payload.to.unit) */
+	int ungrants;		/* a principal's grant on the seal goes
+				   (payload.principal) */
 };
 
 static const struct req_kind kinds[] = {
-	{ "freeze", { "active", NULL }, "frozen", 1 },
-	{ "unfreeze", { "frozen", NULL }, "active", 0 },
-	{ "deactivate", { "active", "frozen" }, "deactivated", 0 },
+	{ "freeze", { "active", NULL, NULL }, "frozen", 1, 0, 0, 0 },
+	{ "unfreeze", { "frozen", NULL, NULL }, "active", 0, 0, 0, 0 },
+	{ "deactivate", { "active", "frozen", NULL }, "deactivated", 0, 0, 0, 0 },
 	/* The key is destroyed in the HSM once the state is; the record stays. */
-	{ "destroy", { "deactivated", NULL }, "destroyed", 0 },
+	{ "destroy", { "deactivated", NULL, NULL }, "destroyed", 0, 0, 0, 0 },
+	/* To another unit: its custodians change, the seal and its key do not. */
+	{ "transfer", { "active", "frozen", NULL }, NULL, 0, 0, 1, 0 },
+	/* Less power for someone takes effect at once, as a freeze does. */
+	{ "revoke", { "active", "frozen", "deactivated" }, NULL, 1, 0, 0, 1 },
 	/* Approved, it waits for the sealing that names it: that executes it. */
-	{ "use", { "active", NULL }, NULL, 0 },
+	{ "use", { "active", NULL, NULL }, NULL, 0, 1, 0, 0 },
 };
 
 static const char *const states[] = { "pending", "approved", "executed", "rejected", "expired" };
@@ -74,7 +82,7 @@ state_ok(const char *s)
 static int
 kind_applies(const struct req_kind *k, const char *seal_state)
 {
-	for (size_t i = 0; i < 2 && k->from[i] != NULL; i++)
+	for (size_t i = 0; i < 3 && k->from[i] != NULL; i++)
 		if (strcmp(k->from[i], seal_state) == 0)
 			return 1;
 	return 0;
@@ -100,21 +108,30 @@ str(const json_t *o, const char *key)
 /* ---- the rule ------------------------------------------------------------ */
 
 /* The default rule of a kind over unit: [{"role","unit","count"}, ...]; a
- * use's is its grant's: K approvers over unit G. */
+ * use's is its grant's: K approvers over unit G; a transfer's needs the
+ * custodians of both units (seal-admins over unit and over target) and a
+ * secadmin. */
 static json_t *
-rule_json(const struct req_kind *k, const char *unit, const struct store_grant *g)
+rule_json(const struct req_kind *k, const char *unit, const char *target,
+    const struct store_grant *g)
 {
 	if (k->immediate)
 		return json_array();
-	if (k->to == NULL)
+	if (k->use)
 		return json_pack("[{s:s,s:s,s:i}]", "role", "approver", "unit",
 		    g->approval_group, "count", (int)g->approval_k);
+	if (k->moves)
+		return json_pack("[{s:s,s:s,s:i},{s:s,s:s,s:i},{s:s,s:s,s:i}]",
+		    "role", "seal-admin", "unit", unit, "count", 1,
+		    "role", "seal-admin", "unit", target, "count", 1,
+		    "role", "secadmin", "unit", unit, "count", 1);
 	return json_pack("[{s:s,s:s,s:i},{s:s,s:s,s:i}]",
 	    "role", "seal-admin", "unit", unit, "count", 1,
 	    "role", "secadmin", "unit", unit, "count", 1);
 }
 
-/* Approvals of o given under the role of rule slot. */
+/* Approvals of o given under rule slot: its role over its unit (an
+ * approval recorded before approvals named their unit: by role alone). */
 static json_int_t
 slot_filled(const json_t *o, const json_t *slot)
 {
@@ -123,7 +140,9 @@ slot_filled(const json_t *o, const json_t *slot)
 	json_int_t n = 0;
 
 	json_array_foreach(json_object_get(o, "approvals"), i, a)
-		if (strcmp(str(a, "role"), str(slot, "role")) == 0)
+		if (strcmp(str(a, "role"), str(slot, "role")) == 0 &&
+		    (json_object_get(a, "unit") == NULL ||
+		    strcmp(str(a, "unit"), str(slot, "unit")) == 0))
 			n++;
 	return n;
 }
@@ -150,6 +169,44 @@ slot_for(struct mon *mon, const struct store_principal *p, const json_t *o, int 
 			pick = slot;
 	}
 	return pick;
+}
+
+/*
+ * p fills no open place of o's rule, but may fill one that an earlier
+ * approver holds who could move to an open one (the group's seal-admin
+ * took the source unit's place of a transfer; the source unit's own
+ * seal-admin comes next): that approval moves there, p takes the place it
+ * leaves. The place for p, or NULL; *moved: the approval moved (in o).
+ */
+static json_t *
+slot_swap(struct mon *mon, const struct store_principal *p, json_t *o, json_t **moved)
+{
+	struct store_principal ap;
+	json_t *a, *open, *slot, *mine;
+	size_t i, j, k;
+
+	*moved = NULL;
+	json_array_foreach(json_object_get(o, "approvals"), i, a) {
+		if (json_object_get(a, "unit") == NULL ||
+		    !policy_holds(mon, p, str(a, "role"), str(a, "unit")) ||
+		    store_principal_get(mon->store, str(a, "principal"), &ap) != 0)
+			continue;
+		mine = NULL;
+		json_array_foreach(json_object_get(o, "rule"), k, slot)
+			if (strcmp(str(slot, "role"), str(a, "role")) == 0 &&
+			    strcmp(str(slot, "unit"), str(a, "unit")) == 0)
+				mine = slot;
+		json_array_foreach(json_object_get(o, "rule"), j, open) {
+			if (mine == NULL || !slot_open(o, open) ||
+			    !policy_holds(mon, &ap, str(open, "role"), str(open, "unit")))
+				continue;
+			json_object_set_new(a, "role", json_string(str(open, "role")));
+			json_object_set_new(a, "unit", json_string(str(open, "unit")));
+			*moved = a;
+			return mine;
+		}
+	}
+	return NULL;
 }
 
 /* "seal-admin over sub-1 and secadmin over sub-1": the slots still open. */
@@ -307,8 +364,9 @@ md_len(int nid)
 	return nid == NID_sha256 ? 32 : nid == NID_sha384 ? 48 : nid == NID_sha512 ? 64 : 0;
 }
 
-/* What the request changes: a seal state {"from","to"}, or for a use the
- * document {"document_name","digest":{"alg","value"}}. */
+/* What the request changes: a seal state {"from","to"}, a seal's unit
+ * {"from":{"unit"},"to":{"unit"}}, or for a use the document
+ * {"document_name","digest":{"alg","value"}}. */
 static json_t *
 payload_json(const struct req_kind *k, const struct msg_request_file *v,
     const struct store_seal *s)
@@ -317,6 +375,11 @@ payload_json(const struct req_kind *k, const struct msg_request_file *v,
 
 	if (k->to != NULL)
 		return json_pack("{s:s,s:s}", "from", s->state, "to", k->to);
+	if (k->moves)
+		return json_pack("{s:{s:s,s:s},s:{s:s}}", "from", "unit", s->unit, "state",
+		    s->state, "to", "unit", v->unit);
+	if (k->ungrants)
+		return json_pack("{s:s}", "principal", v->principal);
 	mon_hex(v->digest, v->digest_len, hex);
 	return json_pack("{s:s,s:{s:s,s:s}}", "document_name", v->document_name, "digest",
 	    "alg", md_name(v->md_nid), "value", hex);
@@ -334,7 +397,7 @@ request_new(struct mon *mon, uint64_t n, const struct req_kind *k,
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:[],s:s,s:I,s:I}",
 	    "id", id, "kind", k->name, "requester", p->name, "seal", s->id, "unit", s->unit,
 	    "reason", v->reason, "payload", payload_json(k, v, s),
-	    "rule", rule_json(k, s->unit, g), "approvals", "state", "pending",
+	    "rule", rule_json(k, s->unit, v->unit, g), "approvals", "state", "pending",
 	    "created", (json_int_t)now,
 	    "expires", (json_int_t)(now + (long long)mon->cfg->requests.ttl_hours * 3600000));
 }
@@ -354,12 +417,15 @@ file_record(struct mon *mon, uint64_t n, json_t *o, const struct req_kind *k, co
 		json_object_set(e, "rule", json_object_get(o, "rule"));
 		if (k->to == NULL)
 			json_object_set(e, "payload", json_object_get(o, "payload"));
+		if (k->ungrants)
+			json_object_set_new(e, "principal", json_string(str(json_object_get(o,
+			    "payload"), "principal")));
 	}
 	save_init(&sv, mon, n, o);
 	sv.w.add = 1;
 	if (!k->immediate) {
 		/* A use changes no seal: many may be pending on one. */
-		if (k->to != NULL) {
+		if (!k->use) {
 			sv.w.pending_seal = str(o, "seal");
 			sv.w.pending = 1;
 		}
@@ -371,8 +437,14 @@ file_record(struct mon *mon, uint64_t n, json_t *o, const struct req_kind *k, co
 		return rc;
 	json_object_set_new(o, "state", json_string("executed"));
 	json_object_set_new(o, "executed", json_integer((json_int_t)now_ms()));
-	sv.w.seal = str(o, "seal");
-	sv.w.seal_state = k->to;
+	if (k->to != NULL) {
+		sv.w.seal = str(o, "seal");
+		sv.w.seal_state = k->to;
+	}
+	if (k->ungrants) {
+		sv.w.ungrant_seal = str(o, "seal");
+		sv.w.ungrant_principal = str(json_object_get(o, "payload"), "principal");
+	}
 	e = entry("request.execute", actor, o);
 	if (e != NULL)
 		json_object_set(e, "payload", json_object_get(o, "payload"));
@@ -401,6 +473,103 @@ pending_other(struct mon *mon, const char *seal, uint32_t id, struct ipc_msg *re
 	return rc;
 }
 
+/* The newest use request on seal that may still be used (pending, or
+ * approved and not past its time), by id into id[32]. */
+struct open_use {
+	const char *seal;
+	long long now;
+	char id[32];
+};
+
+static int
+open_use_one(void *arg, const char *text, size_t len)
+{
+	struct open_use *u = arg;
+	json_t *o = json_loadb(text, len, 0, NULL);
+	int found;
+
+	if (o == NULL)
+		return SB_EIO;
+	found = strcmp(str(o, "kind"), "use") == 0 && strcmp(str(o, "seal"), u->seal) == 0 &&
+	    (strcmp(str(o, "state"), "pending") == 0 || strcmp(str(o, "state"), "approved") == 0) &&
+	    json_integer_value(json_object_get(o, "expires")) > u->now;
+	if (found)
+		snprintf(u->id, sizeof(u->id), "%s", str(o, "id"));
+	json_decref(o);
+	return found ? 1 : 0;
+}
+
+/*
+ * A seal moves only with no use of it open: an approved use would seal for
+ * the old unit's requester under the new unit's seal, and its approvers are
+ * the old unit's. 0 when none is open; 1 when one is, with the 409 in reply;
+ * SB_* on failure. Looks at the newest STORE_SEALS_MAX requests.
+ */
+static int
+uses_settled(struct mon *mon, const char *seal, const char *rid, uint32_t id,
+    struct ipc_msg *reply)
+{
+	struct open_use u = { seal, now_ms(), "" };
+	int rc = store_request_each(mon->store, open_use_one, &u);
+
+	if (rc == 0)
+		return 0;
+	if (rc != 1)
+		return rc;
+	return mon_reply_err(reply, id, 409, "request_pending", "use request %s on seal '%s' "
+	    "is still open: it is decided, used or expired before %s moves the seal", u.id,
+	    seal, rid[0] ? rid : "a transfer") == 0 ? 1 : SB_ENOMEM;
+}
+
+/* A transfer's target: a unit that exists and is not the seal's own. 0, or
+ * the refusal answered (1), or an SB_* failure. */
+static int
+transfer_target(struct mon *mon, const struct msg_request_file *v, const struct store_seal *s,
+    uint32_t id, struct ipc_msg *reply)
+{
+	struct store_unit u;
+	int rc;
+
+	if ((rc = store_unit_get(mon->store, v->unit, &u)) == SB_ENOTFOUND)
+		return refused_req(mon_reply_err(reply, id, 404, "unknown_unit", "no unit '%s'",
+		    v->unit));
+	if (rc != 0)
+		return refused_req(unavailable(reply, id, rc));
+	if (strcmp(v->unit, s->unit) == 0)
+		return refused_req(mon_reply_err(reply, id, 409, "same_unit", "seal '%s' is "
+		    "in unit '%s' already", s->id, s->unit));
+	if ((rc = uses_settled(mon, s->id, "", id, reply)) != 0)
+		return rc == 1 ? 1 : refused_req(unavailable(reply, id, rc));
+	return 0;
+}
+
+/*
+ * At a transfer's last approval: the seal is still where, and as, it was
+ * when the request was filed (a freeze in between, a loss report, voids
+ * the approvals given for an active seal), the target unit still exists,
+ * and no use of the seal is open. 0, or the refusal answered (1), or SB_*.
+ */
+static int
+transfer_still(struct mon *mon, const json_t *o, const struct store_seal *s, uint32_t id,
+    struct ipc_msg *reply)
+{
+	const json_t *pl = json_object_get(o, "payload");
+	const json_t *from = json_object_get(pl, "from");
+	struct store_unit u;
+	int rc;
+
+	if (strcmp(str(from, "unit"), s->unit) != 0 || strcmp(str(from, "state"), s->state) != 0)
+		return mon_reply_err(reply, id, 409, "seal_state", "seal '%s' is %s in '%s' now, "
+		    "not %s in '%s' as when %s was filed: reject it and file it anew", s->id,
+		    s->state, s->unit, str(from, "state"), str(from, "unit"), str(o, "id")) == 0 ?
+		    1 : SB_ENOMEM;
+	if ((rc = store_unit_get(mon->store, str(json_object_get(pl, "to"), "unit"), &u)) != 0)
+		return rc == SB_ENOTFOUND ? (mon_reply_err(reply, id, 409, "unknown_unit", "unit "
+		    "'%s' is gone", str(json_object_get(pl, "to"), "unit")) == 0 ? 1 : SB_ENOMEM) :
+		    rc;
+	return uses_settled(mon, s->id, str(o, "id"), id, reply);
+}
+
 static int
 file_locked(struct mon *mon, const struct msg_request_file *v, const struct req_kind *k,
     const struct store_principal *p, const struct store_seal *s, const struct store_grant *g,
@@ -412,9 +581,18 @@ file_locked(struct mon *mon, const struct msg_request_file *v, const struct req_
 
 	if (!kind_applies(k, s->state))
 		return mon_reply_err(reply, id, 409, "seal_state", "seal '%s' is %s: %s applies "
-		    "to a seal that is %s%s%s", s->id, s->state, k->name, k->from[0],
-		    k->from[1] ? " or " : "", k->from[1] ? k->from[1] : "");
-	if (!k->immediate && k->to != NULL && (rc = pending_other(mon, s->id, id, reply)) != 0)
+		    "to a seal that is %s%s%s%s%s", s->id, s->state, k->name, k->from[0],
+		    k->from[1] ? (k->from[2] ? ", " : " or ") : "", k->from[1] ? k->from[1] : "",
+		    k->from[2] ? " or " : "", k->from[2] ? k->from[2] : "");
+	if (k->ungrants && (rc = store_grant_has(mon->store, s->id, v->principal)) != 0) {
+		if (rc != SB_ENOTFOUND)
+			return unavailable(reply, id, rc);
+		return mon_reply_err(reply, id, 404, "unknown_grant", "'%s' has no grant on "
+		    "seal '%s'", v->principal, s->id);
+	}
+	if (k->moves && (rc = transfer_target(mon, v, s, id, reply)) != 0)
+		return rc > 0 ? 0 : rc;
+	if (!k->immediate && !k->use && (rc = pending_other(mon, s->id, id, reply)) != 0)
 		return rc > 0 ? 0 : rc == SB_ENOMEM ? rc : unavailable(reply, id, rc);
 	if ((rc = store_request_last(mon->store, &last)) != 0)
 		return unavailable(reply, id, rc);
@@ -491,16 +669,24 @@ mon_request_file(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	if ((rc = mon_require_ready(mon, m->id, reply)) != 0)
 		return rc == SB_ESTATE ? 0 : rc;
 	if ((k = kind_find(v.kind)) == NULL)
-		return mon_reply_err(reply, m->id, 400, "unknown_kind",
-		    "kind must be freeze, unfreeze, deactivate or use");
+		return mon_reply_err(reply, m->id, 400, "unknown_kind", "kind must be freeze, "
+		    "unfreeze, deactivate, destroy, transfer, revoke or use");
 	if (v.reason[0] == '\0')
 		return mon_reply_err(reply, m->id, 400, "bad_request", "reason: missing");
-	if (k->to != NULL && (v.digest_len != 0 || v.document_name[0] != '\0'))
+	if (!k->use && (v.digest_len != 0 || v.document_name[0] != '\0'))
 		return mon_reply_err(reply, m->id, 400, "bad_request",
 		    "digest, document_name: only for kind use");
+	if (!k->moves != (v.unit[0] == '\0'))
+		return mon_reply_err(reply, m->id, 400, "bad_request", k->moves ?
+		    "unit: required for kind transfer (where the seal goes)" :
+		    "unit: only for kind transfer");
+	if (!k->ungrants != (v.principal[0] == '\0'))
+		return mon_reply_err(reply, m->id, 400, "bad_request", k->ungrants ?
+		    "principal: required for kind revoke (whose grant goes)" :
+		    "principal: only for kind revoke");
 	memset(&g, 0, sizeof(g));
 	rc = store_seal_get(mon->store, v.seal, &s);
-	if (k->to == NULL) {
+	if (k->use) {
 		/* A use is the grant holder's. */
 		int u = use_may_file(mon, &v, &p, rc, &s, &g, m->id, reply);
 
@@ -673,7 +859,7 @@ approve(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p,
 	const struct req_kind *k = kind_find(str(o, "kind"));
 	struct save sv;
 	struct store_seal s;
-	json_t *slot, *a, *e;
+	json_t *slot, *a, *e, *moved = NULL;
 	char need[256];
 	uint64_t seq;
 	uint8_t leaf[32];
@@ -691,25 +877,33 @@ approve(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p,
 			    "'%s' has already approved request %s", p->name, str(o, "id"));
 	if (k == NULL)
 		return mon_reply_err(reply, id, 500, "internal", "request of an unknown kind");
-	if ((slot = slot_for(mon, p, o, &holds)) == NULL) {
+	if ((slot = slot_for(mon, p, o, &holds)) == NULL &&
+	    (slot = slot_swap(mon, p, o, &moved)) == NULL) {
 		still_needed(o, need, sizeof(need));
 		return mon_reply_err(reply, id, 403, "cannot_approve", "request %s still needs "
 		    "an approval by %s; '%s' holds none of those roles", str(o, "id"), need,
 		    p->name);
 	}
-	if (json_array_append_new(json_object_get(o, "approvals"), json_pack("{s:s,s:s,s:I}",
-	    "principal", p->name, "role", str(slot, "role"), "time", (json_int_t)now_ms())) != 0)
+	if (json_array_append_new(json_object_get(o, "approvals"), json_pack("{s:s,s:s,s:s,s:I}",
+	    "principal", p->name, "role", str(slot, "role"), "unit", str(slot, "unit"),
+	    "time", (json_int_t)now_ms())) != 0)
 		return SB_ENOMEM;
 	e = entry("request.approve", p->name, o);
-	if (e != NULL)
+	if (e != NULL) {
 		json_object_set_new(e, "role", json_string(str(slot, "role")));
+		json_object_set_new(e, "unit", json_string(str(slot, "unit")));
+		if (moved != NULL)
+			json_object_set_new(e, "moved", json_pack("{s:s,s:s,s:s}", "principal",
+			    str(moved, "principal"), "role", str(moved, "role"), "unit",
+			    str(moved, "unit")));
+	}
 	save_init(&sv, mon, n, o);
 	if (!complete(o)) {
 		if ((rc = mon_ledgered_change(mon, e, save_apply, &sv)) != 0)
 			return unavailable(reply, id, rc);
 		return mon_reply_json(reply, id, 200, json_incref(o));
 	}
-	if (k->to == NULL) {
+	if (k->use) {
 		/* A use is approved, not executed: the sealing that names it is. */
 		json_object_set_new(o, "state", json_string("approved"));
 		json_object_set_new(o, "approved", json_integer((json_int_t)now_ms()));
@@ -727,11 +921,17 @@ approve(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p,
 		return unavailable(reply, id, rc);
 	}
 	rc = kind_applies(k, s.state);
-	store_seal_clear(&s);
 	if (!rc) {
+		store_seal_clear(&s);
 		json_decref(e);
 		return mon_reply_err(reply, id, 409, "seal_state", "seal '%s' is no longer in a "
 		    "state %s applies to", str(o, "seal"), k->name);
+	}
+	rc = k->moves ? transfer_still(mon, o, &s, id, reply) : 0;
+	store_seal_clear(&s);
+	if (rc != 0) {
+		json_decref(e);
+		return rc == 1 ? 0 : unavailable(reply, id, rc);
 	}
 	if (e == NULL)
 		return SB_ENOMEM;
@@ -742,15 +942,21 @@ approve(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p,
 	json_object_set_new(o, "executed", json_integer((json_int_t)now_ms()));
 	sv.w.seal = str(o, "seal");
 	sv.w.seal_state = k->to;
+	if (k->moves)
+		sv.w.seal_unit = str(json_object_get(json_object_get(o, "payload"), "to"), "unit");
 	save_settled(&sv);
 	e = entry("request.execute", p->name, o);
 	if (e != NULL)
 		json_object_set(e, "payload", json_object_get(o, "payload"));
 	if ((rc = mon_ledgered_change(mon, e, save_apply, &sv)) != 0)
 		return unavailable(reply, id, rc);
-	log_info("monitor: request %s executed: seal %s is %s", str(o, "id"), str(o, "seal"),
-	    k->to);
-	if (strcmp(k->to, "destroyed") == 0)
+	if (k->moves)
+		log_info("monitor: request %s executed: seal %s is in unit %s", str(o, "id"),
+		    str(o, "seal"), sv.w.seal_unit);
+	else
+		log_info("monitor: request %s executed: seal %s is %s", str(o, "id"),
+		    str(o, "seal"), k->to);
+	if (k->to != NULL && strcmp(k->to, "destroyed") == 0)
 		destroy_key(mon, p->name, o);
 	return mon_reply_json(reply, id, 200, json_incref(o));
 }

@@ -117,6 +117,51 @@ mon_adm_tls_issue(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	return rc;
 }
 
+/*
+ * A new TLS key and its request for an outside CA: ledgered (tls.request:
+ * the names and the SHA-256 of the key's SubjectPublicKeyInfo, which the
+ * certificate installed later must carry) before sealadm keeps the key, so
+ * that no key for the appliance's name exists without a trace. The request
+ * must be signed by its key.
+ */
+int
+mon_adm_tls_request(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_tls_issue v;
+	EVP_PKEY *key = NULL;
+	unsigned char *der = NULL, md[SHA256_DIGEST_LENGTH];
+	char why[256], hex[2 * SHA256_DIGEST_LENGTH + 1];
+	uint64_t seq;
+	uint8_t lh[32];
+	int rc, n;
+
+	if (adm_tls_issue_dec(m, &v) != 0 || v.days != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request (names "
+		    "and a request of at most %d bytes)", MSG_CERT_MAX);
+	if (!ca_san_valid(v.san))
+		return mon_reply_err(reply, m->id, 400, "bad_names", "names: DNS:name and "
+		    "IP:address items, separated by commas, no blanks (DNS:sealbox.example.org,"
+		    "IP:192.0.2.10)");
+	if ((rc = mon_csr_key(v.csr_pem, v.csr_len, &key, why, sizeof(why))) != 0)
+		return rc == SB_EINVAL ? mon_reply_err(reply, m->id, 400, "bad_csr", "%s", why) : rc;
+	n = i2d_PUBKEY(key, &der);
+	EVP_PKEY_free(key);
+	if (n <= 0)
+		return SB_ENOMEM;
+	SHA256(der, (size_t)n, md);
+	OPENSSL_free(der);
+	mon_hex(md, sizeof(md), hex);
+	if ((rc = mon_ledger(mon, json_pack("{s:s,s:s,s:s,s:s,s:s}", "action", "tls.request",
+	    "actor", mon->admin_actor, "result", "ok", "san", v.san, "key_sha256", hex), &seq,
+	    lh)) != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "not ledgered, so "
+		    "no key is kept: %s", sb_strerror(rc));
+	log_info("monitor: %s made a TLS key and request for an outside CA (%s), ledgered as %llu",
+	    mon->admin_actor, v.san, (unsigned long long)seq);
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:I,s:s}", "seq", (json_int_t)seq,
+	    "key_sha256", hex));
+}
+
 /* The PEM certificates of v, in order, into out (at most TLS_CHAIN_MAX):
  * their count, or 0 when there is none, one does not parse, or there are
  * more. (Text between or around them is skipped, as PEM readers do.) */

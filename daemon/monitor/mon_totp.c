@@ -684,9 +684,21 @@ mon_adm_totp_confirm(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 }
 
 int
+mon_totp_admin_remove(struct mon *mon, const char *who)
+{
+	char next[MSG_ADMIN_USER_MAX + 16];
+	int rc;
+
+	snprintf(next, sizeof(next), "%s" ADMIN_NEXT, who);
+	if ((rc = store_totp_delete(mon->store, who)) != 0)
+		return rc;
+	return store_totp_delete(mon->store, next);
+}
+
+int
 mon_adm_totp_reset(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
-	char who[MSG_ADMIN_USER_MAX + 8], next[MSG_ADMIN_USER_MAX + 16];
+	char who[MSG_ADMIN_USER_MAX + 8];
 	struct adm_user v;
 	struct store_admin a;
 	uint8_t leaf[32];
@@ -702,13 +714,11 @@ mon_adm_totp_reset(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return rc == SB_ENOTFOUND ? mon_reply_err(reply, m->id, 404, "unknown_admin",
 		    "no administrator '%s'", v.user) : rc;
 	snprintf(who, sizeof(who), "admin:%s", v.user);
-	snprintf(next, sizeof(next), "%s" ADMIN_NEXT, who);
 	if ((rc = mon_ledger(mon, json_pack("{s:s,s:s,s:s,s:s}", "action", "totp.reset", "actor",
 	    mon->admin_actor, "principal", who, "result", "ok"), &seq, leaf)) != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "not ledgered, so "
 		    "not done: %s", sb_strerror(rc));
-	if ((rc = store_totp_delete(mon->store, who)) != 0 ||
-	    (rc = store_totp_delete(mon->store, next)) != 0)
+	if ((rc = mon_totp_admin_remove(mon, who)) != 0)
 		return mon_reply_err(reply, m->id, 503, "totp_unavailable", "ledgered (entry "
 		    "%llu) but not done: %s", (unsigned long long)seq, sb_strerror(rc));
 	log_info("monitor: %s reset the one-time code of %s", mon->admin_actor, who);

@@ -80,7 +80,8 @@ static const struct mon_route net_routes[] = {
 /*
  * Who may run each admin command. OPEN: anyone the admin socket lets in
  * (peer credentials): status and unseal (which needs shares anyway), and the
- * account commands, which check their own sessions. Every other command
+ * account commands, which check their own sessions (a recovery from a lost
+ * one-time code checks the passphrase and the quorum's shares). Every other command
  * comes inside ADM_AS with a live console session whose role is in roles;
  * it then runs as that admin ("admin:USER" in the ledger). Three-member
  * separation (DESIGN.md invariant 5): policy is the secadmin's, the auditor
@@ -104,6 +105,8 @@ static const struct admin_route {
 	{ ADM_GRANT_ADD, mon_adm_grant_add, SEC, "add grants" },
 	{ ADM_UNIT_ADD, mon_adm_unit_add, SEC, "add org units" },
 	{ ADM_ROLE_ASSIGN, mon_adm_role_assign, SEC, "assign roles" },
+	{ ADM_ROLE_REVOKE, mon_adm_role_revoke, SEC, "revoke roles" },
+	{ ADM_PRINCIPAL_DISABLE, mon_adm_principal_disable, SEC, "disable principals" },
 	{ ADM_ROLE_LIST, mon_adm_role_list, SEC | AUD, "list roles" },
 	{ ADM_WORD_ADD, mon_adm_word_add, SEC, "change the sensitive words" },
 	{ ADM_WORD_LIST, mon_adm_word_list, SEC | AUD, "list the sensitive words" },
@@ -122,8 +125,10 @@ static const struct admin_route {
 	{ ADM_TOTP_ENROL, mon_adm_totp_enrol, SYS | SEC | AUD, "enrol a one-time code" },
 	{ ADM_TOTP_CONFIRM, mon_adm_totp_confirm, SYS | SEC | AUD, "confirm a one-time code" },
 	{ ADM_TOTP_RESET, mon_adm_totp_reset, SEC, "reset an administrator's one-time code" },
+	{ ADM_TOTP_RECOVER, mon_adm_totp_recover, OPEN, "recover from a lost one-time code" },
 	{ ADM_REVOKE, mon_adm_revoke, SYS, "revoke client certificates" },
 	{ ADM_TLS_ISSUE, mon_adm_tls_issue, SYS, "issue the TLS server certificate" },
+	{ ADM_TLS_REQUEST, mon_adm_tls_request, SYS, "request a TLS server certificate" },
 	{ ADM_TLS_INSTALL, mon_adm_tls_install, SYS, "install a TLS server certificate" },
 	{ ADM_TLS_RELOAD, mon_adm_tls_reload, SYS, "reload the TLS files" },
 	{ ADM_RESHARE, mon_adm_reshare, SEC, "re-share the master secret" },

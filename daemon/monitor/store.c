@@ -1291,9 +1291,11 @@ store_request_get(struct store *st, uint64_t n, char **text)
 	return store_get(st, DB_REQUESTS, key, sizeof(key), text, NULL);
 }
 
-/* The seal record of id with its state set to state, as new text. */
+/* The seal record of id with its state set to state and its unit to unit
+ * (each when not NULL), as new text. */
 static int
-seal_restate(MDB_txn *txn, struct store *st, const char *id, const char *state, char **out)
+seal_restate(MDB_txn *txn, struct store *st, const char *id, const char *state,
+    const char *unit, char **out)
 {
 	MDB_val k = { strlen(id), (void *)id }, v;
 	json_t *o;
@@ -1306,7 +1308,8 @@ seal_restate(MDB_txn *txn, struct store *st, const char *id, const char *state, 
 		json_decref(o);
 		return SB_EIO;
 	}
-	if (json_object_set_new(o, "state", json_string(state)) == 0)
+	if ((state == NULL || json_object_set_new(o, "state", json_string(state)) == 0) &&
+	    (unit == NULL || json_object_set_new(o, "unit", json_string(unit)) == 0))
 		*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return *out == NULL ? SB_ENOMEM : 0;
@@ -1342,7 +1345,7 @@ store_request_put(struct store *st, const struct store_request_write *w)
 	request_key(w->n, key);
 	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
 		return store_rc(mrc, "begin");
-	if (w->seal != NULL && (rc = seal_restate(txn, st, w->seal, w->seal_state,
+	if (w->seal != NULL && (rc = seal_restate(txn, st, w->seal, w->seal_state, w->seal_unit,
 	    &sealtext)) != 0) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -1358,6 +1361,13 @@ store_request_put(struct store *st, const struct store_request_write *w)
 		v.mv_size = strlen(sealtext);
 		v.mv_data = sealtext;
 		mrc = mdb_put(txn, st->dbi[DB_SEALS], &k, &v, 0);
+	}
+	if (mrc == 0 && w->ungrant_seal != NULL) {
+		char gk[2 * STORE_ID_MAX + 2];
+
+		k.mv_size = two_key(w->ungrant_seal, w->ungrant_principal, gk, sizeof(gk));
+		k.mv_data = gk;
+		mrc = k.mv_size == 0 ? MDB_NOTFOUND : mdb_del(txn, st->dbi[DB_GRANTS], &k, NULL);
 	}
 	if (mrc == 0 && w->pending_seal != NULL) {
 		k.mv_size = strlen(w->pending_seal);

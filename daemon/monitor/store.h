@@ -190,8 +190,12 @@ struct store_request_write {
 	uint64_t n;
 	const char *text;		/* the record */
 	int add;			/* SB_EEXIST when n is taken */
-	const char *seal;		/* not NULL: set this seal's state... */
-	const char *seal_state;		/* ...to this (SB_ENOTFOUND: no such seal) */
+	const char *seal;		/* not NULL: change this seal (SB_ENOTFOUND:
+					   no such seal): */
+	const char *seal_state;		/* not NULL: its state to this */
+	const char *seal_unit;		/* not NULL: its unit to this */
+	const char *ungrant_seal;	/* not NULL: delete the grant of this seal... */
+	const char *ungrant_principal;	/* ...to this principal (SB_ENOTFOUND: none) */
 	const char *pending_seal;	/* not NULL: index n as this seal's pending
 					   request (pending 1: SB_EEXIST when it has
 					   one), or drop it (pending 0) */

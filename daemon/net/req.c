@@ -1401,11 +1401,39 @@ use_fields(json_t *j, struct msg_request_file *v, struct req_err *e)
 	return get_digest(dig, "", &v->md_nid, v->digest, &v->digest_len, e);
 }
 
+/*
+ * The id field key that only kind takes (a transfer's unit, where the seal
+ * goes; a revoke's principal, whose grant goes): required for it, refused
+ * for any other kind; what into dst (MSG_ID_MAX).
+ */
+static int
+kind_id_field(json_t *j, const char *kind, const char *key, const char *what,
+    const char *v_kind, char *dst, struct req_err *e)
+{
+	const char *s;
+	size_t n;
+
+	if (strcmp(v_kind, kind) != 0)
+		return json_object_get(j, key) == NULL ? 0 :
+		    fail(e, 400, "bad_request", "%s: only for kind %s", key, kind);
+	if (json_object_get(j, key) == NULL)
+		return fail(e, 400, "bad_request", "%s: required for kind %s (%s)", key, kind,
+		    what);
+	if (get_string(j, key, 1, "", &s, &n, e) != 0)
+		return SB_EINVAL;
+	if (strcmp(key, "principal") == 0 ? !msg_principal_ok(s, n) : !req_seal_id_ok(s, n))
+		return fail(e, 400, "bad_request", "%s: 1-63 characters of A-Z a-z 0-9 . _ -%s",
+		    key, strcmp(key, "principal") == 0 ? " @" : "");
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return 0;
+}
+
 int
 req_request_file(const void *body, size_t len, struct msg_request_file *v, struct req_err *e)
 {
 	static const char *const keys[] = { "kind", "seal", "reason", "digest",
-	    "document_name", NULL };
+	    "document_name", "unit", "principal", NULL };
 	const char *s;
 	size_t n;
 	json_t *j;
@@ -1432,6 +1460,12 @@ req_request_file(const void *body, size_t len, struct msg_request_file *v, struc
 		rc = get_reason(j, v->reason, e);
 	if (rc == 0)
 		rc = use_fields(j, v, e);
+	if (rc == 0)
+		rc = kind_id_field(j, "transfer", "unit", "the unit the seal goes to", v->kind,
+		    v->unit, e);
+	if (rc == 0)
+		rc = kind_id_field(j, "revoke", "principal", "whose grant on the seal goes",
+		    v->kind, v->principal, e);
 	json_decref(j);
 	return rc == 0 ? 0 : SB_EINVAL;
 }

@@ -30,6 +30,7 @@ roundtrip(struct ipc_msg *m)
 		struct adm_enrol en; struct adm_power pw; struct adm_backup bk; struct netcfg nc;
 		struct adm_otp ot; struct adm_user au; struct adm_revoke rv;
 		struct adm_tls_issue ti; struct adm_tls_install tn; struct adm_reshare rs;
+		struct adm_totp_recover tr; struct adm_principal_name pn;
 		struct msg_requests_list rl; struct msg_request_act rq;
 	} v;
 	struct ipc_msg again;
@@ -81,8 +82,15 @@ roundtrip(struct ipc_msg *m)
 	case ADM_RESHARE:
 		if ((rc = adm_reshare_dec(m, &v.rs)) == 0) enc = adm_reshare_enc(&again, m->id, &v.rs);
 		break;
+	case ADM_TOTP_RECOVER:
+		if ((rc = adm_totp_recover_dec(m, &v.tr)) == 0)
+			enc = adm_totp_recover_enc(&again, m->id, &v.tr);
+		break;
 	case ADM_TLS_ISSUE:
 		if ((rc = adm_tls_issue_dec(m, &v.ti)) == 0) enc = adm_tls_issue_enc(&again, m->id, &v.ti);
+		break;
+	case ADM_TLS_REQUEST:
+		if ((rc = adm_tls_issue_dec(m, &v.ti)) == 0) enc = adm_tls_request_enc(&again, m->id, &v.ti);
 		break;
 	case ADM_TLS_INSTALL:
 		if ((rc = adm_tls_install_dec(m, &v.tn)) == 0)
@@ -138,6 +146,14 @@ roundtrip(struct ipc_msg *m)
 		if ((rc = adm_role_assign_dec(m, &v.ra)) == 0)
 			enc = adm_role_assign_enc(&again, m->id, &v.ra);
 		break;
+	case ADM_ROLE_REVOKE:
+		if ((rc = adm_role_assign_dec(m, &v.ra)) == 0)
+			enc = adm_role_revoke_enc(&again, m->id, &v.ra);
+		break;
+	case ADM_PRINCIPAL_DISABLE:
+		if ((rc = adm_principal_name_dec(m, &v.pn)) == 0)
+			enc = adm_principal_name_enc(&again, m->id, &v.pn);
+		break;
 	case MSG_REQUEST_FILE:
 		if ((rc = msg_request_file_dec(m, &v.rf)) == 0)
 			enc = msg_request_file_enc(&again, m->id, &v.rf);
@@ -176,6 +192,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ADM_GRANT_ADD, MSG_UNITS_LIST, MSG_PRINCIPALS_LIST, MSG_ROLES_LIST, ADM_UNIT_ADD,
 		ADM_ROLE_ASSIGN, MSG_REQUEST_FILE, MSG_REQUESTS_LIST, MSG_REQUEST_GET,
 		MSG_REQUEST_APPROVE, MSG_REQUEST_REJECT, ADM_AS, ADM_ENROL, ADM_POWER,
+		ADM_RESHARE, ADM_TOTP_RECOVER, ADM_TLS_ISSUE, ADM_TLS_INSTALL, ADM_REVOKE,
+		ADM_TOTP_RESET, ADM_TOTP_ENROL, ADM_TOTP_CONFIRM, ADM_NETWORK, ADM_BACKUP,
+		ADM_ROLE_REVOKE, ADM_PRINCIPAL_DISABLE, ADM_TLS_REQUEST,
 	};
 	struct ipc_msg m;
 

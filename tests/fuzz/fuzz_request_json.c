@@ -208,10 +208,15 @@ fuzz_requests(int which, const uint8_t *p, size_t n)
 		if ((rc = req_request_file(p, n, &f, &e)) != 0)
 			break;
 		if (!req_seal_id_ok(f.seal, strlen(f.seal)) || f.kind[0] == '\0' ||
-		    !req_document_name_ok(f.reason, strlen(f.reason)))
+		    !req_document_name_ok(f.reason, strlen(f.reason)) ||
+		    (strcmp(f.kind, "transfer") == 0) != (f.unit[0] != '\0') ||
+		    (strcmp(f.kind, "revoke") == 0) != (f.principal[0] != '\0') ||
+		    (f.unit[0] != '\0' && !req_seal_id_ok(f.unit, strlen(f.unit))) ||
+		    (f.principal[0] != '\0' && !msg_principal_ok(f.principal, strlen(f.principal))))
 			abort();
 		if (msg_request_file_enc(&m, 1, &f) != 0 || msg_request_file_dec(&m, &fd) != 0 ||
-		    strcmp(fd.reason, f.reason) != 0 || strcmp(fd.kind, f.kind) != 0)
+		    strcmp(fd.reason, f.reason) != 0 || strcmp(fd.kind, f.kind) != 0 ||
+		    strcmp(fd.unit, f.unit) != 0 || strcmp(fd.principal, f.principal) != 0)
 			abort();
 		ipc_msg_free(&m);
 		break;

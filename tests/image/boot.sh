@@ -62,7 +62,7 @@ for f in vmlinuz initrd.img root.squashfs; do
 	[ -s "$IMG/$f" ] || bail "the image exists ($IMG/$f missing: make image)"
 done
 for t in qemu-system-x86_64 socat expect curl openssl unshare mkfs.ext4 dumpe2fs; do
-	command -v "$t" >/dev/null || bail "$t is installed (make image-deps)"
+	command -v "$t" >/dev/null || bail "$t is installed (make deps)"
 done
 t0=$(date +%s)
 
@@ -83,7 +83,7 @@ ok "the data disk is an ext4 image made without a mount"
 # ---- 2. boot --------------------------------------------------------------------
 PORT=
 for _ in $(seq 50); do
-	p=$((20000 + RANDOM % 30000))
+	p=$((10000 + RANDOM % 22000))
 	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PORT=$p; break; fi
 done
 [ -n "$PORT" ] || bail "a free port on loopback"

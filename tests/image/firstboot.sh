@@ -95,7 +95,7 @@ for f in vmlinuz initrd.img root.squashfs; do
 	[ -s "$IMG/$f" ] || bail "the image exists ($IMG/$f missing: make image)"
 done
 for t in qemu-system-x86_64 socat expect curl openssl mkfs.ext4 dumpe2fs qpdf pdfsig; do
-	command -v "$t" >/dev/null || bail "$t is installed (make image-deps)"
+	command -v "$t" >/dev/null || bail "$t is installed (make deps)"
 done
 
 # ---- the empty data disk, the passphrases, the business system's key ---------
@@ -122,13 +122,15 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=er
 
 PORT=
 for _ in $(seq 50); do
-	p=$((20000 + RANDOM % 30000))
+	p=$((10000 + RANDOM % 22000))
 	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PORT=$p; break; fi
 done
 [ -n "$PORT" ] || bail "a free port on loopback"
 URL=https://127.0.0.1:$PORT
 
-# boot N: QEMU on the image and the data disk; serial log T/serial-N.log.
+# boot N [GUEST]: QEMU on the image and the data disk; serial log
+# T/serial-N.log; the API port forwarded to GUEST's 443 (default: the
+# address QEMU's DHCP hands out).
 boot() {
 	SERIAL=$T/serial-$1.log
 	rm -f "$T/ser.sock" "$T/mon.sock"
@@ -137,7 +139,7 @@ boot() {
 		-append "$(cat "$TOP/appliance/image/cmdline")" \
 		-drive "file=$IMG/root.squashfs,format=raw,if=virtio,readonly=on" \
 		-drive "file=$T/data.img,format=raw,if=virtio" \
-		-nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$PORT-:443" \
+		-nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$PORT-${2:-}:443" \
 		-chardev "socket,id=s0,path=$T/ser.sock,server=on,wait=off,logfile=$SERIAL" \
 		-serial chardev:s0 \
 		-monitor "unix:$T/mon.sock,server=on,wait=off" \
@@ -188,7 +190,9 @@ cmp -s "$T/erp1.pem" "$T/erp1-log.pem" ||
 powered_off 1
 
 # ---- boot 2: sealed, unseal, use, audit, power off ----------------------------------
-boot 2
+# The port goes to the static address the sysadmin set on boot 1: the
+# settings on the data disk must be in force from boot (sealbox-network).
+boot 2 10.0.2.50
 # The appliance CA: the last certificate of the chain the server presents
 # (trust on first use here; a real business system compares it with what
 # the sysadmin shows it). It must have issued erp1's certificate.
@@ -202,6 +206,7 @@ while :; do
 	grep -q 'BEGIN CERTIFICATE' "$T/sclient.out" 2>/dev/null && break
 	sleep 2
 done
+ok "boot 2: seald answers on 10.0.2.50, the static address set at the console on boot 1"
 awk '/-----BEGIN CERTIFICATE-----/{c=""} {c=c $0 "\n"} /-----END CERTIFICATE-----/{last=c} END{printf "%s", last}' \
 	"$T/sclient.out" >"$T/ca.pem"
 if openssl verify -CAfile "$T/ca.pem" "$T/ca.pem" >/dev/null 2>&1 &&

@@ -118,6 +118,65 @@ for i in 1 2 3; do login "$("$TOTP" "$secret" $((now + 7200 + i * 60)))" >/dev/n
 expect "three wrong codes lock the account (console.max_failures 3)" 1 'account locked' \
 	-- login "$("$TOTP" "$secret" $((now + 60)))"
 
+# ---- a lost authenticator: the passphrase and the quorum's shares ----------------
+# testops sets up a code again; then loses it.
+ops >"$T/ops.tok"
+sc=$(as_ops totp enrol 2>&1 | grep -o 'secret=[A-Z2-7]*' | head -n1 | cut -d= -f2)
+as_ops totp confirm --otp-fd 4 4<<<"$("$TOTP" "$sc" $((now - 30)))" >/dev/null ||
+	nok "testops's code, again"
+ops "$("$TOTP" "$sc" "$now")" >"$T/ops.tok" || nok "testops's login with it"
+S1=$D/shares/sbx-test-share-1.txt S2=$D/shares/sbx-test-share-2.txt S3=$D/shares/sbx-test-share-3.txt
+printf 'ops passphrase after the loss %s\n' "$RANDOM$RANDOM" >"$T/ops.new"
+NEWP=$T/ops.new
+recover() {	# recover USER PASSFILE SHAREFILE...: the new passphrase from $NEWP
+	local u=$1 p=$2
+	shift 2
+	local a=()
+	for f in "$@"; do a+=(--share-file "$f"); done
+	"${ADM[@]}" totp recover --user "$u" --passphrase-fd 3 --new-passphrase-fd 4 "${a[@]}" \
+		3<"$p" 4<"$NEWP"
+}
+printf 'not the passphrase\n' >"$T/wrong.p"
+NEWP=$T/ops.p expect "a new passphrase that is the old one: refused (bad_passphrase)" 1 \
+	'bad_passphrase.*it is the old one' -- recover testops "$T/ops.p" "$S1" "$S2"
+printf 'short\n' >"$T/short.p"
+NEWP=$T/short.p expect "a new passphrase too short: refused, with the rule" 1 'bad_passphrase' \
+	-- recover testops "$T/ops.p" "$S1" "$S2"
+expect "without --new-passphrase-fd: told what is needed" 2 'new-passphrase-fd' \
+	-- "${ADM[@]}" totp recover --user testops --passphrase-fd 3 --share-file "$S1" 3<"$T/ops.p"
+expect "recover with a wrong passphrase: refused as a login is" 1 'wrong username or passphrase' \
+	-- recover testops "$T/wrong.p" "$S1" "$S2"
+expect "recover for an unknown account: the same answer" 1 'wrong username or passphrase' \
+	-- recover nobody "$T/ops.p" "$S1" "$S2"
+expect "recover with one share of two: refused (bad_share)" 1 'bad_share' \
+	-- recover testops "$T/ops.p" "$S1"
+expect "recover with the same share twice: refused" 1 'bad_share' \
+	-- recover testops "$T/ops.p" "$S1" "$S1"
+expect "recover for an account with no code in force: 409 no_totp" 1 'no_totp' \
+	-- recover testsec "$D/testsec.pass" "$S1" "$S2"
+expect "recover with no share at all (no terminal): told how to give them" 1 'needs the shares' \
+	-- recover testops "$T/ops.p" </dev/null
+expect "until then the account still needs its code" 1 'needs its one-time code' -- ops
+e=$(entries totp.recover)
+grep -q '"result":"refused:bad_passphrase"' <<<"$e" && grep -q '"result":"refused:bad_share"' <<<"$e" &&
+	grep -q '"result":"refused:no_totp"' <<<"$e" && grep -q '"user":"(unknown)"' <<<"$e" &&
+	ok "each refused recovery is ledgered with its reason" || nok "totp.recover refusals: $e"
+expect "the passphrase and two shares remove the admin's own code and replace the passphrase" 0 \
+	'your one-time code is removed and your passphrase replaced' -- recover testops "$T/ops.p" "$S2" "$S3"
+e=$(entries totp.recover | grep '"result":"ok"')
+share_text=$(grep -v '^#' "$S2" | head -n1)
+grep -q '"user":"testops"' <<<"$e" && grep -q '"by":"passphrase and quorum"' <<<"$e" &&
+	grep -q '"shares":2' <<<"$e" && grep -q '"passphrase_replaced":true' <<<"$e" &&
+	! mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -qF "$share_text" &&
+	! mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -qF "$(cat "$NEWP")" &&
+	ok "the recovery is ledgered (by passphrase and quorum, 2 shares), never with a share" ||
+	nok "totp.recover entry: $e"
+expect "the session opened with the lost authenticator is ended" 1 'session_expired' -- as_ops totp enrol
+expect "the old passphrase opens nothing any more" 1 'wrong username or passphrase' -- ops
+cp "$NEWP" "$T/ops.p"
+ops >"$T/ops.tok" && ok "the new passphrase alone logs in; a new code is set up from there" ||
+	nok "login after the recovery"
+
 # ---- at the console ------------------------------------------------------------
 printf 'auditor passphrase %s\n' "$RANDOM$RANDOM" >"$T/aud.p"
 sealadm_as admin add --user testaud --role auditor --passphrase-fd 3 3<"$T/aud.p" >/dev/null ||
@@ -133,6 +192,8 @@ expect "while sealed, an account with a code waits for the unseal (totp_unavaila
 	-- "${ADM[@]}" login --user testaud --passphrase-fd 3 --otp-fd 4 3<"$T/aud.p" 4<<<"123456"
 "${ADM[@]}" login --user testsec --passphrase-fd 3 3<"$D/testsec.pass" >/dev/null &&
 	ok "while sealed, an account without a code logs in as before" || nok "sealed login without TOTP"
+expect "while sealed, no recovery either (503 sealed): the shares unseal first" 1 'sealed' \
+	-- recover testaud "$T/aud.p" "$S1" "$S2"
 appliance_unseal "$D" >/dev/null
 expect "once unsealed, the auditor's login asks for the code again" 1 'needs its one-time code' \
 	-- "${ADM[@]}" login --user testaud --passphrase-fd 3 3<"$T/aud.p"
@@ -140,4 +201,6 @@ expect "once unsealed, the auditor's login asks for the code again" 1 'needs its
 expect "once unsealed, the code is checked again" 0 '^[0-9a-f]{64}$' \
 	-- "${ADM[@]}" login --user testaud --passphrase-fd 3 --otp-fd 4 3<"$T/aud.p" \
 	4<<<"$("$TOTP" "$(cat "$T/aud.secret")" $(($(date +%s) + 30)))"
+drive "at the console: the auditor answers \"lost\" at the code prompt, gives a new passphrase; two share holders type their shares, unseen; the new passphrase alone logs in after" \
+	totplost testaud "$(cat "$T/aud.p")" "auditor passphrase anew $RANDOM$RANDOM" "$S1" "$S3"
 seald_stop

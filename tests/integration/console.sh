@@ -77,6 +77,8 @@ cat >"$T/want.secadmin" <<'EOF'
  15) Set up my one-time code (TOTP)
  16) Reset an administrator's one-time code
  17) Re-share the master secret (new shares for every holder)
+ 18) Revoke a role
+ 19) Disable a principal
 EOF
 cat >"$T/want.sysadmin" <<'EOF'
   1) Status

@@ -64,11 +64,13 @@ expect() {
 
 # ---- a whole appliance ---------------------------------------------------
 
-# A port on loopback that nothing listens on.
+# A port on loopback that nothing listens on: below Linux's ephemeral range
+# (32768 up), where a client's source port (curl's, sealctl's) could already
+# hold it when seald binds.
 free_port() {
 	local p
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % 22000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return

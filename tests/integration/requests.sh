@@ -163,7 +163,7 @@ check "a deactivated seal cannot be frozen (409 seal_state)" 409 seal_state \
 
 # ---- bad input ----------------------------------------------------------------------
 check "an unknown kind is refused (400 unknown_kind)" 400 unknown_kind \
-	sa1 POST /v1/requests "$(file transfer s1 "x")"
+	sa1 POST /v1/requests "$(file rename s1 "x")"
 check "an unknown field is refused (400 bad_request)" 400 bad_request \
 	sa1 POST /v1/requests '{"kind":"freeze","seal":"s1","reason":"x","urgent":true}'
 check "a reason is required (400 bad_request)" 400 bad_request \
@@ -301,5 +301,175 @@ states=$(jq -r '[.entries[].entry | select(.action=="request.execute" and .seal=
 [ "$states" = "frozen active deactivated destroyed" ] &&
 	ok "s1's whole lifecycle is in the ledger: frozen, active, deactivated, destroyed" ||
 	nok "s1's lifecycle in the ledger: $states"
+
+# ---- transfer: to another unit, by both units' custodians and a secadmin ----------
+# app2 (a requester over sub-1) holds a grant on s3 that needs one approver.
+"$BIN/sealprov" enrol --config "$D/seald.yaml" --cn app2 --out-dir "$D/clients/app2" \
+	"$S1" "$S2" >/dev/null 2>&1 || nok "enrol app2"
+$A seal create --id s3 --name "Subsidiary One HR seal" --type hr --key ec-p256 \
+	--image "$D/stamp.png" --unit sub-1 >/dev/null && $A grant add --seal s3 --principal app \
+	>/dev/null && $A principal add --cert "$(cert app2)" --name app2 --kind application \
+	--unit sub-1 --role requester >/dev/null &&
+	$A grant add --seal s3 --principal app2 --approval 1:sub-1 >/dev/null ||
+	nok "seal s3, app's grant, app2 and its grant needing approval"
+tr_body() { printf '{"kind":"transfer","seal":"s3","reason":"%s","unit":"%s"}' "$1" "$2"; }
+use_body() {
+	printf '{"kind":"use","seal":"s3","reason":"%s","digest":{"alg":"sha256","value":"%s"},"document_name":"hr.pdf"}' \
+		"$1" "$sha"
+}
+check "a transfer names the unit the seal goes to (400 bad_request)" 400 bad_request \
+	sa1 POST /v1/requests "$(file transfer s3 "reorganisation")"
+grep -q 'unit: required for kind transfer' "$T/out.json" && ok "and says so" || nok "($(cat "$T/out.json"))"
+check "a unit is for a transfer only (400 bad_request)" 400 bad_request \
+	sa1 POST /v1/requests '{"kind":"freeze","seal":"s3","reason":"x","unit":"sub-2"}'
+check "to a unit that does not exist (404 unknown_unit)" 404 unknown_unit \
+	sa1 POST /v1/requests "$(tr_body "reorganisation" sub-9)"
+check "to the unit it is in (409 same_unit)" 409 same_unit \
+	sa1 POST /v1/requests "$(tr_body "reorganisation" sub-1)"
+check "the target unit's custodian cannot file it: the seal is not theirs yet (404 unknown_seal)" \
+	404 unknown_seal sa-other POST /v1/requests "$(tr_body "we take it" sub-2)"
+check "app2 files a use of s3 (201, pending)" 201 - app2 POST /v1/requests "$(use_body "payroll")"
+ru=$(field .id)
+check "no transfer while a use of the seal is open (409 request_pending)" 409 request_pending \
+	sa1 POST /v1/requests "$(tr_body "reorganisation" sub-2)"
+grep -q "use request $ru on seal 's3' is still open" "$T/out.json" && ok "naming the use request" ||
+	nok "($(cat "$T/out.json"))"
+check "appr rejects the use" 200 - appr POST "/v1/requests/$ru/reject" '{"reason":"wrong month"}'
+check "sa1 files the transfer of s3 to sub-2 (201, pending)" 201 - \
+	sa1 POST /v1/requests "$(tr_body "HR moves to Subsidiary Two" sub-2)"
+rt=$(field .id)
+[ "$(field '[.rule[]|.role+"@"+.unit]|join(",")')" = "seal-admin@sub-1,seal-admin@sub-2,secadmin@sub-1" ] &&
+	[ "$(field '.payload.from.unit+"/"+.payload.from.state+">"+.payload.to.unit')" = "sub-1/active>sub-2" ] &&
+	ok "its rule: a seal-admin over each unit and a secadmin; its payload: sub-1 (active) to sub-2" ||
+	nok "transfer request ($(cat "$T/out.json"))"
+check "the target unit's custodian sees it, to approve it" 200 - sa-other GET "/v1/requests/$rt"
+check "hq (seal-admin over the whole group) approves: one place, the first open" 200 - \
+	hq POST "/v1/requests/$rt/approve"
+[ "$(field '.approvals[0].role+"@"+.approvals[0].unit')" = "seal-admin@sub-1" ] &&
+	ok "hq's approval fills the seal-admin place over sub-1" || nok "hq's approval ($(field .approvals))"
+check "sa2, custodian of sub-1 only, approves too: hq's approval moves to sub-2's place" 200 - \
+	sa2 POST "/v1/requests/$rt/approve"
+[ "$(field '[.approvals[]|.principal+":"+.unit]|join(",")')" = "hq:sub-2,sa2:sub-1" ] &&
+	ok "the order of approvals does not matter: hq over sub-2, sa2 over sub-1" ||
+	nok "after sa2 ($(field .approvals))"
+check "sa-other finds no place left (403 cannot_approve)" 403 cannot_approve \
+	sa-other POST "/v1/requests/$rt/approve"
+grep -q "still needs an approval by secadmin over sub-1" "$T/out.json" &&
+	ok "cannot_approve names the place still open" || nok "message ($(cat "$T/out.json"))"
+check "s3 still seals from sub-1 meanwhile" 200 - app POST /v1/seals/s3/sign "$(sign_body "$sha" hr.pdf)"
+check "a second request on s3 while the transfer is pending (409 request_pending)" 409 request_pending \
+	sa1 POST /v1/requests "$(file deactivate s3 "not needed")"
+check "app2 files another use of s3 while the transfer waits" 201 - app2 POST /v1/requests "$(use_body "bonus")"
+ru=$(field .id)
+check "the secadmin's approval cannot execute it while that use is open (409 request_pending)" 409 \
+	request_pending sec POST "/v1/requests/$rt/approve"
+check "app2 withdraws its use" 200 - app2 POST "/v1/requests/$ru/reject" '{"reason":"not needed"}'
+check "sa1 reports s3 lost: frozen at once, the transfer still pending" 201 - \
+	sa1 POST /v1/requests "$(file freeze s3 "lost in the move")"
+check "approvals given for an active seal do not move a frozen one (409 seal_state)" 409 seal_state \
+	sec POST "/v1/requests/$rt/approve"
+grep -q "reject it and file it anew" "$T/out.json" && ok "and says what to do" || nok "($(cat "$T/out.json"))"
+check "sa1 rejects it" 200 - sa1 POST "/v1/requests/$rt/reject" '{"reason":"the seal was lost"}'
+check "sa1 files the transfer of the frozen s3 anew" 201 - \
+	sa1 POST /v1/requests "$(tr_body "HR moves, seal still missing" sub-2)"
+rt=$(field .id)
+for who in hq sa-other sec; do
+	check "$who approves the new transfer" 200 - "$who" POST "/v1/requests/$rt/approve"
+done
+[ "$(field .state)/$(field '.approvals|length')" = "executed/3" ] && ok "executed with three approvals" ||
+	nok "transfer ($(cat "$T/out.json"))"
+check "the grant holder still reads s3" 200 - app GET /v1/seals/s3
+[ "$(field .unit)/$(field .state)" = sub-2/frozen ] && ok "GET /v1/seals/s3 says unit sub-2, frozen" ||
+	nok "s3 ($(cat "$T/out.json"))"
+check "its old custodian no longer sees it (404 unknown_seal)" 404 unknown_seal \
+	sa1 POST /v1/requests "$(file unfreeze s3 "found")"
+check "its new custodian files its unfreeze (201, pending)" 201 - \
+	sa-other POST /v1/requests "$(file unfreeze s3 "found in Subsidiary Two's safe")"
+curl $(as aud) -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
+jq -e --arg r "$rt" '[.entries[].entry | select(.action=="request.execute" and .request==$r)][0].payload ==
+	{"from":{"unit":"sub-1","state":"frozen"},"to":{"unit":"sub-2"}}' "$T/led.json" >/dev/null &&
+	jq -e --arg r "$rt" '[.entries[].entry | select(.action=="request.approve" and .request==$r) |
+	"\(.actor):\(.role)@\(.unit)"] == ["hq:seal-admin@sub-1","sa-other:seal-admin@sub-2","sec:secadmin@sub-1"]' \
+	"$T/led.json" >/dev/null &&
+	jq -e '[.entries[].entry | select(.action=="request.approve" and .actor=="sa2")][-1].moved ==
+	{"principal":"hq","role":"seal-admin","unit":"sub-2"}' "$T/led.json" >/dev/null &&
+	ok "the ledger has each approval with its place (and a moved one), and the execution with the move" ||
+	nok "transfer entries: $(jq -c --arg r "$rt" '[.entries[].entry | select(.request==$r)]' "$T/led.json")"
+
+# ---- revoke: a grant taken away, at once --------------------------------------------
+$A seal create --id s4 --name "Subsidiary One invoice seal" --type invoice --key ec-p256 \
+	--image "$D/stamp.png" --unit sub-1 >/dev/null && $A grant add --seal s4 --principal app \
+	>/dev/null || nok "seal s4 with app's grant"
+rv_body() { printf '{"kind":"revoke","seal":"%s","reason":"%s","principal":"%s"}' "$1" "$2" "$3"; }
+check "app seals with s4 while it holds the grant" 200 - app POST /v1/seals/s4/sign "$(sign_body "$sha" inv.pdf)"
+check "a revoke names whose grant goes (400 bad_request)" 400 bad_request \
+	sa1 POST /v1/requests "$(file revoke s4 "contract ended")"
+grep -q 'principal: required for kind revoke' "$T/out.json" && ok "and says so" || nok "($(cat "$T/out.json"))"
+check "a principal is for a revoke only (400 bad_request)" 400 bad_request \
+	sa1 POST /v1/requests '{"kind":"freeze","seal":"s4","reason":"x","principal":"app"}'
+check "a grant that does not exist (404 unknown_grant)" 404 unknown_grant \
+	sa1 POST /v1/requests "$(rv_body s4 "never had one" appr)"
+check "another unit's custodian cannot revoke on s4 (404 unknown_seal)" 404 unknown_seal \
+	sa-other POST /v1/requests "$(rv_body s4 "not mine" app)"
+check "an approver cannot file it (403 forbidden_role)" 403 forbidden_role \
+	appr POST /v1/requests "$(rv_body s4 "x" app)"
+check "the custodian revokes app's grant on s4: executed at once (201)" 201 - \
+	sa1 POST /v1/requests "$(rv_body s4 "the integration contract ended" app)"
+rr=$(field .id)
+[ "$(field .state)/$(field .payload.principal)/$(field '.rule|length')" = "executed/app/0" ] &&
+	ok "the revoke is executed as filed, payload {principal: app}, no approval needed" ||
+	nok "revoke request ($(cat "$T/out.json"))"
+check "app no longer seals with s4 (403 not_granted)" 403 not_granted \
+	app POST /v1/seals/s4/sign "$(sign_body "$sha" inv.pdf)"
+check "nor sees it (404 unknown_seal)" 404 unknown_seal app GET /v1/seals/s4
+call sec GET /v1/grants >/dev/null
+jq -e '[.grants[] | select(.seal=="s4")] | length == 0' "$T/out.json" >/dev/null &&
+	ok "GET /v1/grants no longer lists it" || nok "grants after the revoke ($(cat "$T/out.json"))"
+check "revoking it again (404 unknown_grant)" 404 unknown_grant \
+	sec POST /v1/requests "$(rv_body s4 "again" app)"
+check "a revoke applies to a frozen seal too (s3, app's grant)" 201 - \
+	sa-other POST /v1/requests "$(rv_body s3 "moved away from app's unit" app)"
+curl $(as aud) -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
+jq -e --arg r "$rr" '[.entries[].entry | select(.request==$r) | .action] == ["request.file","request.execute"]' \
+	"$T/led.json" >/dev/null &&
+	jq -e --arg r "$rr" '[.entries[].entry | select(.action=="request.execute" and .request==$r)][0].payload ==
+	{"principal":"app"}' "$T/led.json" >/dev/null &&
+	ok "the ledger has the revoke's filing and execution, naming the principal" ||
+	nok "revoke entries: $(jq -c --arg r "$rr" '[.entries[].entry | select(.request==$r)]' "$T/led.json")"
+expect "sealctl request file --kind revoke needs --principal" 2 'principal' -- \
+	ctl sa1 request file --kind revoke --seal s4 --reason x
+
+# ---- roles revoked and principals disabled: at once, by a secadmin -----------------
+check "appr, an approver over sub-1, lists requests" 200 - appr GET /v1/requests
+expect "sealadm role revoke: a role the principal does not hold (404 role_not_held)" 1 'role_not_held' \
+	-- $A role revoke --principal appr --role approver --unit sub-2
+expect "sealadm role revoke: an unknown principal (404)" 1 'unknown_principal' \
+	-- $A role revoke --principal nobody --role approver
+expect "the secadmin revokes appr's approver role over sub-1" 0 '"roles": \[\]' \
+	-- $A role revoke --principal appr --role approver --unit sub-1
+check "appr, with no role left, may list no requests (403 forbidden_role)" 403 forbidden_role \
+	appr GET /v1/requests
+check "and no role is read as the old default (requester): no seal list either" 403 forbidden_role \
+	appr GET /v1/seals
+drive "at the console the secadmin revokes sa2's seal-admin role (item 18)" \
+	answer testsec "$(cat "$D/testsec.pass")" 18 done sa2 seal-admin sub-1
+check "sa2 may file no seal request any more (403 forbidden_role)" 403 forbidden_role \
+	sa2 POST /v1/requests "$(file freeze s2 "x")"
+check "hq lists requests" 200 - hq GET /v1/requests
+expect "the secadmin disables hq" 0 '"state": "disabled"' -- $A principal disable --principal hq
+check "a disabled principal's requests are refused as an unknown one's (403 unknown_principal)" \
+	403 unknown_principal hq GET /v1/requests
+expect "disabling it again: 409 principal_disabled" 1 'principal_disabled' \
+	-- $A principal disable --principal hq
+drive "at the console the secadmin disables sa-other (item 19)" \
+	answer testsec "$(cat "$D/testsec.pass")" 19 done sa-other
+check "sa-other is refused from then on (403 unknown_principal)" 403 unknown_principal \
+	sa-other GET /v1/requests
+curl $(as aud) -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
+jq -e '[.entries[].entry | select(.action=="role.revoke") | "\(.principal):\(.role)@\(.unit)"] ==
+	["appr:approver@sub-1","sa2:seal-admin@sub-1"]' "$T/led.json" >/dev/null &&
+	jq -e '[.entries[].entry | select(.action=="principal.disable") | .principal] == ["hq","sa-other"]' \
+	"$T/led.json" >/dev/null && ok "each revoke and disable is ledgered, by the secadmin" ||
+	nok "role.revoke / principal.disable entries: $(jq -c '[.entries[].entry | select(.action=="role.revoke" or .action=="principal.disable")]' "$T/led.json")"
 
 seald_stop

@@ -108,6 +108,17 @@ as_sys tls request --san DNS:ext.test,IP:127.0.0.1 >"$T/ext/req.pem" 2>"$T/err" 
 	[ "$(stat -c %a "$KEY.pending")" = 600 ] &&
 	ok "tls request: a new key kept beside tls.key (0600), its request with the names on stdout" ||
 	nok "tls request: $(cat "$T/err")"
+r=$(entries tls.request)
+kh=$(openssl pkey -in "$KEY.pending" -pubout -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)
+grep -q '"actor":"admin:testsys"' <<<"$r" && grep -q '"san":"DNS:ext.test,IP:127.0.0.1"' <<<"$r" &&
+	grep -q "\"key_sha256\":\"$kh\"" <<<"$r" && grep -q 'the request is ledgered (entry [0-9]*)' "$T/err" &&
+	ok "the request is ledgered first (tls.request: who, the names, the new key's SHA-256)" ||
+	nok "tls.request entry: $r / $(cat "$T/err")"
+rm -f "$T/pend.before"; cp "$KEY.pending" "$T/pend.before"
+expect "a secadmin may not make a request (403 forbidden_role), and no key is kept" 1 'forbidden_role' \
+	-- sealadm_as tls request --san DNS:x.test
+cmp -s "$KEY.pending" "$T/pend.before" && ok "the pending key stays the sysadmin's" ||
+	nok "a refused request changed the pending key"
 expect "tls show says a request is pending" 0 'a request for an outside CA is pending since' -- \
 	"${ADM[@]}" tls show
 [ "$(served)" = "$new" ] && ok "a request changes nothing seald presents" || nok "the request changed the served certificate"

@@ -854,7 +854,8 @@ static atomic_int fault_phase;		/* 0 running, 1 recovered, 2 stop */
 struct fworker {
 	int borrow;			/* borrow + EVP sign + release, not hsm_sign */
 	atomic_long ok_after;
-	long failures, unexpected;
+	atomic_long failures;
+	long unexpected;
 };
 
 static int
@@ -891,7 +892,7 @@ fworker_run(void *arg)
 				atomic_fetch_add(&w->ok_after, 1);
 		}
 		else {
-			w->failures++;
+			atomic_fetch_add(&w->failures, 1);
 			w->unexpected += rc != SB_EHSM;
 		}
 		/* SoftHSM signs under a mutex of its own; under valgrind's
@@ -915,7 +916,18 @@ test_fault_under_threads(void)
 		pthread_create(&t[i], NULL, fworker_run, &w[i]);
 	sleep_ms(200);
 	rc = tokendir_off();
-	sleep_ms(300);
+	/* The fault lasts until a call has met it (at least 300 ms), not for
+	 * a fixed time: under valgrind, beside other work, the threads may get
+	 * no turn in a short window. */
+	for (int waited = 0; rc == 0 && waited < 60000; waited += 50) {
+		long seen = 0;
+
+		for (int i = 0; i < 3; i++)
+			seen += atomic_load(&w[i].failures);
+		if (seen > 0 && waited >= 300)
+			break;
+		sleep_ms(50);
+	}
 	if (rc == 0)
 		rc = tokendir_on();
 	atomic_store(&fault_phase, 1);
@@ -933,7 +945,7 @@ test_fault_under_threads(void)
 	atomic_store(&fault_phase, 2);
 	for (int i = 0; i < 3; i++) {
 		pthread_join(t[i], NULL);
-		failures += w[i].failures;
+		failures += atomic_load(&w[i].failures);
 		unexpected += w[i].unexpected;
 		idle += atomic_load(&w[i].ok_after) == 0;
 	}

@@ -198,6 +198,24 @@ test_request_messages(void)
 	CHECK_STR(fd.seal, "s1");
 	CHECK(strlen(fd.reason) == 255);
 	CHECK(fd.digest_len == 0 && fd.md_nid == 0 && fd.document_name[0] == '\0');
+	CHECK(fd.unit[0] == '\0');
+	{
+		struct msg_request_file t = { .kind = "transfer", .seal = "s1", .reason = "x",
+		    .unit = "sub-2" }, td;
+
+		CHECK_RC(msg_request_file_enc(&m, 3, &t), 0);
+		CHECK_RC(msg_request_file_dec(&m, &td), 0);
+		ipc_msg_free(&m);
+		CHECK_STR(td.unit, "sub-2");
+		CHECK(td.principal[0] == '\0');
+		snprintf(t.kind, sizeof(t.kind), "revoke");
+		t.unit[0] = '\0';
+		snprintf(t.principal, sizeof(t.principal), "erp@hq");
+		CHECK_RC(msg_request_file_enc(&m, 3, &t), 0);
+		CHECK_RC(msg_request_file_dec(&m, &td), 0);
+		ipc_msg_free(&m);
+		CHECK_STR(td.principal, "erp@hq");
+	}
 	/* A use request carries the document's digest and name. */
 	snprintf(f.kind, sizeof(f.kind), "use");
 	f.md_nid = NID_sha256;
@@ -1018,6 +1036,32 @@ test_adm_enrol(void)
 		snprintf(rv.result, sizeof(rv.result), "maybe");
 		CHECK_RC(adm_reshare_enc(&m, 4, &rv), SB_EINVAL);
 		CHECK(ADM_RESHARE == 261);
+	}
+	{
+		static struct adm_totp_recover tv, td;
+
+		memset(&tv, 0, sizeof(tv));
+		snprintf(tv.user, sizeof(tv.user), "secadm");
+		snprintf(tv.pass, sizeof(tv.pass), "a passphrase");
+		snprintf(tv.new_pass, sizeof(tv.new_pass), "another passphrase");
+		tv.shares.n = 2;
+		snprintf(tv.shares.share[0], sizeof(tv.shares.share[0]), "sbx 1/3 AAAA");
+		snprintf(tv.shares.share[1], sizeof(tv.shares.share[1]), "sbx 2/3 BBBB");
+		CHECK_RC(adm_totp_recover_enc(&m, 5, &tv), 0);
+		CHECK(m.body.secret && m.type == ADM_TOTP_RECOVER);
+		CHECK_RC(adm_totp_recover_dec(&m, &td), 0);
+		CHECK_STR(td.user, "secadm");
+		CHECK_STR(td.pass, "a passphrase");
+		CHECK_STR(td.new_pass, "another passphrase");
+		CHECK(td.shares.n == 2);
+		CHECK_STR(td.shares.share[1], "sbx 2/3 BBBB");
+		ipc_msg_free(&m);
+		/* No share, or more than the message carries: not encoded. */
+		tv.shares.n = 0;
+		CHECK_RC(adm_totp_recover_enc(&m, 5, &tv), SB_EINVAL);
+		tv.shares.n = MSG_BACKUP_SHARES_MAX + 1;
+		CHECK_RC(adm_totp_recover_enc(&m, 5, &tv), SB_EINVAL);
+		CHECK(ADM_TOTP_RECOVER == 262);
 	}
 	{
 		struct netcfg nc, nd;

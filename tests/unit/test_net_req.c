@@ -192,6 +192,30 @@ test_requests_routes_and_bodies(void)
 	CHECK_STR(f.kind, "deactivate");
 	CHECK_STR(f.seal, "s1");
 	CHECK_STR(f.reason, "\xe5\x8d\xb0 closed");
+	CHECK(f.unit[0] == '\0');
+	CHECK_RC(req_request_file(J("{\"kind\":\"transfer\",\"seal\":\"s1\",\"reason\":\"move\","
+	    "\"unit\":\"sub-2\"}"), &f, &e), 0);
+	CHECK_STR(f.kind, "transfer");
+	CHECK_STR(f.unit, "sub-2");
+	CHECK_RC(req_request_file(J("{\"kind\":\"transfer\",\"seal\":\"s1\",\"reason\":\"x\"}"),
+	    &f, &e), SB_EINVAL);
+	CHECK(e.status == 400 && strstr(e.message, "unit: required for kind transfer") != NULL);
+	CHECK_RC(req_request_file(J("{\"kind\":\"freeze\",\"seal\":\"s1\",\"reason\":\"x\","
+	    "\"unit\":\"sub-2\"}"), &f, &e), SB_EINVAL);
+	CHECK(e.status == 400 && strstr(e.message, "unit: only for kind transfer") != NULL);
+	CHECK_RC(req_request_file(J("{\"kind\":\"transfer\",\"seal\":\"s1\",\"reason\":\"x\","
+	    "\"unit\":\"a b\"}"), &f, &e), SB_EINVAL);
+	CHECK(e.status == 400);
+	CHECK_RC(req_request_file(J("{\"kind\":\"revoke\",\"seal\":\"s1\",\"reason\":\"left\","
+	    "\"principal\":\"erp@hq\"}"), &f, &e), 0);
+	CHECK_STR(f.principal, "erp@hq");
+	CHECK(f.unit[0] == '\0');
+	CHECK_RC(req_request_file(J("{\"kind\":\"revoke\",\"seal\":\"s1\",\"reason\":\"x\"}"),
+	    &f, &e), SB_EINVAL);
+	CHECK(e.status == 400 && strstr(e.message, "principal: required for kind revoke") != NULL);
+	CHECK_RC(req_request_file(J("{\"kind\":\"transfer\",\"seal\":\"s1\",\"reason\":\"x\","
+	    "\"unit\":\"sub-2\",\"principal\":\"app\"}"), &f, &e), SB_EINVAL);
+	CHECK(e.status == 400 && strstr(e.message, "principal: only for kind revoke") != NULL);
 	for (size_t i = 0; i < sizeof(bad_file) / sizeof(bad_file[0]); i++) {
 		CHECK_RC(req_request_file(J(bad_file[i]), &f, &e), SB_EINVAL);
 		CHECK(e.status == 400);
