@@ -1,8 +1,10 @@
 /*
  * console_totp — an administrator's own one-time code (TOTP) for the
- * console login: sealadm totp enrol|confirm and the menu's last item. The
- * secret is made and kept by the monitor (sealed by the HSM); the console
- * shows it once, for the admin's authenticator, and never writes it down.
+ * console login: sealadm totp enrol|confirm|reset|recover and the menu's
+ * last item. The secret is made and kept by the monitor (sealed by the
+ * HSM); the console shows it once, for the admin's authenticator, and
+ * never writes it down. A lost one is reset by another secadmin, or
+ * recovered with the admin's passphrase and the quorum's shares.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1618,8 +1618,9 @@ login_send(struct con *c, const char *user, const char *pass, const char *otp)
 
 /*
  * "lost" at the one-time code prompt: the passphrase just typed and the
- * quorum's shares, typed by their holders, remove the admin's own code
- * (ADM_TOTP_RECOVER). Says what happened.
+ * quorum's shares, typed by their holders, remove the admin's own code and
+ * put a new passphrase in place of the old (ADM_TOTP_RECOVER). Says what
+ * happened.
  */
 static void
 login_recover(struct con *c, const char *user, const char *pass)
@@ -1693,7 +1694,7 @@ login_prompt(struct con *c)
 			}
 			if (rc == TTY_OK && strcmp(otp, "lost") == 0) {
 				/* Back to the login prompt either way: the
-				 * admin logs in anew, by passphrase alone. */
+				 * admin logs in anew, by the new passphrase. */
 				login_recover(c, user, pass);
 				rc = -1;
 			} else if (rc != TTY_OK || otp[0] == '\0' || !msg_otp_ok(otp)) {
