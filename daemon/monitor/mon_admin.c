@@ -28,7 +28,6 @@
 #include "../formats/png.h"
 #include "mon_int.h"
 
-#define SEAL_CERT_DAYS 3650
 
 static const char *const seal_types[] = {
 	"official", "contract", "finance", "legal-representative", "personal",
@@ -391,7 +390,7 @@ seal_make_key(struct mon *mon, const struct adm_seal_create *v, enum hsm_key_typ
 		return rc;
 	if ((rc = hsm_key_public(mon->hsm, s->key_id, sizeof(s->key_id), &pub)) == 0)
 		rc = ca_issue(mon->hsm, mon->ca.id, mon->ca.id_len, mon->ca.cert, pub, v->name,
-		    v->unit, CA_PROFILE_SEAL, NULL, SEAL_CERT_DAYS, cert);
+		    v->unit, CA_PROFILE_SEAL, NULL, MON_SEAL_CERT_DAYS, cert);
 	EVP_PKEY_free(pub);
 	if (rc == 0)
 		rc = hsm_cert_store(mon->hsm, s->key_id, sizeof(s->key_id), v->id, *cert);

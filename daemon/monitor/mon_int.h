@@ -156,6 +156,7 @@ int mon_reply_err(struct ipc_msg *reply, uint32_t id, uint16_t status, const cha
 char *mon_b64(const uint8_t *p, size_t n);		/* malloc'd */
 void mon_hex(const uint8_t *p, size_t n, char *out);	/* out: 2n+1 */
 char *mon_pem(X509 *cert);				/* malloc'd */
+#define MON_SEAL_CERT_DAYS 3650		/* a seal certificate's validity */
 /* Ledger an entry (fields of the caller plus "actor"; consumed, NULL gives
  * SB_EINVAL); on failure records the ledger fault. */
 int mon_ledger(struct mon *mon, json_t *entry, uint64_t *seq, uint8_t leaf[32]);

@@ -7,8 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "../../lib/buf.h"
 #include "../../lib/err.h"
@@ -328,9 +332,56 @@ mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
 }
 
-/* The certificates a bundle carries, as PEM. */
+/*
+ * The seal certificate that made the signature cms64 (the entry's CMS,
+ * base64): the one among its certificates whose SHA-256 the store maps to
+ * seal, as PEM; NULL when none does. A seal transferred to another unit has
+ * a new certificate since; a bundle for a sealing made before must carry
+ * the certificate that made it.
+ */
+static char *
+evidence_signer(struct mon *mon, const char *seal, const char *cms64)
+{
+	size_t len = cms64 != NULL ? strlen(cms64) : 0;
+	const unsigned char *p;
+	unsigned char *der;
+	CMS_ContentInfo *ci = NULL;
+	STACK_OF(X509) *certs = NULL;
+	char id[STORE_ID_MAX], *pem = NULL;
+	int n;
+
+	if (seal == NULL || len == 0 || len % 4 != 0 || (der = malloc(len / 4 * 3)) == NULL)
+		return NULL;
+	if ((n = EVP_DecodeBlock(der, (const unsigned char *)cms64, (int)len)) > 0) {
+		p = der;
+		ci = d2i_CMS_ContentInfo(NULL, &p, n);
+	}
+	if (ci != NULL)
+		certs = CMS_get1_certs(ci);
+	for (int i = 0; pem == NULL && i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+		unsigned char *xd = NULL;
+		uint8_t sha[32];
+		int xl = i2d_X509(x, &xd);
+
+		if (xl > 0) {
+			SHA256(xd, (size_t)xl, sha);
+			if (store_seal_by_cert(mon->store, sha, id) == 0 && strcmp(id, seal) == 0)
+				pem = mon_pem(x);
+		}
+		OPENSSL_free(xd);
+	}
+	sk_X509_pop_free(certs, X509_free);
+	CMS_ContentInfo_free(ci);
+	free(der);
+	ERR_clear_error();
+	return pem;
+}
+
+/* The certificates a bundle for a sealing by seal (its CMS: cms64) carries,
+ * as PEM. */
 static json_t *
-evidence_certs(struct mon *mon, const char *seal)
+evidence_certs(struct mon *mon, const char *seal, const char *cms64)
 {
 	struct store_seal s;
 	json_t *o = json_object();
@@ -338,10 +389,13 @@ evidence_certs(struct mon *mon, const char *seal)
 
 	if (o == NULL)
 		return NULL;
-	if (store_seal_get(mon->store, seal, &s) == 0) {
+	if ((pem = evidence_signer(mon, seal, cms64)) != NULL)
+		json_object_set_new(o, "seal", json_string(pem));
+	else if (seal != NULL && store_seal_get(mon->store, seal, &s) == 0) {
 		json_object_set_new(o, "seal", json_string(s.cert_pem));
 		store_seal_clear(&s);
 	}
+	free(pem);
 	if ((pem = mon_pem(mon->audit.cert)) != NULL)
 		json_object_set_new(o, "audit", json_string(pem));
 	free(pem);
@@ -372,7 +426,8 @@ evidence_bundle(struct mon *mon, uint64_t seq, const struct buf *entry,
 	    "seq", (json_int_t)seq, "entry", e64, "leaf_hash", l64, "inclusion",
 	    "tree_size", (json_int_t)sth->tree_size, "path", path_json(path, n),
 	    "sth", sthj, "cms", json_object_get(parsed, "cms"),
-	    "certificates", evidence_certs(mon, json_string_value(json_object_get(parsed, "seal"))));
+	    "certificates", evidence_certs(mon, json_string_value(json_object_get(parsed, "seal")),
+	    json_string_value(json_object_get(parsed, "cms"))));
 	free(e64);
 	free(l64);
 	return o;

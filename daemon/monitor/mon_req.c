@@ -23,7 +23,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "../../hsm/ca.h"
 
 #include "../../lib/err.h"
 #include "../../lib/log.h"
@@ -852,17 +858,121 @@ destroy_key(struct mon *mon, const char *actor, const json_t *o)
 		    str(o, "seal"));
 }
 
+/* A transferred seal's certificate, issued anew for the same key with the
+ * new unit as its organisation (the old one named the old unit). */
+struct transfer_cert {
+	X509 *cert;
+	char *pem;
+	uint8_t sha[32], old_sha[32], key_id[16];
+};
+
+static void
+transfer_cert_free(struct transfer_cert *tc)
+{
+	X509_free(tc->cert);
+	free(tc->pem);
+	memset(tc, 0, sizeof(*tc));
+}
+
+static int
+transfer_cert(struct mon *mon, const struct store_seal *s, const char *unit,
+    struct transfer_cert *tc)
+{
+	BIO *b = BIO_new_mem_buf(s->cert_pem, -1);
+	X509 *old = b != NULL ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *pub = old != NULL ? X509_get_pubkey(old) : NULL;
+	unsigned char *der = NULL;
+	int rc, len;
+
+	BIO_free(b);
+	X509_free(old);
+	ERR_clear_error();
+	if (pub == NULL)
+		return SB_EINVAL;
+	memcpy(tc->old_sha, s->cert_sha256, sizeof(tc->old_sha));
+	memcpy(tc->key_id, s->key_id, sizeof(tc->key_id));
+	rc = ca_issue(mon->hsm, mon->ca.id, mon->ca.id_len, mon->ca.cert, pub, s->name, unit,
+	    CA_PROFILE_SEAL, NULL, MON_SEAL_CERT_DAYS, &tc->cert);
+	EVP_PKEY_free(pub);
+	if (rc != 0)
+		return rc;
+	if ((len = i2d_X509(tc->cert, &der)) <= 0 || (tc->pem = mon_pem(tc->cert)) == NULL) {
+		OPENSSL_free(der);
+		return SB_ENOMEM;
+	}
+	SHA256(der, (size_t)len, tc->sha);
+	OPENSSL_free(der);
+	return 0;
+}
+
+/* Approved whole: ledgered, then the change made (in one store write with
+ * the request's record); for a transfer with the certificate tc issued. */
+static int
+execute(struct mon *mon, uint64_t n, json_t *o, const struct req_kind *k,
+    const struct store_principal *p, json_t *e, const struct transfer_cert *tc, uint32_t id,
+    struct ipc_msg *reply)
+{
+	char hex[65];
+	struct save sv;
+	uint64_t seq;
+	uint8_t leaf[32];
+	int rc;
+
+	if (e == NULL)
+		return SB_ENOMEM;
+	json_object_set_new(e, "state", json_string("approved"));
+	if ((rc = mon_ledger(mon, e, &seq, leaf)) != 0)
+		return unavailable(reply, id, rc);
+	json_object_set_new(o, "state", json_string("executed"));
+	json_object_set_new(o, "executed", json_integer((json_int_t)now_ms()));
+	save_init(&sv, mon, n, o);
+	sv.w.seal = str(o, "seal");
+	sv.w.seal_state = k->to;
+	if (k->moves) {
+		sv.w.seal_unit = str(json_object_get(json_object_get(o, "payload"), "to"), "unit");
+		sv.w.seal_cert_pem = tc->pem;
+		sv.w.seal_cert_sha256 = tc->sha;
+	}
+	save_settled(&sv);
+	e = entry("request.execute", p->name, o);
+	if (e != NULL) {
+		json_object_set(e, "payload", json_object_get(o, "payload"));
+		if (k->moves) {
+			mon_hex(tc->sha, sizeof(tc->sha), hex);
+			json_object_set_new(e, "cert_sha256", json_string(hex));
+			mon_hex(tc->old_sha, sizeof(tc->old_sha), hex);
+			json_object_set_new(e, "previous_cert_sha256", json_string(hex));
+		}
+	}
+	if ((rc = mon_ledgered_change(mon, e, save_apply, &sv)) != 0)
+		return unavailable(reply, id, rc);
+	if (k->moves) {
+		log_info("monitor: request %s executed: seal %s is in unit %s, with a new "
+		    "certificate", str(o, "id"), str(o, "seal"), sv.w.seal_unit);
+		/* The token's certificate object beside the key is replaced, as
+		 * at creation; the seal's record, which signing uses, has it. */
+		if (hsm_cert_store(mon->hsm, tc->key_id, sizeof(tc->key_id), str(o, "seal"),
+		    tc->cert) != 0)
+			log_warn("monitor: seal %s: its new certificate could not be stored in "
+			    "the token: %s", str(o, "seal"), hsm_error(mon->hsm));
+	} else
+		log_info("monitor: request %s executed: seal %s is %s", str(o, "id"),
+		    str(o, "seal"), k->to);
+	if (k->to != NULL && strcmp(k->to, "destroyed") == 0)
+		destroy_key(mon, p->name, o);
+	return mon_reply_json(reply, id, 200, json_incref(o));
+}
+
 static int
 approve(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p, uint32_t id,
     struct ipc_msg *reply)
 {
 	const struct req_kind *k = kind_find(str(o, "kind"));
+	struct transfer_cert tc = { 0 };
 	struct save sv;
 	struct store_seal s;
 	json_t *slot, *a, *e, *moved = NULL;
 	char need[256];
-	uint64_t seq;
-	uint8_t leaf[32];
 	size_t i;
 	int holds, rc;
 
@@ -928,37 +1038,30 @@ approve(struct mon *mon, uint64_t n, json_t *o, const struct store_principal *p,
 		    "state %s applies to", str(o, "seal"), k->name);
 	}
 	rc = k->moves ? transfer_still(mon, o, &s, id, reply) : 0;
+	if (rc == 0 && k->moves && (rc = transfer_cert(mon, &s, str(json_object_get(
+	    json_object_get(o, "payload"), "to"), "unit"), &tc)) != 0) {
+		transfer_cert_free(&tc);
+		store_seal_clear(&s);
+		json_decref(e);
+		if (rc != SB_EHSM) {
+			log_err("monitor: request %s: the seal's new certificate: %s",
+			    str(o, "id"), sb_strerror(rc));
+			return rc == SB_ENOMEM ? rc : mon_reply_err(reply, id, 500, "internal",
+			    "the seal's certificate for its new unit could not be made; see "
+			    "the appliance log");
+		}
+		mon_fault(mon, mon->hsm_fault, hsm_error(mon->hsm));
+		return mon_reply_err(reply, id, 503, "hsm_unavailable", "the seal's certificate "
+		    "for its new unit could not be issued: %s", hsm_error(mon->hsm));
+	}
 	store_seal_clear(&s);
 	if (rc != 0) {
 		json_decref(e);
 		return rc == 1 ? 0 : unavailable(reply, id, rc);
 	}
-	if (e == NULL)
-		return SB_ENOMEM;
-	json_object_set_new(e, "state", json_string("approved"));
-	if ((rc = mon_ledger(mon, e, &seq, leaf)) != 0)
-		return unavailable(reply, id, rc);
-	json_object_set_new(o, "state", json_string("executed"));
-	json_object_set_new(o, "executed", json_integer((json_int_t)now_ms()));
-	sv.w.seal = str(o, "seal");
-	sv.w.seal_state = k->to;
-	if (k->moves)
-		sv.w.seal_unit = str(json_object_get(json_object_get(o, "payload"), "to"), "unit");
-	save_settled(&sv);
-	e = entry("request.execute", p->name, o);
-	if (e != NULL)
-		json_object_set(e, "payload", json_object_get(o, "payload"));
-	if ((rc = mon_ledgered_change(mon, e, save_apply, &sv)) != 0)
-		return unavailable(reply, id, rc);
-	if (k->moves)
-		log_info("monitor: request %s executed: seal %s is in unit %s", str(o, "id"),
-		    str(o, "seal"), sv.w.seal_unit);
-	else
-		log_info("monitor: request %s executed: seal %s is %s", str(o, "id"),
-		    str(o, "seal"), k->to);
-	if (k->to != NULL && strcmp(k->to, "destroyed") == 0)
-		destroy_key(mon, p->name, o);
-	return mon_reply_json(reply, id, 200, json_incref(o));
+	rc = execute(mon, n, o, k, p, e, &tc, id, reply);
+	transfer_cert_free(&tc);
+	return rc;
 }
 
 static int

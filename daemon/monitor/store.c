@@ -1291,12 +1291,13 @@ store_request_get(struct store *st, uint64_t n, char **text)
 	return store_get(st, DB_REQUESTS, key, sizeof(key), text, NULL);
 }
 
-/* The seal record of id with its state set to state and its unit to unit
+/* The seal record of w->seal with the state, unit and certificate w sets
  * (each when not NULL), as new text. */
 static int
-seal_restate(MDB_txn *txn, struct store *st, const char *id, const char *state,
-    const char *unit, char **out)
+seal_restate(MDB_txn *txn, struct store *st, const struct store_request_write *w, char **out)
 {
+	const char *id = w->seal, *state = w->seal_state, *unit = w->seal_unit;
+	char csha[65];
 	MDB_val k = { strlen(id), (void *)id }, v;
 	json_t *o;
 	int mrc;
@@ -1308,8 +1309,13 @@ seal_restate(MDB_txn *txn, struct store *st, const char *id, const char *state,
 		json_decref(o);
 		return SB_EIO;
 	}
+	if (w->seal_cert_pem != NULL)
+		hex(w->seal_cert_sha256, 32, csha);
 	if ((state == NULL || json_object_set_new(o, "state", json_string(state)) == 0) &&
-	    (unit == NULL || json_object_set_new(o, "unit", json_string(unit)) == 0))
+	    (unit == NULL || json_object_set_new(o, "unit", json_string(unit)) == 0) &&
+	    (w->seal_cert_pem == NULL || (json_object_set_new(o, "certificate",
+	    json_string(w->seal_cert_pem)) == 0 && json_object_set_new(o, "cert_sha256",
+	    json_string(csha)) == 0)))
 		*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return *out == NULL ? SB_ENOMEM : 0;
@@ -1345,8 +1351,7 @@ store_request_put(struct store *st, const struct store_request_write *w)
 	request_key(w->n, key);
 	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
 		return store_rc(mrc, "begin");
-	if (w->seal != NULL && (rc = seal_restate(txn, st, w->seal, w->seal_state, w->seal_unit,
-	    &sealtext)) != 0) {
+	if (w->seal != NULL && (rc = seal_restate(txn, st, w, &sealtext)) != 0) {
 		mdb_txn_abort(txn);
 		return rc;
 	}
@@ -1361,6 +1366,17 @@ store_request_put(struct store *st, const struct store_request_write *w)
 		v.mv_size = strlen(sealtext);
 		v.mv_data = sealtext;
 		mrc = mdb_put(txn, st->dbi[DB_SEALS], &k, &v, 0);
+	}
+	if (mrc == 0 && w->seal_cert_pem != NULL) {
+		uint8_t ck[33];
+
+		ck[0] = 'c';
+		memcpy(ck + 1, w->seal_cert_sha256, 32);
+		k.mv_size = sizeof(ck);
+		k.mv_data = ck;
+		v.mv_size = strlen(w->seal);
+		v.mv_data = (void *)w->seal;
+		mrc = mdb_put(txn, st->dbi[DB_SIGS], &k, &v, 0);
 	}
 	if (mrc == 0 && w->ungrant_seal != NULL) {
 		char gk[2 * STORE_ID_MAX + 2];

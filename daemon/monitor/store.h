@@ -194,6 +194,9 @@ struct store_request_write {
 					   no such seal): */
 	const char *seal_state;		/* not NULL: its state to this */
 	const char *seal_unit;		/* not NULL: its unit to this */
+	const char *seal_cert_pem;	/* not NULL: its certificate to this (PEM), */
+	const uint8_t *seal_cert_sha256;	/* ...whose SHA-256 this is (also indexed,
+					   beside the old one, for verify) */
 	const char *ungrant_seal;	/* not NULL: delete the grant of this seal... */
 	const char *ungrant_principal;	/* ...to this principal (SB_ENOTFOUND: none) */
 	const char *pending_seal;	/* not NULL: index n as this seal's pending

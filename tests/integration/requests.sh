@@ -357,6 +357,9 @@ check "sa-other finds no place left (403 cannot_approve)" 403 cannot_approve \
 grep -q "still needs an approval by secadmin over sub-1" "$T/out.json" &&
 	ok "cannot_approve names the place still open" || nok "message ($(cat "$T/out.json"))"
 check "s3 still seals from sub-1 meanwhile" 200 - app POST /v1/seals/s3/sign "$(sign_body "$sha" hr.pdf)"
+cms_before=$(jq -r .cms "$T/out.json")
+seq_before=$(jq -r .seq "$T/out.json")
+call app GET /v1/seals/s3 >/dev/null && jq -r .certificate "$T/out.json" >"$T/s3-before.pem"
 check "a second request on s3 while the transfer is pending (409 request_pending)" 409 request_pending \
 	sa1 POST /v1/requests "$(file deactivate s3 "not needed")"
 check "app2 files another use of s3 while the transfer waits" 201 - app2 POST /v1/requests "$(use_body "bonus")"
@@ -381,10 +384,49 @@ done
 check "the grant holder still reads s3" 200 - app GET /v1/seals/s3
 [ "$(field .unit)/$(field .state)" = sub-2/frozen ] && ok "GET /v1/seals/s3 says unit sub-2, frozen" ||
 	nok "s3 ($(cat "$T/out.json"))"
+jq -r .certificate "$T/out.json" >"$T/s3-after.pem"
+if openssl x509 -in "$T/s3-after.pem" -noout -subject 2>/dev/null | grep -q 'O *= *sub-2' &&
+	openssl x509 -in "$T/s3-before.pem" -noout -subject 2>/dev/null | grep -q 'O *= *sub-1' &&
+	[ "$(openssl x509 -in "$T/s3-after.pem" -noout -pubkey | sha256sum)" = \
+	  "$(openssl x509 -in "$T/s3-before.pem" -noout -pubkey | sha256sum)" ] &&
+	openssl verify -CAfile "$D/state/ca.pem" "$T/s3-after.pem" >/dev/null 2>&1; then
+	ok "the seal has a new certificate from the appliance CA for the same key, naming sub-2 (O=)"
+else
+	nok "s3's certificate after the move: $(openssl x509 -in "$T/s3-after.pem" -noout -subject 2>&1)"
+fi
+check "a sealing made before the move still verifies, as s3's" 200 - aud POST /v1/verify \
+	"$(printf '{"digest":{"alg":"sha256","value":"%s"},"cms":"%s"}' "$sha" "$cms_before")"
+[ "$(field .valid)/$(field .seal)" = true/s3 ] && ok "valid, seal s3 (its old certificate still maps to it)" ||
+	nok "verify of the old sealing ($(cat "$T/out.json"))"
 check "its old custodian no longer sees it (404 unknown_seal)" 404 unknown_seal \
 	sa1 POST /v1/requests "$(file unfreeze s3 "found")"
 check "its new custodian files its unfreeze (201, pending)" 201 - \
 	sa-other POST /v1/requests "$(file unfreeze s3 "found in Subsidiary Two's safe")"
+ruf=$(field .id)
+check "hq approves it (seal-admin over sub-2, through the group)" 200 - hq POST "/v1/requests/$ruf/approve"
+check "the secadmin's approval unfreezes s3" 200 - sec POST "/v1/requests/$ruf/approve"
+check "app seals with s3 in its new unit" 200 - app POST /v1/seals/s3/sign "$(sign_body "$sha" hr2.pdf)"
+jq -r .cms "$T/out.json" | base64 -d >"$T/after.p7s"
+seq_after=$(jq -r .seq "$T/out.json")
+if openssl cms -verify -inform DER -in "$T/after.p7s" -content "$doc" -binary -purpose any \
+	-CAfile "$D/state/ca.pem" -signer "$T/after-signer.pem" -out /dev/null 2>"$T/cmsv.err" &&
+	[ "$(openssl x509 -in "$T/after-signer.pem" -noout -fingerprint -sha256)" = \
+	  "$(openssl x509 -in "$T/s3-after.pem" -noout -fingerprint -sha256)" ]; then
+	ok "the sealing after the move verifies (openssl cms) and is signed under the new certificate"
+else
+	nok "the sealing after the move: $(cat "$T/cmsv.err")"
+fi
+check "POST /v1/verify names s3 for it (the new certificate is indexed)" 200 - aud POST /v1/verify \
+	"$(printf '{"digest":{"alg":"sha256","value":"%s"},"cms":"%s"}' "$sha" "$(base64 -w0 "$T/after.p7s")")"
+[ "$(field .valid)/$(field .seal)" = true/s3 ] && ok "valid, seal s3" || nok "verify ($(cat "$T/out.json"))"
+for s in "$seq_before" "$seq_after"; do
+	if ctl aud evidence "$s" -o "$T/ev-$s.json" >/dev/null 2>"$T/ev.err" &&
+		"$BIN/sealctl" verify-evidence --trust "$D/state/ca.pem" "$T/ev-$s.json" >"$T/ev.out" 2>&1; then
+		ok "the evidence bundle of entry $s (before, then after the move) verifies offline"
+	else
+		nok "evidence of $s: $(cat "$T/ev.err" "$T/ev.out" | head -5)"
+	fi
+done
 curl $(as aud) -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
 jq -e --arg r "$rt" '[.entries[].entry | select(.action=="request.execute" and .request==$r)][0].payload ==
 	{"from":{"unit":"sub-1","state":"frozen"},"to":{"unit":"sub-2"}}' "$T/led.json" >/dev/null &&
@@ -393,6 +435,10 @@ jq -e --arg r "$rt" '[.entries[].entry | select(.action=="request.execute" and .
 	"$T/led.json" >/dev/null &&
 	jq -e '[.entries[].entry | select(.action=="request.approve" and .actor=="sa2")][-1].moved ==
 	{"principal":"hq","role":"seal-admin","unit":"sub-2"}' "$T/led.json" >/dev/null &&
+	jq -e --arg r "$rt" --arg new "$(openssl x509 -in "$T/s3-after.pem" -outform DER | sha256sum | cut -d' ' -f1)" \
+	--arg old "$(openssl x509 -in "$T/s3-before.pem" -outform DER | sha256sum | cut -d' ' -f1)" \
+	'[.entries[].entry | select(.action=="request.execute" and .request==$r)][0] |
+	.cert_sha256 == $new and .previous_cert_sha256 == $old' "$T/led.json" >/dev/null &&
 	ok "the ledger has each approval with its place (and a moved one), and the execution with the move" ||
 	nok "transfer entries: $(jq -c --arg r "$rt" '[.entries[].entry | select(.request==$r)]' "$T/led.json")"
 
@@ -427,7 +473,7 @@ jq -e '[.grants[] | select(.seal=="s4")] | length == 0' "$T/out.json" >/dev/null
 	ok "GET /v1/grants no longer lists it" || nok "grants after the revoke ($(cat "$T/out.json"))"
 check "revoking it again (404 unknown_grant)" 404 unknown_grant \
 	sec POST /v1/requests "$(rv_body s4 "again" app)"
-check "a revoke applies to a frozen seal too (s3, app's grant)" 201 - \
+check "its new custodian revokes app's grant on s3" 201 - \
 	sa-other POST /v1/requests "$(rv_body s3 "moved away from app's unit" app)"
 curl $(as aud) -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
 jq -e --arg r "$rr" '[.entries[].entry | select(.request==$r) | .action] == ["request.file","request.execute"]' \
