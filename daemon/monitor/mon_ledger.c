@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/sha.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 
 #include "../../lib/buf.h"
@@ -110,6 +111,68 @@ mon_verify(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	return mon_reply_json(reply, m->id, 200, o);
 }
 
+/*
+ * The ledger entry of a timestamp reply (der): for a granted one, action
+ * "timestamp" with who asked, the message imprint (algorithm and hex), the
+ * token's serial and time, and the SHA-256 of the token (its DER). 0 when
+ * it is durable or the reply grants nothing; else SB_*.
+ */
+static int
+tsa_ledger(struct mon *mon, const char *actor, const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)len);
+	TS_TST_INFO *info = resp != NULL ? TS_RESP_get_tst_info(resp) : NULL;
+	PKCS7 *tok = resp != NULL ? TS_RESP_get_token(resp) : NULL;
+	unsigned char *td = NULL, md[SHA256_DIGEST_LENGTH];
+	char th[2 * SHA256_DIGEST_LENGTH + 1], ih[2 * EVP_MAX_MD_SIZE + 1], serial[80] = "";
+	char when[32] = "";
+	const ASN1_OCTET_STRING *imprint;
+	const ASN1_GENERALIZEDTIME *gt;
+	BIGNUM *bn;
+	char *sx;
+	uint64_t seq;
+	uint8_t leaf[32];
+	int tl, rc = 0;
+
+	ERR_clear_error();
+	if (resp == NULL) {
+		log_err("monitor: the TSA's reply does not parse: not sent");
+		return SB_EINVAL;
+	}
+	if (info == NULL || tok == NULL) {	/* a rejection: no signature in it */
+		TS_RESP_free(resp);
+		return 0;
+	}
+	imprint = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(info));
+	mon_hex(ASN1_STRING_get0_data(imprint), (size_t)ASN1_STRING_length(imprint) <=
+	    EVP_MAX_MD_SIZE ? (size_t)ASN1_STRING_length(imprint) : EVP_MAX_MD_SIZE, ih);
+	if ((bn = ASN1_INTEGER_to_BN(TS_TST_INFO_get_serial(info), NULL)) != NULL &&
+	    (sx = BN_bn2hex(bn)) != NULL) {
+		snprintf(serial, sizeof(serial), "%s", sx);
+		OPENSSL_free(sx);
+	}
+	BN_free(bn);
+	if ((gt = TS_TST_INFO_get_time(info)) != NULL)
+		snprintf(when, sizeof(when), "%.*s", ASN1_STRING_length(gt),
+		    (const char *)ASN1_STRING_get0_data(gt));
+	if ((tl = i2d_PKCS7(tok, &td)) <= 0)
+		rc = SB_ENOMEM;
+	else {
+		SHA256(td, (size_t)tl, md);
+		mon_hex(md, sizeof(md), th);
+		rc = mon_ledger(mon, json_pack("{s:s,s:s,s:s,s:{s:s,s:s},s:s,s:s,s:s}", "action",
+		    "timestamp", "actor", actor, "result", "ok", "imprint", "alg",
+		    OBJ_nid2sn(OBJ_obj2nid(TS_MSG_IMPRINT_get_algo(
+		    TS_TST_INFO_get_msg_imprint(info))->algorithm)), "value", ih, "serial", serial,
+		    "gen_time", when, "token_sha256", th), &seq, leaf);
+	}
+	OPENSSL_free(td);
+	TS_RESP_free(resp);
+	ERR_clear_error();
+	return rc;
+}
+
 int
 mon_tsa(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
@@ -133,6 +196,14 @@ mon_tsa(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return mon_reply_err(reply, m->id, rc == SB_EHSM ? 503 : 500,
 		    rc == SB_EHSM ? "hsm_unavailable" : "internal",
 		    "the timestamp could not be made: %s", sb_strerror(rc));
+	}
+	/* Invariant 2: a granted token is a signature of the TSA key; it
+	 * leaves only once its entry is durable. A rejection carries none. */
+	if ((rc = tsa_ledger(mon, p.name, der, len)) != 0) {
+		OPENSSL_free(der);
+		return rc == SB_ENOMEM ? rc : mon_reply_err(reply, m->id, 503,
+		    "ledger_unavailable", "the timestamp could not be recorded: %s",
+		    sb_strerror(rc));
 	}
 	r.body = der;
 	r.body_len = len;

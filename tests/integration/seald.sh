@@ -99,6 +99,17 @@ code=$(curl $C -o "$T/r.tsr" -w '%{http_code}' -H 'Content-Type: application/tim
 [ "$code" = 200 ] && ok "POST /v1/tsa answers an RFC 3161 query" || nok "POST /v1/tsa answers (got $code)"
 expect "openssl ts -verify accepts the TSA's reply for the document" 0 "Verification: OK" -- \
 	openssl ts -verify -data "$doc" -in "$T/r.tsr" -CAfile "$D/state/ca.pem"
+openssl ts -reply -in "$T/r.tsr" -token_out -out "$T/tok.der" 2>/dev/null
+tok_sha=$(sha256sum "$T/tok.der" | cut -d' ' -f1)
+code=$(curl $C -o "$T/out.json" -w '%{http_code}' "$URL/v1/ledger/entries?start=0&count=100")
+if jq -e --arg d "$(sha256sum "$doc" | cut -d' ' -f1)" --arg t "$tok_sha" \
+	'[.entries[].entry | select(.action=="timestamp")] | length == 1 and .[0].imprint.value == $d and
+	.[0].imprint.alg == "SHA256" and .[0].token_sha256 == $t and (.[0].serial | length) > 0' \
+	"$T/out.json" >/dev/null; then
+	ok "the timestamp is ledgered before it is answered (who, the imprint, serial, the token's SHA-256)"
+else
+	nok "timestamp entry: $(jq -c '[.entries[].entry | select(.action=="timestamp")]' "$T/out.json")"
+fi
 
 # --- ledger, proofs, evidence --------------------------------------------------------
 sleep 1.2	# a tree head is made each second the ledger grew
