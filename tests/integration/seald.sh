@@ -281,6 +281,26 @@ expect "sealctl ledger verify pages through a ledger larger than one reply" 0 "l
 	--key "$D/clients/demo/client.key" --ca "$D/state/ca.pem" ledger verify \
 	--audit-cert "$D/state/audit.pem"
 
+# --- the admin socket's peer check ----------------------------------------------
+# The socket is 0600 root's; its own check of the peer's uid (SO_PEERCRED) is
+# the second line: opened up here for one try by another user, it must hold.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod o+x "$T" "$D" && chmod 0666 "$D/admin.sock"
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/sealadm" \
+		--socket "$D/admin.sock" status 2>&1)
+	rc=$?
+	chmod 0600 "$D/admin.sock"
+	chmod o-x "$T" "$D"
+	if [ "$rc" -ne 0 ] && ! grep -q '"state"' <<<"$out" &&
+		grep -q 'admin socket: refused uid 65534' "$D/seald.log"; then
+		ok "another uid that reaches the admin socket is refused by its peer check, and logged"
+	else
+		nok "admin socket peer check (status $rc: $out)"
+	fi
+else
+	ok "# SKIP the admin socket's peer check needs root and setpriv"
+fi
+
 # --- tamper: change one entry behind seald's back --------------------------------
 seald_stop "$D"
 expect "ledger-tamper changes entry 3 in the LMDB file" 0 "" -- \
