@@ -494,6 +494,14 @@ out:
 	return rc;
 }
 
+/* The names refused: what issue and request take. */
+static void
+refuse_names(void)
+{
+	refused(NULL, "bad_names", "names: DNS:name and IP:address items, separated by "
+	    "commas, no blanks (DNS:sealbox.example.org,IP:192.0.2.10)");
+}
+
 int
 console_tls_issue(const char *sock, const char *session, const struct config *cfg,
     const char *san, unsigned days)
@@ -508,8 +516,7 @@ console_tls_issue(const char *sock, const char *session, const struct config *cf
 
 	memset(&v, 0, sizeof(v));
 	if (!ca_san_valid(san) || (size_t)snprintf(v.san, sizeof(v.san), "%s", san) >= sizeof(v.san)) {
-		refused(NULL, "bad_names", "names: DNS:name and IP:address items, separated by "
-		    "commas, no blanks (DNS:sealbox.example.org,IP:192.0.2.10)");
+		refuse_names();
 		return 2;
 	}
 	if (days > MSG_TLS_DAYS_MAX) {
@@ -580,8 +587,7 @@ console_tls_request(const char *sock, const char *session, const struct config *
 
 	*csr_out = NULL;
 	if (!ca_san_valid(san)) {
-		refused(NULL, "bad_names", "names: DNS:name and IP:address items, separated by "
-		    "commas, no blanks (DNS:sealbox.example.org,IP:192.0.2.10)");
+		refuse_names();
 		return 2;
 	}
 	if (pending_path(cfg, pend, sizeof(pend)) != 0)

@@ -1074,6 +1074,19 @@ principal_save(struct mon *mon, struct store_principal *p, json_t *e)
 	return mon_ledgered_change(mon, e, principal_update, &pa);
 }
 
+/* p's new roles, after e is ledgered, and the answer {"principal","roles"}. */
+static int
+roles_saved(struct mon *mon, struct store_principal *p, json_t *e, uint32_t id,
+    struct ipc_msg *reply)
+{
+	int rc;
+
+	if ((rc = principal_save(mon, p, e)) != 0)
+		return mon_reply_err(reply, id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
+	return mon_reply_json(reply, id, 200, json_pack("{s:s,s:o*}", "principal", p->name,
+	    "roles", roles_json(p)));
+}
+
 /* The principal named (into p): 0, or the refusal answered (1), or SB_*. */
 static int
 principal_named(struct mon *mon, const char *name, struct store_principal *p, uint32_t id,
@@ -1145,10 +1158,7 @@ mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		json_object_set_new(e, "role", json_string(r.role));
 		json_object_set_new(e, "unit", json_string(r.unit));
 	}
-	if ((rc = principal_save(mon, &p, e)) != 0)
-		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:o*}", "principal", p.name,
-	    "roles", roles_json(&p)));
+	return roles_saved(mon, &p, e, m->id, reply);
 }
 
 /*
@@ -1186,12 +1196,7 @@ mon_adm_role_revoke(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	}
 	memmove(&p.roles[i], &p.roles[i + 1], (p.n_roles - i - 1) * sizeof(p.roles[0]));
 	p.n_roles--;
-	if ((rc = principal_save(mon, &p, e)) != 0)
-		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
-	log_info("monitor: %s revoked the role %s over %s of %s", mon->admin_actor, v.role, unit,
-	    p.name);
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:o*}", "principal", p.name,
-	    "roles", roles_json(&p)));
+	return roles_saved(mon, &p, e, m->id, reply);
 }
 
 /*

@@ -60,6 +60,14 @@ tls_describe(json_t *e, X509 *x)
 	return rc;
 }
 
+/* 400 bad_names: what names ADM_TLS_ISSUE and ADM_TLS_REQUEST take. */
+static int
+names_refused(struct ipc_msg *reply, uint32_t id)
+{
+	return mon_reply_err(reply, id, 400, "bad_names", "names: DNS:name and IP:address "
+	    "items, separated by commas, no blanks (DNS:sealbox.example.org,IP:192.0.2.10)");
+}
+
 int
 mon_adm_tls_issue(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
@@ -76,9 +84,7 @@ mon_adm_tls_issue(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request (names, "
 		    "0 to %d days, a request of at most %d bytes)", MSG_TLS_DAYS_MAX, MSG_CERT_MAX);
 	if (!ca_san_valid(v.san))
-		return mon_reply_err(reply, m->id, 400, "bad_names", "names: DNS:name and "
-		    "IP:address items, separated by commas, no blanks (DNS:sealbox.example.org,"
-		    "IP:192.0.2.10)");
+		return names_refused(reply, m->id);
 	if ((rc = mon_require_ca(mon, m->id, reply)) != 0)
 		return rc == SB_ESTATE ? 0 : rc;
 	if ((rc = mon_csr_key(v.csr_pem, v.csr_len, &key, why, sizeof(why))) != 0)
@@ -139,9 +145,7 @@ mon_adm_tls_request(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request (names "
 		    "and a request of at most %d bytes)", MSG_CERT_MAX);
 	if (!ca_san_valid(v.san))
-		return mon_reply_err(reply, m->id, 400, "bad_names", "names: DNS:name and "
-		    "IP:address items, separated by commas, no blanks (DNS:sealbox.example.org,"
-		    "IP:192.0.2.10)");
+		return names_refused(reply, m->id);
 	if ((rc = mon_csr_key(v.csr_pem, v.csr_len, &key, why, sizeof(why))) != 0)
 		return rc == SB_EINVAL ? mon_reply_err(reply, m->id, 400, "bad_csr", "%s", why) : rc;
 	n = i2d_PUBKEY(key, &der);
