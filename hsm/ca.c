@@ -534,8 +534,13 @@ ca_serial_hex(X509 *x, char *out, size_t len)
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
 	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	const char *h = hex;
 
-	snprintf(out, len, "%s", hex ? hex : "?");
+	/* BN_bn2hex writes whole bytes ("084A..."); the form everywhere else
+	 * (CRL, ledger, answers) has no leading zero: crl_serial_norm. */
+	while (h != NULL && h[0] == '0' && h[1] != '\0')
+		h++;
+	snprintf(out, len, "%s", h ? h : "?");
 	OPENSSL_free(hex);
 	BN_free(bn);
 }

@@ -119,7 +119,8 @@ void ca_san_cn(const char *san, char *cn, size_t len);
 /* 1 when every PEM block in text is a CERTIFICATE (a private key pasted
  * with a chain, for one, is not: PEM readers would skip it silently). */
 int ca_pem_only_certs(const char *text, size_t len);
-/* x's serial in upper-case hex into out ("?" if it does not convert). */
+/* x's serial in upper-case hex, without leading zeros (the form of the CRL
+ * code and the ledger), into out ("?" if it does not convert). */
 void ca_serial_hex(X509 *x, char *out, size_t len);
 
 #endif

@@ -38,7 +38,16 @@ fi
 ! entries totp.enrol | grep -q "$secret" && entries totp.enrol | grep -q '"actor":"admin:testsys"' &&
 	ok "the enrolment is ledgered as the admin's, without the secret" || nok "totp.enrol entry"
 login >/dev/null && ok "an enrolment not yet confirmed asks for no code" || nok "login while pending"
-now=$(date +%s)
+# Codes are accepted one step either side of the present: each group of
+# codes is made from a fresh $now, taken at least 8 s before its 30-s step
+# ends, so that a slow machine does not carry the group out of the window.
+fresh() {
+	local t
+	t=$(date +%s)
+	[ $((30 - t % 30)) -ge 8 ] || sleep $((30 - t % 30))
+	now=$(date +%s)
+}
+fresh
 expect "a wrong first code does not confirm it" 1 'otp_invalid' \
 	-- as_sys totp confirm --otp-fd 4 4<<<"$("$TOTP" "$secret" $((now + 3600)))"
 expect "the first code confirms it" 0 'one-time code confirmed' \
@@ -83,7 +92,7 @@ ops >"$T/ops.tok"
 ops >"$T/ops2.tok"
 as_ops() { "${ADM[@]}" --session-fd 9 "$@" 9<"$T/ops.tok"; }
 sa=$(as_ops totp enrol 2>&1 | grep -o 'secret=[A-Z2-7]*' | head -n1 | cut -d= -f2)
-now=$(date +%s)
+fresh
 as_ops totp confirm --otp-fd 4 4<<<"$("$TOTP" "$sa" $((now - 30)))" >/dev/null ||
 	nok "testops's first code"
 expect "confirming a code ends the admin's other sessions (opened without it)" 1 'session_expired' \
@@ -102,6 +111,7 @@ expect "a wrong code for the present secret when replacing is refused" 1 'otp_in
 	-- as_ops totp enrol --otp-fd 4 4<<<"$("$TOTP" "$sb" $((now + 3600)))"
 entries admin.totp | grep '"user":"testops"' | grep -q '"result":"refused:bad_otp"' &&
 	ok "and counts as a failed login (admin.totp refused:bad_otp)" || nok "admin.totp entry"
+fresh
 expect "the new secret's first code confirms it, in place of the old" 0 'one-time code confirmed' \
 	-- as_ops totp confirm --otp-fd 4 4<<<"$("$TOTP" "$sb" $((now - 30)))"
 ops "$("$TOTP" "$sb" "$now")" >/dev/null && ok "the login now takes the new secret's code" ||
@@ -122,6 +132,7 @@ expect "three wrong codes lock the account (console.max_failures 3)" 1 'account 
 # testops sets up a code again; then loses it.
 ops >"$T/ops.tok"
 sc=$(as_ops totp enrol 2>&1 | grep -o 'secret=[A-Z2-7]*' | head -n1 | cut -d= -f2)
+fresh
 as_ops totp confirm --otp-fd 4 4<<<"$("$TOTP" "$sc" $((now - 30)))" >/dev/null ||
 	nok "testops's code, again"
 ops "$("$TOTP" "$sc" "$now")" >"$T/ops.tok" || nok "testops's login with it"

@@ -509,6 +509,19 @@ test_crl_list(void)
 
 	CHECK_RC(crl_serial_norm("06:92:ac", s), 0);
 	CHECK_STR(s, "692AC");
+	{
+		/* A serial whose first byte is below 0x10: printed as the CRL
+		 * code writes it, so that one certificate has one serial. */
+		X509 *x = X509_new();
+		char hex[64];
+
+		CHECK(x != NULL && ASN1_INTEGER_set(X509_get_serialNumber(x), 0x084A) == 1);
+		ca_serial_hex(x, hex, sizeof(hex));
+		CHECK_RC(crl_serial_norm("084A", s), 0);
+		CHECK_STR(hex, s);
+		CHECK_STR(hex, "84A");
+		X509_free(x);
+	}
 	CHECK_RC(crl_serial_norm("000", s), 0);
 	CHECK_STR(s, "0");
 	CHECK_RC(crl_serial_norm("1234567890123456789012345678901234567890", s), 0);
