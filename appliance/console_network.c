@@ -1,8 +1,9 @@
 /*
  * console_network — the sysadmin's network settings (menu item 7 and
  * sealadm network show|set): ledgered by the monitor first (ADM_NETWORK),
- * then written here as systemd-networkd and systemd-timesyncd files under
- * console.network_root, and applied with console.network_command.
+ * then written here as systemd-networkd, systemd-timesyncd and rsyslog
+ * files under console.network_root, and applied with
+ * console.network_command.
  *
  * The files are written whole to a temporary name, synced and renamed, so
  * that a power cut leaves the old settings or the new ones, never half.
@@ -27,6 +28,7 @@
 
 #define NET_FILE "etc/systemd/network/10-sealbox.network"
 #define TIME_FILE "etc/systemd/timesyncd.conf.d/50-sealbox-network.conf"
+#define SYSLOG_FILE "etc/rsyslog.d/50-sealbox-forward.conf"
 
 static void
 net_path(const struct config *cfg, const char *rel, char *out, size_t cap)
@@ -65,16 +67,19 @@ slurp(const char *path)
 void
 console_network_read(const struct config *cfg, struct netcfg *cur)
 {
-	char a[PATH_MAX], b[PATH_MAX];
-	char *net, *ts;
+	char a[PATH_MAX], b[PATH_MAX], c[PATH_MAX];
+	char *net, *ts, *sl;
 
 	net_path(cfg, NET_FILE, a, sizeof(a));
 	net_path(cfg, TIME_FILE, b, sizeof(b));
+	net_path(cfg, SYSLOG_FILE, c, sizeof(c));
 	net = slurp(a);
 	ts = slurp(b);
-	netcfg_parse(net, ts, cur);
+	sl = slurp(c);
+	netcfg_parse(net, ts, sl, cur);
 	free(net);
 	free(ts);
+	free(sl);
 }
 
 void
@@ -89,7 +94,10 @@ console_network_print(const struct netcfg *n)
 	printf("%s\nNTP servers:", n->ndns ? "" : " (none)");
 	for (unsigned i = 0; i < n->nntp; i++)
 		printf(" %s", n->ntp[i]);
-	printf("%s\n", n->nntp ? "" : " (none)");
+	printf("%s\nsyslog:     ", n->nntp ? "" : " (none)");
+	for (unsigned i = 0; i < n->nsyslog; i++)
+		printf(" %s", n->syslog[i]);
+	printf("%s\n", n->nsyslog ? "" : " (none: the journal stays on the appliance)");
 }
 
 /* mkdir -p of path's directory, each new one 0755. */
@@ -136,10 +144,11 @@ int
 console_network_apply(const char *sock, const char *session, const struct config *cfg,
     const struct netcfg *n, int script)
 {
-	char why[256], a[PATH_MAX], b[PATH_MAX], names[256];
-	char *net = NULL, *ts = NULL;
+	char why[256], a[PATH_MAX], b[PATH_MAX], c[PATH_MAX], names[256];
+	char *net = NULL, *ts = NULL, *sl = NULL;
 	const char *code, *text;
 	struct ipc_msg m;
+	struct netcfg v;
 	json_t *j = NULL, *e;
 	int st, rc = -1, count;
 
@@ -147,6 +156,10 @@ console_network_apply(const char *sock, const char *session, const struct config
 		say(script, "bad_network", "%s", why);
 		return -1;
 	}
+	/* The syslog servers in their one form, as shown and ledgered. */
+	v = *n;
+	(void)netcfg_syslog_canon(&v, why, sizeof(why));
+	n = &v;
 	if (strcmp(n->address, "dhcp") != 0 &&
 	    (count = netcfg_match_count(cfg->console.network_match, "/sys/class/net", names,
 	    sizeof(names))) > 1) {
@@ -157,16 +170,19 @@ console_network_apply(const char *sock, const char *session, const struct config
 	}
 	net_path(cfg, NET_FILE, a, sizeof(a));
 	net_path(cfg, TIME_FILE, b, sizeof(b));
+	net_path(cfg, SYSLOG_FILE, c, sizeof(c));
 	if ((net = netcfg_network_file(n, cfg->console.network_match)) == NULL ||
-	    (ts = netcfg_timesyncd_file(n)) == NULL || adm_network_enc(&m, 1, n) != 0) {
+	    (ts = netcfg_timesyncd_file(n)) == NULL || (sl = netcfg_rsyslog_file(n)) == NULL ||
+	    adm_network_enc(&m, 1, n) != 0) {
 		say(script, "internal", "out of memory");
 		goto out;
 	}
 	/* Written aside first: a place that cannot take them (a read-only
 	 * root) is found before anything is ledgered. */
-	if (parents(a) != 0 || parents(b) != 0 ||
+	if (parents(a) != 0 || parents(b) != 0 || parents(c) != 0 ||
 	    file_write_new(a, net, strlen(net), 0644) != 0 ||
-	    file_write_new(b, ts, strlen(ts), 0644) != 0) {
+	    file_write_new(b, ts, strlen(ts), 0644) != 0 ||
+	    file_write_new(c, sl, strlen(sl), 0644) != 0) {
 		say(script, "cannot_write", "cannot write under console.network_root %s: %s; "
 		    "nothing changed, nothing ledgered", cfg->console.network_root, strerror(errno));
 		ipc_msg_free(&m);
@@ -182,14 +198,15 @@ console_network_apply(const char *sock, const char *session, const struct config
 		}
 		goto drop;
 	}
-	if (file_put_in_place(a) != 0 || file_put_in_place(b) != 0) {
+	if (file_put_in_place(a) != 0 || file_put_in_place(b) != 0 ||
+	    file_put_in_place(c) != 0) {
 		say(script, "cannot_write", "ledgered (entry %lld), but the files could not be "
 		    "put in place: %s", (long long)json_integer_value(json_object_get(j, "seq")),
 		    strerror(errno));
 		goto drop;
 	}
-	printf("network settings ledgered (entry %lld) and written:\n  %s\n  %s\n",
-	    (long long)json_integer_value(json_object_get(j, "seq")), a, b);
+	printf("network settings ledgered (entry %lld) and written:\n  %s\n  %s\n  %s\n",
+	    (long long)json_integer_value(json_object_get(j, "seq")), a, b, c);
 	printf("running: %s\n", cfg->console.network_command);
 	if ((st = run_command(cfg->console.network_command)) != 0) {
 		say(script, "apply_failed", "the command failed (status %d): the settings apply "
@@ -201,10 +218,12 @@ console_network_apply(const char *sock, const char *session, const struct config
 drop:
 	file_drop_new(a);
 	file_drop_new(b);
+	file_drop_new(c);
 out:
 	json_decref(j);
 	free(net);
 	free(ts);
+	free(sl);
 	return rc;
 }
 
@@ -235,7 +254,9 @@ cmd_network(const struct opts *o, const struct config *cfg, const char *verb)
 	if ((o->dns != NULL && netcfg_split(o->dns, n.dns[0], sizeof(n.dns[0]), NETCFG_DNS_MAX,
 	    &n.ndns, "DNS servers", why, sizeof(why)) != 0) ||
 	    (o->ntp != NULL && netcfg_split(o->ntp, n.ntp[0], sizeof(n.ntp[0]), NETCFG_NTP_MAX,
-	    &n.nntp, "NTP servers", why, sizeof(why)) != 0)) {
+	    &n.nntp, "NTP servers", why, sizeof(why)) != 0) ||
+	    (o->syslog != NULL && netcfg_split(o->syslog, n.syslog[0], sizeof(n.syslog[0]),
+	    NETCFG_SYSLOG_MAX, &n.nsyslog, "syslog servers", why, sizeof(why)) != 0)) {
 		fprintf(stderr, "sealadm: %s\n", why);
 		return 2;
 	}

@@ -803,7 +803,7 @@ static int
 it_network(struct con *c)
 {
 	struct netcfg cur, n;
-	char dns[FIELD_MAX], ntp[FIELD_MAX], why[256];
+	char dns[FIELD_MAX], ntp[FIELD_MAX], sys[FIELD_MAX], why[256];
 	struct field f[] = {
 		{ "address (dhcp, or ADDRESS/PREFIX such as 192.0.2.10/24): ", n.address,
 		  sizeof(n.address), 0 },
@@ -811,6 +811,8 @@ it_network(struct con *c)
 		{ "DNS servers (up to 3 addresses, separated by spaces; empty: none): ", dns,
 		  sizeof(dns), 1 },
 		{ "NTP servers (up to 4 addresses; empty: none): ", ntp, sizeof(ntp), 1 },
+		{ "syslog servers (up to 2: ADDRESS, or udp:|tcp:ADDRESS:PORT, [IPv6]:PORT; "
+		  "empty: none): ", sys, sizeof(sys), 1 },
 	};
 	int rc;
 
@@ -822,7 +824,7 @@ it_network(struct con *c)
 	printf("Now:\n");
 	console_network_print(&cur);
 	memset(&n, 0, sizeof(n));
-	dns[0] = ntp[0] = '\0';
+	dns[0] = ntp[0] = sys[0] = '\0';
 	/* Each answer is checked as it comes (with what came before it). */
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if ((rc = ask_fields(c, &f[i], 1, NULL)) != 1)
@@ -830,11 +832,15 @@ it_network(struct con *c)
 		if (netcfg_split(dns, n.dns[0], sizeof(n.dns[0]), NETCFG_DNS_MAX, &n.ndns,
 		    "DNS servers", why, sizeof(why)) != 0 ||
 		    netcfg_split(ntp, n.ntp[0], sizeof(n.ntp[0]), NETCFG_NTP_MAX, &n.nntp,
-		    "NTP servers", why, sizeof(why)) != 0 || netcfg_check(&n, why, sizeof(why)) != 0) {
+		    "NTP servers", why, sizeof(why)) != 0 ||
+		    netcfg_split(sys, n.syslog[0], sizeof(n.syslog[0]), NETCFG_SYSLOG_MAX,
+		    &n.nsyslog, "syslog servers", why, sizeof(why)) != 0 ||
+		    netcfg_check(&n, why, sizeof(why)) != 0) {
 			printf("input refused: %s\n", why);
 			return 0;
 		}
 	}
+	(void)netcfg_syslog_canon(&n, why, sizeof(why));	/* checked: as ledgered */
 	printf("New:\n");
 	console_network_print(&n);
 	if ((rc = confirm(c, "Apply these network settings?")) != 1)

@@ -122,9 +122,11 @@ usage(FILE *f)
 	    "                            sealctl evidence prints it\n"
 	    "  network show              the network settings written here\n"
 	    "  network set --address dhcp|ADDRESS/PREFIX [--gateway IP] [--dns IP,...]\n"
-	    "      [--ntp HOST,...]       (the sysadmin) ledgered, written as networkd and\n"
-	    "                            timesyncd files under console.network_root, applied\n"
-	    "                            with console.network_command\n"
+	    "      [--ntp IP,...] [--syslog [udp:|tcp:]IP[:PORT],...]\n"
+	    "                            (the sysadmin) ledgered, written as networkd,\n"
+	    "                            timesyncd and rsyslog files under\n"
+	    "                            console.network_root, applied with\n"
+	    "                            console.network_command\n"
 	    "  backup create --out FILE [--share-file F]...\n"
 	    "                            (the sysadmin) the appliance into a new, sealed\n"
 	    "                            FILE; M shares complete it (typed, not shown, when\n"
@@ -1146,6 +1148,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "otp-fd", 1, NULL, 1030 }, { "serial", 1, NULL, 1031 },
 		{ "reason", 1, NULL, 1032 }, { "san", 1, NULL, 1033 },
 		{ "share-dir", 1, NULL, 1034 }, { "new-passphrase-fd", 1, NULL, 1035 },
+		{ "syslog", 1, NULL, 1036 },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -1167,6 +1170,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 1027: o->gateway = optarg; break;
 		case 1028: o->dns = optarg; break;
 		case 1029: o->ntp = optarg; break;
+		case 1036: o->syslog = optarg; break;
 		case 1030: o->otp_fd = optarg; break;
 		case 1031: o->serial = optarg; break;
 		case 1032: o->reason = optarg; break;

@@ -44,7 +44,7 @@ struct opts {
 	const char *share_files[MSG_BACKUP_SHARES_MAX];	/* --share-file, in order */
 	size_t n_share_files;
 	int share_files_over;			/* more were given than fit */
-	const char *address, *gateway, *dns, *ntp;	/* network set */
+	const char *address, *gateway, *dns, *ntp, *syslog;	/* network set */
 	const char *otp_fd;			/* login, totp: a one-time code */
 	const char *serial, *reason;		/* cert revoke */
 	const char *san;			/* tls issue|request */
@@ -164,7 +164,8 @@ void console_network_print(const struct netcfg *n);
  * stderr for a script, as "refused: ..." at the menu). 0, or -1. */
 int console_network_apply(const char *sock, const char *session, const struct config *cfg,
     const struct netcfg *n, int script);
-/* sealadm network show | set --address A [--gateway G] [--dns L] [--ntp L] */
+/* sealadm network show | set --address A [--gateway G] [--dns L] [--ntp L]
+ * [--syslog L] */
 int cmd_network(const struct opts *o, const struct config *cfg, const char *verb);
 
 /* menu.c */

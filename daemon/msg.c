@@ -1263,7 +1263,8 @@ adm_revoke_dec(struct ipc_msg *m, struct adm_revoke *v)
 int
 adm_network_enc(struct ipc_msg *m, uint32_t id, const struct netcfg *v)
 {
-	int rc = v->ndns > NETCFG_DNS_MAX || v->nntp > NETCFG_NTP_MAX ? SB_EINVAL : 0;
+	int rc = v->ndns > NETCFG_DNS_MAX || v->nntp > NETCFG_NTP_MAX ||
+	    v->nsyslog > NETCFG_SYSLOG_MAX ? SB_EINVAL : 0;
 
 	ipc_msg_init(m, ADM_NETWORK, id);
 	PUT(ipc_put_str(m, v->address));
@@ -1274,6 +1275,9 @@ adm_network_enc(struct ipc_msg *m, uint32_t id, const struct netcfg *v)
 	PUT(ipc_put_u8(m, (uint8_t)v->nntp));
 	for (unsigned i = 0; rc == 0 && i < v->nntp; i++)
 		PUT(ipc_put_str(m, v->ntp[i]));
+	PUT(ipc_put_u8(m, (uint8_t)v->nsyslog));
+	for (unsigned i = 0; rc == 0 && i < v->nsyslog; i++)
+		PUT(ipc_put_str(m, v->syslog[i]));
 	return enc_done(m, rc);
 }
 
@@ -1297,6 +1301,12 @@ adm_network_dec(struct ipc_msg *m, struct netcfg *v)
 	v->nntp = n;
 	for (unsigned i = 0; i < v->nntp; i++)
 		GET(ipc_get_str(m, v->ntp[i], sizeof(v->ntp[i])));
+	GET(ipc_get_u8(m, &n));
+	if (n > NETCFG_SYSLOG_MAX)
+		return SB_EINVAL;
+	v->nsyslog = n;
+	for (unsigned i = 0; i < v->nsyslog; i++)
+		GET(ipc_get_str(m, v->syslog[i], sizeof(v->syslog[i])));
 	return ipc_get_end(m);
 }
 

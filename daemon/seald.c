@@ -40,6 +40,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+
+#include "../lib/caps.h"
 #include "../lib/config.h"
 #include "../lib/err.h"
 #include "../lib/log.h"
@@ -502,6 +505,12 @@ main(int argc, char **argv)
 	s.cfg = cfg;
 	if ((s.listen_fd = listen_tcp(cfg)) < 0 || (admin_fd = listen_admin(cfg)) < 0)
 		return 1;
+	/* Bound: the port is not needed again (a new net worker inherits the
+	 * socket). The parent keeps what restarting a net worker takes. */
+	if (caps_drop_one(CAP_NET_BIND_SERVICE) != 0) {
+		log_err("cannot give up CAP_NET_BIND_SERVICE: %s", strerror(errno));
+		return 1;
+	}
 	if ((s.mon = spawn_monitor(cfg, s.tls, s.listen_fd, admin_fd, &s.ctl, &link)) < 0 ||
 	    spawn_net(cfg, s.tls, s.listen_fd, s.ctl, link, &s.net) != 0) {
 		log_err("cannot start the processes: %s", strerror(errno));

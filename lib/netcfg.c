@@ -1,6 +1,6 @@
 /*
- * netcfg — network settings: checks, the networkd and timesyncd files
- * (netcfg.h).
+ * netcfg — network settings: checks, the networkd, timesyncd and rsyslog
+ * files (netcfg.h).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -81,6 +81,87 @@ same_net(const unsigned char *a, const unsigned char *b, unsigned prefix)
 }
 
 int
+netcfg_syslog_parse(const char *in, struct netcfg_target *t)
+{
+	unsigned char buf[16];
+	const char *p = in, *port = NULL, *colon;
+	size_t hl;
+	int bracket = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (strncmp(p, "tcp:", 4) == 0 || strncmp(p, "udp:", 4) == 0) {
+		t->tcp = p[0] == 't';
+		p += 4;
+	}
+	if (*p == '[') {			/* [IPv6] or [IPv6]:PORT */
+		const char *end = strchr(p, ']');
+
+		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+			return -1;
+		bracket = 1;
+		p++;
+		hl = (size_t)(end - p);
+		port = end[1] == ':' ? end + 2 : NULL;
+	} else if ((colon = strchr(p, ':')) != NULL && colon == strrchr(p, ':')) {
+		hl = (size_t)(colon - p);	/* IPv4:PORT (IPv6 has two colons) */
+		port = colon + 1;
+	} else
+		hl = strlen(p);			/* IPv4, or IPv6 without a port */
+	if (hl == 0 || hl >= sizeof(t->host))
+		return -1;
+	memcpy(t->host, p, hl);
+	t->host[hl] = '\0';
+	switch (family(t->host, buf)) {
+	case AF_INET:
+		if (bracket)
+			return -1;
+		break;
+	case AF_INET6:
+		break;
+	default:
+		return -1;
+	}
+	t->port = NETCFG_SYSLOG_PORT;
+	if (port != NULL) {
+		unsigned long v;
+
+		if (port[0] < '1' || port[0] > '9' || strlen(port) > 5 ||
+		    strspn(port, "0123456789") != strlen(port) ||
+		    (v = strtoul(port, NULL, 10)) > 65535)
+			return -1;
+		t->port = (unsigned)v;
+	}
+	return 0;
+}
+
+void
+netcfg_syslog_text(const struct netcfg_target *t, char *out, size_t cap)
+{
+	int v6 = strchr(t->host, ':') != NULL;
+
+	snprintf(out, cap, "%s:%s%s%s:%u", t->tcp ? "tcp" : "udp", v6 ? "[" : "", t->host,
+	    v6 ? "]" : "", t->port);
+}
+
+static const char SYSLOG_FORM[] = "a unicast IPv4 or IPv6 address, with an optional "
+    "port and transport: 192.0.2.5 (UDP 514), tcp:192.0.2.5:601, udp:[2001:db8::5]:514";
+
+int
+netcfg_syslog_canon(struct netcfg *n, char *why, size_t len)
+{
+	struct netcfg_target t;
+
+	if (n->nsyslog > NETCFG_SYSLOG_MAX)
+		return fail(why, len, "syslog servers: at most %d", NETCFG_SYSLOG_MAX);
+	for (unsigned i = 0; i < n->nsyslog; i++) {
+		if (netcfg_syslog_parse(n->syslog[i], &t) != 0)
+			return fail(why, len, "syslog server %u: %s", i + 1, SYSLOG_FORM);
+		netcfg_syslog_text(&t, n->syslog[i], sizeof(n->syslog[i]));
+	}
+	return 0;
+}
+
+int
 netcfg_check(const struct netcfg *n, char *why, size_t len)
 {
 	unsigned char addr[16], gw[16], any[16];
@@ -114,6 +195,14 @@ netcfg_check(const struct netcfg *n, char *why, size_t len)
 		if (family(n->ntp[i], any) == 0)
 			return fail(why, len, "NTP server %u: a unicast IPv4 or IPv6 address (the "
 			    "appliance resolves no names: its firewall lets no DNS out)", i + 1);
+	if (n->nsyslog > NETCFG_SYSLOG_MAX)
+		return fail(why, len, "syslog servers: at most %d", NETCFG_SYSLOG_MAX);
+	for (unsigned i = 0; i < n->nsyslog; i++) {
+		struct netcfg_target t;
+
+		if (netcfg_syslog_parse(n->syslog[i], &t) != 0)
+			return fail(why, len, "syslog server %u: %s", i + 1, SYSLOG_FORM);
+	}
 	return 0;
 }
 
@@ -237,6 +326,70 @@ netcfg_timesyncd_file(const struct netcfg *n)
 	return t.p;
 }
 
+char *
+netcfg_rsyslog_file(const struct netcfg *n)
+{
+	struct text t = { malloc(4096), 0, 4096 };
+
+	add(&t, HEADER "# The journal, every facility and severity, forwarded in RFC 5424 format\n"
+	    "# to each syslog server; up to 10000 messages wait in memory while one\n"
+	    "# is down. network-apply opens the firewall to the targets of these lines.\n");
+	for (unsigned i = 0; i < n->nsyslog && i < NETCFG_SYSLOG_MAX; i++) {
+		struct netcfg_target g;
+
+		if (netcfg_syslog_parse(n->syslog[i], &g) != 0)
+			continue;
+		add(&t, "action(type=\"omfwd\" target=\"%s\" port=\"%u\" protocol=\"%s\" "
+		    "template=\"RSYSLOG_SyslogProtocol23Format\" queue.type=\"LinkedList\" "
+		    "queue.size=\"10000\" action.resumeRetryCount=\"-1\" "
+		    "action.resumeInterval=\"10\")\n", g.host, g.port, g.tcp ? "tcp" : "udp");
+	}
+	return t.p;
+}
+
+/* The value of attribute key="value" in line (up to its end), copied. */
+static int
+attr(const char *line, size_t ll, const char *key, char *val, size_t cap)
+{
+	char pat[32];
+	const char *p, *q;
+
+	snprintf(pat, sizeof(pat), " %s=\"", key);
+	if ((p = strstr(line, pat)) == NULL || (size_t)(p - line) >= ll)
+		return -1;
+	p += strlen(pat);
+	if ((q = strchr(p, '"')) == NULL || (size_t)(q - line) >= ll || (size_t)(q - p) >= cap)
+		return -1;
+	memcpy(val, p, (size_t)(q - p));
+	val[q - p] = '\0';
+	return 0;
+}
+
+static void
+parse_rsyslog(const char *text, struct netcfg *out)
+{
+	static const char act[] = "action(type=\"omfwd\" ";
+
+	for (const char *p = text; p != NULL && *p != '\0' && out->nsyslog < NETCFG_SYSLOG_MAX;) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+		char host[64], port[8], proto[8], typed[96];
+		struct netcfg_target g;
+
+		if (strncmp(p, act, sizeof(act) - 1) == 0 && attr(p, ll, "target", host,
+		    sizeof(host)) == 0 && attr(p, ll, "port", port, sizeof(port)) == 0 &&
+		    attr(p, ll, "protocol", proto, sizeof(proto)) == 0 &&
+		    (strcmp(proto, "udp") == 0 || strcmp(proto, "tcp") == 0)) {
+			snprintf(typed, sizeof(typed), "%s:%s%s%s:%s", proto,
+			    strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port);
+			if (netcfg_syslog_parse(typed, &g) == 0)
+				netcfg_syslog_text(&g, out->syslog[out->nsyslog++],
+				    sizeof(out->syslog[0]));
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+}
+
 /* The value of each line "key=value" of text, in turn (value copied). */
 static const char *
 next_value(const char *text, const char *key, const char *from, char *val, size_t cap)
@@ -263,7 +416,8 @@ next_value(const char *text, const char *key, const char *from, char *val, size_
 }
 
 void
-netcfg_parse(const char *network, const char *timesyncd, struct netcfg *out)
+netcfg_parse(const char *network, const char *timesyncd, const char *rsyslog,
+    struct netcfg *out)
 {
 	char line[1024], why[128];
 	const char *p = NULL;
@@ -286,4 +440,6 @@ netcfg_parse(const char *network, const char *timesyncd, struct netcfg *out)
 	    netcfg_split(line, out->ntp[0], sizeof(out->ntp[0]), NETCFG_NTP_MAX, &out->nntp,
 	    "NTP", why, sizeof(why)) != 0)
 		out->nntp = 0;
+	if (rsyslog != NULL)
+		parse_rsyslog(rsyslog, out);
 }

@@ -13,6 +13,11 @@
  * multicast, IPv4 240/4 and IPv4-mapped IPv6; inet_pton leaves out leading
  * zeros and zone ids. Nothing else reaches a file: no newline, no space
  * inside a value, no second key.
+ *
+ * A syslog target (at most NETCFG_SYSLOG_MAX) is an address, with an
+ * optional port and transport: "192.0.2.5" (UDP 514), "tcp:192.0.2.5:601",
+ * "udp:[2001:db8::5]:514", "2001:db8::5". rsyslog on the image forwards the
+ * journal to each (RFC 5424 format); the firewall lets out exactly these.
  */
 #ifndef SB_NETCFG_H
 #define SB_NETCFG_H
@@ -23,6 +28,8 @@
 #define NETCFG_HOST_MAX 254		/* with its NUL */
 #define NETCFG_DNS_MAX 3
 #define NETCFG_NTP_MAX 4
+#define NETCFG_SYSLOG_MAX 2
+#define NETCFG_SYSLOG_PORT 514		/* the default port, UDP (RFC 5426) or TCP */
 
 struct netcfg {
 	char address[NETCFG_ADDR_MAX];	/* "dhcp" or ADDRESS/PREFIX */
@@ -31,7 +38,24 @@ struct netcfg {
 	unsigned ndns;
 	char ntp[NETCFG_NTP_MAX][NETCFG_HOST_MAX];
 	unsigned nntp;
+	char syslog[NETCFG_SYSLOG_MAX][NETCFG_ADDR_MAX];	/* as typed, or canonical */
+	unsigned nsyslog;
 };
+
+/* A syslog target, parsed. */
+struct netcfg_target {
+	int tcp;			/* 0: UDP */
+	char host[46];			/* the address, without brackets */
+	unsigned port;
+};
+
+/* 0 and *t for a syslog target as typed (see above), else -1. */
+int netcfg_syslog_parse(const char *in, struct netcfg_target *t);
+/* Its canonical text: "udp:192.0.2.5:514", "tcp:[2001:db8::5]:601". */
+void netcfg_syslog_text(const struct netcfg_target *t, char *out, size_t cap);
+/* Every target of n rewritten in its canonical form; -1 (why) when one is
+ * not a target. */
+int netcfg_syslog_canon(struct netcfg *n, char *why, size_t len);
 
 /* 0, or -1 with one line in why saying which value is wrong and how. */
 int netcfg_check(const struct netcfg *n, char *why, size_t len);
@@ -62,9 +86,18 @@ int netcfg_split(const char *text, char *out, size_t cap, unsigned max, unsigned
  */
 char *netcfg_network_file(const struct netcfg *n, const char *match);
 char *netcfg_timesyncd_file(const struct netcfg *n);
+/*
+ * rsyslog's forwarding rules: one omfwd action a target, RFC 5424 format,
+ * an in-memory queue that keeps up to 10000 messages while a target is
+ * down and retries for ever. No target: a file with comments only.
+ * network-apply reads the targets back from these lines to open the
+ * firewall to them, so their form is fixed here.
+ */
+char *netcfg_rsyslog_file(const struct netcfg *n);
 
-/* The settings back from texts netcfg_*_file wrote (either may be NULL);
+/* The settings back from texts netcfg_*_file wrote (any may be NULL);
  * what cannot be read stays empty. */
-void netcfg_parse(const char *network, const char *timesyncd, struct netcfg *out);
+void netcfg_parse(const char *network, const char *timesyncd, const char *rsyslog,
+    struct netcfg *out);
 
 #endif

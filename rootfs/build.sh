@@ -80,7 +80,8 @@ LIBS=$(tr '\n' ',' <<<"$LIBS")
 # kmod: modprobe for nf_tables; initramfs-tools only to make initrd.img.
 # acpid: the power button (ACPI shutdown) without D-Bus and logind.
 # poppler-utils: pdftotext, which seald's text helper runs on each PDF to seal.
-PKGS="systemd,systemd-sysv,systemd-timesyncd,udev,kmod,softhsm2,nftables,acpid,poppler-utils,initramfs-tools,${LIBS%,}"
+# rsyslog: the journal forwarded to the sysadmin's syslog servers.
+PKGS="systemd,systemd-sysv,systemd-timesyncd,udev,kmod,softhsm2,nftables,acpid,poppler-utils,rsyslog,initramfs-tools,${LIBS%,}"
 
 # ---- the base tree -------------------------------------------------------
 
@@ -171,7 +172,7 @@ say "manifest"
 	dpkg-query --admindir="$R/var/lib/dpkg" -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' |
 		awk '$1 ~ /^i/ {print "package", $2, $3}'
 	echo "# Sealbox files (sha256)"
-	(cd "$R" && find ./usr/local ./etc/sealbox ./etc/systemd/system ./etc/nftables.conf \
+	(cd "$R" && find ./usr/local ./etc/sealbox ./etc/systemd/system ./etc/nftables.conf ./etc/rsyslog.conf \
 		./etc/sysctl.d ./etc/systemd/coredump.conf.d ./etc/systemd/journald.conf.d \
 		./etc/systemd/network ./etc/systemd/logind.conf.d ./etc/systemd/timesyncd.conf.d \
 		./etc/security/limits.d ./etc/fstab ./etc/softhsm ./etc/acpi/events \

@@ -1,6 +1,6 @@
 #!/bin/bash
 # rootfs/install-appliance.sh ROOT — apply appliance/image/ to the tree ROOT:
-# units, firewall, sysctl, journald/logind/timesyncd settings, fstab, the
+# units, firewall, rsyslog, sysctl, journald/logind/timesyncd settings, fstab, the
 # SoftHSM token location, the net worker's user, a locked root account and
 # the admin console in place of getty. Called by rootfs/build.sh after
 # Sealbox is installed in ROOT. Runs programs inside ROOT with chroot only.
@@ -20,6 +20,11 @@ inst 0644 "$IMG/systemd/seald.path" /etc/systemd/system/seald.path
 inst 0644 "$IMG/systemd/sealbox-console@.service" /etc/systemd/system/sealbox-console@.service
 inst 0644 "$IMG/systemd/sealbox-network.service" /etc/systemd/system/sealbox-network.service
 inst 0755 "$IMG/network-apply" /usr/local/libexec/sealbox/network-apply
+inst 0644 "$IMG/systemd/rsyslog-sealbox.conf" /etc/systemd/system/rsyslog.service.d/sealbox.conf
+# rsyslog forwards the journal to the sysadmin's syslog servers, and writes
+# no file: Debian's own rules and log rotation go.
+inst 0644 "$IMG/etc/rsyslog.conf" /etc/rsyslog.conf
+rm -rf "$R/etc/rsyslog.d" "$R/etc/logrotate.d"
 # The first-boot ceremony's template (a site template on the data disk,
 # /etc/sealbox/seald.yaml.firstboot, takes its place when present).
 inst 0644 "$IMG/etc/seald.yaml.firstboot" /usr/local/share/sealbox/seald.yaml.firstboot
@@ -57,7 +62,7 @@ in_root usermod -s /usr/sbin/nologin root
 in_root systemctl enable seald.service seald.path sealbox-network.service \
 	sealbox-console@ttyS0.service \
 	sealbox-console@tty1.service nftables.service systemd-networkd.service \
-	systemd-timesyncd.service acpid.service acpid.path >/dev/null 2>&1
+	systemd-timesyncd.service rsyslog.service acpid.service acpid.path >/dev/null 2>&1
 # Nothing that would update, back up or scrub a read-only image.
 in_root systemctl disable getty@tty1.service apt-daily.timer apt-daily-upgrade.timer \
 	dpkg-db-backup.timer e2scrub_all.timer e2scrub_reap.service >/dev/null 2>&1
@@ -69,5 +74,13 @@ in_root systemctl mask getty@.service serial-getty@.service autovt@.service \
 # no reboot on Ctrl-Alt-Del at tty1.
 in_root systemctl mask debug-shell.service ctrl-alt-del.target >/dev/null 2>&1
 in_root systemctl set-default multi-user.target >/dev/null 2>&1
-# The firewall file must parse inside the image (its nft, its grammar).
+# The firewall file must parse inside the image (its nft, its grammar), and
+# so must rsyslog's (its modules, with one forwarding rule as network-apply
+# writes it).
 in_root nft -c -f /etc/nftables.conf
+install -d "$R/run/sealbox-net" "$R/run/rsyslog"
+printf '%s\n' 'action(type="omfwd" target="192.0.2.5" port="514" protocol="udp" template="RSYSLOG_SyslogProtocol23Format" queue.type="LinkedList" queue.size="10000" action.resumeRetryCount="-1" action.resumeInterval="10")' \
+	>"$R/run/sealbox-net/rsyslog.conf"
+in_root rsyslogd -N1 -f /etc/rsyslog.conf >/dev/null 2>&1 ||
+	{ in_root rsyslogd -N1 -f /etc/rsyslog.conf >&2; exit 1; }
+rm -rf "${R:?}/run/sealbox-net" "${R:?}/run/rsyslog"

@@ -1287,15 +1287,19 @@ mon_adm_network(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	char why[256];
 	uint8_t leaf[32];
 	uint64_t seq;
-	json_t *e, *dns, *ntp;
+	json_t *e, *dns, *ntp, *sys;
 	int rc;
 
 	if (adm_network_dec(m, &v) != 0)
 		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed network settings");
-	if (netcfg_check(&v, why, sizeof(why)) != 0)
+	if (netcfg_check(&v, why, sizeof(why)) != 0 || netcfg_syslog_canon(&v, why,
+	    sizeof(why)) != 0)
 		return mon_reply_err(reply, m->id, 400, "bad_network", "%s", why);
 	dns = json_array();
 	ntp = json_array();
+	sys = json_array();
+	for (unsigned i = 0; i < v.nsyslog; i++)
+		json_array_append_new(sys, json_string(v.syslog[i]));
 	for (unsigned i = 0; i < v.ndns; i++)
 		json_array_append_new(dns, json_string(v.dns[i]));
 	for (unsigned i = 0; i < v.nntp; i++)
@@ -1303,9 +1307,9 @@ mon_adm_network(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	/* What the console writes, where, for which interfaces: as seald's
 	 * own configuration says (a console with another one is not the
 	 * appliance's). */
-	e = json_pack("{s:s,s:s,s:s,s:s?,s:o,s:o,s:s,s:s,s:s}", "action", "appliance.network",
-	    "actor", mon->admin_actor, "address", v.address, "gateway",
-	    v.gateway[0] ? v.gateway : NULL, "dns", dns, "ntp", ntp, "interfaces",
+	e = json_pack("{s:s,s:s,s:s,s:s?,s:o,s:o,s:o,s:s,s:s,s:s}", "action",
+	    "appliance.network", "actor", mon->admin_actor, "address", v.address, "gateway",
+	    v.gateway[0] ? v.gateway : NULL, "dns", dns, "ntp", ntp, "syslog", sys, "interfaces",
 	    mon->cfg->console.network_match, "root", mon->cfg->console.network_root,
 	    "result", "ok");
 	if (e == NULL)

@@ -15,6 +15,7 @@
 #include <seccomp.h>
 
 #include "../../hsm/hsm.h"
+#include "../../lib/caps.h"
 #include "../../lib/err.h"
 #include "../../lib/log.h"
 #include "../filter.h"
@@ -79,7 +80,7 @@ static const char *const mon_allow[] = {
 	/* time: the clock (the vDSO; the calls when it falls back), sleeping
 	 * (tree-head thread, admin accept back-off), the TSA's sync check:
 	 * glibc's adjtimex is clock_adjtime(CLOCK_REALTIME) with modes 0;
-	 * setting the clock needs CAP_SYS_TIME, dropped below */
+	 * setting the clock needs CAP_SYS_TIME, given up (mon_caps_drop) */
 	"clock_gettime", "clock_gettime64", "gettimeofday", "clock_nanosleep",
 	"clock_adjtime",
 	/* OpenSSL's and SoftHSM's random generators */
@@ -156,34 +157,16 @@ rule_args(scmp_filter_ctx f)
 	return rc != 0 ? -1 : 0;
 }
 
-/*
- * adjtimex both reads and sets the clock, and a filter cannot look inside
- * its argument: give up CAP_SYS_TIME (effective, permitted, inheritable and,
- * with CAP_SETPCAP, the bounding set) so that it can only read.
- */
-static int
-drop_sys_time(void)
+int
+mon_caps_drop(void)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-	const unsigned i = CAP_TO_INDEX(CAP_SYS_TIME);
-	const uint32_t bit = CAP_TO_MASK(CAP_SYS_TIME);
+	int kept;
 
-	if (prctl(PR_CAPBSET_DROP, CAP_SYS_TIME, 0, 0, 0) != 0 && errno != EPERM)
-		log_warn("monitor: cannot drop CAP_SYS_TIME from the bounding set: %s",
-		    strerror(errno));
-	if (syscall(SYS_capget, &hdr, d) != 0)
-		goto fail;
-	if (((d[i].effective | d[i].permitted | d[i].inheritable) & bit) == 0)
-		return 0;
-	d[i].effective &= ~bit;
-	d[i].permitted &= ~bit;
-	d[i].inheritable &= ~bit;
-	if (syscall(SYS_capset, &hdr, d) == 0)
-		return 0;
-fail:
-	log_err("monitor: cannot drop CAP_SYS_TIME: %s", strerror(errno));
-	return SB_EPERM;
+	if (caps_drop_all(&kept) != 0) {
+		log_err("monitor: cannot give up its capabilities: %s", strerror(errno));
+		return SB_EPERM;
+	}
+	return 0;
 }
 
 int
@@ -194,7 +177,6 @@ mon_sandbox_enter(const struct config *cfg, char *module_err, size_t len)
 	static const struct filter_spec spec = {
 		"monitor", mon_allow, mon_deny_eacces, rule_args, 1
 	};
-	int rc;
 
 	module_err[0] = '\0';
 	if (hsm_module_pin(cfg->hsm.module) != 0) {
@@ -202,7 +184,5 @@ mon_sandbox_enter(const struct config *cfg, char *module_err, size_t len)
 		log_err("monitor: %s; unseal is refused until seald is restarted with a "
 		    "loadable module", module_err);
 	}
-	if ((rc = drop_sys_time()) != 0)
-		return rc;
 	return filter_load(&spec);
 }

@@ -9,10 +9,11 @@
  * network or local sockets, mounting, loading modules, setting the clock.
  *
  * In every mode (root or not), with PR_SET_NO_NEW_PRIVS already set by the
- * caller: the PKCS#11 module's code is loaded for good (hsm_module_pin, so
- * that unseal and every reconnect find it mapped), CAP_SYS_TIME is given up
- * (the TSA reads the clock's sync state with adjtimex, which can also set the
- * clock, and seccomp cannot look inside its argument), and a seccomp filter
+ * caller and every capability given up before the threads started
+ * (mon_caps_drop: the TSA reads the clock's sync state with adjtimex, which
+ * can also set the clock, and seccomp cannot look inside its argument): the
+ * PKCS#11 module's code is loaded for good (hsm_module_pin, so that unseal
+ * and every reconnect find it mapped), and a seccomp filter
  * whose default is to kill the process is loaded on every thread at once
  * (SCMP_FLTATR_CTL_TSYNC). The allowlist and why each call is on it are in
  * mon_sandbox.c. Creating sockets and connecting fail with EACCES instead of
@@ -33,8 +34,18 @@
 #include "../../lib/config.h"
 
 /*
+ * Give up every capability (effective, permitted, inheritable, ambient and,
+ * with CAP_SETPCAP, the bounding set) for good: the monitor needs none (it
+ * runs as root for the files root owns), and adjtimex, which its filter
+ * allows for reading the clock, would set it with CAP_SYS_TIME. Capabilities
+ * are per thread: call it before the monitor starts its threads. 0, or
+ * SB_EPERM (logged): the monitor must then exit.
+ */
+int mon_caps_drop(void);
+
+/*
  * Confine the calling process (all its threads). 0, or SB_ECONFIG (bad
- * SEALD_SECCOMP), SB_EPERM (CAP_SYS_TIME could not be dropped), SB_EIO (the
+ * SEALD_SECCOMP), SB_EIO (the
  * filter could not be built or loaded); each is logged. After a failure the
  * monitor must exit. A module that cannot be loaded is not a failure here
  * (seald still starts and answers health checks): its reason goes to

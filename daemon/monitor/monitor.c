@@ -688,6 +688,11 @@ monitor_main(const struct config *cfg, int net_fd, int ctl_fd, int admin_fd)
 	pthread_mutex_init(&mon.lock, NULL);
 	pthread_mutex_init(&mon.net_lock, NULL);
 	q.cap = cfg->http.queue_max;
+	/* No capability, in any thread: they are per thread, so before the
+	 * first (the ledger's committer starts in mon_open), which inherit the
+	 * empty sets. */
+	if (mon_caps_drop() != 0)
+		return 1;
 	if ((q.ring = calloc(q.cap, sizeof(*q.ring))) == NULL || mon_open(&mon) != 0)
 		return 1;
 	if (mon_threads(&mon, admin_fd, tids, &nt) != 0) {

@@ -20,6 +20,7 @@
 
 #include <seccomp.h>
 
+#include "../../lib/caps.h"
 #include "../../lib/err.h"
 #include "../../lib/log.h"
 #include "../filter.h"
@@ -86,10 +87,16 @@ helper_drop(const struct config *cfg)
 {
 	const char *user = cfg->net.user != NULL ? cfg->net.user : "nobody";
 	struct passwd *pw;
+	int kept;
 
 	if (geteuid() == 0) {
 		if ((pw = getpwnam(user)) == NULL || pw->pw_uid == 0 || pw->pw_gid == 0) {
 			log_err("pdftext: net.user %s: no such user, or root", user);
+			return -1;
+		}
+		if (caps_drop_bounding(&kept) != 0) {
+			log_err("pdftext: cannot drop the capability bounding set: %s",
+			    strerror(errno));
 			return -1;
 		}
 		if (setgroups(1, &pw->pw_gid) != 0 || setresgid(pw->pw_gid, pw->pw_gid,

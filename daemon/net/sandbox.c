@@ -14,6 +14,7 @@
 
 #include <seccomp.h>
 
+#include "../../lib/caps.h"
 #include "../../lib/err.h"
 #include "../../lib/log.h"
 #include "../filter.h"
@@ -110,7 +111,7 @@ sandbox_drop_root(const struct config *cfg)
 	struct passwd *pw;
 	uid_t uid;
 	gid_t gid;
-	int rc;
+	int rc, kept;
 
 	if (cfg->net.chroot != NULL)
 		snprintf(dir, sizeof(dir), "%s", cfg->net.chroot);
@@ -130,6 +131,12 @@ sandbox_drop_root(const struct config *cfg)
 	}
 	if ((rc = sandbox_check_dir(dir)) != 0)
 		return rc;
+	/* The bounding set emptied while root (CAP_SETPCAP): the uid change
+	 * below empties the others. */
+	if (caps_drop_bounding(&kept) != 0) {
+		log_err("net: cannot drop the capability bounding set: %s", strerror(errno));
+		return SB_EPERM;
+	}
 	if (chroot(dir) != 0 || chdir("/") != 0) {
 		log_err("net: chroot %s: %s", dir, strerror(errno));
 		return SB_EPERM;

@@ -38,6 +38,7 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-240}
 umask 077
 T=$(mktemp -d "${TMPDIR:-/tmp}/sbx-fb-XXXXXX")
 QEMU_PID=
+SYSLOG_PID=
 SERIAL=$T/serial-1.log
 PASSED=0
 FAILED=0
@@ -54,6 +55,7 @@ stop_qemu() {
 }
 cleanup() {
 	stop_qemu
+	[ -n "$SYSLOG_PID" ] && kill "$SYSLOG_PID" 2>/dev/null && wait "$SYSLOG_PID" 2>/dev/null
 	if [ -n "${KEEP_T:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
@@ -127,6 +129,19 @@ for _ in $(seq 50); do
 done
 [ -n "$PORT" ] || bail "a free port on loopback"
 URL=https://127.0.0.1:$PORT
+# A syslog collector on the host (TCP, a line a message): the sysadmin sets
+# tcp:10.0.2.2:SYSPORT at the console on boot 1; QEMU's user network takes
+# the guest's connections to 10.0.2.2 to the host's loopback.
+SYSPORT=
+for _ in $(seq 50); do
+	p=$((10000 + RANDOM % 22000))
+	if [ "$p" != "$PORT" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then SYSPORT=$p; break; fi
+done
+[ -n "$SYSPORT" ] || bail "a free port on loopback for the syslog collector"
+echo "$SYSPORT" >"$T/syslog.port"
+socat -u "TCP-LISTEN:$SYSPORT,bind=127.0.0.1,reuseaddr,fork" "OPEN:$T/syslog.log,creat,append" \
+	>/dev/null 2>&1 &
+SYSLOG_PID=$!
 
 # boot N [GUEST]: QEMU on the image and the data disk; serial log
 # T/serial-N.log; the API port forwarded to GUEST's 443 (default: the
@@ -188,6 +203,10 @@ fi
 cmp -s "$T/erp1.pem" "$T/erp1-log.pem" ||
 	echo "# note: the serial log's copy of the certificate differs from what the console sent (QEMU logfile)"
 powered_off 1
+# rsyslog started when the console applied the settings (with the journal
+# of boot 1 from its start, if it got it out before the power-off).
+UNSEALED='^<[0-9]+>1 [0-9T:.+-]+Z? sealbox seald(-monitor)? [0-9]+ - - .*monitor: unsealed'
+boot1_lines=$(wc -l <"$T/syslog.log" 2>/dev/null || echo 0)
 
 # ---- boot 2: sealed, unseal, use, audit, power off ----------------------------------
 # The port goes to the static address the sysadmin set on boot 1: the
@@ -294,6 +313,13 @@ fi
 
 console end
 powered_off 2
+# On boot 2, rsyslog starts from the settings on the data disk, after the
+# firewall opened to the collector (network-apply).
+if tail -n +"$((boot1_lines + 1))" "$T/syslog.log" | grep -qaE "$UNSEALED"; then
+	ok "boot 2: the journal reaches the syslog server set at the console on boot 1 (TCP, RFC 5424), with the unseal"
+else
+	nok "boot 2: the journal reaches the syslog server"; tail -n 5 "$T/syslog.log" 2>&1 | sed 's/^/#   | /'
+fi
 
 # Passphrases never appear on the console (not echoed); the shares were
 # shown on boot 1 by design, but typed on boot 2 they must not be echoed.
@@ -301,16 +327,16 @@ cat "$T"/*.pass >"$T/pass.pat"
 cat "$T/share-1" "$T/share-3" >"$T/share.pat"
 leaks=
 [ "$(grep -c . "$T/pass.pat")" = 3 ] && [ "$(grep -c . "$T/share.pat")" = 2 ] || leaks="(no patterns) "
-for f in "$T/serial-1.log" "$T/serial-2.log" "$T"/console-*.raw; do
+for f in "$T/serial-1.log" "$T/serial-2.log" "$T"/console-*.raw "$T/syslog.log"; do
 	tr -d '\r' <"$f" | grep -qaF -f "$T/pass.pat" && leaks="$leaks$(basename "$f"):passphrase "
 done
-for f in "$T/serial-2.log" "$T/console-unseal.raw" "$T/console-end.raw"; do
+for f in "$T/serial-2.log" "$T/console-unseal.raw" "$T/console-end.raw" "$T/syslog.log"; do
 	tr -d '\r' <"$f" | grep -qaF -f "$T/share.pat" && leaks="$leaks$(basename "$f"):share "
 done
 if [ -z "$leaks" ]; then
-	ok "no passphrase appears on the console, nor a share typed at the unseal"
+	ok "no passphrase appears on the console or in the forwarded log, nor a share typed at the unseal"
 else
-	nok "no passphrase and no typed share appears on the console (found: $leaks)"
+	nok "no passphrase and no typed share appears on the console or in the forwarded log (found: $leaks)"
 fi
 rm -f "$T/pass.pat" "$T/share.pat"
 finish

@@ -6,10 +6,12 @@
 #
 # What it pins down: the file parses with no NTP file (wildcard include);
 # network-apply puts the console's networkd/timesyncd files where they are
-# read and pins outbound NTP to the servers they name, before the ruleset
-# loads (boot) and in the running firewall (a change), all or nothing; NTP to
-# another host, syslog and outbound TCP are dropped; TCP 443 comes in, 22
-# does not.
+# read, writes rsyslog's forwarding rules from the syslog targets it reads
+# (nothing else of that file gets through), and pins outbound NTP and syslog
+# to the servers, transports and ports they name, before the ruleset loads
+# (boot) and in the running firewall (a change), all or nothing; NTP or
+# syslog to another host or port, and other outbound TCP, are dropped; TCP
+# 443 comes in, 22 does not.
 . "$(dirname "$0")/lib.sh"
 
 FW=sbx-fw-$$
@@ -19,6 +21,7 @@ SRC=$T/data/network
 RUNDIR=$T/run
 NETF=etc/systemd/network/10-sealbox.network
 TIMEF=etc/systemd/timesyncd.conf.d/50-sealbox-network.conf
+SYSF=etc/rsyslog.d/50-sealbox-forward.conf
 fw_cleanup() {
 	ip netns pids "$FW" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	ip netns pids "$PEER" 2>/dev/null | xargs -r kill -9 2>/dev/null
@@ -45,9 +48,23 @@ ntp_set() {	# ntp_set "ADDRESSES": the timesyncd drop-in the console writes
 	mkdir -p "$(dirname "$SRC/$TIMEF")"
 	printf '# written by sealadm\n[Time]\nNTP=%s\n' "$1" >"$SRC/$TIMEF"
 }
+fwd() {	# fwd HOST PORT PROTO: a forwarding rule as the console writes it (lib/netcfg.c)
+	printf 'action(type="omfwd" target="%s" port="%s" protocol="%s" template="RSYSLOG_SyslogProtocol23Format" queue.type="LinkedList" queue.size="10000" action.resumeRetryCount="-1" action.resumeInterval="10")\n' "$@"
+}
+syslog_set() {	# syslog_set "HOST PORT PROTO"...: the console's rsyslog file
+	mkdir -p "$(dirname "$SRC/$SYSF")"
+	{
+		echo "# written by sealadm"
+		for t in "$@"; do
+			# shellcheck disable=SC2086
+			fwd $t
+		done
+	} >"$SRC/$SYSF"
+}
 elements() {	# the elements of set $1 in the running firewall, one line
-	in_fw nft list set inet sealbox "$1" 2>/dev/null | tr -d '\n\t' |
-		sed -n 's/.*elements = { \([^}]*\) }.*/\1/p'
+	in_fw nft list set inet sealbox "$1" 2>/dev/null | tr -d '\n\t' | tr -s ' ' |
+		sed -n 's/.*elements = { \([^}]*\) }.*/\1/p' | sed 's/, /\n/g' | sort | paste -sd, |
+		sed 's/,/, /g'
 }
 udp_out() {	# udp_out ADDR PORT: 0 when the datagram leaves
 	in_fw bash -c "echo x >/dev/udp/$1/$2" 2>/dev/null
@@ -76,8 +93,9 @@ mkdir -p "$SRC"
 if apply && grep -q 'no NTP server set: the firewall lets no NTP out' "$T/apply.out" &&
 	[ ! -e "$RUNDIR/systemd/network/10-sealbox.network" ] &&
 	[ ! -e "$RUNDIR/systemd/timesyncd.conf.d/50-sealbox-network.conf" ] &&
-	! grep -q 'add element' "$RUNDIR/sealbox-net/hosts.nft"; then
-	ok "no settings on the data disk: no networkd or timesyncd file in /run, no NTP server in the firewall"
+	! grep -q 'add element' "$RUNDIR/sealbox-net/hosts.nft" && [ ! -e "$RUNDIR/sealbox-net/rsyslog.conf" ] &&
+	grep -q 'no syslog server set: no log leaves the appliance' "$T/apply.out"; then
+	ok "no settings on the data disk: no networkd or timesyncd file in /run, no NTP or syslog server in the firewall, no rsyslog rules (rsyslog does not start)"
 else
 	nok "network-apply with no settings"; sed 's/^/#   /' "$T/apply.out"
 fi
@@ -86,6 +104,16 @@ fi
 mkdir -p "$(dirname "$SRC/$NETF")"
 printf '[Match]\nName=en* eth*\n\n[Network]\nAddress=192.0.2.1/24\n' >"$SRC/$NETF"
 ntp_set "198.51.100.7 2001:db8::123 ntp.example.org 10.1.2.3"
+syslog_set "198.51.100.7 514 udp" "192.0.2.2 601 tcp" "2001:db8::514 6514 tcp"
+# Lines a changed data disk could hold: none may reach rsyslog as they are.
+{
+	fwd 192.0.2.2 602 tcp | sed 's/)$/) action(type="omprog" binary="\/bin\/sh")/'
+	echo 'module(load="omprog")'
+	echo 'action(type="omprog" binary="/bin/sh")'
+	fwd logs.example 514 udp
+	fwd 192.0.2.9 0514 udp
+	fwd 192.0.2.9 514 relp
+} >>"$SRC/$SYSF"
 if apply && cmp -s "$SRC/$NETF" "$RUNDIR/systemd/network/10-sealbox.network" &&
 	cmp -s "$SRC/$TIMEF" "$RUNDIR/systemd/timesyncd.conf.d/50-sealbox-network.conf" &&
 	[ "$(stat -c %a "$RUNDIR/systemd/network/10-sealbox.network")" = 644 ]; then
@@ -96,11 +124,23 @@ fi
 grep -q "NTP server 'ntp.example.org' is not an address: the firewall leaves it out" "$T/apply.out" &&
 	ok "a word that is not an address is left out of the firewall, with a message" ||
 	{ nok "a name among the NTP servers"; sed 's/^/#   /' "$T/apply.out"; }
-if in_fw nft -f "$NFT_CONF" 2>"$T/nft.err" && [ "$(elements ntp4)" = "10.1.2.3, 198.51.100.7" ] &&
-	[ "$(elements ntp6)" = "2001:db8::123" ]; then
-	ok "boot: the ruleset loads with the set servers in ntp4 and ntp6 (network-apply ran first)"
+{ fwd 198.51.100.7 514 udp; fwd 192.0.2.2 601 tcp; fwd 2001:db8::514 6514 tcp; fwd 192.0.2.2 602 tcp; } >"$T/want.rsyslog"
+if cmp -s "$T/want.rsyslog" "$RUNDIR/sealbox-net/rsyslog.conf" &&
+	[ "$(grep -c 'a syslog line is not a target: left out' "$T/apply.out")" = 3 ] &&
+	grep -q 'rsyslog forwards the journal, and the firewall lets it out, to: udp:198.51.100.7:514, tcp:192.0.2.2:601, tcp:\[2001:db8::514\]:6514, tcp:192.0.2.2:602$' "$T/apply.out"; then
+	ok "rsyslog's rules are written from the targets read: one omfwd line each, nothing else of the file (no omprog, no module, no name, no bad port or transport)"
 else
-	nok "boot: the sets as the ruleset loads: ntp4 '$(elements ntp4)' ntp6 '$(elements ntp6)'"
+	nok "rsyslog's rules from the data disk's file"
+	diff "$T/want.rsyslog" "$RUNDIR/sealbox-net/rsyslog.conf" | sed 's/^/#   /'
+	sed 's/^/#   /' "$T/apply.out"
+fi
+if in_fw nft -f "$NFT_CONF" 2>"$T/nft.err" && [ "$(elements ntp4)" = "10.1.2.3, 198.51.100.7" ] &&
+	[ "$(elements ntp6)" = "2001:db8::123" ] &&
+	[ "$(elements syslog4)" = "192.0.2.2 . tcp . 601, 192.0.2.2 . tcp . 602, 198.51.100.7 . udp . 514" ] &&
+	[ "$(elements syslog6)" = "2001:db8::514 . tcp . 6514" ]; then
+	ok "boot: the ruleset loads with the set servers in ntp4/ntp6 and syslog4/syslog6 (network-apply ran first)"
+else
+	nok "boot: the sets as the ruleset loads: ntp4 '$(elements ntp4)' ntp6 '$(elements ntp6)' syslog4 '$(elements syslog4)' syslog6 '$(elements syslog6)'"
 	sed 's/^/#   /' "$T/nft.err"
 fi
 
@@ -109,7 +149,11 @@ in_fw ip route add default via 192.0.2.2 dev fw0 2>/dev/null
 udp_out 198.51.100.7 123 && ok "NTP goes out to a server the sysadmin set" ||
 	nok "NTP to a set server goes out"
 ! udp_out 198.51.100.8 123 && ok "NTP to any other host is dropped" || nok "NTP to another host is dropped"
-! udp_out 198.51.100.7 514 && ok "syslog is dropped (no log leaves the image)" || nok "syslog is dropped"
+udp_out 198.51.100.7 514 && ok "syslog goes out to a server the sysadmin set, on its transport and port" ||
+	nok "syslog to a set server goes out"
+! udp_out 198.51.100.7 515 && ! udp_out 198.51.100.8 514 && ! udp_out 192.0.2.2 601 &&
+	ok "syslog to another port, another host, or on another transport is dropped" ||
+	nok "syslog elsewhere is dropped"
 ! udp_out 198.51.100.7 53 && ok "DNS is dropped (the appliance resolves no names)" || nok "DNS is dropped"
 # Listeners on both sides: a connection refused by a closed port must not
 # pass for one the firewall dropped.
@@ -117,11 +161,20 @@ in_peer() { ip netns exec "$PEER" "$@"; }
 in_peer socat -u TCP-LISTEN:443,reuseaddr,fork OPEN:/dev/null >/dev/null 2>&1 &
 in_fw socat -u TCP-LISTEN:443,reuseaddr,fork OPEN:/dev/null >/dev/null 2>&1 &
 in_fw socat -u TCP-LISTEN:22,reuseaddr,fork OPEN:/dev/null >/dev/null 2>&1 &
+in_peer socat -u TCP-LISTEN:601,reuseaddr,fork OPEN:/dev/null >/dev/null 2>&1 &
+in_peer socat -u TCP-LISTEN:603,reuseaddr,fork OPEN:/dev/null >/dev/null 2>&1 &
 for _ in $(seq 50); do
 	in_fw ss -ltn 2>/dev/null | grep -q ':22 ' && in_fw ss -ltn | grep -q ':443 ' &&
-		in_peer ss -ltn | grep -q ':443 ' && break
+		in_peer ss -ltn | grep -q ':443 ' && in_peer ss -ltn | grep -q ':601 ' &&
+		in_peer ss -ltn | grep -q ':603 ' && break
 	sleep 0.1
 done
+in_fw timeout 5 bash -c 'exec 3<>/dev/tcp/192.0.2.2/601' 2>/dev/null &&
+	ok "syslog over TCP connects to the server and port the sysadmin set" ||
+	nok "TCP syslog to a set server and port"
+! in_fw timeout 5 bash -c 'exec 3<>/dev/tcp/192.0.2.2/603' 2>/dev/null &&
+	ok "TCP to another port of that server is dropped (a listener there is unreachable)" ||
+	nok "TCP to an unset port is dropped"
 in_peer timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/443' 2>/dev/null ||
 	nok "the peer's own listener on 443 answers (the check below needs it)"
 if ! in_fw timeout 5 bash -c 'exec 3<>/dev/tcp/192.0.2.2/443' 2>/dev/null; then
@@ -136,6 +189,7 @@ ip netns exec "$PEER" timeout 5 bash -c 'exec 3<>/dev/tcp/192.0.2.1/443' 2>/dev/
 
 # ---- a change: the running firewall takes the new servers ---------------------
 ntp_set "203.0.113.9"
+syslog_set "203.0.113.5 1514 udp"
 if apply && [ "$(elements ntp4)" = "203.0.113.9" ] && [ -z "$(elements ntp6)" ] &&
 	udp_out 203.0.113.9 123 && ! udp_out 198.51.100.7 123 &&
 	grep -q 'the firewall lets NTP out to: 203.0.113.9$' "$T/apply.out"; then
@@ -144,32 +198,47 @@ else
 	nok "a change of NTP servers: ntp4 '$(elements ntp4)' ntp6 '$(elements ntp6)'"
 	sed 's/^/#   /' "$T/apply.out"
 fi
+if [ "$(elements syslog4)" = "203.0.113.5 . udp . 1514" ] && [ -z "$(elements syslog6)" ] &&
+	udp_out 203.0.113.5 1514 && ! udp_out 198.51.100.7 514 &&
+	[ "$(cat "$RUNDIR/sealbox-net/rsyslog.conf")" = "$(fwd 203.0.113.5 1514 udp)" ]; then
+	ok "a change: rsyslog's rules and the running firewall name the new syslog server only"
+else
+	nok "a change of syslog servers: syslog4 '$(elements syslog4)'"
+	sed 's/^/#   /' "$T/apply.out" "$RUNDIR/sealbox-net/rsyslog.conf"
+fi
 
 # An element nft refuses (never one the console writes) changes nothing live.
 cp "$RUNDIR/sealbox-net/hosts.nft" "$T/hosts.before"
 cp "$RUNDIR/systemd/timesyncd.conf.d/50-sealbox-network.conf" "$T/ts.before"
+cp "$RUNDIR/sealbox-net/rsyslog.conf" "$T/rsyslog.before"
 ntp_set "203.0.113.10 1.2.3.4.5"
+syslog_set "203.0.113.6 514 udp"
 if ! apply && [ "$(elements ntp4)" = "203.0.113.9" ] && cmp -s "$T/hosts.before" "$RUNDIR/sealbox-net/hosts.nft" &&
-	cmp -s "$T/ts.before" "$RUNDIR/systemd/timesyncd.conf.d/50-sealbox-network.conf"; then
-	ok "a change nft refuses is refused whole: the running sets, the boot file and timesyncd's file stay as they were"
+	cmp -s "$T/ts.before" "$RUNDIR/systemd/timesyncd.conf.d/50-sealbox-network.conf" &&
+	cmp -s "$T/rsyslog.before" "$RUNDIR/sealbox-net/rsyslog.conf" &&
+	[ "$(elements syslog4)" = "203.0.113.5 . udp . 1514" ]; then
+	ok "a change nft refuses is refused whole: the running sets, the boot file, timesyncd's file and rsyslog's rules stay as they were"
 else
 	nok "a refused change: ntp4 '$(elements ntp4)'"; sed 's/^/#   /' "$T/apply.out"
 fi
 
 # The same at boot: the firewall must still load, with no NTP out.
 in_fw nft flush ruleset
-if ! apply && grep -q 'nft refuses these NTP servers: the firewall lets no NTP out' "$T/apply.out" &&
-	in_fw nft -f "$NFT_CONF" 2>"$T/nft.err" && [ -z "$(elements ntp4)" ]; then
-	ok "boot with an element nft refuses: the unit fails, the firewall still loads, with no NTP out"
+if ! apply && grep -q 'nft refuses these NTP or syslog servers: the firewall lets no NTP and no syslog out' "$T/apply.out" &&
+	in_fw nft -f "$NFT_CONF" 2>"$T/nft.err" && [ -z "$(elements ntp4)" ] && [ -z "$(elements syslog4)" ] &&
+	[ ! -e "$RUNDIR/sealbox-net/rsyslog.conf" ]; then
+	ok "boot with an element nft refuses: the unit fails, the firewall still loads, with no NTP or syslog out and no rsyslog rules"
 else
-	nok "boot with a refused element: ntp4 '$(elements ntp4)'"; sed 's/^/#   /' "$T/apply.out" "$T/nft.err"
+	nok "boot with a refused element: ntp4 '$(elements ntp4)' syslog4 '$(elements syslog4)'"; sed 's/^/#   /' "$T/apply.out" "$T/nft.err"
 fi
 
 # ---- settings removed: back to the image's own ---------------------------------
-rm -f "$SRC/$NETF" "$SRC/$TIMEF"
+rm -f "$SRC/$NETF" "$SRC/$TIMEF" "$SRC/$SYSF"
 if apply && [ ! -e "$RUNDIR/systemd/network/10-sealbox.network" ] &&
-	[ ! -e "$RUNDIR/systemd/timesyncd.conf.d/50-sealbox-network.conf" ] && [ -z "$(elements ntp4)" ]; then
-	ok "settings gone from the data disk: their files leave /run and no NTP goes out"
+	[ ! -e "$RUNDIR/systemd/timesyncd.conf.d/50-sealbox-network.conf" ] && [ -z "$(elements ntp4)" ] &&
+	[ -z "$(elements syslog4)" ] && [ -z "$(elements syslog6)" ] && [ ! -e "$RUNDIR/sealbox-net/rsyslog.conf" ] &&
+	! udp_out 198.51.100.7 514; then
+	ok "settings gone from the data disk: their files leave /run, rsyslog's rules go, and no NTP or syslog goes out"
 else
 	nok "settings removed"; sed 's/^/#   /' "$T/apply.out"
 fi

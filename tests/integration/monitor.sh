@@ -38,12 +38,35 @@ done
 [ -n "$MON" ] && [ "$n" -gt 2 ] && [ -z "$bad" ] &&
 	ok "all $n threads of the monitor run with no_new_privs and a seccomp filter (Seccomp: 2)" ||
 	nok "monitor $MON: threads without the filter:${bad:- none found}"
-# CAP_SYS_TIME is bit 25: adjtimex (allowed, for the TSA's clock check) can only read.
-cap_has() { [ $(( 0x$(awk -v f="$1:" '$1 == f {print $2}' "/proc/$MON/status") >> 25 & 1 )) = 1 ]; }
-if ! cap_has CapEff && ! cap_has CapPrm && { [ "$(id -u)" != 0 ] || ! cap_has CapBnd; }; then
-	ok "the monitor has given up CAP_SYS_TIME (effective, permitted, bounding)"
+# No capability in any thread (they are per thread): adjtimex, allowed for the
+# TSA's clock check, can only read without CAP_SYS_TIME. The bounding set is
+# emptied where seald may (root here: CAP_SETPCAP).
+bad= n=0
+for st in /proc/"$MON"/task/*/status; do
+	n=$((n + 1))
+	for c in CapInh CapPrm CapEff CapAmb $([ "$(id -u)" = 0 ] && echo CapBnd); do
+		grep -qE "^$c:[[:space:]]+0+$" "$st" ||
+			bad="$bad $(basename "$(dirname "$st")"):$(grep -E "^$c:" "$st" | tr -d '\t ')"
+	done
+done
+[ -n "$MON" ] && [ "$n" -gt 2 ] && [ -z "$bad" ] &&
+	ok "all $n threads of the monitor have given up every capability (effective, permitted, inheritable, ambient, bounding): CAP_SYS_TIME among them" ||
+	nok "monitor $MON: threads with capabilities:${bad:- no thread found}"
+NET=$(pgrep -P "$SEALD_PID" -x seald-net)
+if [ -n "$NET" ] && grep -qE '^CapEff:[[:space:]]+0+$' "/proc/$NET/status" &&
+	grep -qE '^CapPrm:[[:space:]]+0+$' "/proc/$NET/status" &&
+	{ [ "$(id -u)" != 0 ] || grep -qE '^CapBnd:[[:space:]]+0+$' "/proc/$NET/status"; }; then
+	ok "the net worker has no capability and an empty bounding set"
 else
-	nok "the monitor still has CAP_SYS_TIME ($(grep -E '^Cap(Eff|Prm|Bnd)' "/proc/$MON/status" | tr '\n' ' '))"
+	nok "the net worker's capabilities: $(grep -E '^Cap' "/proc/$NET/status" | tr '\n\t' '  ')"
+fi
+# CAP_NET_BIND_SERVICE is bit 10: the parent gives it up once it has bound.
+bit10() { echo $(( 0x$(awk -v f="$1:" '$1 == f {print $2}' "/proc/$SEALD_PID/status") >> 10 & 1 )); }
+if [ "$(bit10 CapEff)" = 0 ] && [ "$(bit10 CapPrm)" = 0 ] &&
+	{ [ "$(id -u)" != 0 ] || [ "$(bit10 CapBnd)" = 0 ]; }; then
+	ok "once bound, the parent has given up CAP_NET_BIND_SERVICE (effective, permitted, bounding)"
+else
+	nok "the parent's capabilities: $(grep -E '^Cap' "/proc/$SEALD_PID/status" | tr '\n\t' '  ')"
 fi
 grep -q 'monitor: started, sealed, sandboxed' "$D/seald.log" &&
 	ok "the monitor says it serves only once it is sandboxed" || nok "no 'sandboxed' in the log"

@@ -4,6 +4,8 @@
 # console.network_root (a directory of the test's, so the host is never
 # touched), applied with console.network_command; from the console menu and
 # from a script; every bad value refused with its message, nothing written.
+# The syslog servers become rsyslog's forwarding rules, which the image's
+# network-apply reads back (tests/integration/firewall.sh runs it).
 . "$(dirname "$0")/lib.sh"
 
 R=$T/root
@@ -14,6 +16,7 @@ appliance_up "$T/a" "console:
 ADM=("$BIN/sealadm" --config "$D/seald.yaml")
 NET=$R/etc/systemd/network/10-sealbox.network
 TS=$R/etc/systemd/timesyncd.conf.d/50-sealbox-network.conf
+SL=$R/etc/rsyslog.d/50-sealbox-forward.conf
 entries() {
 	mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -a "\"action\":\"$1\"" | sed 's/^ //'
 }
@@ -29,10 +32,11 @@ expect "a secadmin may not change the network settings (403 forbidden_role)" 1 \
 	-- sealadm_as network set --address 192.0.2.10/24
 [ ! -e "$R/etc/systemd/network/10-sealbox.network" ] && [ -z "$(find "$R" -name '*.new' 2>/dev/null)" ] &&
 	ok "and nothing was written for it" || nok "a refused change left files"
-expect "the sysadmin sets a static address, gateway, DNS and NTP" 0 \
+expect "the sysadmin sets a static address, gateway, DNS, NTP and syslog" 0 \
 	'network settings ledgered \(entry [0-9]+\) and written' \
 	-- as_sys network set --address 192.0.2.10/24 --gateway 192.0.2.1 \
-	--dns 192.0.2.53,192.0.2.54 --ntp 198.51.100.1,192.0.2.123
+	--dns 192.0.2.53,192.0.2.54 --ntp 198.51.100.1,192.0.2.123 \
+	--syslog '192.0.2.5 tcp:[2001:db8::5]:6514'
 cat >"$T/want.network" <<EON
 # Written by sealadm (the sysadmin's Network settings); a change here
 # is replaced the next time they are set.
@@ -57,6 +61,18 @@ diff "$T/want.network" "$NET" >"$T/diff" 2>&1 && ok "the networkd file is exactl
 	{ nok "the networkd file"; sed 's/^/#   /' "$T/diff"; }
 diff "$T/want.ts" "$TS" >"$T/diff" 2>&1 && ok "the timesyncd drop-in names the NTP servers" ||
 	{ nok "the timesyncd file"; sed 's/^/#   /' "$T/diff"; }
+cat >"$T/want.sl" <<'EON'
+# Written by sealadm (the sysadmin's Network settings); a change here
+# is replaced the next time they are set.
+# The journal, every facility and severity, forwarded in RFC 5424 format
+# to each syslog server; up to 10000 messages wait in memory while one
+# is down. network-apply opens the firewall to the targets of these lines.
+action(type="omfwd" target="192.0.2.5" port="514" protocol="udp" template="RSYSLOG_SyslogProtocol23Format" queue.type="LinkedList" queue.size="10000" action.resumeRetryCount="-1" action.resumeInterval="10")
+action(type="omfwd" target="2001:db8::5" port="6514" protocol="tcp" template="RSYSLOG_SyslogProtocol23Format" queue.type="LinkedList" queue.size="10000" action.resumeRetryCount="-1" action.resumeInterval="10")
+EON
+diff "$T/want.sl" "$SL" >"$T/diff" 2>&1 &&
+	ok "rsyslog's drop-in forwards to each syslog server, on its transport and port (UDP 514 by default)" ||
+	{ nok "the rsyslog file"; sed 's/^/#   /' "$T/diff"; }
 [ "$(stat -c %a "$NET")" = 644 ] && [ ! -e "$NET.new" ] && ok "written whole (mode 0644, no temporary left)" ||
 	nok "network file mode or leftovers"
 [ -e "$T/applied" ] && ok "console.network_command ran after the files were written" ||
@@ -64,10 +80,13 @@ diff "$T/want.ts" "$TS" >"$T/diff" 2>&1 && ok "the timesyncd drop-in names the N
 e=$(entries appliance.network | tail -n 1)
 grep -q '"actor":"admin:testsys"' <<<"$e" && grep -q '"address":"192.0.2.10/24"' <<<"$e" &&
 	grep -q '"dns":\["192.0.2.53","192.0.2.54"\]' <<<"$e" && grep -q '"interfaces":"eth0"' <<<"$e" &&
+	grep -q '"syslog":\["udp:192.0.2.5:514","tcp:\[2001:db8::5\]:6514"\]' <<<"$e" &&
 	grep -q "\"root\":\"$R\"" <<<"$e" &&
 	ok "the change is ledgered with the sysadmin, the settings, the interfaces and where" ||
 	nok "ledger entry: $e"
 expect "network show reads them back" 0 'NTP servers: 198.51.100.1 192.0.2.123' -- as_sys network show
+expect "network show reads the syslog servers back, in their full form" 0 \
+	'syslog: +udp:192.0.2.5:514 tcp:\[2001:db8::5\]:6514$' -- as_sys network show
 
 # ---- bad values: refused with the reason, nothing written, nothing ledgered ----
 cp "$NET" "$T/net.before"
@@ -93,6 +112,12 @@ bad "the appliance's own address as gateway" "gateway: another address" \
 	--address 192.0.2.10/24 --gateway 192.0.2.10
 expect "four DNS servers: at most 3" 2 'DNS servers: at most 3' -- as_sys network set --address dhcp \
 	--dns 192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4
+bad "a syslog server by name" 'syslog server 1: a unicast IPv4 or IPv6 address, with an optional port and transport' \
+	--address dhcp --syslog logs.example.org
+bad "a syslog server on port 0" 'syslog server 2: ' --address dhcp --syslog '192.0.2.5,192.0.2.6:0'
+bad "a syslog transport that is not udp or tcp" 'syslog server 1: ' --address dhcp --syslog 'tls:192.0.2.5:6514'
+expect "three syslog servers: at most 2" 2 'syslog servers: at most 2' -- as_sys network set --address dhcp \
+	--syslog 192.0.2.1,192.0.2.2,192.0.2.3
 cmp -s "$NET" "$T/net.before" && [ "$(entries appliance.network | wc -l)" = "$n_before" ] &&
 	ok "after every refusal the file and the ledger are as before" || nok "a refusal changed something"
 
@@ -101,7 +126,7 @@ cmp -s "$NET" "$T/net.before" && [ "$(entries appliance.network | wc -l)" = "$n_
 out=$(python3 - "$D/admin.sock" "$(cat "$T/sys.tok")" <<'EOP'
 import socket, struct, sys
 s = lambda b: struct.pack('>I', len(b)) + b
-inner = s(b"192.0.2.10/24\nDNS=9.9.9.9") + s(b"") + bytes([0]) + bytes([0])
+inner = s(b"192.0.2.10/24\nDNS=9.9.9.9") + s(b"") + bytes([0]) + bytes([0]) + bytes([0])
 body = s(sys.argv[2].encode()) + struct.pack('>H', 253) + s(inner)
 c = socket.socket(socket.AF_UNIX)
 c.connect(sys.argv[1])
@@ -131,15 +156,22 @@ expect "files that cannot be written: refused before the ledger (cannot_write)" 
 
 # ---- the console menu --------------------------------------------------------------
 P=$(cat "$T/sys.p")
-drive "the menu: dhcp, no gateway, one DNS server, no NTP server" network testsys "$P" \
-	dhcp "" "2001:db8::53" "" "network settings ledgered"
+drive "the menu: dhcp, no gateway, one DNS server, no NTP server, a syslog server over TCP" \
+	network testsys "$P" dhcp "" "2001:db8::53" "" "tcp:192.0.2.7:601" "network settings ledgered"
 grep -qx 'DHCP=ipv4' "$NET" && ! grep -q '^Address=' "$NET" && grep -qx 'DNS=2001:db8::53' "$NET" &&
-	grep -qx 'NTP=' "$TS" && ok "and the files say dhcp, that DNS server, no NTP server of ours" ||
-	nok "files after the menu: $(cat "$NET" "$TS")"
+	grep -qx 'NTP=' "$TS" && [ "$(grep -c '^action(' "$SL")" = 1 ] &&
+	grep -q '^action(type="omfwd" target="192.0.2.7" port="601" protocol="tcp" ' "$SL" &&
+	ok "and the files say dhcp, that DNS server, no NTP server of ours, that syslog server" ||
+	nok "files after the menu: $(cat "$NET" "$TS" "$SL")"
+drive "the menu: no syslog server any more" \
+	network testsys "$P" dhcp "" "" "" "" "network settings ledgered"
+! grep -q '^action(' "$SL" && ok "and rsyslog's file forwards to none" || nok "rsyslog file: $(cat "$SL")"
 drive "the menu refuses a bad address at once, with its reason, and shows the menu again" \
-	network testsys "$P" "10.0.0.1/0" "" "" "" 'input refused: address: "dhcp" or a unicast address'
+	network testsys "$P" "10.0.0.1/0" "" "" "" "" 'input refused: address: "dhcp" or a unicast address'
 drive "the menu refuses a gateway of the other family as soon as it is typed" network testsys "$P" \
-	"192.0.2.10/24" "2001:db8::1" "" "" 'input refused: gateway: a unicast IPv4 address'
+	"192.0.2.10/24" "2001:db8::1" "" "" "" 'input refused: gateway: a unicast IPv4 address'
 drive "the menu refuses five NTP servers" network testsys "$P" dhcp "" "" \
-	"192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5" "input refused: NTP servers: at most 4"
+	"192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5" "" "input refused: NTP servers: at most 4"
+drive "the menu refuses a syslog server by name" network testsys "$P" dhcp "" "" "" \
+	"logs.example.org" "input refused: syslog server 1: a unicast IPv4 or IPv6 address"
 seald_stop

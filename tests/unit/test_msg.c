@@ -1074,9 +1074,21 @@ test_adm_enrol(void)
 		nc.nntp = 2;
 		snprintf(nc.ntp[0], sizeof(nc.ntp[0]), "ntp.example.org");
 		snprintf(nc.ntp[1], sizeof(nc.ntp[1]), "192.0.2.123");
+		nc.nsyslog = 2;
+		snprintf(nc.syslog[0], sizeof(nc.syslog[0]), "udp:192.0.2.5:514");
+		snprintf(nc.syslog[1], sizeof(nc.syslog[1]), "tcp:[2001:db8::5]:601");
 		CHECK_RC(adm_network_enc(&m, 5, &nc), 0);
 		CHECK_RC(adm_network_dec(&m, &nd), 0);
 		CHECK(memcmp(&nc, &nd, sizeof(nc)) == 0);
+		ipc_msg_free(&m);
+		nc.nsyslog = NETCFG_SYSLOG_MAX + 1;
+		CHECK_RC(adm_network_enc(&m, 5, &nc), SB_EINVAL);
+		ipc_msg_free(&m);
+		nc.nsyslog = 0;
+		CHECK_RC(adm_network_enc(&m, 5, &nc), 0);	/* a third count past the max */
+		m.body.len--;
+		CHECK_RC(ipc_put_u8(&m, NETCFG_SYSLOG_MAX + 1), 0);
+		CHECK_RC(adm_network_dec(&m, &nd), SB_EINVAL);
 		ipc_msg_free(&m);
 		nc.nntp = NETCFG_NTP_MAX + 1;
 		CHECK_RC(adm_network_enc(&m, 5, &nc), SB_EINVAL);

@@ -184,7 +184,7 @@ test_files_round_trip(void)
 	    "Gateway=192.0.2.1\nDNS=192.0.2.53\nDNS=2001:db8::53\n") != NULL);
 	CHECK(strstr(net, "DHCP") == NULL);
 	CHECK(strstr(ts, "[Time]\nNTP=198.51.100.1 192.0.2.123\n") != NULL);
-	netcfg_parse(net, ts, &back);
+	netcfg_parse(net, ts, NULL, &back);
 	CHECK(memcmp(&back, &n, sizeof(n)) == 0);
 	free(net);
 	free(ts);
@@ -202,13 +202,91 @@ test_files_round_trip(void)
 	n = base("dhcp", "");
 	net = netcfg_network_file(&n, "en* eth*");
 	CHECK(strstr(ts, "NTP=\n") != NULL);
-	netcfg_parse(net, ts, &back);
+	netcfg_parse(net, ts, NULL, &back);
 	CHECK_STR(back.address, "dhcp");
 	CHECK(back.ndns == 0 && back.nntp == 0);
 	free(net);
 	free(ts);
-	netcfg_parse(NULL, NULL, &back);
+	netcfg_parse(NULL, NULL, NULL, &back);
 	CHECK(back.address[0] == '\0');
+}
+
+static void
+test_syslog(void)
+{
+	static const struct {
+		const char *in, *canon;
+	} good[] = {
+		{ "192.0.2.5", "udp:192.0.2.5:514" },
+		{ "192.0.2.5:601", "udp:192.0.2.5:601" },
+		{ "tcp:192.0.2.5:601", "tcp:192.0.2.5:601" },
+		{ "tcp:192.0.2.5", "tcp:192.0.2.5:514" },
+		{ "udp:192.0.2.5:65535", "udp:192.0.2.5:65535" },
+		{ "2001:db8::5", "udp:[2001:db8::5]:514" },
+		{ "[2001:db8::5]", "udp:[2001:db8::5]:514" },
+		{ "tcp:[2001:db8::5]:6514", "tcp:[2001:db8::5]:6514" },
+		{ "udp:[2001:db8:1:2:3:4:5:6]:1", "udp:[2001:db8:1:2:3:4:5:6]:1" },
+	};
+	static const char *const bad[] = { "", "udp:", "tcp:", "host.example", "192.0.2.5:0",
+		"192.0.2.5:65536", "192.0.2.5:0514", "192.0.2.5:", "192.0.2.5:5 14",
+		"[192.0.2.5]:514", "[2001:db8::5", "[2001:db8::5]514", "[2001:db8::5]:",
+		"TCP:192.0.2.5", "tls:192.0.2.5", "127.0.0.1", "224.0.0.1", "::1",
+		"[fe80::1%eth0]:514", "192.0.2.5:514\naction(type=\"omfile\")",
+		"192.0.2.5\" port=\"22", "[]:514", "192.0.2.5:123456" };
+	struct netcfg_target t;
+	struct netcfg n = base("dhcp", ""), back;
+	char text[NETCFG_ADDR_MAX], why[256], *f;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CHECK(netcfg_syslog_parse(good[i].in, &t) == 0);
+		netcfg_syslog_text(&t, text, sizeof(text));
+		CHECK_STR(text, good[i].canon);
+		CHECK(netcfg_syslog_parse(text, &t) == 0);	/* the canonical form reads back */
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(netcfg_syslog_parse(bad[i], &t) == -1);
+
+	/* The checks and the canonical form, as the console and the monitor
+	 * use them; a third target is one too many. */
+	n.nsyslog = 2;
+	snprintf(n.syslog[0], sizeof(n.syslog[0]), "192.0.2.5");
+	snprintf(n.syslog[1], sizeof(n.syslog[1]), "tcp:[2001:db8::5]:601");
+	CHECK(ok(&n));
+	CHECK(netcfg_syslog_canon(&n, why, sizeof(why)) == 0);
+	CHECK_STR(n.syslog[0], "udp:192.0.2.5:514");
+	snprintf(n.syslog[1], sizeof(n.syslog[1]), "logs.example:514");
+	CHECK(netcfg_check(&n, why, sizeof(why)) == -1);
+	CHECK(strncmp(why, "syslog server 2: a unicast IPv4 or IPv6 address", 47) == 0);
+	CHECK(netcfg_syslog_canon(&n, why, sizeof(why)) == -1);
+	n.nsyslog = 3;
+	CHECK(netcfg_check(&n, why, sizeof(why)) == -1);
+	CHECK_STR(why, "syslog servers: at most 2");
+
+	/* The rsyslog file: one forwarding rule a target, read back. */
+	n.nsyslog = 2;
+	snprintf(n.syslog[1], sizeof(n.syslog[1]), "tcp:[2001:db8::5]:601");
+	f = netcfg_rsyslog_file(&n);
+	CHECK(f != NULL);
+	CHECK(strstr(f, "\naction(type=\"omfwd\" target=\"192.0.2.5\" port=\"514\" "
+	    "protocol=\"udp\" template=\"RSYSLOG_SyslogProtocol23Format\" ") != NULL);
+	CHECK(strstr(f, "\naction(type=\"omfwd\" target=\"2001:db8::5\" port=\"601\" "
+	    "protocol=\"tcp\" ") != NULL);
+	netcfg_parse(NULL, NULL, f, &back);
+	CHECK(back.nsyslog == 2);
+	CHECK_STR(back.syslog[0], "udp:192.0.2.5:514");
+	CHECK_STR(back.syslog[1], "tcp:[2001:db8::5]:601");
+	free(f);
+	n.nsyslog = 0;
+	f = netcfg_rsyslog_file(&n);
+	CHECK(f != NULL && strstr(f, "action(") == NULL);
+	netcfg_parse(NULL, NULL, f, &back);
+	CHECK(back.nsyslog == 0);
+	free(f);
+	/* A line changed by hand into something else is not read as a target. */
+	netcfg_parse(NULL, NULL, "action(type=\"omfwd\" target=\"host.example\" port=\"514\" "
+	    "protocol=\"udp\")\naction(type=\"omfwd\" target=\"192.0.2.9\" port=\"514\" "
+	    "protocol=\"relp\")\n", &back);
+	CHECK(back.nsyslog == 0);
 }
 
 int
@@ -219,5 +297,7 @@ main(void)
 	RUN(test_match_count, "the interfaces a Name= glob list names are counted");
 	RUN(test_split, "lists split at spaces and commas, bounded in count and length");
 	RUN(test_files_round_trip, "the networkd and timesyncd files say what was set and read back");
+	RUN(test_syslog, "syslog targets: an address, an optional transport and port; one canonical "
+	    "form; the rsyslog file says what was set and reads back");
 	return check_done();
 }
