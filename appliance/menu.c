@@ -1125,6 +1125,71 @@ it_words_add(struct con *c)
 	return ANSWER(rc);
 }
 
+static void
+show_thresholds_menu(json_t *j)
+{
+	(void)show_thresholds(j);
+}
+
+/*
+ * The secadmin's alert thresholds (docs/policy.md, "Alerts"): those in
+ * force shown; each new one asked (empty keeps it, else 1 up to its bound);
+ * confirmed; then ledgered and in force at once.
+ */
+static int
+it_thresholds(struct con *c)
+{
+	static const struct {
+		const char *prompt;
+		uint32_t hi;
+	} q[4] = {
+		{ "burst: sealings with one seal, or by one principal, before an alert",
+		  CFG_ALERT_BURST_MAX_HI },
+		{ "burst: within how many seconds", CFG_ALERT_WINDOW_HI },
+		{ "repeated refusals: refused sign requests of one principal before an alert",
+		  CFG_ALERT_REFUSALS_MAX_HI },
+		{ "repeated refusals: within how many seconds", CFG_ALERT_WINDOW_HI },
+	};
+	struct adm_alert_thresholds v;
+	uint32_t *f[4] = { &v.burst_max, &v.burst_window, &v.refusals_max, &v.refusals_window };
+	char prompt[160], ans[16];
+	struct ipc_msg m;
+	int rc, any = 0;
+
+	ipc_msg_init(&m, ADM_ALERT_THRESHOLDS, 1);
+	if (menu_send(c, &m, show_thresholds_menu) != 0)
+		return 0;
+	memset(&v, 0, sizeof(v));
+	for (int i = 0; i < 4; i++) {
+		unsigned long long n;
+		char *end;
+
+		struct field fd = { prompt, ans, sizeof(ans), 1 };
+
+		snprintf(prompt, sizeof(prompt), "%s (1-%u; empty: keep): ", q[i].prompt, q[i].hi);
+		if ((rc = ask_fields(c, &fd, 1, NULL)) != 1)
+			return ANSWER(rc);
+		if (ans[0] == '\0')
+			continue;
+		n = strtoull(ans, &end, 10);
+		if (ans[0] < '1' || ans[0] > '9' || *end != '\0' || n > q[i].hi) {
+			printf("input refused: a number from 1 to %u\n", q[i].hi);
+			return 0;
+		}
+		*f[i] = (uint32_t)n;
+		any = 1;
+	}
+	if (!any) {
+		printf("nothing changed\n");
+		return 0;
+	}
+	if ((rc = confirm(c, "Set these alert thresholds?")) != 1)
+		return ANSWER(rc);
+	if (adm_alert_thresholds_enc(&m, 1, &v) == 0)
+		(void)menu_send(c, &m, show_thresholds_menu);
+	return 0;
+}
+
 static int
 it_words_remove(struct con *c)
 {
@@ -1486,6 +1551,7 @@ static const struct item items[] = {
 	{ "Re-share the master secret (new shares for every holder)", "secadmin", it_reshare },
 	{ "Revoke a role", "secadmin", it_role_revoke },
 	{ "Disable a principal", "secadmin", it_principal_disable },
+	{ "Alert thresholds", "secadmin", it_thresholds },
 };
 #define ITEMS_N (sizeof(items) / sizeof(items[0]))
 

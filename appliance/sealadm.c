@@ -118,6 +118,10 @@ usage(FILE *f)
 	    "                            (the auditor) N entries (up to 100000) from SEQ, one\n"
 	    "                            JSON a line, to standard output or a new FILE\n"
 	    "  alerts list [--kind KIND] [--from T] [--to T] [--start SEQ] [--count N]\n"
+	    "  alerts thresholds [--burst-max N] [--burst-window S] [--refusals-max N]\n"
+	    "      [--refusals-window S] the thresholds in force (secadmin, auditor); with\n"
+	    "                            any option (the secadmin) set, ledgered, in force\n"
+	    "                            at once and kept across restarts\n"
 	    "  evidence --seq N          (the auditor) a signature's evidence bundle, as\n"
 	    "                            sealctl evidence prints it\n"
 	    "  network show              the network settings written here\n"
@@ -1009,6 +1013,60 @@ cmd_alerts(const struct opts *o)
 	return rc;
 }
 
+int
+show_thresholds(json_t *j)
+{
+	json_t *seq = json_object_get(j, "seq");
+
+	if (seq != NULL)
+		printf("alert thresholds ledgered (entry %lld) and in force:\n",
+		    (long long)json_integer_value(seq));
+	printf("burst:              more than %lld sealings with one seal, or by one principal, "
+	    "within %lld s\n", (long long)json_integer_value(json_object_get(j, "burst_max")),
+	    (long long)json_integer_value(json_object_get(j, "burst_window")));
+	printf("repeated refusals:  %lld refused sign requests of one principal within %lld s\n",
+	    (long long)json_integer_value(json_object_get(j, "refusals_max")),
+	    (long long)json_integer_value(json_object_get(j, "refusals_window")));
+	printf("set by:             %s\n", strcmp(jtext(j, "source"), "policy") == 0 ?
+	    "a secadmin (the policy store)" : "the configuration (alerts.*; no secadmin has "
+	    "set them)");
+	return 0;
+}
+
+/* alerts thresholds: shown, or set with any of the four options. */
+static int
+cmd_thresholds(const struct opts *o)
+{
+	struct adm_alert_thresholds v;
+	const char *arg[4] = { o->burst_max, o->burst_window, o->refusals_max,
+		o->refusals_window };
+	static const char *const name[4] = { "--burst-max", "--burst-window",
+		"--refusals-max", "--refusals-window" };
+	uint32_t *f[4] = { &v.burst_max, &v.burst_window, &v.refusals_max, &v.refusals_window };
+	struct ipc_msg m;
+	int rc, any = 0;
+
+	memset(&v, 0, sizeof(v));
+	for (int i = 0; i < 4; i++) {
+		if (arg[i] == NULL)
+			continue;
+		if (grant_number(arg[i], name[i], f[i]) != 0)
+			return 2;
+		if (*f[i] == 0) {
+			fprintf(stderr, "sealadm: %s: at least 1\n", name[i]);
+			return 2;
+		}
+		any = 1;
+	}
+	if (!any)
+		ipc_msg_init(&m, ADM_ALERT_THRESHOLDS, 1);
+	else if (adm_alert_thresholds_enc(&m, 1, &v) != 0)
+		return 2;
+	rc = exchange(o, &m, show_thresholds);
+	ipc_msg_free(&m);
+	return rc;
+}
+
 static int
 cmd_evidence(const struct opts *o)
 {
@@ -1148,7 +1206,9 @@ parse(int argc, char **argv, struct opts *o)
 		{ "otp-fd", 1, NULL, 1030 }, { "serial", 1, NULL, 1031 },
 		{ "reason", 1, NULL, 1032 }, { "san", 1, NULL, 1033 },
 		{ "share-dir", 1, NULL, 1034 }, { "new-passphrase-fd", 1, NULL, 1035 },
-		{ "syslog", 1, NULL, 1036 },
+		{ "syslog", 1, NULL, 1036 }, { "burst-max", 1, NULL, 1037 },
+		{ "burst-window", 1, NULL, 1038 }, { "refusals-max", 1, NULL, 1039 },
+		{ "refusals-window", 1, NULL, 1040 },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -1171,6 +1231,10 @@ parse(int argc, char **argv, struct opts *o)
 		case 1028: o->dns = optarg; break;
 		case 1029: o->ntp = optarg; break;
 		case 1036: o->syslog = optarg; break;
+		case 1037: o->burst_max = optarg; break;
+		case 1038: o->burst_window = optarg; break;
+		case 1039: o->refusals_max = optarg; break;
+		case 1040: o->refusals_window = optarg; break;
 		case 1030: o->otp_fd = optarg; break;
 		case 1031: o->serial = optarg; break;
 		case 1032: o->reason = optarg; break;
@@ -1333,6 +1397,8 @@ main(int argc, char **argv)
 		rc = cmd_ledger_export(&o);
 	else if (strcmp(noun, "alerts") == 0 && (strcmp(verb, "list") == 0 || !verb[0]))
 		rc = cmd_alerts(&o);
+	else if (strcmp(noun, "alerts") == 0 && strcmp(verb, "thresholds") == 0)
+		rc = cmd_thresholds(&o);
 	else if (strcmp(noun, "evidence") == 0 && !verb[0])
 		rc = cmd_evidence(&o);
 	else if (strcmp(noun, "totp") == 0 && (strcmp(verb, "enrol") == 0 ||

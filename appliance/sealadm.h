@@ -49,6 +49,8 @@ struct opts {
 	const char *serial, *reason;		/* cert revoke */
 	const char *san;			/* tls issue|request */
 	const char *share_dir;			/* custody reshare --share-dir */
+	/* alerts thresholds: the four to set (none: show them) */
+	const char *burst_max, *burst_window, *refusals_max, *refusals_window;
 	/* the session the command runs under (--session-fd; main reads it, and
 	 * wipes it): "" for none */
 	char session[MSG_SESSION_MAX];
@@ -57,6 +59,8 @@ struct opts {
 /* One exchange on the admin socket: m sent (as o->session, if any), the
  * answer shown with show; sealadm's exit status. */
 int exchange(const struct opts *o, struct ipc_msg *m, int (*show)(json_t *));
+/* The alert thresholds as ADM_ALERT_THRESHOLDS(_SET) answer them, a line each. */
+int show_thresholds(json_t *j);
 /* seald's refusal in the answer j (may be NULL), as "sealadm: code: message"
  * on stderr: 1 when j held one, else 0 (nothing said). */
 int console_refusal(json_t *j);

@@ -1261,6 +1261,33 @@ adm_revoke_dec(struct ipc_msg *m, struct adm_revoke *v)
 }
 
 int
+adm_alert_thresholds_enc(struct ipc_msg *m, uint32_t id, const struct adm_alert_thresholds *v)
+{
+	int rc = (v->burst_max | v->burst_window | v->refusals_max | v->refusals_window) == 0 ?
+	    SB_EINVAL : 0;
+
+	ipc_msg_init(m, ADM_ALERT_THRESHOLDS_SET, id);
+	PUT(ipc_put_u32(m, v->burst_max));
+	PUT(ipc_put_u32(m, v->burst_window));
+	PUT(ipc_put_u32(m, v->refusals_max));
+	PUT(ipc_put_u32(m, v->refusals_window));
+	return enc_done(m, rc);
+}
+
+int
+adm_alert_thresholds_dec(struct ipc_msg *m, struct adm_alert_thresholds *v)
+{
+	memset(v, 0, sizeof(*v));
+	GET(ipc_get_u32(m, &v->burst_max));
+	GET(ipc_get_u32(m, &v->burst_window));
+	GET(ipc_get_u32(m, &v->refusals_max));
+	GET(ipc_get_u32(m, &v->refusals_window));
+	if ((v->burst_max | v->burst_window | v->refusals_max | v->refusals_window) == 0)
+		return SB_EINVAL;
+	return ipc_get_end(m);
+}
+
+int
 adm_network_enc(struct ipc_msg *m, uint32_t id, const struct netcfg *v)
 {
 	int rc = v->ndns > NETCFG_DNS_MAX || v->nntp > NETCFG_NTP_MAX ||

@@ -134,6 +134,9 @@ enum msg_type {
 	ADM_PRINCIPAL_DISABLE = 264,	/* struct adm_principal_name */
 	ADM_TLS_REQUEST = 265,		/* struct adm_tls_issue (days 0): ledger
 					   a request made for an outside CA */
+	ADM_ALERT_THRESHOLDS = 266,	/* empty body: the alert thresholds in force */
+	ADM_ALERT_THRESHOLDS_SET = 267,	/* struct adm_alert_thresholds: the
+					   secadmin's, ledgered, in force at once */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */
@@ -393,6 +396,15 @@ struct adm_role_assign {
 	char unit[MSG_ID_MAX];		/* "": the principal's unit */
 };
 
+/*
+ * ADM_ALERT_THRESHOLDS_SET: the thresholds of the counted alerts
+ * (docs/policy.md, "Alerts"); 0 keeps the one in force. At least one is not
+ * 0. The monitor checks the ranges (CFG_ALERT_*_HI, as the configuration's).
+ */
+struct adm_alert_thresholds {
+	uint32_t burst_max, burst_window, refusals_max, refusals_window;
+};
+
 /* ADM_PRINCIPAL_DISABLE: the principal whose requests are refused from now. */
 struct adm_principal_name {
 	char principal[MSG_ID_MAX];
@@ -648,6 +660,9 @@ int msg_otp_ok(const char *s);
 int adm_otp_enc(struct ipc_msg *m, uint16_t type, uint32_t id, const struct adm_otp *v);
 int adm_otp_dec(struct ipc_msg *m, struct adm_otp *v);
 /* Any settings that fit (the monitor checks them with netcfg_check). */
+int adm_alert_thresholds_enc(struct ipc_msg *m, uint32_t id,
+    const struct adm_alert_thresholds *v);
+int adm_alert_thresholds_dec(struct ipc_msg *m, struct adm_alert_thresholds *v);
 int adm_network_enc(struct ipc_msg *m, uint32_t id, const struct netcfg *v);
 int adm_network_dec(struct ipc_msg *m, struct netcfg *v);
 /* 1..MSG_BACKUP_SHARES_MAX shares, else SB_EINVAL. */

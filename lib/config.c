@@ -154,13 +154,13 @@ static const struct cfg_key keys[] = {
 
 	{ .name = "alerts", .type = CFG_SECTION },
 	{ .name = "alerts.burst_max", .type = CFG_UINT, .def_uint = 100,
-	  .lo = 1, .hi = 1000000, .off = OFF(alerts.burst_max) },
+	  .lo = 1, .hi = CFG_ALERT_BURST_MAX_HI, .off = OFF(alerts.burst_max) },
 	{ .name = "alerts.burst_window", .type = CFG_UINT, .def_uint = 60,
-	  .lo = 1, .hi = 86400, .off = OFF(alerts.burst_window) },
+	  .lo = 1, .hi = CFG_ALERT_WINDOW_HI, .off = OFF(alerts.burst_window) },
 	{ .name = "alerts.refusals_max", .type = CFG_UINT, .def_uint = 5,
-	  .lo = 1, .hi = 100000, .off = OFF(alerts.refusals_max) },
+	  .lo = 1, .hi = CFG_ALERT_REFUSALS_MAX_HI, .off = OFF(alerts.refusals_max) },
 	{ .name = "alerts.refusals_window", .type = CFG_UINT, .def_uint = 300,
-	  .lo = 1, .hi = 86400, .off = OFF(alerts.refusals_window) },
+	  .lo = 1, .hi = CFG_ALERT_WINDOW_HI, .off = OFF(alerts.refusals_window) },
 
 	{ .name = "console", .type = CFG_SECTION },
 	{ .name = "console.argon2_t", .type = CFG_UINT, .def_uint = 3,

@@ -27,6 +27,13 @@
 #define CONFIG_ID_MAX 16		/* appliance.id: [a-z0-9-], 1..16 chars */
 #define CONFIG_MAX_SHARES 16
 
+/* The alert thresholds' upper bounds (the lower ones are 1): the
+ * configuration's defaults and the secadmin's own (ADM_ALERT_THRESHOLDS_SET)
+ * are held to the same. */
+#define CFG_ALERT_BURST_MAX_HI 1000000
+#define CFG_ALERT_REFUSALS_MAX_HI 100000
+#define CFG_ALERT_WINDOW_HI 86400
+
 struct config {
 	char *path;			/* as given to config_load */
 	struct {

@@ -56,6 +56,31 @@ struct alert_tab {
 	struct alert_slot slot[ALERT_SLOTS];
 };
 
+/* The thresholds in force: the configuration's until a secadmin sets their
+ * own (policy set: then v). */
+static struct {
+	pthread_mutex_t lock;
+	int policy;
+	struct store_alert_thresholds v;
+} th = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+th_get(const struct mon *mon, struct store_alert_thresholds *v, int *policy)
+{
+	pthread_mutex_lock(&th.lock);
+	if (th.policy) {
+		*v = th.v;
+	} else {
+		v->burst_max = mon->cfg->alerts.burst_max;
+		v->burst_window = mon->cfg->alerts.burst_window;
+		v->refusals_max = mon->cfg->alerts.refusals_max;
+		v->refusals_window = mon->cfg->alerts.refusals_window;
+	}
+	if (policy != NULL)
+		*policy = th.policy;
+	pthread_mutex_unlock(&th.lock);
+}
+
 static struct alert_tab burst_tab = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static struct alert_tab refusal_tab = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static struct alert_tab revoked_tab = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -169,25 +194,25 @@ void
 mon_alert_refusal(struct mon *mon, const struct msg_sign *v, const char *actor,
     uint16_t status, const char *code, const char *text, uint64_t seq)
 {
-	const struct config *cfg = mon->cfg;
+	struct store_alert_thresholds t;
 	char key[ALERT_KEY_MAX], detail[ALERT_DETAIL_MAX];
 
+	th_get(mon, &t, NULL);
 	/* Once per principal, seal and kind within alerts.refusals_window: a
 	 * principal retrying against a frozen seal raises one alert, not one
 	 * per try. */
 	snprintf(key, sizeof(key), "%c:%s:%s", code[0], actor, v->seal);
 	if ((strcmp(code, "outside_hours") == 0 || strcmp(code, "seal_not_active") == 0) &&
-	    alert_count(&kind_tab, key, mon_mono_now(), cfg->alerts.refusals_window, 1))
+	    alert_count(&kind_tab, key, mon_mono_now(), t.refusals_window, 1))
 		alert_raise(mon, code, v->seal, actor, text, &seq);
 	/* A fault of the appliance (5xx) is not the principal's behaviour. */
 	if (status < 400 || status > 499)
 		return;
 	snprintf(key, sizeof(key), "p:%s", actor);
-	if (alert_count(&refusal_tab, key, mon_mono_now(), cfg->alerts.refusals_window,
-	    cfg->alerts.refusals_max)) {
+	if (alert_count(&refusal_tab, key, mon_mono_now(), t.refusals_window,
+	    t.refusals_max)) {
 		snprintf(detail, sizeof(detail), "%u sign requests of '%.64s' refused within "
-		    "%u s (the last: %s)", cfg->alerts.refusals_max, actor,
-		    cfg->alerts.refusals_window, code);
+		    "%u s (the last: %s)", t.refusals_max, actor, t.refusals_window, code);
 		alert_raise(mon, "repeated_refusals", v->seal, actor, detail, &seq);
 	}
 }
@@ -195,11 +220,15 @@ mon_alert_refusal(struct mon *mon, const struct msg_sign *v, const char *actor,
 void
 mon_alert_sealed(struct mon *mon, const struct msg_sign *v, const char *actor, uint64_t seq)
 {
-	const struct config *cfg = mon->cfg;
-	unsigned max = cfg->alerts.burst_max, win = cfg->alerts.burst_window;
+	struct store_alert_thresholds t;
+	unsigned max, win;
 	char key[ALERT_KEY_MAX], detail[ALERT_DETAIL_MAX];
 	long long now = mon_mono_now();
 	int by_seal, by_principal;
+
+	th_get(mon, &t, NULL);
+	max = t.burst_max;
+	win = t.burst_window;
 
 	snprintf(key, sizeof(key), "s:%s", v->seal);
 	by_seal = alert_count(&burst_tab, key, now, win, max + 1);
@@ -431,4 +460,128 @@ void
 mon_alert_crl(struct mon *mon, const char *detail)
 {
 	alert_raise(mon, "crl_expiring", NULL, "seald", detail, NULL);
+}
+
+/* ---- the thresholds: the secadmin's policy ------------------------------- */
+
+int
+mon_alert_thresholds_load(struct mon *mon)
+{
+	struct store_alert_thresholds v;
+	int rc = store_alert_thresholds_get(mon->store, &v);
+
+	if (rc == SB_ENOTFOUND)
+		return 0;
+	if (rc == 0 && (v.burst_max > CFG_ALERT_BURST_MAX_HI || v.burst_window >
+	    CFG_ALERT_WINDOW_HI || v.refusals_max > CFG_ALERT_REFUSALS_MAX_HI ||
+	    v.refusals_window > CFG_ALERT_WINDOW_HI))
+		rc = SB_EIO;
+	if (rc != 0)
+		return rc;
+	pthread_mutex_lock(&th.lock);
+	th.v = v;
+	th.policy = 1;
+	pthread_mutex_unlock(&th.lock);
+	log_info("monitor: alert thresholds from the policy store (a secadmin's): burst %u in "
+	    "%u s, refusals %u in %u s", v.burst_max, v.burst_window, v.refusals_max,
+	    v.refusals_window);
+	return 0;
+}
+
+static json_t *
+th_json(const struct store_alert_thresholds *v)
+{
+	return json_pack("{s:I,s:I,s:I,s:I}", "burst_max", (json_int_t)v->burst_max,
+	    "burst_window", (json_int_t)v->burst_window, "refusals_max",
+	    (json_int_t)v->refusals_max, "refusals_window", (json_int_t)v->refusals_window);
+}
+
+int
+mon_adm_alert_thresholds(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct store_alert_thresholds v;
+	json_t *o;
+	int policy;
+
+	if (ipc_get_end(m) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "this command has no body");
+	th_get(mon, &v, &policy);
+	if ((o = th_json(&v)) == NULL || json_object_set_new(o, "source",
+	    json_string(policy ? "policy" : "configuration")) != 0) {
+		json_decref(o);
+		return SB_ENOMEM;
+	}
+	return mon_reply_json(reply, m->id, 200, o);
+}
+
+/* One threshold out of its range: the refusal's text into why. */
+static int
+th_range(const char *name, uint32_t v, uint32_t hi, char *why, size_t len)
+{
+	if (v >= 1 && v <= hi)
+		return 0;
+	snprintf(why, len, "%s: 1 to %u (%u given)", name, hi, v);
+	return -1;
+}
+
+int
+mon_adm_alert_thresholds_set(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct store_alert_thresholds before, after;
+	struct adm_alert_thresholds a;
+	char why[128];
+	uint8_t leaf[32];
+	uint64_t seq;
+	json_t *e, *o;
+	int rc;
+
+	if (adm_alert_thresholds_dec(m, &a) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed alert "
+		    "thresholds: four numbers, 0 for one kept, not all 0");
+	th_get(mon, &before, NULL);
+	after = before;
+	if (a.burst_max != 0)
+		after.burst_max = a.burst_max;
+	if (a.burst_window != 0)
+		after.burst_window = a.burst_window;
+	if (a.refusals_max != 0)
+		after.refusals_max = a.refusals_max;
+	if (a.refusals_window != 0)
+		after.refusals_window = a.refusals_window;
+	if (th_range("burst_max", after.burst_max, CFG_ALERT_BURST_MAX_HI, why, sizeof(why)) ||
+	    th_range("burst_window", after.burst_window, CFG_ALERT_WINDOW_HI, why,
+	    sizeof(why)) || th_range("refusals_max", after.refusals_max,
+	    CFG_ALERT_REFUSALS_MAX_HI, why, sizeof(why)) || th_range("refusals_window",
+	    after.refusals_window, CFG_ALERT_WINDOW_HI, why, sizeof(why)))
+		return mon_reply_err(reply, m->id, 400, "bad_thresholds", "%s", why);
+	/* Ledgered first, with what was in force and what will be. */
+	e = json_pack("{s:s,s:s,s:o,s:o,s:s}", "action", "alerts.thresholds", "actor",
+	    mon->admin_actor, "before", th_json(&before), "after", th_json(&after), "result",
+	    "ok");
+	if (e == NULL)
+		return SB_ENOMEM;
+	if ((rc = mon_ledger(mon, e, &seq, leaf)) != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "not ledgered, so not "
+		    "done: %s", sb_strerror(rc));
+	if ((rc = store_alert_thresholds_put(mon->store, &after)) != 0) {
+		log_err("monitor: alert thresholds ledgered (entry %llu) but not saved: %s",
+		    (unsigned long long)seq, sb_strerror(rc));
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "ledgered (entry "
+		    "%llu) but not saved: %s; the thresholds in force are unchanged",
+		    (unsigned long long)seq, sb_strerror(rc));
+	}
+	pthread_mutex_lock(&th.lock);
+	th.v = after;
+	th.policy = 1;
+	pthread_mutex_unlock(&th.lock);
+	log_info("monitor: alert thresholds set by %s (ledger %llu): burst %u in %u s, "
+	    "refusals %u in %u s", mon->admin_actor, (unsigned long long)seq, after.burst_max,
+	    after.burst_window, after.refusals_max, after.refusals_window);
+	if ((o = th_json(&after)) == NULL || json_object_set_new(o, "seq",
+	    json_integer((json_int_t)seq)) != 0 || json_object_set_new(o, "source",
+	    json_string("policy")) != 0) {
+		json_decref(o);
+		return SB_ENOMEM;
+	}
+	return mon_reply_json(reply, m->id, 200, o);
 }

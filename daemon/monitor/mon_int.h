@@ -263,6 +263,10 @@ int mon_ledger_scan(struct mon *mon, uint64_t *cur, uint64_t size,
  */
 int mon_entries_page(struct mon *mon, const struct store_principal *p,
     const struct msg_ledger_entries *v, json_t **arr, uint64_t *next, int *more);
+/* 1 when p may see the ledger entry (its JSON object) under the scope of
+ * ledger entries: an inclusion proof or an evidence bundle by sequence
+ * number shows what the listing would. */
+int mon_entry_visible(struct mon *mon, const struct store_principal *p, const json_t *entry);
 int mon_stats(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 
 /* Grants with conditions and quotas (policy.c, mon_grant.c; docs/policy.md,
@@ -485,5 +489,16 @@ void mon_alert_sealed(struct mon *mon, const struct msg_sign *v, const char *act
 /* MSG_ALERT_REVOKED from the net worker, and GET /v1/alerts (MSG_ALERTS). */
 int mon_alert_revoked(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_alerts_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/*
+ * The thresholds of the counted alerts: the configuration's (alerts.*)
+ * until a secadmin sets their own, which are kept in the policy store and
+ * hold across restarts. _load reads them at start (0 when none are set;
+ * an error for a damaged record: the monitor does not start). ADM_ALERT_
+ * THRESHOLDS shows them; ADM_ALERT_THRESHOLDS_SET ledgers a change
+ * (alerts.thresholds, before and after), saves it, and puts it in force.
+ */
+int mon_alert_thresholds_load(struct mon *mon);
+int mon_adm_alert_thresholds(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+int mon_adm_alert_thresholds_set(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 
 #endif

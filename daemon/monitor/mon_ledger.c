@@ -380,11 +380,22 @@ mon_proof(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 	size = ledger_size(mon->ledger);
 	if (incl) {
 		uint64_t ts = v.b ? v.b : size;
+		json_t *e = NULL;
 
+		/* The path is hashes only, but it confirms a guess of the
+		 * entry's text: the entry must be one the caller may list. */
+		if (v.a < ts && ts <= size) {
+			if ((rc = ledger_entry_json(mon->ledger, v.a, &e)) != 0)
+				return mon_reply_err(reply, m->id, 503, "ledger_unavailable",
+				    "%s", sb_strerror(rc));
+			if (!mon_entry_visible(mon, &p, json_object_get(e, "entry")))
+				ts = 0;
+			json_decref(e);
+		}
 		if (v.a >= ts || ts > size)
 			return mon_reply_err(reply, m->id, 404, "not_found",
-			    "no entry %llu in a tree of %llu", (unsigned long long)v.a,
-			    (unsigned long long)ts);
+			    "no entry %llu that you may see in a tree of %llu",
+			    (unsigned long long)v.a, (unsigned long long)(v.b ? v.b : size));
 		rc = ledger_inclusion_proof(mon->ledger, v.a, ts, path, &n);
 		if (rc == 0)
 			return mon_reply_json(reply, m->id, 200, json_pack("{s:I,s:I,s:o}",
@@ -504,9 +515,12 @@ evidence_bundle(struct mon *mon, uint64_t seq, const struct buf *entry,
 	return o;
 }
 
-/* The evidence bundle of signature entry seq, as the reply. */
+/* The evidence bundle of signature entry seq, as the reply; p the caller
+ * (NULL: the console's auditor, who sees all). An entry p may not see is
+ * answered as one that is not there. */
 static int
-evidence_reply(struct mon *mon, uint64_t seq, uint32_t id, struct ipc_msg *reply)
+evidence_reply(struct mon *mon, const struct store_principal *p, uint64_t seq, uint32_t id,
+    struct ipc_msg *reply)
 {
 	uint8_t path[MERKLE_MAX_PATH * MERKLE_HASH_LEN];
 	struct ledger_sth sth;
@@ -518,13 +532,14 @@ evidence_reply(struct mon *mon, uint64_t seq, uint32_t id, struct ipc_msg *reply
 	buf_init(&entry, LEDGER_ENTRY_MAX);
 	rc = ledger_entry_get(mon->ledger, seq, &entry);
 	if (rc == 0 && ((parsed = json_loadb((const char *)entry.data, entry.len, 0, NULL)) == NULL ||
-	    !json_is_string(json_object_get(parsed, "cms"))))
+	    !json_is_string(json_object_get(parsed, "cms")) ||
+	    (p != NULL && !mon_entry_visible(mon, p, parsed))))
 		rc = SB_ENOTFOUND;
 	if (rc != 0) {
 		json_decref(parsed);
 		buf_free(&entry);
-		return mon_reply_err(reply, id, 404, "not_found",
-		    "entry %llu is not a signature in the ledger", (unsigned long long)seq);
+		return mon_reply_err(reply, id, 404, "not_found", "entry %llu is not a signature "
+		    "in the ledger that you may see", (unsigned long long)seq);
 	}
 	if ((rc = sth_current(mon, seq, &sth)) == 0)
 		rc = ledger_inclusion_proof(mon->ledger, seq, sth.tree_size, path, &n);
@@ -553,7 +568,7 @@ mon_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return 0;
 	if (mon_who(mon, &v.who, m->type, m->id, reply, &p) != 0)
 		return 0;
-	return evidence_reply(mon, v.seq, m->id, reply);
+	return evidence_reply(mon, &p, v.seq, m->id, reply);
 }
 
 int
@@ -565,5 +580,5 @@ mon_adm_evidence(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
 	if (mon_require_ready(mon, m->id, reply) != 0)
 		return 0;
-	return evidence_reply(mon, v.seq, m->id, reply);
+	return evidence_reply(mon, NULL, v.seq, m->id, reply);
 }

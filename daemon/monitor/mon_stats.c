@@ -264,6 +264,21 @@ mon_entries_page(struct mon *mon, const struct store_principal *p,
 	return 0;
 }
 
+int
+mon_entry_visible(struct mon *mon, const struct store_principal *p, const json_t *entry)
+{
+	const char *seal = json_string_value(json_object_get(entry, "seal"));
+	struct scope *sc;
+	int vis;
+
+	if ((sc = malloc(sizeof(*sc))) == NULL)
+		return 0;
+	scope_init(sc, mon, p, entries_roles, entries_all);
+	vis = sc->all || (seal != NULL && scope_seal(sc, seal));
+	free(sc);
+	return vis;
+}
+
 /* ---- GET /v1/stats ---------------------------------------------------------- */
 
 struct stats {

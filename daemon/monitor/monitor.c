@@ -129,6 +129,9 @@ static const struct admin_route {
 	{ ADM_REVOKE, mon_adm_revoke, SYS, "revoke client certificates" },
 	{ ADM_TLS_ISSUE, mon_adm_tls_issue, SYS, "issue the TLS server certificate" },
 	{ ADM_TLS_REQUEST, mon_adm_tls_request, SYS, "request a TLS server certificate" },
+	{ ADM_ALERT_THRESHOLDS, mon_adm_alert_thresholds, SEC | AUD, "see the alert thresholds" },
+	{ ADM_ALERT_THRESHOLDS_SET, mon_adm_alert_thresholds_set, SEC,
+	  "set the alert thresholds" },
 	{ ADM_TLS_INSTALL, mon_adm_tls_install, SYS, "install a TLS server certificate" },
 	{ ADM_TLS_RELOAD, mon_adm_tls_reload, SYS, "reload the TLS files" },
 	{ ADM_RESHARE, mon_adm_reshare, SEC, "re-share the master secret" },
@@ -616,7 +619,7 @@ mon_open(struct mon *mon)
 	 * forbids a resize while any transaction is open, and the policy store
 	 * opens its own. A full map fails closed (503 ledger_unavailable). */
 	struct ledger_opts lo = { .extra_dbs = STORE_DBS + STORE_TOTP_DBS + STORE_WORDS_DBS +
-		STORE_ADMIN_DBS,
+		STORE_ADMIN_DBS + STORE_SETTINGS_DBS,
 		.map_size = MON_MAP_SIZE, .map_size_max = 0 };
 	char dir[4096], msg[512] = "";
 	uint64_t bad = 0;
@@ -648,6 +651,11 @@ mon_open(struct mon *mon)
 	}
 	if ((rc = store_open(ledger_env(mon->ledger), &mon->store)) != 0)
 		return rc;
+	if ((rc = mon_alert_thresholds_load(mon)) != 0) {
+		log_err("monitor: the alert thresholds in the policy store cannot be read: %s; "
+		    "refusing to start", sb_strerror(rc));
+		return rc;
+	}
 	log_info("monitor: ledger verified: %llu entries", (unsigned long long)ledger_size(mon->ledger));
 	return 0;
 }

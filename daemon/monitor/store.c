@@ -107,6 +107,8 @@ struct store {
 	int words_open;
 	MDB_dbi admin_dbi;		/* store_admin_*: opened on first use */
 	int admin_open;
+	MDB_dbi settings_dbi;		/* store_alert_thresholds_*: on first use */
+	int settings_open;
 	pthread_mutex_t lock;		/* the cache */
 	struct store_cached cache[STORE_CACHE_SLOTS];
 };
@@ -1978,4 +1980,77 @@ int
 store_admin_put(struct store *st, const struct store_admin *a)
 {
 	return admin_store(st, a, 0, 0);
+}
+
+/* ---- the secadmin's settings (STORE_SETTINGS_DB) ------------------------- */
+
+#define ALERT_TH_KEY "alert_thresholds"
+
+int
+store_alert_thresholds_get(struct store *st, struct store_alert_thresholds *t)
+{
+	static const char *const keys[4] = { "burst_max", "burst_window", "refusals_max",
+		"refusals_window" };
+	uint32_t *f[4] = { &t->burst_max, &t->burst_window, &t->refusals_max,
+		&t->refusals_window };
+	MDB_val k = { sizeof(ALERT_TH_KEY) - 1, (void *)ALERT_TH_KEY }, v;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	json_t *o = NULL;
+	int mrc, rc;
+
+	memset(t, 0, sizeof(*t));
+	if ((rc = lazy_dbi(st, STORE_SETTINGS_DB, &st->settings_open, &st->settings_dbi,
+	    &dbi)) != 0)
+		return rc;
+	if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_rc(mrc, "begin");
+	if ((mrc = mdb_get(txn, dbi, &k, &v)) == 0)
+		o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+	mdb_txn_abort(txn);
+	if (mrc != 0)
+		return store_rc(mrc, STORE_SETTINGS_DB);
+	rc = o == NULL ? SB_EIO : 0;
+	for (int i = 0; rc == 0 && i < 4; i++) {
+		json_t *n = json_object_get(o, keys[i]);
+
+		if (!json_is_integer(n) || json_integer_value(n) < 1 ||
+		    json_integer_value(n) > UINT32_MAX)
+			rc = SB_EIO;
+		else
+			*f[i] = (uint32_t)json_integer_value(n);
+	}
+	json_decref(o);
+	if (rc != 0)
+		log_err("store: the alert thresholds record is damaged");
+	return rc;
+}
+
+int
+store_alert_thresholds_put(struct store *st, const struct store_alert_thresholds *t)
+{
+	MDB_val k = { sizeof(ALERT_TH_KEY) - 1, (void *)ALERT_TH_KEY }, v;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	json_t *o;
+	char *text;
+	int mrc, rc;
+
+	if ((rc = lazy_dbi(st, STORE_SETTINGS_DB, &st->settings_open, &st->settings_dbi,
+	    &dbi)) != 0)
+		return rc;
+	o = json_pack("{s:I,s:I,s:I,s:I}", "burst_max", (json_int_t)t->burst_max,
+	    "burst_window", (json_int_t)t->burst_window, "refusals_max",
+	    (json_int_t)t->refusals_max, "refusals_window", (json_int_t)t->refusals_window);
+	text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	if (text == NULL)
+		return SB_ENOMEM;
+	v = (MDB_val){ strlen(text), text };
+	if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) == 0) {
+		mrc = mdb_put(txn, dbi, &k, &v, 0);
+		mrc = mrc == 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), mrc);
+	}
+	free(text);
+	return store_rc(mrc, STORE_SETTINGS_DB);
 }

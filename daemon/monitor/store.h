@@ -314,4 +314,21 @@ int store_admin_add(struct store *st, const struct store_admin *a, int only_if_n
 /* Replace an existing account's record: SB_ENOTFOUND when there is none. */
 int store_admin_put(struct store *st, const struct store_admin *a);
 
+/*
+ * The secadmin's policy settings: the database STORE_SETTINGS_DB, with room
+ * of its own in the environment (STORE_SETTINGS_DBS, besides STORE_DBS),
+ * opened on first use. One record so far: "alert_thresholds" ->
+ * {"burst_max","burst_window","refusals_max","refusals_window"}.
+ */
+#define STORE_SETTINGS_DB "policy/settings"
+#define STORE_SETTINGS_DBS 1
+
+struct store_alert_thresholds {
+	uint32_t burst_max, burst_window, refusals_max, refusals_window;
+};
+
+/* SB_ENOTFOUND when no secadmin has set them; SB_EIO for a damaged record. */
+int store_alert_thresholds_get(struct store *st, struct store_alert_thresholds *t);
+int store_alert_thresholds_put(struct store *st, const struct store_alert_thresholds *t);
+
 #endif

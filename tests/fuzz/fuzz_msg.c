@@ -31,6 +31,7 @@ roundtrip(struct ipc_msg *m)
 		struct adm_otp ot; struct adm_user au; struct adm_revoke rv;
 		struct adm_tls_issue ti; struct adm_tls_install tn; struct adm_reshare rs;
 		struct adm_totp_recover tr; struct adm_principal_name pn;
+		struct adm_alert_thresholds at;
 		struct msg_requests_list rl; struct msg_request_act rq;
 	} v;
 	struct ipc_msg again;
@@ -154,6 +155,10 @@ roundtrip(struct ipc_msg *m)
 		if ((rc = adm_principal_name_dec(m, &v.pn)) == 0)
 			enc = adm_principal_name_enc(&again, m->id, &v.pn);
 		break;
+	case ADM_ALERT_THRESHOLDS_SET:
+		if ((rc = adm_alert_thresholds_dec(m, &v.at)) == 0)
+			enc = adm_alert_thresholds_enc(&again, m->id, &v.at);
+		break;
 	case MSG_REQUEST_FILE:
 		if ((rc = msg_request_file_dec(m, &v.rf)) == 0)
 			enc = msg_request_file_enc(&again, m->id, &v.rf);
@@ -194,7 +199,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		MSG_REQUEST_APPROVE, MSG_REQUEST_REJECT, ADM_AS, ADM_ENROL, ADM_POWER,
 		ADM_RESHARE, ADM_TOTP_RECOVER, ADM_TLS_ISSUE, ADM_TLS_INSTALL, ADM_REVOKE,
 		ADM_TOTP_RESET, ADM_TOTP_ENROL, ADM_TOTP_CONFIRM, ADM_NETWORK, ADM_BACKUP,
-		ADM_ROLE_REVOKE, ADM_PRINCIPAL_DISABLE, ADM_TLS_REQUEST,
+		ADM_ROLE_REVOKE, ADM_PRINCIPAL_DISABLE, ADM_TLS_REQUEST, ADM_ALERT_THRESHOLDS_SET,
 	};
 	struct ipc_msg m;
 

@@ -9,7 +9,9 @@
 # units' seals; the sysadmin gets 403); counted alerts come once per window,
 # and a revoked certificate presented again and again raises one alert a
 # minute, whether on a connection opened before the CRL reload or in new
-# handshakes. Low limits come from the test's seald.yaml.
+# handshakes. Low limits come from the test's seald.yaml, until the
+# secadmin sets their own (sealadm alerts thresholds, and the console's
+# item), which take effect at once and outlive a restart.
 . "$(dirname "$0")/lib.sh"
 
 appliance_up "$T/a" 'alerts:
@@ -316,6 +318,66 @@ sleep 1
 [ "$(nalerts kind=revoked_certificate)" = "$before" ] &&
 	ok "a forged certificate with a revoked serial raises no revoked_certificate alert" ||
 	nok "forged certificates raised alerts: $(cat "$T/alerts.json")"
+
+# ---- the secadmin's thresholds -------------------------------------------------------------------
+# In force at once, ledgered with what they replace, kept across a restart;
+# the auditor reads them, the sysadmin does not; out of range refused.
+TH=("$BIN/sealadm" --config "$D/seald.yaml")
+for u in testaud:auditor testsys:sysadmin; do
+	printf '%s passphrase %s\n' "${u%%:*}" "$RANDOM$RANDOM" >"$T/${u%%:*}.p"
+	$A admin add --user "${u%%:*}" --role "${u#*:}" --passphrase-fd 3 3<"$T/${u%%:*}.p" >/dev/null &&
+		"${TH[@]}" login --user "${u%%:*}" --passphrase-fd 3 3<"$T/${u%%:*}.p" >"$T/${u%%:*}.tok" ||
+		nok "a console account $u"
+done
+as_tok() { local t=$1; shift; "${TH[@]}" --session-fd 9 "$@" 9<"$T/$t.tok"; }
+expect "alerts thresholds: those of the configuration until a secadmin sets them" 0 \
+	'burst: +more than 3 sealings with one seal, or by one principal, within 3600 s' -- $A alerts thresholds
+expect "...and it says where they come from" 0 'set by: +the configuration' -- $A alerts thresholds
+expect "the auditor reads them" 0 'repeated refusals: +4 refused sign requests of one principal within 3600 s' \
+	-- as_tok testaud alerts thresholds
+expect "the sysadmin may not read them (403 forbidden_role)" 1 'forbidden_role' -- as_tok testsys alerts thresholds
+expect "the auditor may not set them (403 forbidden_role)" 1 'forbidden_role' \
+	-- as_tok testaud alerts thresholds --burst-max 50
+n_before=$(mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -ac '"action":"alerts.thresholds"')
+expect "a threshold over its bound is refused, saying the range" 1 \
+	'bad_thresholds: burst_max: 1 to 1000000 \(1000001 given\)' -- $A alerts thresholds --burst-max 1000001
+expect "a window of 0 is refused before it is sent" 2 '--burst-window: at least 1' \
+	-- $A alerts thresholds --burst-window 0
+expect "a window that is not a number is refused" 2 '--refusals-window: a number' \
+	-- $A alerts thresholds --refusals-window 10m
+[ "$(mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -ac '"action":"alerts.thresholds"')" = "$n_before" ] &&
+	ok "nothing refused is ledgered" || nok "a refused change was ledgered"
+n=$(nalerts kind=burst)
+expect "the secadmin sets the burst threshold to 1 in 600 s" 0 \
+	'alert thresholds ledgered \(entry [0-9]+\) and in force' -- $A alerts thresholds --burst-max 1 --burst-window 600
+e=$(mdb_dump -p -s ledger/entries "$D/state/ledger" | grep -a '"action":"alerts.thresholds"' | tail -n 1)
+jq -e '.actor == "admin:testsec" and .before.burst_max == 3 and .before.burst_window == 3600 and
+	.after.burst_max == 1 and .after.burst_window == 600 and .after.refusals_max == 4 and
+	.after.refusals_window == 3600' <<<"$(sed 's/^ //' <<<"$e")" >/dev/null &&
+	ok "ledgered as alerts.thresholds with the secadmin, what was in force and what is now" ||
+	nok "alerts.thresholds entry: $e"
+sign app s-ok >/dev/null
+[ "$(nalerts kind=burst)" = $((n + 2)) ] &&
+	ok "in force at once: app's next sealing with s-ok (its 4th in the window) raises burst, by seal and by principal" ||
+	nok "no burst after the new threshold: $(nalerts kind=burst) (was $n)"
+grep -q 'monitor: alert thresholds set by admin:testsec' "$LOG" &&
+	ok "the monitor logs the change" || nok "no log line for the thresholds"
+drive "at the console the secadmin sees them and sets repeated refusals to 2 in 120 s" thresholds \
+	testsec "$(cat "$D/testsec.pass")" "more than 1 sealings" "" "" 2 120 \
+	"repeated refusals:  2 refused sign requests of one principal within 120 s"
+drive "the console refuses a threshold out of range at once" thresholds \
+	testsec "$(cat "$D/testsec.pass")" "set by:" 0 "" "" "" "input refused: a number from 1 to 1000000"
+seald_stop
+seald_start "$D" && appliance_unseal "$D" || nok "seald restarts"
+expect "after a restart the secadmin's thresholds are in force" 0 \
+	'burst: +more than 1 sealings .* within 600 s' -- $A alerts thresholds
+expect "...said to be a secadmin's" 0 'set by: +a secadmin' -- $A alerts thresholds
+n=$(nalerts kind=burst)
+sign app2 s-burst >/dev/null
+sign app2 s-burst >/dev/null
+[ "$(nalerts kind=burst)" = $((n + 2)) ] &&
+	ok "after the restart the second sealing in a fresh window raises burst (burst_max 1)" ||
+	nok "burst after the restart: $(nalerts kind=burst) (was $n)"
 
 # ---- the whole ledger still verifies ------------------------------------------------------------
 sleep 1.2	# a signed tree head over the last entries

@@ -79,6 +79,7 @@ cat >"$T/want.secadmin" <<'EOF'
  17) Re-share the master secret (new shares for every holder)
  18) Revoke a role
  19) Disable a principal
+ 20) Alert thresholds
 EOF
 cat >"$T/want.sysadmin" <<'EOF'
   1) Status

@@ -2,7 +2,8 @@
 # Usage trajectory and statistics (issue 4, "Ledger and dashboards"), end to
 # end against the real seald: GET /v1/ledger/entries with the filters seal,
 # principal, from and to (exact results, paging by next/more), and
-# GET /v1/stats, both scoped by the caller's units: two subsidiaries with a
+# GET /v1/stats, both scoped by the caller's units (and so are evidence
+# bundles and inclusion proofs by sequence number): two subsidiaries with a
 # seal each and signings on both; a subsidiary's business-auditor and
 # seal-admin see only their subsidiary, never the other's; the group's
 # auditors see both; the sysadmin gets 403 on both; counts match the
@@ -174,6 +175,28 @@ same "the group's business-auditor sees both subsidiaries" \
 call hq GET "/v1/ledger/entries?start=0&count=1000" >/dev/null
 same "... and the entries without a seal" \
 	"$(jq '[.entries[].entry | select(.seal == null)] | length > 0' "$T/out.json")" true
+# Evidence and inclusion proofs by sequence number show what the listing would.
+call aud GET "/v1/ledger/entries?start=0&count=1000" >/dev/null
+q1=$(jq -r '[.entries[] | select(.entry.seal == "s1" and .entry.action == "sign")][0].seq' "$T/out.json")
+q2=$(jq -r '[.entries[] | select(.entry.seal == "s2" and .entry.action == "sign")][0].seq' "$T/out.json")
+q0=$(jq -r '[.entries[] | select(.entry.seal == null)][0].seq' "$T/out.json")
+sleep 1.2	# a signed tree head over them
+refused "sub1's business-auditor asking for the evidence of an s2 signature: 404, as if it were not there" \
+	404 not_found "is not a signature in the ledger that you may see" baud1 "/v1/evidence/$q2"
+[ "$(call baud1 GET "/v1/evidence/$q1")" = 200 ] && [ "$(field .seq)" = "$q1" ] &&
+	ok "...and gets the evidence of its own unit's signature" || nok "baud1's evidence of $q1: $(head -c 300 "$T/out.json")"
+refused "app2 (sub2) asking for the evidence of an s1 signature: 404" 404 not_found \
+	"that you may see" app2 "/v1/evidence/$q1"
+[ "$(call hq GET "/v1/evidence/$q2")" = 200 ] && ok "the group's business-auditor gets the evidence of both" ||
+	nok "hq's evidence of $q2: $(head -c 300 "$T/out.json")"
+refused "sub1's business-auditor asking for an inclusion proof of an s2 entry: 404" 404 not_found \
+	"no entry $q2 that you may see" baud1 "/v1/ledger/proof/inclusion?seq=$q2"
+refused "...or of an administrator's action (no seal): 404" 404 not_found \
+	"no entry $q0 that you may see" baud1 "/v1/ledger/proof/inclusion?seq=$q0"
+[ "$(call baud1 GET "/v1/ledger/proof/inclusion?seq=$q1")" = 200 ] && [ "$(field .seq)" = "$q1" ] &&
+	[ "$(call hq GET "/v1/ledger/proof/inclusion?seq=$q0")" = 200 ] &&
+	ok "inclusion proofs of what each may list: sub1's for s1, the group's for an administrator's action" ||
+	nok "inclusion proofs in scope: $(head -c 300 "$T/out.json")"
 refused "the sysadmin gets 403 on filtered ledger entries" 403 forbidden_role \
 	"needs one of the roles" ops "/v1/ledger/entries?start=0&count=10&seal=s1"
 refused "a seal-admin still gets 403 on ledger entries (unchanged)" 403 forbidden_role \

@@ -1064,6 +1064,29 @@ test_adm_enrol(void)
 		CHECK(ADM_TOTP_RECOVER == 262);
 	}
 	{
+		struct adm_alert_thresholds ta = { 7, 0, 3, 600 }, tb;
+
+		CHECK(ADM_ALERT_THRESHOLDS == 266 && ADM_ALERT_THRESHOLDS_SET == 267);
+		CHECK_RC(adm_alert_thresholds_enc(&m, 5, &ta), 0);
+		CHECK(m.type == ADM_ALERT_THRESHOLDS_SET);
+		CHECK_RC(adm_alert_thresholds_dec(&m, &tb), 0);
+		CHECK(memcmp(&ta, &tb, sizeof(ta)) == 0);
+		ipc_msg_free(&m);
+		memset(&ta, 0, sizeof(ta));	/* nothing to set: refused both ways */
+		CHECK_RC(adm_alert_thresholds_enc(&m, 5, &ta), SB_EINVAL);
+		ipc_msg_free(&m);
+		ipc_msg_init(&m, ADM_ALERT_THRESHOLDS_SET, 1);
+		for (int i = 0; i < 4; i++)
+			CHECK_RC(ipc_put_u32(&m, 0), 0);
+		CHECK_RC(adm_alert_thresholds_dec(&m, &tb), SB_EINVAL);
+		ipc_msg_free(&m);
+		ipc_msg_init(&m, ADM_ALERT_THRESHOLDS_SET, 1);	/* three numbers only */
+		for (int i = 0; i < 3; i++)
+			CHECK_RC(ipc_put_u32(&m, 5), 0);
+		CHECK_RC(adm_alert_thresholds_dec(&m, &tb), SB_EINVAL);
+		ipc_msg_free(&m);
+	}
+	{
 		struct netcfg nc, nd;
 
 		memset(&nc, 0, sizeof(nc));
