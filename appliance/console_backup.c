@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -22,6 +24,57 @@
 #include "../daemon/msg.h"
 #include "../lib/secret.h"
 #include "sealadm.h"
+
+int
+console_backup_disk_mount(const struct config *cfg)
+{
+	const char *dir = cfg->console.backup_dir;
+	struct stat st;
+	int rc;
+
+	if (cfg->console.backup_mount_command != NULL) {
+		printf("mounting the backup disk: %s\n", cfg->console.backup_mount_command);
+		if ((rc = run_command(cfg->console.backup_mount_command)) != 0) {
+			printf("refused: the backup disk could not be mounted (status %d): is it "
+			    "plugged in, its file system labelled SEALBOX-BACKUP? (no_backup_disk)\n",
+			    rc);
+			return -1;
+		}
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		printf("refused: %s is not there (%s) (no_backup_disk)\n", dir,
+		    stat(dir, &st) != 0 ? strerror(errno) : "not a directory");
+		console_backup_disk_umount(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+void
+console_backup_disk_umount(const struct config *cfg)
+{
+	int rc;
+
+	if (cfg->console.backup_umount_command == NULL)
+		return;
+	if ((rc = run_command(cfg->console.backup_umount_command)) == 0)
+		printf("the backup disk is unmounted: it may be taken out\n");
+	else
+		printf("the backup disk could not be unmounted (status %d, %s): do not take "
+		    "it out yet\n", rc, cfg->console.backup_umount_command);
+}
+
+void
+console_backup_default(const struct config *cfg, char *out, size_t cap)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char when[32] = "";
+
+	if (gmtime_r(&now, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y%m%d-%H%M%SZ", &tm);
+	snprintf(out, cap, "%s/%s-%s.sbx", cfg->console.backup_dir, cfg->appliance.id, when);
+}
 
 int
 console_backup_send(const char *sock, const char *session, const char *out,

@@ -4,6 +4,7 @@
  * shows the screens.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -858,42 +859,54 @@ static int
 it_backup(struct con *c)
 {
 	unsigned need = c->cfg != NULL ? c->cfg->quorum.threshold : 2;
-	char out[FIELD_MAX], prompt[64], q[FIELD_MAX + 64];
+	int disk = c->cfg != NULL && c->cfg->console.backup_dir != NULL;
+	char out[FIELD_MAX], prompt[FIELD_MAX + 64], q[FIELD_MAX + 64], def[FIELD_MAX] = "";
 	struct adm_backup *v;
 	json_t *j = NULL;
 	int rc, st;
 
-	if ((rc = ask(c, "file to write (a new file): ", out, sizeof(out), 0)) != TTY_OK)
-		return ANSWER(rc);
-	if (out[0] != '/') {
-		printf("input refused: a full path, starting with /\n");
+	/* With a backup disk: mounted first, the file named on it by default,
+	 * and unmounted whatever came of it. */
+	if (disk && console_backup_disk_mount(c->cfg) != 0)
 		return 0;
+	if (disk) {
+		console_backup_default(c->cfg, def, sizeof(def));
+		snprintf(prompt, sizeof(prompt), "file to write (a new file; empty: %s): ", def);
+	} else
+		snprintf(prompt, sizeof(prompt), "file to write (a new file): ");
+	rc = ask_fields(c, &(struct field){ prompt, out, sizeof(out), disk }, 1, NULL);
+	if (rc == 1 && out[0] == '\0')
+		snprintf(out, sizeof(out), "%s", def);
+	if (rc == 1 && out[0] != '/') {
+		printf("input refused: a full path, starting with /\n");
+		rc = TTY_BAD;
 	}
-	if ((v = secret_alloc(sizeof(*v))) == NULL)
-		return TTY_EOF;
+	if (rc != 1 || (v = secret_alloc(sizeof(*v))) == NULL) {
+		if (disk)
+			console_backup_disk_umount(c->cfg);
+		return rc == 1 ? TTY_EOF : ANSWER(rc);
+	}
 	printf("The backup needs %u shares. Each share holder in turn: step forward and\n"
 	    "type your share; it is not shown.\n", need);
 	for (unsigned i = 0; i < need && i < MSG_BACKUP_SHARES_MAX; i++) {
 		snprintf(prompt, sizeof(prompt), "share %u of %u (not shown): ", i + 1, need);
-		if ((rc = ask(c, prompt, v->share[i], sizeof(v->share[i]), 1)) != TTY_OK) {
-			secret_free(&v);
-			return ANSWER(rc);
-		}
+		if ((rc = ask(c, prompt, v->share[i], sizeof(v->share[i]), 1)) != TTY_OK)
+			break;
 		v->n = i + 1;
 	}
 	snprintf(q, sizeof(q), "Write the backup to %s now?", out);
-	if ((rc = confirm(c, q)) != 1) {
-		secret_free(&v);
-		return ANSWER(rc);
+	if (rc == TTY_OK && (rc = confirm(c, q)) == 1) {
+		st = console_backup_send(c->sock, c->session, out, v, &j);
+		if (st == 200)
+			console_backup_show(out, j);
+		else if (st > 0)
+			say_error(j);
+		json_decref(j);
 	}
-	st = console_backup_send(c->sock, c->session, out, v, &j);
 	secret_free(&v);
-	if (st == 200)
-		console_backup_show(out, j);
-	else if (st > 0)
-		say_error(j);
-	json_decref(j);
-	return 0;
+	if (disk)
+		console_backup_disk_umount(c->cfg);
+	return rc == 1 || rc == TTY_OK ? 0 : ANSWER(rc);
 }
 
 #define IMAGE_PASTE_MAX (256 * 1024)	/* base64 bytes: a PNG of up to 192 KiB */
@@ -1075,6 +1088,23 @@ it_principal_disable(struct con *c)
 	memset(&v, 0, sizeof(v));
 	if ((rc = ask_fields(c, f, 1, "Disable this principal now? Its requests are refused "
 	    "from then on.")) == 1 && adm_principal_name_enc(&m, 1, &v) == 0)
+		(void)menu_send(c, &m, show_done);
+	return ANSWER(rc);
+}
+
+static int
+it_principal_enable(struct con *c)
+{
+	struct adm_principal_name v;
+	struct field f[] = {
+		{ "principal: ", v.principal, sizeof(v.principal), 0 },
+	};
+	struct ipc_msg m;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	if ((rc = ask_fields(c, f, 1, "Enable this principal again? Its roles and grants "
+	    "apply again at once.")) == 1 && adm_principal_enable_enc(&m, 1, &v) == 0)
 		(void)menu_send(c, &m, show_done);
 	return ANSWER(rc);
 }
@@ -1552,6 +1582,7 @@ static const struct item items[] = {
 	{ "Revoke a role", "secadmin", it_role_revoke },
 	{ "Disable a principal", "secadmin", it_principal_disable },
 	{ "Alert thresholds", "secadmin", it_thresholds },
+	{ "Enable a disabled principal", "secadmin", it_principal_enable },
 };
 #define ITEMS_N (sizeof(items) / sizeof(items[0]))
 
@@ -1886,10 +1917,83 @@ run_sealprov(char *const argv[])
  * 0 when it ran to the end, 1 when it failed or was declined, -1 when
  * sealprov could not be started.
  */
+/*
+ * The backups on the mounted backup disk: each listed (at most 20), the
+ * newest name (they end in their time) into newest; "" when none.
+ */
+static void
+backups_on_disk(const char *dir, char *newest, size_t cap)
+{
+	char best[256] = "";
+	struct dirent *e;
+	unsigned n = 0;
+	DIR *d;
+
+	newest[0] = '\0';
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+
+		if (l < 5 || l >= sizeof(best) || strcmp(e->d_name + l - 4, ".sbx") != 0)
+			continue;
+		if (n++ < 20)
+			printf("  on the backup disk: %s\n", e->d_name);
+		if (strcmp(e->d_name, best) > 0)
+			snprintf(best, sizeof(best), "%s", e->d_name);
+	}
+	closedir(d);
+	if (n == 0)
+		printf("  the backup disk holds no backup (*.sbx)\n");
+	else
+		snprintf(newest, cap, "%s/%s", dir, best);
+}
+
+/* The restore: the backup disk mounted when the first-boot template names
+ * one (console.backup_dir), the file asked (empty: the newest there), then
+ * sealprov restore; the disk unmounted after. */
+static int
+firstboot_restore(const char *path, const char *template)
+{
+	char file[FIELD_MAX], tpath[4200], err[256], def[FIELD_MAX] = "";
+	struct config *tc = NULL;
+	int rc, disk;
+
+	config_firstboot_template(path, template, tpath, sizeof(tpath));
+	if (config_load(tpath, &tc, err, sizeof(err)) != 0)
+		tc = NULL;
+	disk = tc != NULL && tc->console.backup_dir != NULL;
+	if (disk && console_backup_disk_mount(tc) != 0) {
+		config_free(tc);
+		return 1;
+	}
+	if (disk)
+		backups_on_disk(tc->console.backup_dir, def, sizeof(def));
+	printf("backup file (its full path%s%s): ", def[0] ? "; empty: " : ", e.g. on the "
+	    "mounted backup disk", def);
+	fflush(stdout);
+	rc = tty_read_line(STDIN_FILENO, file, sizeof(file), 0, 0);
+	if (rc == TTY_OK && file[0] == '\0' && def[0] != '\0')
+		snprintf(file, sizeof(file), "%s", def);
+	if (rc != TTY_OK || file[0] != '/') {
+		printf("%snot now\n", rc == TTY_EOF ? "\n" : "not a full path; ");
+		rc = 1;
+	} else if (template != NULL)
+		rc = run_sealprov((char *const[]){ "sealprov", "restore", "--config",
+		    (char *)path, "--template", (char *)template, "--backup", file, NULL });
+	else
+		rc = run_sealprov((char *const[]){ "sealprov", "restore", "--config",
+		    (char *)path, "--backup", file, NULL });
+	if (disk)
+		console_backup_disk_umount(tc);
+	config_free(tc);
+	return rc;
+}
+
 int
 menu_firstboot(const char *path, const char *template)
 {
-	char a[LINE_MAX_MENU], file[FIELD_MAX];
+	char a[LINE_MAX_MENU];
 	int rc;
 
 	printf("This appliance has not been set up: %s does not exist.\n"
@@ -1902,20 +2006,8 @@ menu_firstboot(const char *path, const char *template)
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGTSTP, SIG_IGN);
 	if ((rc = tty_read_line(STDIN_FILENO, a, sizeof(a), 0, 0)) == TTY_OK &&
-	    strcmp(a, "restore") == 0) {
-		printf("backup file (its full path, e.g. on the mounted backup disk): ");
-		fflush(stdout);
-		if ((rc = tty_read_line(STDIN_FILENO, file, sizeof(file), 0, 0)) != TTY_OK ||
-		    file[0] != '/') {
-			printf("%snot now\n", rc == TTY_EOF ? "\n" : "not a full path; ");
-			return 1;
-		}
-		if (template != NULL)
-			return run_sealprov((char *const[]){ "sealprov", "restore", "--config",
-			    (char *)path, "--template", (char *)template, "--backup", file, NULL });
-		return run_sealprov((char *const[]){ "sealprov", "restore", "--config",
-		    (char *)path, "--backup", file, NULL });
-	}
+	    strcmp(a, "restore") == 0)
+		return firstboot_restore(path, template);
 	if (rc != TTY_OK || (strcmp(a, "y") != 0 && strcmp(a, "Y") != 0 && strcmp(a, "yes") != 0)) {
 		printf("%snot now\n", rc == TTY_EOF ? "\n" : "");
 		return 1;

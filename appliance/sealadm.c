@@ -108,6 +108,8 @@ usage(FILE *f)
 	    "  role revoke --principal NAME --role ROLE [--unit UNIT]   (at once; ledgered)\n"
 	    "  role list\n"
 	    "  principal disable --principal NAME   (its requests refused from now; ledgered)\n"
+	    "  principal enable --principal NAME    (a disabled one active again, its roles and\n"
+	    "                            grants as they were; ledgered)\n"
 	    "  words add --word TEXT [--category C]   (the sensitive-word library)\n"
 	    "  words list\n"
 	    "  words remove --id w-N\n"
@@ -750,20 +752,21 @@ cmd_role(const struct opts *o, const char *verb)
 }
 
 static int
-cmd_principal_disable(const struct opts *o)
+cmd_principal_state(const struct opts *o, const char *verb)
 {
 	struct adm_principal_name v;
 	struct ipc_msg m;
-	int rc;
+	int rc, enable = strcmp(verb, "enable") == 0;
 
 	memset(&v, 0, sizeof(v));
 	if (o->principal == NULL) {
-		fprintf(stderr, "sealadm: principal disable needs --principal NAME\n");
+		fprintf(stderr, "sealadm: principal %s needs --principal NAME\n", verb);
 		return 2;
 	}
 	if (fits(v.principal, sizeof(v.principal), o->principal, "--principal") != 0)
 		return 2;
-	rc = adm_principal_name_enc(&m, 1, &v) == 0 ? exchange(o, &m, show_json) : 1;
+	rc = (enable ? adm_principal_enable_enc(&m, 1, &v) : adm_principal_name_enc(&m, 1, &v)) ==
+	    0 ? exchange(o, &m, show_json) : 1;
 	ipc_msg_free(&m);
 	return rc;
 }
@@ -1354,8 +1357,9 @@ main(int argc, char **argv)
 		rc = cmd_seal_create(&o);
 	else if (strcmp(noun, "principal") == 0 && strcmp(verb, "add") == 0)
 		rc = cmd_principal_add(&o);
-	else if (strcmp(noun, "principal") == 0 && strcmp(verb, "disable") == 0)
-		rc = cmd_principal_disable(&o);
+	else if (strcmp(noun, "principal") == 0 &&
+	    (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0))
+		rc = cmd_principal_state(&o, verb);
 	else if (strcmp(noun, "grant") == 0 && strcmp(verb, "add") == 0)
 		rc = cmd_grant_add(&o);
 	else if (strcmp(noun, "appliance") == 0 &&

@@ -126,6 +126,16 @@ int console_gather_shares(const struct opts *o, unsigned need, const char *what,
 /* Opens out (a new file, mode 0600) and has seald write the backup into it,
  * opened with v's shares, as session: the reply's status with its JSON in
  * *j (or -1, said why). out is removed unless the status is 200. */
+/*
+ * The backup disk (console.backup_dir): _mount runs console.backup_mount_command
+ * when there is one and checks that the directory is there: 0, or -1 having
+ * said why on stdout. _umount runs console.backup_umount_command and says
+ * whether the disk may be taken out. _default is the name a backup gets on
+ * it: DIR/APPLIANCE-ID-YYYYMMDD-HHMMSSZ.sbx.
+ */
+int console_backup_disk_mount(const struct config *cfg);
+void console_backup_disk_umount(const struct config *cfg);
+void console_backup_default(const struct config *cfg, char *out, size_t cap);
 int console_backup_send(const char *sock, const char *session, const char *out,
     const struct adm_backup *v, json_t **j);
 /* The outcome of a backup written to out, from seald's reply. */

@@ -781,14 +781,27 @@ adm_role_revoke_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign
 	return role_enc(m, ADM_ROLE_REVOKE, id, v);
 }
 
-int
-adm_principal_name_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal_name *v)
+static int
+principal_name_enc(struct ipc_msg *m, uint16_t type, uint32_t id,
+    const struct adm_principal_name *v)
 {
 	int rc = v->principal[0] == '\0' ? SB_EINVAL : 0;
 
-	ipc_msg_init(m, ADM_PRINCIPAL_DISABLE, id);
+	ipc_msg_init(m, type, id);
 	PUT(ipc_put_str(m, v->principal));
 	return enc_done(m, rc);
+}
+
+int
+adm_principal_name_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal_name *v)
+{
+	return principal_name_enc(m, ADM_PRINCIPAL_DISABLE, id, v);
+}
+
+int
+adm_principal_enable_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal_name *v)
+{
+	return principal_name_enc(m, ADM_PRINCIPAL_ENABLE, id, v);
 }
 
 int

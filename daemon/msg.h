@@ -137,6 +137,8 @@ enum msg_type {
 	ADM_ALERT_THRESHOLDS = 266,	/* empty body: the alert thresholds in force */
 	ADM_ALERT_THRESHOLDS_SET = 267,	/* struct adm_alert_thresholds: the
 					   secadmin's, ledgered, in force at once */
+	ADM_PRINCIPAL_ENABLE = 268,	/* struct adm_principal_name: a disabled
+					   principal active again */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */
@@ -624,6 +626,8 @@ int adm_role_assign_dec(struct ipc_msg *m, struct adm_role_assign *v);
 /* ADM_ROLE_REVOKE: the same body as ADM_ROLE_ASSIGN (adm_role_assign_dec). */
 int adm_role_revoke_enc(struct ipc_msg *m, uint32_t id, const struct adm_role_assign *v);
 int adm_principal_name_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal_name *v);
+/* ADM_PRINCIPAL_ENABLE: the same body as ADM_PRINCIPAL_DISABLE. */
+int adm_principal_enable_enc(struct ipc_msg *m, uint32_t id, const struct adm_principal_name *v);
 int adm_principal_name_dec(struct ipc_msg *m, struct adm_principal_name *v);
 int adm_word_add_enc(struct ipc_msg *m, uint32_t id, const struct adm_word_add *v);
 int adm_word_add_dec(struct ipc_msg *m, struct adm_word_add *v);

@@ -10,8 +10,10 @@
  */
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "config.h"
@@ -188,6 +190,14 @@ static const struct cfg_key keys[] = {
 	{ .name = "console.network_command", .type = CFG_STRING,
 	  .def_str = "systemctl restart systemd-networkd systemd-timesyncd",
 	  .lo = 1, .hi = 255, .off = OFF(console.network_command) },
+	/* The backup disk: mounted by a command of its own on the image
+	 * (a systemd mount unit), a plain directory in tests. */
+	{ .name = "console.backup_dir", .type = CFG_PATH,
+	  .hi = 1024, .off = OFF(console.backup_dir) },
+	{ .name = "console.backup_mount_command", .type = CFG_STRING,
+	  .lo = 1, .hi = 255, .off = OFF(console.backup_mount_command) },
+	{ .name = "console.backup_umount_command", .type = CFG_STRING,
+	  .lo = 1, .hi = 255, .off = OFF(console.backup_umount_command) },
 };
 
 /* Rules that tie keys together. */
@@ -264,4 +274,19 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	if ((rc = cfg_parse_file(&table, path, &obj, err, errlen)) != 0)
 		return rc;
 	return set_path(obj, path, out, err, errlen);
+}
+
+void
+config_firstboot_template(const char *config, const char *given, char *out, size_t cap)
+{
+	const char *c = config ? config : CONFIG_DEFAULT_PATH;
+	const char *slash = strrchr(c, '/');
+
+	if (given != NULL) {
+		snprintf(out, cap, "%s", given);
+		return;
+	}
+	snprintf(out, cap, "%.*sseald.yaml.firstboot", slash ? (int)(slash - c + 1) : 0, c);
+	if (access(out, R_OK) != 0)
+		snprintf(out, cap, "%s", CONFIG_FIRSTBOOT_TEMPLATE);
 }

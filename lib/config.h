@@ -22,6 +22,8 @@
 #include <stddef.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/sealbox/seald.yaml"
+/* The first-boot template the image ships (sealprov firstboot's default). */
+#define CONFIG_FIRSTBOOT_TEMPLATE "/usr/local/share/sealbox/seald.yaml.firstboot"
 #define CONFIG_MAX_BYTES (1024 * 1024)	/* a larger file is refused */
 #define CONFIG_ERR_MAX 512		/* size of the error message buffer */
 #define CONFIG_ID_MAX 16		/* appliance.id: [a-z0-9-], 1..16 chars */
@@ -130,6 +132,11 @@ struct config {
 		char *network_command;	/* run after they are written; default
 					   "systemctl restart systemd-networkd
 					   systemd-timesyncd" */
+		char *backup_dir;	/* where the backup disk is mounted: the
+					   menu's backups go there by default; none */
+		char *backup_mount_command;	/* run (no shell) before the backup
+					   disk is used; none: always there */
+		char *backup_umount_command;	/* run after; none */
 	} console;
 };
 
@@ -162,5 +169,13 @@ int config_load_buffer(const char *name, const char *data, size_t len,
     struct config **out, char *err, size_t errlen);
 /* Accepts NULL. */
 void config_free(struct config *cfg);
+
+/*
+ * The first-boot template for the configuration at config (NULL: the
+ * default path): given when not NULL; else a site template beside it
+ * (DIR/seald.yaml.firstboot, e.g. on the data disk) when readable; else
+ * CONFIG_FIRSTBOOT_TEMPLATE. Into out.
+ */
+void config_firstboot_template(const char *config, const char *given, char *out, size_t cap);
 
 #endif

@@ -595,6 +595,10 @@ same_code(const struct config *own, const char *template)
 		{ "console.poweroff_command", offsetof(struct config, console.poweroff_command) },
 		{ "console.reboot_command", offsetof(struct config, console.reboot_command) },
 		{ "console.network_command", offsetof(struct config, console.network_command) },
+		{ "console.backup_mount_command",
+		  offsetof(struct config, console.backup_mount_command) },
+		{ "console.backup_umount_command",
+		  offsetof(struct config, console.backup_umount_command) },
 	};
 	struct config *tpl = NULL;
 	char err[CONFIG_ERR_MAX];

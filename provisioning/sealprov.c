@@ -30,9 +30,6 @@
 
 #define SHARE_FILE_MAX 4096	/* a share file larger than this is refused */
 #define ERRLEN 512
-#ifndef FIRSTBOOT_TEMPLATE
-#define FIRSTBOOT_TEMPLATE "/usr/local/share/sealbox/seald.yaml.firstboot"
-#endif
 
 struct opts {
 	const char *config;
@@ -60,7 +57,7 @@ usage(FILE *f)
 	    "                                   (default " CONFIG_DEFAULT_PATH ") from the\n"
 	    "                                   template (default: seald.yaml.firstboot beside\n"
 	    "                                   the config if there is one, else\n"
-	    "                                   " FIRSTBOOT_TEMPLATE ")\n"
+	    "                                   " CONFIG_FIRSTBOOT_TEMPLATE ")\n"
 	    "  ceremony     [--share-dir DIR]   initialise the token and make the shares\n"
 	    "  check-shares SHARE_FILE...       check shares without using them\n"
 	    "  reshare      --share-dir DIR SHARE_FILE...\n"
@@ -624,15 +621,10 @@ parse(int argc, char **argv, struct opts *o)
 static const char *
 firstboot_template(const struct opts *o)
 {
-	static char site[4200];
-	const char *config = o->config ? o->config : CONFIG_DEFAULT_PATH;
-	const char *slash = strrchr(config, '/');
+	static char path[4200];
 
-	if (o->template != NULL)
-		return o->template;
-	snprintf(site, sizeof(site), "%.*sseald.yaml.firstboot",
-	    slash ? (int)(slash - config + 1) : 0, config);
-	return access(site, R_OK) == 0 ? site : FIRSTBOOT_TEMPLATE;
+	config_firstboot_template(o->config, o->template, path, sizeof(path));
+	return path;
 }
 
 int

@@ -19,6 +19,7 @@ inst 0644 "$IMG/systemd/seald.service" /etc/systemd/system/seald.service
 inst 0644 "$IMG/systemd/seald.path" /etc/systemd/system/seald.path
 inst 0644 "$IMG/systemd/sealbox-console@.service" /etc/systemd/system/sealbox-console@.service
 inst 0644 "$IMG/systemd/sealbox-network.service" /etc/systemd/system/sealbox-network.service
+inst 0644 "$IMG/systemd/var-lib-sealbox-usb.mount" /etc/systemd/system/var-lib-sealbox-usb.mount
 inst 0755 "$IMG/network-apply" /usr/local/libexec/sealbox/network-apply
 inst 0644 "$IMG/systemd/rsyslog-sealbox.conf" /etc/systemd/system/rsyslog.service.d/sealbox.conf
 # rsyslog forwards the journal to the sysadmin's syslog servers, and writes

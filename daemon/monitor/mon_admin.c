@@ -1231,6 +1231,31 @@ mon_adm_principal_disable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *re
 }
 
 int
+mon_adm_principal_enable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct adm_principal_name v;
+	struct store_principal p;
+	json_t *e;
+	int rc;
+
+	if (adm_principal_name_dec(m, &v) != 0)
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	if ((rc = principal_named(mon, v.principal, &p, m->id, reply)) != 0)
+		return rc < 0 ? rc : 0;
+	if (strcmp(p.state, "disabled") != 0)
+		return mon_reply_err(reply, m->id, 409, "principal_not_disabled", "'%s' is %s, "
+		    "not disabled", p.name, p.state);
+	if ((e = entry(mon, "principal.enable")) != NULL)
+		json_object_set_new(e, "principal", json_string(p.name));
+	snprintf(p.state, sizeof(p.state), "active");
+	if ((rc = principal_save(mon, &p, e)) != 0)
+		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
+	log_info("monitor: %s enabled principal %s again", mon->admin_actor, p.name);
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "principal", p.name,
+	    "state", p.state));
+}
+
+int
 mon_adm_role_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
 	json_t *o;

@@ -131,6 +131,9 @@ int mon_adm_role_assign(struct mon *mon, struct ipc_msg *m, struct ipc_msg *repl
 /* ADM_ROLE_REVOKE, ADM_PRINCIPAL_DISABLE: less power, at once (a secadmin). */
 int mon_adm_role_revoke(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_principal_disable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* ADM_PRINCIPAL_ENABLE: a disabled principal active again (roles and grants
+ * as they were), ledgered principal.enable first. */
+int mon_adm_principal_enable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_role_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 
 /* The key of a PEM certificate request, if the request is well-formed,

@@ -155,6 +155,10 @@ roundtrip(struct ipc_msg *m)
 		if ((rc = adm_principal_name_dec(m, &v.pn)) == 0)
 			enc = adm_principal_name_enc(&again, m->id, &v.pn);
 		break;
+	case ADM_PRINCIPAL_ENABLE:
+		if ((rc = adm_principal_name_dec(m, &v.pn)) == 0)
+			enc = adm_principal_enable_enc(&again, m->id, &v.pn);
+		break;
 	case ADM_ALERT_THRESHOLDS_SET:
 		if ((rc = adm_alert_thresholds_dec(m, &v.at)) == 0)
 			enc = adm_alert_thresholds_enc(&again, m->id, &v.at);
@@ -200,6 +204,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ADM_RESHARE, ADM_TOTP_RECOVER, ADM_TLS_ISSUE, ADM_TLS_INSTALL, ADM_REVOKE,
 		ADM_TOTP_RESET, ADM_TOTP_ENROL, ADM_TOTP_CONFIRM, ADM_NETWORK, ADM_BACKUP,
 		ADM_ROLE_REVOKE, ADM_PRINCIPAL_DISABLE, ADM_TLS_REQUEST, ADM_ALERT_THRESHOLDS_SET,
+		ADM_PRINCIPAL_ENABLE,
 	};
 	struct ipc_msg m;
 

@@ -114,6 +114,10 @@ grep -q 'require_sync: false' "$T/data/etc/seald.yaml.firstboot" || bail "the te
 "$TOP/rootfs/mkdata.sh" --empty "$T/data" "$T/data.img" 256M >"$T/mkdata.log" 2>&1 ||
 	bail "rootfs/mkdata.sh --empty makes the data disk"
 ok "an empty data disk, with only a site template for first boot"
+# The backup disk: a USB disk with an ext4 file system labelled
+# SEALBOX-BACKUP, made without a mount.
+truncate -s 64M "$T/usb.img" && mkfs.ext4 -q -F -L SEALBOX-BACKUP "$T/usb.img" >"$T/mkfs-usb.log" 2>&1 ||
+	bail "an ext4 image for the USB backup disk"
 for u in secadm sysadm audit; do
 	printf '%s passphrase %s%s\n' "$u" "$RANDOM$RANDOM" "$RANDOM" >"$T/$u.pass"
 done
@@ -154,6 +158,8 @@ boot() {
 		-append "$(cat "$TOP/appliance/image/cmdline")" \
 		-drive "file=$IMG/root.squashfs,format=raw,if=virtio,readonly=on" \
 		-drive "file=$T/data.img,format=raw,if=virtio" \
+		-device qemu-xhci,id=xhci -drive "if=none,id=stick,format=raw,file=$T/usb.img" \
+		-device usb-storage,bus=xhci.0,drive=stick \
 		-nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$PORT-${2:-}:443" \
 		-chardev "socket,id=s0,path=$T/ser.sock,server=on,wait=off,logfile=$SERIAL" \
 		-serial chardev:s0 \
@@ -319,6 +325,19 @@ if tail -n +"$((boot1_lines + 1))" "$T/syslog.log" | grep -qaE "$UNSEALED"; then
 	ok "boot 2: the journal reaches the syslog server set at the console on boot 1 (TCP, RFC 5424), with the unseal"
 else
 	nok "boot 2: the journal reaches the syslog server"; tail -n 5 "$T/syslog.log" 2>&1 | sed 's/^/#   | /'
+fi
+
+# The backup on the USB disk, read with debugfs (no mount): whole, sealed.
+usbf=$(cat "$T/usb-file" 2>/dev/null)
+if [ -n "$usbf" ] && debugfs -R "dump /${usbf##*/} $T/usb-backup.sbx" "$T/usb.img" >/dev/null 2>&1 &&
+	[ "$(stat -c %s "$T/usb-backup.sbx" 2>/dev/null || echo 0)" -gt 4096 ] &&
+	[ "$(head -c 8 "$T/usb-backup.sbx" | od -An -c | tr -s ' ')" = " S B X B A K \r \n" ]; then
+	ok "the backup is on the USB disk (${usbf##*/}, $(stat -c %s "$T/usb-backup.sbx") bytes, a sealed backup's header), written at the console, and it was unmounted cleanly"
+else
+	nok "the backup on the USB disk ('$usbf')"; debugfs -R "ls -l /" "$T/usb.img" 2>&1 | sed 's/^/#   | /' | head
+fi
+if dumpe2fs -h "$T/usb.img" 2>/dev/null | grep -qE '^Filesystem state: +clean$'; then :; else
+	nok "the USB disk's file system is clean after the unmount"
 fi
 
 # Passphrases never appear on the console (not echoed); the shares were

@@ -5,10 +5,16 @@
 # other TLS paths, another port. The restored appliance unseals with the
 # same ceremony's shares, signs with the same seal, verifies the old
 # signatures and its whole ledger. Every refusal is checked by its message,
-# and a refused restore leaves nothing behind.
+# and a refused restore leaves nothing behind. The console's backup disk
+# (console.backup_dir, here a directory its mount command makes) takes the
+# menu's backup under a name of its own and gives it back at first boot.
 . "$(dirname "$0")/lib.sh"
 
-appliance_up "$T/a"
+USB=$T/usb
+appliance_up "$T/a" "console:
+  backup_dir: $USB
+  backup_mount_command: install -d -m 0700 $USB
+  backup_umount_command: touch $T/unmounted"
 A_DIR=$D
 SA=("$D/shares/sbx-test-share-1.txt" "$D/shares/sbx-test-share-2.txt")
 S3=$D/shares/sbx-test-share-3.txt
@@ -95,13 +101,27 @@ size_a=$(wc -l <"$T/entries-a")
 
 # The same from the console menu, as the sysadmin at the serial line.
 share_text() { grep -v '^#' "$1" | grep -m1 .; }
+# Without a backup disk (the configuration without its console section).
+sed '/^console:/,$d' "$D/seald.yaml" >"$T/nodisk.yaml"
+DRIVE_CONFIG=$T/nodisk.yaml \
 drive "the console menu backs up with two shares typed, not shown" backup testsys "$(cat "$T/sys.p")" \
 	"$T/menu.sbx" "$(share_text "${SA[0]}")" "$(share_text "$S3")" "backup written: $T/menu.sbx"
 [ -s "$T/menu.sbx" ] && ok "and the file is there" || nok "menu backup file"
+DRIVE_CONFIG=$T/nodisk.yaml \
 drive "a mistyped share at the menu: refused, and the menu again" backup testsys \
 	"$(cat "$T/sys.p")" "$T/menu2.sbx" "$(share_text "${SA[0]}")" "$(share_text "$T/typo.txt")" \
 	"refused: share 2: share mistyped"
 [ ! -e "$T/menu2.sbx" ] && ok "and no file is left" || nok "a refused menu backup left a file"
+drive "with a backup disk: mounted, the backup named there by default, the disk unmounted after" \
+	backupdisk testsys "$(cat "$T/sys.p")" "$(share_text "${SA[0]}")" "$(share_text "$S3")" \
+	"backup written: $USB/sbx-test-"
+n=$(find "$USB" -name 'sbx-test-*.sbx' -size +1k | wc -l)
+[ "$n" = 1 ] && [ -e "$T/unmounted" ] && ok "the backup is on the disk (sbx-test-DATE-TIMEZ.sbx), and the unmount command ran" ||
+	nok "backup disk: $n files, unmounted: $([ -e "$T/unmounted" ] && echo yes || echo no)"
+sed 's|^  backup_mount_command: .*|  backup_mount_command: false|' "$D/seald.yaml" >"$T/nousb.yaml"
+DRIVE_CONFIG=$T/nousb.yaml drive "no backup disk: refused at once, saying what to check, and the menu again" \
+	nodisk testsys "$(cat "$T/sys.p")" \
+	"refused: the backup disk could not be mounted (status 1): is it plugged in"
 
 # Tampered copies, for later.
 python3 - "$B" "$T" <<'EOF'
@@ -293,7 +313,7 @@ softhsm_store "$A_DIR/hsm"
 # The new box's own first-boot template (beside its configuration): the
 # module and commands a restored configuration must keep.
 cp "$O/seald.yaml" "$A_DIR/seald.yaml.firstboot"
-sed 's|^hsm:|console:\n  poweroff_command: /bin/sh /tmp/evil\nhsm:|' "$O/seald.yaml" >"$T/evil.yaml"
+sed 's|^console:|console:\n  poweroff_command: /bin/sh /tmp/evil|' "$O/seald.yaml" >"$T/evil.yaml"
 expect "a backup's configuration that names other programs than this box's template is refused" 1 \
 	'sets console.poweroff_command to "systemctl poweroff", and this appliance.s template .* to "/bin/sh /tmp/evil"' \
 	-- "$BIN/sealprov" restore --config "$A_DIR/seald.yaml" --template "$T/evil.yaml" --backup "$B" \
@@ -302,10 +322,14 @@ expect "a backup's configuration that names other programs than this box's templ
 	nok "a refused restore installed something"
 expect "restore with no share files and no terminal says what it needs" 2 'or a terminal to type them' \
 	-- "$BIN/sealprov" restore --config "$A_DIR/seald.yaml" --backup "$B" </dev/null
+# The backup on the disk, newest by its name; the template names the disk.
+cp "$B" "$USB/sbx-test-99991231-235959Z.sbx"
+rm -f "$T/unmounted"
 DRIVE_CONFIG=$A_DIR/seald.yaml drive \
-	"at the console of a box with no configuration: restore, the file, two shares typed unseen" \
-	restore "$B" "$(share_text "$O/shares/sbx-test-share-2.txt")" \
+	"at the console of a box with no configuration: restore from the backup disk (its newest backup), two shares typed unseen" \
+	restoredisk sbx-test-99991231-235959Z.sbx "$(share_text "$O/shares/sbx-test-share-2.txt")" \
 	"$(share_text "$O/shares/sbx-test-share-3.txt")"
+[ -e "$T/unmounted" ] && ok "and the backup disk was unmounted after" || nok "no unmount after the restore"
 cmp -s "$A_DIR/seald.yaml" "$O/seald.yaml" && ok "the backup's own configuration is installed as seald.yaml" ||
 	nok "the installed configuration differs from the old one"
 D=$A_DIR

@@ -80,6 +80,7 @@ cat >"$T/want.secadmin" <<'EOF'
  18) Revoke a role
  19) Disable a principal
  20) Alert thresholds
+ 21) Enable a disabled principal
 EOF
 cat >"$T/want.sysadmin" <<'EOF'
   1) Status

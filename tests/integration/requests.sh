@@ -518,4 +518,20 @@ jq -e '[.entries[].entry | select(.action=="role.revoke") | "\(.principal):\(.ro
 	"$T/led.json" >/dev/null && ok "each revoke and disable is ledgered, by the secadmin" ||
 	nok "role.revoke / principal.disable entries: $(jq -c '[.entries[].entry | select(.action=="role.revoke" or .action=="principal.disable")]' "$T/led.json")"
 
+# ---- and back: a disabled principal enabled again ------------------------------------
+expect "enabling an unknown principal: 404 unknown_principal" 1 'unknown_principal' \
+	-- $A principal enable --principal nobody
+expect "enabling one that is active: 409 principal_not_disabled" 1 "principal_not_disabled: 'sa1' is active" \
+	-- $A principal enable --principal sa1
+expect "the secadmin enables hq again" 0 '"state": "active"' -- $A principal enable --principal hq
+check "hq's requests are served again, with its roles as they were" 200 - hq GET /v1/requests
+drive "at the console the secadmin enables sa-other again (item 21)" \
+	answer testsec "$(cat "$D/testsec.pass")" 21 done sa-other
+check "sa-other is served again" 200 - sa-other GET /v1/requests
+curl $(as aud) -o "$T/led.json" "$URL/v1/ledger/entries?start=0&count=1000"
+jq -e '[.entries[].entry | select(.action=="principal.enable") | "\(.actor):\(.principal)"] ==
+	["admin:testsec:hq","admin:testsec:sa-other"]' "$T/led.json" >/dev/null &&
+	ok "each enable is ledgered as principal.enable, by the secadmin" ||
+	nok "principal.enable entries: $(jq -c '[.entries[].entry | select(.action=="principal.enable")]' "$T/led.json")"
+
 seald_stop

@@ -1065,8 +1065,15 @@ test_adm_enrol(void)
 	}
 	{
 		struct adm_alert_thresholds ta = { 7, 0, 3, 600 }, tb;
+		struct adm_principal_name pa = { "hq" }, pb;
 
-		CHECK(ADM_ALERT_THRESHOLDS == 266 && ADM_ALERT_THRESHOLDS_SET == 267);
+		CHECK(ADM_ALERT_THRESHOLDS == 266 && ADM_ALERT_THRESHOLDS_SET == 267 &&
+		    ADM_PRINCIPAL_ENABLE == 268);
+		CHECK_RC(adm_principal_enable_enc(&m, 5, &pa), 0);	/* disable's body */
+		CHECK(m.type == ADM_PRINCIPAL_ENABLE);
+		CHECK_RC(adm_principal_name_dec(&m, &pb), 0);
+		CHECK_STR(pb.principal, "hq");
+		ipc_msg_free(&m);
 		CHECK_RC(adm_alert_thresholds_enc(&m, 5, &ta), 0);
 		CHECK(m.type == ADM_ALERT_THRESHOLDS_SET);
 		CHECK_RC(adm_alert_thresholds_dec(&m, &tb), 0);
