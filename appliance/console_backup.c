@@ -64,16 +64,22 @@ console_backup_disk_umount(const struct config *cfg)
 		    "it out yet\n", rc, cfg->console.backup_umount_command);
 }
 
-void
+int
 console_backup_default(const struct config *cfg, char *out, size_t cap)
 {
 	time_t now = time(NULL);
 	struct tm tm;
 	char when[32] = "";
+	int n;
 
 	if (gmtime_r(&now, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y%m%d-%H%M%SZ", &tm);
-	snprintf(out, cap, "%s/%s-%s.sbx", cfg->console.backup_dir, cfg->appliance.id, when);
+	n = snprintf(out, cap, "%s/%s-%s.sbx", cfg->console.backup_dir, cfg->appliance.id, when);
+	if (n < 0 || (size_t)n >= cap) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
 }
 
 int

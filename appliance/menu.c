@@ -870,8 +870,10 @@ it_backup(struct con *c)
 	if (disk && console_backup_disk_mount(c->cfg) != 0)
 		return 0;
 	if (disk) {
-		console_backup_default(c->cfg, def, sizeof(def));
-		snprintf(prompt, sizeof(prompt), "file to write (a new file; empty: %s): ", def);
+		if (console_backup_default(c->cfg, def, sizeof(def)) != 0)
+			printf("(console.backup_dir is too long for a name on it: give a full path)\n");
+		snprintf(prompt, sizeof(prompt), "file to write (a new file; empty: %s): ",
+		    def[0] ? def : "none");
 	} else
 		snprintf(prompt, sizeof(prompt), "file to write (a new file): ");
 	rc = ask_fields(c, &(struct field){ prompt, out, sizeof(out), disk }, 1, NULL);
@@ -1917,9 +1919,20 @@ run_sealprov(char *const argv[])
  * 0 when it ran to the end, 1 when it failed or was declined, -1 when
  * sealprov could not be started.
  */
+/* The part of a backup's name that orders it by time: its ending
+ * "YYYYMMDD-HHMMSSZ.sbx" (console_backup_default), else the whole name. */
+static const char *
+backup_when(const char *name)
+{
+	size_t l = strlen(name);
+
+	return l >= 20 ? name + l - 20 : name;
+}
+
 /*
- * The backups on the mounted backup disk: each listed (at most 20), the
- * newest name (they end in their time) into newest; "" when none.
+ * The backups on the mounted backup disk: each listed (at most 20; a name
+ * with a control character is not printed, as anyone can bring the disk),
+ * the newest by the time in its name into newest; "" when none.
  */
 static void
 backups_on_disk(const char *dir, char *newest, size_t cap)
@@ -1928,25 +1941,32 @@ backups_on_disk(const char *dir, char *newest, size_t cap)
 	struct dirent *e;
 	unsigned n = 0;
 	DIR *d;
+	int w;
 
 	newest[0] = '\0';
 	if ((d = opendir(dir)) == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
 		size_t l = strlen(e->d_name);
+		int plain = 1;
 
 		if (l < 5 || l >= sizeof(best) || strcmp(e->d_name + l - 4, ".sbx") != 0)
 			continue;
+		for (size_t i = 0; i < l; i++)
+			if ((unsigned char)e->d_name[i] < 0x20 || e->d_name[i] == 0x7f)
+				plain = 0;
+		if (!plain)
+			continue;
 		if (n++ < 20)
 			printf("  on the backup disk: %s\n", e->d_name);
-		if (strcmp(e->d_name, best) > 0)
+		if (best[0] == '\0' || strcmp(backup_when(e->d_name), backup_when(best)) > 0)
 			snprintf(best, sizeof(best), "%s", e->d_name);
 	}
 	closedir(d);
 	if (n == 0)
 		printf("  the backup disk holds no backup (*.sbx)\n");
-	else
-		snprintf(newest, cap, "%s/%s", dir, best);
+	else if ((w = snprintf(newest, cap, "%s/%s", dir, best)) < 0 || (size_t)w >= cap)
+		newest[0] = '\0';
 }
 
 /* The restore: the backup disk mounted when the first-boot template names

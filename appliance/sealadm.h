@@ -131,11 +131,12 @@ int console_gather_shares(const struct opts *o, unsigned need, const char *what,
  * when there is one and checks that the directory is there: 0, or -1 having
  * said why on stdout. _umount runs console.backup_umount_command and says
  * whether the disk may be taken out. _default is the name a backup gets on
- * it: DIR/APPLIANCE-ID-YYYYMMDD-HHMMSSZ.sbx.
+ * it: DIR/APPLIANCE-ID-YYYYMMDD-HHMMSSZ.sbx (-1, out "", when it does not
+ * fit in cap).
  */
 int console_backup_disk_mount(const struct config *cfg);
 void console_backup_disk_umount(const struct config *cfg);
-void console_backup_default(const struct config *cfg, char *out, size_t cap);
+int console_backup_default(const struct config *cfg, char *out, size_t cap);
 int console_backup_send(const char *sock, const char *session, const char *out,
     const struct adm_backup *v, json_t **j);
 /* The outcome of a backup written to out, from seald's reply. */

@@ -193,7 +193,7 @@ static const struct cfg_key keys[] = {
 	/* The backup disk: mounted by a command of its own on the image
 	 * (a systemd mount unit), a plain directory in tests. */
 	{ .name = "console.backup_dir", .type = CFG_PATH,
-	  .hi = 1024, .off = OFF(console.backup_dir) },
+	  .hi = 160, .off = OFF(console.backup_dir) },
 	{ .name = "console.backup_mount_command", .type = CFG_STRING,
 	  .lo = 1, .hi = 255, .off = OFF(console.backup_mount_command) },
 	{ .name = "console.backup_umount_command", .type = CFG_STRING,

@@ -117,6 +117,10 @@ netcfg_syslog_parse(const char *in, struct netcfg_target *t)
 			return -1;
 		break;
 	case AF_INET6:
+		/* One spelling of an address (lower case, zeros compressed),
+		 * so that the same server typed twice is seen as one. */
+		if (inet_ntop(AF_INET6, buf, t->host, sizeof(t->host)) == NULL)
+			return -1;
 		break;
 	default:
 		return -1;
@@ -198,10 +202,20 @@ netcfg_check(const struct netcfg *n, char *why, size_t len)
 	if (n->nsyslog > NETCFG_SYSLOG_MAX)
 		return fail(why, len, "syslog servers: at most %d", NETCFG_SYSLOG_MAX);
 	for (unsigned i = 0; i < n->nsyslog; i++) {
-		struct netcfg_target t;
+		struct netcfg_target t[2];
+		char a[NETCFG_ADDR_MAX], b[NETCFG_ADDR_MAX];
 
-		if (netcfg_syslog_parse(n->syslog[i], &t) != 0)
+		if (netcfg_syslog_parse(n->syslog[i], &t[0]) != 0)
 			return fail(why, len, "syslog server %u: %s", i + 1, SYSLOG_FORM);
+		netcfg_syslog_text(&t[0], a, sizeof(a));
+		for (unsigned k = 0; k < i; k++) {
+			if (netcfg_syslog_parse(n->syslog[k], &t[1]) != 0)
+				continue;
+			netcfg_syslog_text(&t[1], b, sizeof(b));
+			if (strcmp(a, b) == 0)
+				return fail(why, len, "syslog server %u: the same as server %u (%s): "
+				    "each message would go twice", i + 1, k + 1, a);
+		}
 	}
 	return 0;
 }

@@ -614,7 +614,9 @@ same_code(const struct config *own, const char *template)
 		const char *a = *(char *const *)((const char *)own + keys[i].off);
 		const char *b = *(char *const *)((const char *)tpl + keys[i].off);
 
-		if ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0)) {
+		/* A key the backup leaves unset names no program: the box's
+		 * own (or none) then applies. */
+		if (a != NULL && (b == NULL || strcmp(a, b) != 0)) {
 			fprintf(stderr, "sealprov: the backup's configuration sets %s to \"%s\", "
 			    "and this appliance's template %s to \"%s\": a restore brings no "
 			    "program of its own\n", keys[i].key, a ? a : "", template, b ? b : "");

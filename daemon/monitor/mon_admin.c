@@ -67,6 +67,13 @@ entry(struct mon *mon, const char *action)
 int
 mon_ledgered_change(struct mon *mon, json_t *e, int (*apply)(void *), void *arg)
 {
+	return mon_ledgered_change_seq(mon, e, apply, arg, NULL);
+}
+
+int
+mon_ledgered_change_seq(struct mon *mon, json_t *e, int (*apply)(void *), void *arg,
+    uint64_t *change_seq)
+{
 	uint8_t leaf[32];
 	uint64_t seq;
 	json_t *fail;
@@ -78,6 +85,8 @@ mon_ledgered_change(struct mon *mon, json_t *e, int (*apply)(void *), void *arg)
 		json_decref(e);
 		return rc;
 	}
+	if (change_seq != NULL)
+		*change_seq = seq;
 	if ((rc = apply(arg)) != 0) {
 		char why[64];
 

@@ -514,6 +514,27 @@ mon_adm_alert_thresholds(struct mon *mon, struct ipc_msg *m, struct ipc_msg *rep
 	return mon_reply_json(reply, m->id, 200, o);
 }
 
+struct th_apply {
+	struct mon *mon;
+	struct store_alert_thresholds v;
+};
+
+/* Saved, then in force (mon_ledgered_change's step after the entry). */
+static int
+th_apply(void *arg)
+{
+	struct th_apply *a = arg;
+	int rc;
+
+	if ((rc = store_alert_thresholds_put(a->mon->store, &a->v)) != 0)
+		return rc;
+	pthread_mutex_lock(&th.lock);
+	th.v = a->v;
+	th.policy = 1;
+	pthread_mutex_unlock(&th.lock);
+	return 0;
+}
+
 /* One threshold out of its range: the refusal's text into why. */
 static int
 th_range(const char *name, uint32_t v, uint32_t hi, char *why, size_t len)
@@ -529,9 +550,9 @@ mon_adm_alert_thresholds_set(struct mon *mon, struct ipc_msg *m, struct ipc_msg 
 {
 	struct store_alert_thresholds before, after;
 	struct adm_alert_thresholds a;
+	struct th_apply ap;
 	char why[128];
-	uint8_t leaf[32];
-	uint64_t seq;
+	uint64_t seq = 0;
 	json_t *e, *o;
 	int rc;
 
@@ -554,26 +575,23 @@ mon_adm_alert_thresholds_set(struct mon *mon, struct ipc_msg *m, struct ipc_msg 
 	    CFG_ALERT_REFUSALS_MAX_HI, why, sizeof(why)) || th_range("refusals_window",
 	    after.refusals_window, CFG_ALERT_WINDOW_HI, why, sizeof(why)))
 		return mon_reply_err(reply, m->id, 400, "bad_thresholds", "%s", why);
-	/* Ledgered first, with what was in force and what will be. */
+	/* Ledgered first, with what was in force and what will be; a save
+	 * that then fails is ledgered too (result failed:..., of_seq). */
 	e = json_pack("{s:s,s:s,s:o,s:o,s:s}", "action", "alerts.thresholds", "actor",
 	    mon->admin_actor, "before", th_json(&before), "after", th_json(&after), "result",
 	    "ok");
-	if (e == NULL)
-		return SB_ENOMEM;
-	if ((rc = mon_ledger(mon, e, &seq, leaf)) != 0)
-		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "not ledgered, so not "
-		    "done: %s", sb_strerror(rc));
-	if ((rc = store_alert_thresholds_put(mon->store, &after)) != 0) {
+	ap.mon = mon;
+	ap.v = after;
+	if ((rc = mon_ledgered_change_seq(mon, e, th_apply, &ap, &seq)) != 0 && seq == 0)
+		return rc == SB_ENOMEM ? rc : mon_reply_err(reply, m->id, 503,
+		    "ledger_unavailable", "not ledgered, so not done: %s", sb_strerror(rc));
+	if (rc != 0) {
 		log_err("monitor: alert thresholds ledgered (entry %llu) but not saved: %s",
 		    (unsigned long long)seq, sb_strerror(rc));
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "ledgered (entry "
-		    "%llu) but not saved: %s; the thresholds in force are unchanged",
-		    (unsigned long long)seq, sb_strerror(rc));
+		    "%llu) but not saved: %s (ledgered as failed too); the thresholds in force "
+		    "are unchanged", (unsigned long long)seq, sb_strerror(rc));
 	}
-	pthread_mutex_lock(&th.lock);
-	th.v = after;
-	th.policy = 1;
-	pthread_mutex_unlock(&th.lock);
 	log_info("monitor: alert thresholds set by %s (ledger %llu): burst %u in %u s, "
 	    "refusals %u in %u s", mon->admin_actor, (unsigned long long)seq, after.burst_max,
 	    after.burst_window, after.refusals_max, after.refusals_window);

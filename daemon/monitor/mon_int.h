@@ -169,6 +169,10 @@ int mon_ledger(struct mon *mon, json_t *entry, uint64_t *seq, uint8_t leaf[32]);
  * "failed:..." and "of_seq" is ledgered too. SB_ENOMEM when e is NULL.
  */
 int mon_ledgered_change(struct mon *mon, json_t *e, int (*apply)(void *), void *arg);
+/* The same; *change_seq the change's entry once it is ledgered (even when
+ * apply then fails). */
+int mon_ledgered_change_seq(struct mon *mon, json_t *e, int (*apply)(void *), void *arg,
+    uint64_t *change_seq);
 /* Record or clear a fault ("" clears). */
 void mon_fault(struct mon *mon, char *slot, const char *reason);
 /* 1 when unsealed. */

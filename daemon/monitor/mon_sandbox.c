@@ -166,6 +166,9 @@ mon_caps_drop(void)
 		log_err("monitor: cannot give up its capabilities: %s", strerror(errno));
 		return SB_EPERM;
 	}
+	if (kept && geteuid() == 0)
+		log_info("monitor: no capability left, but the bounding set stays as it was "
+		    "(no CAP_SETPCAP to empty it; no_new_privs keeps an exec from using it)");
 	return 0;
 }
 

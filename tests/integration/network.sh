@@ -116,6 +116,8 @@ bad "a syslog server by name" 'syslog server 1: a unicast IPv4 or IPv6 address, 
 	--address dhcp --syslog logs.example.org
 bad "a syslog server on port 0" 'syslog server 2: ' --address dhcp --syslog '192.0.2.5,192.0.2.6:0'
 bad "a syslog transport that is not udp or tcp" 'syslog server 1: ' --address dhcp --syslog 'tls:192.0.2.5:6514'
+bad "the same syslog server twice, however typed" 'syslog server 2: the same as server 1 \(udp:192.0.2.5:514\)' \
+	--address dhcp --syslog '192.0.2.5,udp:192.0.2.5:514'
 expect "three syslog servers: at most 2" 2 'syslog servers: at most 2' -- as_sys network set --address dhcp \
 	--syslog 192.0.2.1,192.0.2.2,192.0.2.3
 cmp -s "$NET" "$T/net.before" && [ "$(entries appliance.network | wc -l)" = "$n_before" ] &&

@@ -226,6 +226,7 @@ test_syslog(void)
 		{ "[2001:db8::5]", "udp:[2001:db8::5]:514" },
 		{ "tcp:[2001:db8::5]:6514", "tcp:[2001:db8::5]:6514" },
 		{ "udp:[2001:db8:1:2:3:4:5:6]:1", "udp:[2001:db8:1:2:3:4:5:6]:1" },
+		{ "[2001:DB8:0:0::5]:601", "udp:[2001:db8::5]:601" },	/* one spelling */
 	};
 	static const char *const bad[] = { "", "udp:", "tcp:", "host.example", "192.0.2.5:0",
 		"192.0.2.5:65536", "192.0.2.5:0514", "192.0.2.5:", "192.0.2.5:5 14",
@@ -261,9 +262,22 @@ test_syslog(void)
 	n.nsyslog = 3;
 	CHECK(netcfg_check(&n, why, sizeof(why)) == -1);
 	CHECK_STR(why, "syslog servers: at most 2");
+	/* The same server twice, however typed, would get every message twice. */
+	n.nsyslog = 2;
+	snprintf(n.syslog[0], sizeof(n.syslog[0]), "192.0.2.5");
+	snprintf(n.syslog[1], sizeof(n.syslog[1]), "udp:192.0.2.5:514");
+	CHECK(netcfg_check(&n, why, sizeof(why)) == -1);
+	CHECK_STR(why, "syslog server 2: the same as server 1 (udp:192.0.2.5:514): each message "
+	    "would go twice");
+	snprintf(n.syslog[0], sizeof(n.syslog[0]), "tcp:[2001:DB8::5]:601");
+	snprintf(n.syslog[1], sizeof(n.syslog[1]), "tcp:[2001:db8:0::5]:601");
+	CHECK(netcfg_check(&n, why, sizeof(why)) == -1);
+	snprintf(n.syslog[1], sizeof(n.syslog[1]), "udp:[2001:db8::5]:601");	/* another transport */
+	CHECK(ok(&n));
 
 	/* The rsyslog file: one forwarding rule a target, read back. */
 	n.nsyslog = 2;
+	snprintf(n.syslog[0], sizeof(n.syslog[0]), "udp:192.0.2.5:514");
 	snprintf(n.syslog[1], sizeof(n.syslog[1]), "tcp:[2001:db8::5]:601");
 	f = netcfg_rsyslog_file(&n);
 	CHECK(f != NULL);
