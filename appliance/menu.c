@@ -1045,6 +1045,52 @@ it_role_list(struct con *c)
 	return 0;
 }
 
+/*
+ * The approver groups, a line each: a group is a unit its approvers are
+ * assigned over (approver role, docs/policy.md "Use requests"); one that a
+ * grant names and no active approver holds is flagged, since the use
+ * requests of that grant cannot be approved.
+ */
+static void
+show_groups(json_t *j)
+{
+	json_t *arr = json_object_get(j, "groups"), *g, *a;
+	size_t i, k;
+
+	if (json_array_size(arr) == 0)
+		printf("no approver group: no principal holds the approver role, and no grant "
+		    "asks for approvals\n");
+	json_array_foreach(arr, i, g) {
+		const char *name = jget(g, "name");
+		json_int_t grants = json_integer_value(json_object_get(g, "grants"));
+		unsigned active = 0;
+
+		printf("%s%s%s%s: ", jget(g, "unit"), name[0] ? " (" : " (no such unit",
+		    name, ")");
+		json_array_foreach(json_object_get(g, "approvers"), k, a) {
+			int on = strcmp(jget(a, "state"), "active") == 0;
+
+			printf("%s%s%s", k ? ", " : "", jget(a, "principal"), on ? "" : " (disabled)");
+			active += on;
+		}
+		printf("%s; %lld grant%s ask%s for its approvals%s\n",
+		    json_array_size(json_object_get(g, "approvers")) ? "" : "no approver",
+		    (long long)grants, grants == 1 ? "" : "s", grants == 1 ? "s" : "",
+		    grants > 0 && active == 0 ? " -- NO ACTIVE APPROVER: their use requests "
+		    "cannot be approved" : "");
+	}
+}
+
+static int
+it_approver_groups(struct con *c)
+{
+	struct ipc_msg m;
+
+	ipc_msg_init(&m, ADM_APPROVER_GROUPS, 1);
+	(void)menu_send(c, &m, show_groups);
+	return 0;
+}
+
 /* A role assigned, or revoked (at once). */
 static int
 role_item(struct con *c, int revoke)
@@ -1585,6 +1631,7 @@ static const struct item items[] = {
 	{ "Disable a principal", "secadmin", it_principal_disable },
 	{ "Alert thresholds", "secadmin", it_thresholds },
 	{ "Enable a disabled principal", "secadmin", it_principal_enable },
+	{ "List approver groups", "secadmin", it_approver_groups },
 };
 #define ITEMS_N (sizeof(items) / sizeof(items[0]))
 

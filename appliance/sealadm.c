@@ -107,6 +107,8 @@ usage(FILE *f)
 	    "      (ROLE over the subtree of UNIT, default the principal's unit)\n"
 	    "  role revoke --principal NAME --role ROLE [--unit UNIT]   (at once; ledgered)\n"
 	    "  role list\n"
+	    "  approvers list            (secadmin, auditor) the approver groups: each unit\n"
+	    "                            with its approvers and the grants that need it\n"
 	    "  principal disable --principal NAME   (its requests refused from now; ledgered)\n"
 	    "  principal enable --principal NAME    (a disabled one active again, its roles and\n"
 	    "                            grants as they were; ledgered)\n"
@@ -1389,6 +1391,8 @@ main(int argc, char **argv)
 		rc = cmd_role(&o, verb);
 	else if (strcmp(noun, "role") == 0 && strcmp(verb, "list") == 0)
 		rc = cmd_simple(&o, ADM_ROLE_LIST);
+	else if (strcmp(noun, "approvers") == 0 && strcmp(verb, "list") == 0)
+		rc = cmd_simple(&o, ADM_APPROVER_GROUPS);
 	else if (strcmp(noun, "words") == 0 && strcmp(verb, "add") == 0)
 		rc = cmd_words_add(&o);
 	else if (strcmp(noun, "words") == 0 && strcmp(verb, "list") == 0)

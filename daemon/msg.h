@@ -139,6 +139,8 @@ enum msg_type {
 					   secadmin's, ledgered, in force at once */
 	ADM_PRINCIPAL_ENABLE = 268,	/* struct adm_principal_name: a disabled
 					   principal active again */
+	ADM_APPROVER_GROUPS = 269,	/* empty body: the approver groups (units
+					   with approvers, or named by grants) */
 };
 
 /* Who is asking, as the net worker's TLS layer verified it. */

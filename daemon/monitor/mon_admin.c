@@ -1264,6 +1264,102 @@ mon_adm_principal_enable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *rep
 	    "state", p.state));
 }
 
+/* The approver groups being gathered: unit id -> {"unit", "name",
+ * "approvers": [...], "grants": N}. */
+struct groups {
+	struct mon *mon;
+	json_t *by_unit;
+};
+
+static json_t *
+group_of(struct groups *g, const char *unit)
+{
+	struct store_unit u;
+	json_t *o = json_object_get(g->by_unit, unit);
+
+	if (o != NULL)
+		return o;
+	o = json_pack("{s:s,s:s,s:[],s:i}", "unit", unit, "name",
+	    store_unit_get(g->mon->store, unit, &u) == 0 ? u.name : "", "approvers", "grants", 0);
+	if (o == NULL || json_object_set_new(g->by_unit, unit, o) != 0)
+		return NULL;
+	return o;
+}
+
+static int
+group_principal(void *arg, const struct store_principal *p)
+{
+	struct groups *g = arg;
+	json_t *o;
+
+	for (size_t i = 0; i < p->n_roles; i++) {
+		if (strcmp(p->roles[i].role, "approver") != 0)
+			continue;
+		if ((o = group_of(g, p->roles[i].unit)) == NULL)
+			return SB_ENOMEM;
+		json_array_append_new(json_object_get(o, "approvers"), json_pack("{s:s,s:s}",
+		    "principal", p->name, "state", p->state));
+	}
+	return 0;
+}
+
+static int
+group_grant(void *arg, const struct store_grant *gr)
+{
+	struct groups *g = arg;
+	json_t *o;
+
+	if (gr->approval_k == 0)
+		return 0;
+	if ((o = group_of(g, gr->approval_group)) == NULL)
+		return SB_ENOMEM;
+	json_object_set_new(o, "grants", json_integer(json_integer_value(json_object_get(o,
+	    "grants")) + 1));
+	return 0;
+}
+
+static int
+unit_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+mon_adm_approver_groups(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	struct groups g = { mon, json_object() };
+	const char *keys[1024], *k;
+	json_t *arr, *v;
+	size_t n = 0;
+	int rc;
+
+	if (ipc_get_end(m) != 0) {
+		json_decref(g.by_unit);
+		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
+	}
+	if (g.by_unit == NULL)
+		return SB_ENOMEM;
+	if ((rc = store_principal_each(mon->store, group_principal, &g)) != 0 ||
+	    (rc = store_grant_each(mon->store, group_grant, &g)) != 0) {
+		json_decref(g.by_unit);
+		return rc == SB_ENOMEM ? rc : mon_reply_err(reply, m->id, 503,
+		    "ledger_unavailable", "policy store: %s", sb_strerror(rc));
+	}
+	/* In the order of their unit ids. */
+	json_object_foreach(g.by_unit, k, v)
+		if (n < sizeof(keys) / sizeof(keys[0]))
+			keys[n++] = k;
+	qsort(keys, n, sizeof(keys[0]), unit_cmp);
+	if ((arr = json_array()) == NULL) {
+		json_decref(g.by_unit);
+		return SB_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append(arr, json_object_get(g.by_unit, keys[i]));
+	json_decref(g.by_unit);
+	return mon_reply_json(reply, m->id, 200, json_pack("{s:o}", "groups", arr));
+}
+
 int
 mon_adm_role_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {

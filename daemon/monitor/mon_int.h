@@ -134,6 +134,9 @@ int mon_adm_principal_disable(struct mon *mon, struct ipc_msg *m, struct ipc_msg
 /* ADM_PRINCIPAL_ENABLE: a disabled principal active again (roles and grants
  * as they were), ledgered principal.enable first. */
 int mon_adm_principal_enable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
+/* ADM_APPROVER_GROUPS: each unit that approvers are assigned over or that a
+ * grant's approval names, with its approvers and the grants that need it. */
+int mon_adm_approver_groups(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 int mon_adm_role_list(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply);
 
 /* The key of a PEM certificate request, if the request is well-formed,

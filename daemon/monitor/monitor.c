@@ -133,6 +133,7 @@ static const struct admin_route {
 	{ ADM_ALERT_THRESHOLDS_SET, mon_adm_alert_thresholds_set, SEC,
 	  "set the alert thresholds" },
 	{ ADM_PRINCIPAL_ENABLE, mon_adm_principal_enable, SEC, "enable principals" },
+	{ ADM_APPROVER_GROUPS, mon_adm_approver_groups, SEC | AUD, "list the approver groups" },
 	{ ADM_TLS_INSTALL, mon_adm_tls_install, SYS, "install a TLS server certificate" },
 	{ ADM_TLS_RELOAD, mon_adm_tls_reload, SYS, "reload the TLS files" },
 	{ ADM_RESHARE, mon_adm_reshare, SEC, "re-share the master secret" },

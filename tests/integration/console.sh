@@ -81,6 +81,7 @@ cat >"$T/want.secadmin" <<'EOF'
  19) Disable a principal
  20) Alert thresholds
  21) Enable a disabled principal
+ 22) List approver groups
 EOF
 cat >"$T/want.sysadmin" <<'EOF'
   1) Status

@@ -485,6 +485,21 @@ jq -e --arg r "$rr" '[.entries[].entry | select(.request==$r) | .action] == ["re
 expect "sealctl request file --kind revoke needs --principal" 2 'principal' -- \
 	ctl sa1 request file --kind revoke --seal s4 --reason x
 
+# ---- approver groups: each unit with its approvers and the grants that need it --------
+$A approvers list >"$T/groups.json" 2>&1
+jq -e '[.groups[] | select(.unit == "sub-1")][0] | .approvers == [{"principal":"appr","state":"active"}]
+	and .grants == 1 and .name == "Subsidiary One"' "$T/groups.json" >/dev/null &&
+	ok "approvers list: sub-1 with appr as its approver and app2's grant needing it" ||
+	nok "approvers list: $(head -c 400 "$T/groups.json")"
+printf 'sysadmin passphrase %s\n' "$RANDOM$RANDOM" >"$T/sys.p"
+$A admin add --user testsys --role sysadmin --passphrase-fd 3 3<"$T/sys.p" >/dev/null &&
+	"$BIN/sealadm" --config "$D/seald.yaml" login --user testsys --passphrase-fd 3 3<"$T/sys.p" \
+	>"$T/sys.tok" || nok "a console sysadmin"
+expect "the sysadmin may not list them (403 forbidden_role)" 1 'forbidden_role' \
+	-- "$BIN/sealadm" --config "$D/seald.yaml" --session-fd 9 approvers list 9<"$T/sys.tok"
+drive "at the console (item 22) the secadmin sees the group" item testsec "$(cat "$D/testsec.pass")" 22 \
+	"sub-1 (Subsidiary One): appr; 1 grant asks for its approvals"
+
 # ---- roles revoked and principals disabled: at once, by a secadmin -----------------
 check "appr, an approver over sub-1, lists requests" 200 - appr GET /v1/requests
 expect "sealadm role revoke: a role the principal does not hold (404 role_not_held)" 1 'role_not_held' \
@@ -497,6 +512,9 @@ check "appr, with no role left, may list no requests (403 forbidden_role)" 403 f
 	appr GET /v1/requests
 check "and no role is read as the old default (requester): no seal list either" 403 forbidden_role \
 	appr GET /v1/seals
+drive "with appr's role gone, the console flags sub-1: no active approver for the grant that needs one" \
+	item testsec "$(cat "$D/testsec.pass")" 22 \
+	"sub-1 (Subsidiary One): no approver; 1 grant asks for its approvals -- NO ACTIVE APPROVER"
 drive "at the console the secadmin revokes sa2's seal-admin role (item 18)" \
 	answer testsec "$(cat "$D/testsec.pass")" 18 done sa2 seal-admin sub-1
 check "sa2 may file no seal request any more (403 forbidden_role)" 403 forbidden_role \

@@ -1068,7 +1068,7 @@ test_adm_enrol(void)
 		struct adm_principal_name pa = { "hq" }, pb;
 
 		CHECK(ADM_ALERT_THRESHOLDS == 266 && ADM_ALERT_THRESHOLDS_SET == 267 &&
-		    ADM_PRINCIPAL_ENABLE == 268);
+		    ADM_PRINCIPAL_ENABLE == 268 && ADM_APPROVER_GROUPS == 269);
 		CHECK_RC(adm_principal_enable_enc(&m, 5, &pa), 0);	/* disable's body */
 		CHECK(m.type == ADM_PRINCIPAL_ENABLE);
 		CHECK_RC(adm_principal_name_dec(&m, &pb), 0);
