@@ -1123,8 +1123,9 @@ it_role_revoke(struct con *c)
 	return role_item(c, 1);
 }
 
+/* A principal disabled at once, or (enable) enabled again. */
 static int
-it_principal_disable(struct con *c)
+principal_item(struct con *c, int enable)
 {
 	struct adm_principal_name v;
 	struct field f[] = {
@@ -1134,27 +1135,25 @@ it_principal_disable(struct con *c)
 	int rc;
 
 	memset(&v, 0, sizeof(v));
-	if ((rc = ask_fields(c, f, 1, "Disable this principal now? Its requests are refused "
-	    "from then on.")) == 1 && adm_principal_name_enc(&m, 1, &v) == 0)
+	rc = ask_fields(c, f, 1, enable ? "Enable this principal again? Its roles and grants "
+	    "apply again at once." : "Disable this principal now? Its requests are refused "
+	    "from then on.");
+	if (rc == 1 && (enable ? adm_principal_enable_enc(&m, 1, &v) :
+	    adm_principal_name_enc(&m, 1, &v)) == 0)
 		(void)menu_send(c, &m, show_done);
 	return ANSWER(rc);
 }
 
 static int
+it_principal_disable(struct con *c)
+{
+	return principal_item(c, 0);
+}
+
+static int
 it_principal_enable(struct con *c)
 {
-	struct adm_principal_name v;
-	struct field f[] = {
-		{ "principal: ", v.principal, sizeof(v.principal), 0 },
-	};
-	struct ipc_msg m;
-	int rc;
-
-	memset(&v, 0, sizeof(v));
-	if ((rc = ask_fields(c, f, 1, "Enable this principal again? Its roles and grants "
-	    "apply again at once.")) == 1 && adm_principal_enable_enc(&m, 1, &v) == 0)
-		(void)menu_send(c, &m, show_done);
-	return ANSWER(rc);
+	return principal_item(c, 1);
 }
 
 static int

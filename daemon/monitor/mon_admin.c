@@ -1209,14 +1209,16 @@ mon_adm_role_revoke(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 }
 
 /*
- * A principal disabled: every request it makes from now on is refused as
- * from an unknown principal (403 unknown_principal), whichever of its
- * certificates it presents; its record, roles and grants stay for the
- * record. At once, by one secadmin; ledgered before the record changes.
+ * A principal disabled (enable 0): every request it makes from now on is
+ * refused as from an unknown principal (403 unknown_principal), whichever
+ * of its certificates it presents; its record, roles and grants stay for
+ * the record. Or enabled again (enable 1): active, with them as they were.
+ * At once, by one secadmin; ledgered before the record changes.
  */
-int
-mon_adm_principal_disable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+static int
+principal_state(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply, int enable)
 {
+	const char *from = enable ? "disabled" : "active", *to = enable ? "active" : "disabled";
 	struct adm_principal_name v;
 	struct store_principal p;
 	json_t *e;
@@ -1226,42 +1228,31 @@ mon_adm_principal_disable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *re
 		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
 	if ((rc = principal_named(mon, v.principal, &p, m->id, reply)) != 0)
 		return rc < 0 ? rc : 0;
-	if (strcmp(p.state, "active") != 0)
-		return mon_reply_err(reply, m->id, 409, "principal_disabled", "'%s' is %s already",
-		    p.name, p.state);
-	if ((e = entry(mon, "principal.disable")) != NULL)
+	if (strcmp(p.state, from) != 0)
+		return enable ? mon_reply_err(reply, m->id, 409, "principal_not_disabled",
+		    "'%s' is %s, not disabled", p.name, p.state) : mon_reply_err(reply, m->id,
+		    409, "principal_disabled", "'%s' is %s already", p.name, p.state);
+	if ((e = entry(mon, enable ? "principal.enable" : "principal.disable")) != NULL)
 		json_object_set_new(e, "principal", json_string(p.name));
-	snprintf(p.state, sizeof(p.state), "disabled");
+	snprintf(p.state, sizeof(p.state), "%s", to);
 	if ((rc = principal_save(mon, &p, e)) != 0)
 		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
-	log_info("monitor: %s disabled principal %s", mon->admin_actor, p.name);
+	log_info("monitor: %s %s principal %s", mon->admin_actor, enable ? "enabled" :
+	    "disabled", p.name);
 	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "principal", p.name,
 	    "state", p.state));
 }
 
 int
+mon_adm_principal_disable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
+{
+	return principal_state(mon, m, reply, 0);
+}
+
+int
 mon_adm_principal_enable(struct mon *mon, struct ipc_msg *m, struct ipc_msg *reply)
 {
-	struct adm_principal_name v;
-	struct store_principal p;
-	json_t *e;
-	int rc;
-
-	if (adm_principal_name_dec(m, &v) != 0)
-		return mon_reply_err(reply, m->id, 400, "bad_request", "malformed request");
-	if ((rc = principal_named(mon, v.principal, &p, m->id, reply)) != 0)
-		return rc < 0 ? rc : 0;
-	if (strcmp(p.state, "disabled") != 0)
-		return mon_reply_err(reply, m->id, 409, "principal_not_disabled", "'%s' is %s, "
-		    "not disabled", p.name, p.state);
-	if ((e = entry(mon, "principal.enable")) != NULL)
-		json_object_set_new(e, "principal", json_string(p.name));
-	snprintf(p.state, sizeof(p.state), "active");
-	if ((rc = principal_save(mon, &p, e)) != 0)
-		return mon_reply_err(reply, m->id, 503, "ledger_unavailable", "%s", sb_strerror(rc));
-	log_info("monitor: %s enabled principal %s again", mon->admin_actor, p.name);
-	return mon_reply_json(reply, m->id, 200, json_pack("{s:s,s:s}", "principal", p.name,
-	    "state", p.state));
+	return principal_state(mon, m, reply, 1);
 }
 
 /* The approver groups being gathered: unit id -> {"unit", "name",
