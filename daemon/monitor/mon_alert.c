@@ -552,7 +552,7 @@ mon_adm_alert_thresholds_set(struct mon *mon, struct ipc_msg *m, struct ipc_msg 
 	struct adm_alert_thresholds a;
 	struct th_apply ap;
 	char why[128];
-	uint64_t seq = 0;
+	uint64_t seq = UINT64_MAX;	/* stays so unless the change is ledgered */
 	json_t *e, *o;
 	int rc;
 
@@ -582,7 +582,8 @@ mon_adm_alert_thresholds_set(struct mon *mon, struct ipc_msg *m, struct ipc_msg 
 	    "ok");
 	ap.mon = mon;
 	ap.v = after;
-	if ((rc = mon_ledgered_change_seq(mon, e, th_apply, &ap, &seq)) != 0 && seq == 0)
+	if ((rc = mon_ledgered_change_seq(mon, e, th_apply, &ap, &seq)) != 0 &&
+	    seq == UINT64_MAX)
 		return rc == SB_ENOMEM ? rc : mon_reply_err(reply, m->id, 503,
 		    "ledger_unavailable", "not ledgered, so not done: %s", sb_strerror(rc));
 	if (rc != 0) {
